@@ -1,0 +1,61 @@
+"""Domain errors: plain exceptions with a stable machine-readable code.
+
+The web layer maps them to HTTP once (web/errors.py); the CLI prints them; the
+workflow turns known codes into BPMN error events. Messages name what is wrong
+and where, because finance users read them.
+"""
+
+from __future__ import annotations
+
+
+class BudgetflowError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+    code = "BUDGETFLOW_ERROR"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.details = details
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": str(self), **{k: str(v) for k, v in self.details.items()}}
+
+
+class InvalidAmount(BudgetflowError):
+    code = "INVALID_AMOUNT"
+
+
+class CurrencyMismatch(BudgetflowError):
+    code = "CURRENCY_MISMATCH"
+
+
+class BudgetInsufficient(BudgetflowError):
+    code = "BUDGET_INSUFFICIENT"
+
+
+class UnknownBudgetLine(BudgetflowError):
+    code = "UNKNOWN_BUDGET_LINE"
+
+
+class UnknownReservation(BudgetflowError):
+    code = "UNKNOWN_RESERVATION"
+
+
+class ReservationClosed(BudgetflowError):
+    code = "RESERVATION_CLOSED"
+
+
+class IdempotencyConflict(BudgetflowError):
+    """The same idempotency key arrived with different parameters."""
+
+    code = "IDEMPOTENCY_CONFLICT"
+
+
+class MasterDataInvalid(BudgetflowError):
+    """A data-dictionary folder failed validation; ``problems`` lists every finding."""
+
+    code = "MASTER_DATA_INVALID"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in master data:\n" + "\n".join(problems))
+        self.problems = problems

@@ -1,0 +1,181 @@
+"""Ledger use cases: each one transaction, each idempotent under its key.
+
+Order inside every write: lock the line, then look up the key. Requests with
+one key touch one line, so the lock serialises duplicates and the second one
+finds the first one's stored result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine.domain import budget
+from engine.domain.budget import EntryKind
+from engine.domain.idempotency import fingerprint, validate_key
+from engine.domain.money import Money
+from engine.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class _Result:
+    replayed: bool = field(default=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("replayed")
+        return {k: str(v) if isinstance(v, Decimal) else v for k, v in data.items()}
+
+
+@dataclass(frozen=True)
+class ReservationResult(_Result):
+    reservation_id: int = 0
+    line_id: int = 0
+    amount: Decimal = Decimal(0)
+    currency: str = ""
+    over_budget: bool = False
+    available_after: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class WriteOffResult(_Result):
+    reservation_id: int = 0
+    from_reservation: Decimal = Decimal(0)
+    excess: Decimal = Decimal(0)
+    released: Decimal = Decimal(0)
+    closed: bool = False
+    over_budget: bool = False
+
+
+@dataclass(frozen=True)
+class BudgetChangeResult(_Result):
+    line_id: int = 0
+    budget_after: Decimal = Decimal(0)
+
+
+_DECIMALS = {"amount", "available_after", "from_reservation", "excess", "released", "budget_after"}
+
+
+def _restore(cls: type[Any], data: dict[str, Any]) -> Any:
+    values = {k: Decimal(v) if k in _DECIMALS else v for k, v in data.items()}
+    return cls(replayed=True, **values)
+
+
+def reserve(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, document: str) -> ReservationResult:
+    """Earmark ``amount`` on a line (预占) for ``document``."""
+    fp = fingerprint("reserve", line_id=line_id, amount=amount.amount, currency=amount.currency, document=document)
+    with uow:
+        line = uow.ledger.lock_line(line_id)
+        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+            return _restore(ReservationResult, prior)
+        posting = budget.plan_reserve(line, amount)
+        res_id = uow.ledger.add_reservation(line, amount.amount, document=document)
+        uow.ledger.append(line, [posting], key=key, document=document, reservation_id=res_id)
+        result = ReservationResult(
+            reservation_id=res_id, line_id=line_id, amount=amount.amount, currency=amount.currency,
+            over_budget=posting.over_budget, available_after=line.available - amount.amount,
+        )
+        uow.ledger.store_result(key, "reserve", fp, result.to_json())
+        uow.commit()
+    return result
+
+
+def write_off(
+    uow: UnitOfWork, *, reservation_id: int, amount: Money, key: str, document: str, close: bool = False
+) -> WriteOffResult:
+    """Consume an actual amount against a reservation (核销); ``close`` releases the rest."""
+    fp = fingerprint("write_off", reservation_id=reservation_id, amount=amount.amount,
+                     currency=amount.currency, document=document, close=close)
+    with uow:
+        line = uow.ledger.lock_line(uow.ledger.line_of_reservation(reservation_id))
+        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+            return _restore(WriteOffResult, prior)
+        res = uow.ledger.reservation(reservation_id)
+        plan = budget.plan_write_off(line, res, amount, close=close)
+        result = _apply(uow, line, plan, reservation_id=reservation_id, key=key, document=document)
+        uow.ledger.store_result(key, "write_off", fp, result.to_json())
+        uow.commit()
+    return result
+
+
+def release(uow: UnitOfWork, *, reservation_id: int, key: str, document: str, reason: str = "") -> WriteOffResult:
+    """Close a reservation and give back what it still holds (rejection, withdrawal, cancellation)."""
+    fp = fingerprint("release", reservation_id=reservation_id, document=document)
+    with uow:
+        line = uow.ledger.lock_line(uow.ledger.line_of_reservation(reservation_id))
+        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+            return _restore(WriteOffResult, prior)
+        plan = budget.plan_release(uow.ledger.reservation(reservation_id), label=line.label)
+        result = _apply(uow, line, plan, reservation_id=reservation_id, key=key, document=document,
+                        memo=reason or None)
+        uow.ledger.store_result(key, "release", fp, result.to_json())
+        uow.commit()
+    return result
+
+
+def _apply(
+    uow: UnitOfWork, line: budget.LineState, plan: budget.WriteOffPlan, *,
+    reservation_id: int, key: str, document: str, memo: str | None = None,
+) -> WriteOffResult:
+    uow.ledger.append(line, plan.postings, key=key, document=document, reservation_id=reservation_id, memo=memo)
+    uow.ledger.resolve_reservation(
+        reservation_id, consumed=plan.from_reservation, released=plan.released, close=plan.closes
+    )
+    return WriteOffResult(
+        reservation_id=reservation_id, from_reservation=plan.from_reservation, excess=plan.excess,
+        released=plan.released, closed=plan.closes, over_budget=plan.over_budget,
+    )
+
+
+def allocate(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, memo: str = "") -> BudgetChangeResult:
+    """Give a line its budget (or more of it)."""
+    return _change_budget(uow, EntryKind.ALLOCATE, line_id=line_id, amount=amount, key=key, memo=memo)
+
+
+def adjust(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, memo: str = "") -> BudgetChangeResult:
+    """Raise (positive) or cut (negative) a line's budget; a cut never goes below what is committed."""
+    return _change_budget(uow, EntryKind.ADJUST, line_id=line_id, amount=amount, key=key, memo=memo)
+
+
+def _change_budget(
+    uow: UnitOfWork, kind: EntryKind, *, line_id: int, amount: Money, key: str, memo: str
+) -> BudgetChangeResult:
+    fp = fingerprint(kind.value, line_id=line_id, amount=amount.amount, currency=amount.currency)
+    with uow:
+        line = uow.ledger.lock_line(line_id)
+        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+            return _restore(BudgetChangeResult, prior)
+        posting = budget.plan_budget_change(line, amount, kind)
+        uow.ledger.append(line, [posting], key=key, document=None, memo=memo or None)
+        result = BudgetChangeResult(line_id=line_id, budget_after=line.budget + amount.amount)
+        uow.ledger.store_result(key, kind.value.lower(), fp, result.to_json())
+        uow.commit()
+    return result
+
+
+def transfer(
+    uow: UnitOfWork, *, from_line: int, to_line: int, amount: Money, key: str, memo: str = ""
+) -> tuple[BudgetChangeResult, BudgetChangeResult]:
+    """Move budget between two lines: both ADJUST legs in one transaction, or neither."""
+    if from_line == to_line:
+        raise ValueError("a transfer needs two different budget lines")
+    budget.require_positive(amount, what="transfer", where=f"budget line {from_line}")
+    fp = fingerprint("transfer", from_line=from_line, to_line=to_line, amount=amount.amount,
+                     currency=amount.currency)
+    with uow:
+        # Lock in id order so two opposite transfers cannot deadlock.
+        locked = {i: uow.ledger.lock_line(i) for i in sorted((from_line, to_line))}
+        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+            return _restore(BudgetChangeResult, prior["from"]), _restore(BudgetChangeResult, prior["to"])
+        out = budget.plan_budget_change(locked[from_line], -amount, EntryKind.ADJUST)
+        into = budget.plan_budget_change(locked[to_line], amount, EntryKind.ADJUST)
+        uow.ledger.append(locked[from_line], [out], key=key, document=None, memo=memo or f"transfer to {to_line}")
+        uow.ledger.append(locked[to_line], [into], key=key, document=None, memo=memo or f"transfer from {from_line}")
+        results = (
+            BudgetChangeResult(line_id=from_line, budget_after=locked[from_line].budget - amount.amount),
+            BudgetChangeResult(line_id=to_line, budget_after=locked[to_line].budget + amount.amount),
+        )
+        uow.ledger.store_result(key, "transfer", fp, {"from": results[0].to_json(), "to": results[1].to_json()})
+        uow.commit()
+    return results

@@ -1,0 +1,93 @@
+"""Test databases: every test that asks for ``db_url`` runs on SQLite, and also on PostgreSQL
+when BUDGETFLOW_TEST_DATABASE_URL is set (CI sets it).
+
+SQLite: a migrated template file per run, copied per test. PostgreSQL: a schema of
+its own per test run (dropped at the end), emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.bootstrap import Container, build
+from engine.config import Settings, normalise_url
+from engine.persistence import schema
+from engine.persistence.db import make_engine
+
+PG_ENV = "BUDGETFLOW_TEST_DATABASE_URL"
+KEEP_ON_RESET = {"alembic_version", "role"}  # role rows are seeded by the migration itself
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    schema.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    base = normalise_url(os.environ[PG_ENV])
+    name = f"bf_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options={quote(f'-csearch_path={name}')}"
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars()
+        names = [t for t in tables if t not in KEEP_ON_RESET]
+        if names:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in names) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "budgetflow.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("pg_url")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def container(db_url: str, tmp_path: Path) -> Iterator[Container]:
+    c = build(Settings(instance_dir=tmp_path, database_url=db_url), pool_size=20)
+    yield c
+    c.dispose()
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for running the ``budgetflow`` console script against the test database."""
+    env = dict(os.environ)
+    env.update(BUDGETFLOW_DATABASE_URL=db_url, BUDGETFLOW_INSTANCE_DIR=str(tmp_path))
+    return env
