@@ -1,0 +1,1 @@
+"""Connectors to OA suites and ERPs. Imports nothing from engine/ or web/."""
