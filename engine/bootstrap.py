@@ -19,7 +19,7 @@ class Container:
     session_factory: sessionmaker[Session]
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.session_factory)
+        return SqlUnitOfWork(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

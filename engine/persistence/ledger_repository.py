@@ -1,7 +1,9 @@
 """The ledger's SQL: row locks, append-only entries, cached balances, idempotency records.
 
-Hot path, so Core statements rather than ORM objects: a reservation is six short
-statements in one transaction with the line row locked from the first.
+This is the hot path: a reservation is five short statements in one transaction,
+the line row locked by the first. Every statement is built once at import; the
+ones on the reservation path run as Prepared statements (engine/persistence/
+prepared.py) straight on the DB-API cursor of the unit of work's connection.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.domain.budget import ZERO, ControlMode, LineState, Posting, ReservationState, ReservationStatus
 from engine.domain.errors import IdempotencyConflict, UnknownBudgetLine, UnknownReservation
+from engine.persistence.prepared import Prepared
 from engine.persistence.tables import BudgetLine, LedgerEntry, LedgerOperation, Reservation
 from engine.persistence.types import utcnow
 
@@ -24,34 +27,84 @@ _entry = LedgerEntry.__table__
 _res = Reservation.__table__
 _op = LedgerOperation.__table__
 
+# FOR UPDATE takes the row lock on PostgreSQL; SQLite renders no FOR UPDATE and
+# relies on the write lock its BEGIN IMMEDIATE already holds.
+_LOCK_LINE = (
+    select(_line.c.id, _line.c.line_key, _line.c.currency, _line.c.control_mode, _line.c.tolerance_pct,
+           _line.c.budget, _line.c.reserved, _line.c.consumed)
+    .where(_line.c.id == bindparam("line_id"))
+    .with_for_update()
+)
+# The same lock, with the idempotency record for the key read in the same round trip.
+_LOCK_LINE_WITH_KEY = (
+    select(_line.c.id, _line.c.line_key, _line.c.currency, _line.c.control_mode, _line.c.tolerance_pct,
+           _line.c.budget, _line.c.reserved, _line.c.consumed, _op.c.fingerprint, _op.c.result)
+    .select_from(_line.outerjoin(_op, _op.c.key == bindparam("key")))
+    .where(_line.c.id == bindparam("line_id"))
+    .with_for_update(of=_line)
+)
+_LINE_OF_RESERVATION = select(_res.c.line_id).where(_res.c.id == bindparam("reservation_id"))
+_RESERVATION = select(_res).where(_res.c.id == bindparam("reservation_id"))
+_STORED_RESULT = select(_op.c.fingerprint, _op.c.result).where(_op.c.key == bindparam("key"))
+_STORE_RESULT = Prepared(insert(_op), column_keys=["key", "kind", "fingerprint", "result", "created_at"])
+_ADD_RESERVATION = Prepared(insert(_res).returning(_res.c.id), column_keys=[
+    "line_id", "document_ref", "currency", "amount", "consumed", "released", "status", "created_at"])
+_ADD_ENTRIES = Prepared(insert(_entry), column_keys=[
+    "line_id", "kind", "amount", "currency", "budget_delta", "reserved_delta", "consumed_delta", "reservation_id",
+    "operation_key", "document_ref", "over_budget", "memo", "created_at"])
+_MOVE_LINE = Prepared(
+    update(_line).where(_line.c.id == bindparam("line_id"))
+    .values(budget=_line.c.budget + bindparam("d_budget", type_=_line.c.budget.type),
+            reserved=_line.c.reserved + bindparam("d_reserved", type_=_line.c.reserved.type),
+            consumed=_line.c.consumed + bindparam("d_consumed", type_=_line.c.consumed.type))
+)
+_LOCK_LINE_WITH_KEY_FAST = Prepared(_LOCK_LINE_WITH_KEY)
+_RESOLVE = (
+    update(_res).where(_res.c.id == bindparam("reservation_id"))
+    .values(consumed=_res.c.consumed + bindparam("d_consumed", type_=_res.c.consumed.type),
+            released=_res.c.released + bindparam("d_released", type_=_res.c.released.type))
+)
+_CLOSE = (
+    update(_res).where(_res.c.id == bindparam("reservation_id"))
+    .values(consumed=_res.c.consumed + bindparam("d_consumed", type_=_res.c.consumed.type),
+            released=_res.c.released + bindparam("d_released", type_=_res.c.released.type),
+            status=ReservationStatus.CLOSED.value, closed_at=bindparam("closed_at", type_=_res.c.closed_at.type))
+)
+
+
 class SqlLedgerRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, conn: Connection | Session) -> None:
+        # Inside a caller's ORM session (e.g. the master-data import), use its connection and transaction.
+        self.conn: Connection = conn.connection() if isinstance(conn, Session) else conn
 
     def lock_line(self, line_id: int) -> LineState:
-        stmt = (
-            select(_line.c.id, _line.c.line_key, _line.c.currency, _line.c.control_mode,
-                   _line.c.tolerance_pct, _line.c.budget, _line.c.reserved, _line.c.consumed)
-            .where(_line.c.id == line_id)
-            .with_for_update()  # PostgreSQL row lock; SQLite already holds its write lock (BEGIN IMMEDIATE)
-        )
-        row = self.session.execute(stmt).first()
+        return self._line_state(self.conn.execute(_LOCK_LINE, {"line_id": line_id}).first(), line_id)
+
+    def lock_line_for(self, line_id: int, key: str, fingerprint: str) -> tuple[LineState, dict[str, object] | None]:
+        """Lock the line and fetch what ``key`` already recorded, in one statement."""
+        row = _LOCK_LINE_WITH_KEY_FAST.first(self.conn, {"line_id": line_id, "key": key})
+        line = self._line_state(row, line_id)
+        assert row is not None
+        return line, _prior(key, fingerprint, row[8], row[9])
+
+    @staticmethod
+    def _line_state(row: Row[Any] | tuple[Any, ...] | None, line_id: int) -> LineState:
         if row is None:
             raise UnknownBudgetLine(f"budget line {line_id} does not exist", line=line_id)
+        line_id_, label, currency, mode, tolerance, budget, reserved, consumed = tuple(row)[:8]
         return LineState(
-            line_id=row.id, label=row.line_key, currency=row.currency,
-            control_mode=ControlMode(row.control_mode), tolerance_pct=row.tolerance_pct,
-            budget=row.budget, reserved=row.reserved, consumed=row.consumed,
+            line_id=line_id_, label=label, currency=currency, control_mode=ControlMode(mode),
+            tolerance_pct=tolerance, budget=budget, reserved=reserved, consumed=consumed,
         )
 
     def line_of_reservation(self, reservation_id: int) -> int:
-        line_id = self.session.execute(select(_res.c.line_id).where(_res.c.id == reservation_id)).scalar()
+        line_id = self.conn.execute(_LINE_OF_RESERVATION, {"reservation_id": reservation_id}).scalar()
         if line_id is None:
             raise UnknownReservation(f"reservation {reservation_id} does not exist", reservation=reservation_id)
         return int(line_id)
 
     def reservation(self, reservation_id: int) -> ReservationState:
-        row = self.session.execute(select(_res).where(_res.c.id == reservation_id)).first()
+        row = self.conn.execute(_RESERVATION, {"reservation_id": reservation_id}).first()
         if row is None:
             raise UnknownReservation(f"reservation {reservation_id} does not exist", reservation=reservation_id)
         return ReservationState(
@@ -60,32 +113,23 @@ class SqlLedgerRepository:
         )
 
     def stored_result(self, key: str, fingerprint: str) -> dict[str, object] | None:
-        row = self.session.execute(select(_op.c.fingerprint, _op.c.result).where(_op.c.key == key)).first()
-        if row is None:
-            return None
-        if row.fingerprint != fingerprint:
-            raise IdempotencyConflict(
-                f"idempotency key {key!r} was already used for a different operation or amount", key=key
-            )
-        result: dict[str, object] = json.loads(row.result)
-        return result
+        row = self.conn.execute(_STORED_RESULT, {"key": key}).first()
+        return None if row is None else _prior(key, fingerprint, row.fingerprint, row.result)
 
     def store_result(self, key: str, kind: str, fingerprint: str, result: dict[str, object]) -> None:
         try:
-            self.session.execute(insert(_op).values(
-                key=key, kind=kind, fingerprint=fingerprint, result=json.dumps(result), created_at=utcnow()
-            ))
-        except IntegrityError:
+            _STORE_RESULT.execute(self.conn, {"key": key, "kind": kind, "fingerprint": fingerprint,
+                                              "result": json.dumps(result), "created_at": utcnow()})
+        except self.conn.dialect.loaded_dbapi.IntegrityError:
             # A concurrent request with the same key on another line got there first; the
             # unit of work rolls this transaction back, so nothing of this attempt stays.
             raise IdempotencyConflict(f"idempotency key {key!r} is being used concurrently", key=key) from None
 
     def add_reservation(self, line: LineState, amount: Decimal, *, document: str) -> int:
-        stmt = insert(_res).values(
-            line_id=line.line_id, document_ref=document, currency=line.currency, amount=amount,
-            consumed=ZERO, released=ZERO, status=ReservationStatus.OPEN.value, created_at=utcnow(),
-        ).returning(_res.c.id)
-        return int(self.session.execute(stmt).scalar_one())
+        params = {"line_id": line.line_id, "document_ref": document, "currency": line.currency, "amount": amount,
+                  "consumed": ZERO, "released": ZERO, "status": ReservationStatus.OPEN.value,
+                  "created_at": utcnow()}
+        return int(_ADD_RESERVATION.scalar(self.conn, params))
 
     def append(
         self, line: LineState, postings: Sequence[Posting], *, key: str, document: str | None,
@@ -94,27 +138,35 @@ class SqlLedgerRepository:
         if not postings:
             return
         now = utcnow()
-        self.session.execute(insert(_entry), [
+        _ADD_ENTRIES.many(self.conn, [
             {"line_id": line.line_id, "kind": p.kind.value, "amount": p.amount, "currency": line.currency,
              "budget_delta": p.budget_delta, "reserved_delta": p.reserved_delta,
              "consumed_delta": p.consumed_delta, "reservation_id": reservation_id, "operation_key": key,
              "document_ref": document, "over_budget": p.over_budget, "memo": memo, "created_at": now}
             for p in postings
         ])
-        self.session.execute(
-            update(_line).where(_line.c.id == line.line_id).values(
-                budget=_line.c.budget + sum((p.budget_delta for p in postings), ZERO),
-                reserved=_line.c.reserved + sum((p.reserved_delta for p in postings), ZERO),
-                consumed=_line.c.consumed + sum((p.consumed_delta for p in postings), ZERO),
-            )
-        )
+        _MOVE_LINE.execute(self.conn, {
+            "line_id": line.line_id,
+            "d_budget": sum((p.budget_delta for p in postings), ZERO),
+            "d_reserved": sum((p.reserved_delta for p in postings), ZERO),
+            "d_consumed": sum((p.consumed_delta for p in postings), ZERO),
+        })
 
     def resolve_reservation(
         self, reservation_id: int, *, consumed: Decimal, released: Decimal, close: bool
     ) -> None:
-        values: dict[str, object] = {
-            "consumed": _res.c.consumed + consumed, "released": _res.c.released + released,
-        }
+        params: dict[str, object] = {"reservation_id": reservation_id, "d_consumed": consumed, "d_released": released}
         if close:
-            values.update(status=ReservationStatus.CLOSED.value, closed_at=utcnow())
-        self.session.execute(update(_res).where(_res.c.id == reservation_id).values(**values))
+            params["closed_at"] = utcnow()
+        self.conn.execute(_CLOSE if close else _RESOLVE, params)
+
+
+def _prior(key: str, expected: str, stored_fingerprint: str | None, stored: str | None) -> dict[str, object] | None:
+    if stored_fingerprint is None:
+        return None
+    if stored_fingerprint != expected:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for a different operation or amount", key=key
+        )
+    result: dict[str, object] = json.loads(stored or "{}")
+    return result

@@ -1,34 +1,36 @@
-"""Unit of work: one session, one transaction; rollback unless the service commits."""
+"""Unit of work: one connection, one transaction; rollback unless the service commits.
+
+The ledger's hot path speaks Core on a plain Connection (no ORM session) to keep
+per-operation overhead small; repositories accept either.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine
 
 from engine.persistence.ledger_repository import SqlLedgerRepository
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        self._factory = session_factory
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def __enter__(self) -> Self:
-        self.session = self._factory()
-        self.ledger = SqlLedgerRepository(self.session)
+        self.conn: Connection = self._engine.connect()
+        self.conn.begin()
+        self.ledger = SqlLedgerRepository(self.conn)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            self.session.rollback()  # a no-op after commit; undoes everything otherwise
-        finally:
-            self.session.close()
+        self.conn.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
-        self.session.commit()
+        self.conn.commit()
 
     def rollback(self) -> None:
-        self.session.rollback()
+        self.conn.rollback()

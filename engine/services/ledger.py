@@ -7,7 +7,7 @@ finds the first one's stored result.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -23,8 +23,7 @@ class _Result:
     replayed: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("replayed")
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "replayed"}
         return {k: str(v) if isinstance(v, Decimal) else v for k, v in data.items()}
 
 
@@ -66,8 +65,8 @@ def reserve(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, document:
     """Earmark ``amount`` on a line (预占) for ``document``."""
     fp = fingerprint("reserve", line_id=line_id, amount=amount.amount, currency=amount.currency, document=document)
     with uow:
-        line = uow.ledger.lock_line(line_id)
-        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+        line, prior = uow.ledger.lock_line_for(line_id, validate_key(key), fp)
+        if prior is not None:
             return _restore(ReservationResult, prior)
         posting = budget.plan_reserve(line, amount)
         res_id = uow.ledger.add_reservation(line, amount.amount, document=document)
@@ -88,8 +87,8 @@ def write_off(
     fp = fingerprint("write_off", reservation_id=reservation_id, amount=amount.amount,
                      currency=amount.currency, document=document, close=close)
     with uow:
-        line = uow.ledger.lock_line(uow.ledger.line_of_reservation(reservation_id))
-        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+        line, prior = uow.ledger.lock_line_for(uow.ledger.line_of_reservation(reservation_id), validate_key(key), fp)
+        if prior is not None:
             return _restore(WriteOffResult, prior)
         res = uow.ledger.reservation(reservation_id)
         plan = budget.plan_write_off(line, res, amount, close=close)
@@ -103,8 +102,8 @@ def release(uow: UnitOfWork, *, reservation_id: int, key: str, document: str, re
     """Close a reservation and give back what it still holds (rejection, withdrawal, cancellation)."""
     fp = fingerprint("release", reservation_id=reservation_id, document=document)
     with uow:
-        line = uow.ledger.lock_line(uow.ledger.line_of_reservation(reservation_id))
-        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+        line, prior = uow.ledger.lock_line_for(uow.ledger.line_of_reservation(reservation_id), validate_key(key), fp)
+        if prior is not None:
             return _restore(WriteOffResult, prior)
         plan = budget.plan_release(uow.ledger.reservation(reservation_id), label=line.label)
         result = _apply(uow, line, plan, reservation_id=reservation_id, key=key, document=document,
@@ -143,8 +142,8 @@ def _change_budget(
 ) -> BudgetChangeResult:
     fp = fingerprint(kind.value, line_id=line_id, amount=amount.amount, currency=amount.currency)
     with uow:
-        line = uow.ledger.lock_line(line_id)
-        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
+        line, prior = uow.ledger.lock_line_for(line_id, validate_key(key), fp)
+        if prior is not None:
             return _restore(BudgetChangeResult, prior)
         posting = budget.plan_budget_change(line, amount, kind)
         uow.ledger.append(line, [posting], key=key, document=None, memo=memo or None)

@@ -14,6 +14,9 @@ class LedgerRepository(Protocol):
     def lock_line(self, line_id: int) -> LineState:
         """The line's state, locked against other writers until the transaction ends."""
 
+    def lock_line_for(self, line_id: int, key: str, fingerprint: str) -> tuple[LineState, dict[str, object] | None]:
+        """Lock the line and return what ``key`` recorded before (None if new); one round trip."""
+
     def line_of_reservation(self, reservation_id: int) -> int: ...
 
     def reservation(self, reservation_id: int) -> ReservationState:

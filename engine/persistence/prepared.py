@@ -1,0 +1,103 @@
+"""Core statements compiled once per dialect and run straight on the DB-API cursor.
+
+For the ledger's hot path only. SQLAlchemy's per-call work (cache-key lookup,
+execution context, result wrapping) costs more than SQLite itself spends on a
+reservation: measured 770 reservations/s through ``Connection.execute`` against
+2,400/s for the same six statements on bare sqlite3. A Prepared statement keeps
+what matters from SQLAlchemy (dialect-correct SQL, our column types' bind and
+result processing, the connection and its transaction) and skips the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection, Date, DateTime, Dialect, Interval, Time
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # bind names in the order a positional paramstyle wants them
+    positional: bool
+    binders: dict[str, Processor]
+    readers: tuple[Processor, ...]
+
+
+class Prepared:
+    """A statement whose parameter names are fixed; compile on first use for each dialect."""
+
+    def __init__(self, statement: ClauseElement, *, column_keys: Sequence[str] | None = None) -> None:
+        self._statement = statement
+        self._column_keys = list(column_keys) if column_keys is not None else None
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
+        binds = compiled.binds
+        names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(binds)
+        binders = {name: binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in binds}
+        columns = getattr(self._statement, "exported_columns", ())  # SELECT columns or RETURNING columns
+        readers = tuple(_reader(col.type, dialect) for col in columns)
+        return _Compiled(compiled.string, names, dialect.positional, binders, readers)
+
+    def _get(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = self._compile(dialect)
+        return found
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run on ``conn``'s DB-API connection (inside its transaction); returns the raw cursor."""
+        c = self._get(conn.dialect)
+        bound = {name: (proc(params[name]) if proc else params[name]) for name, proc in c.binders.items()}
+        args: Any = tuple(bound[n] for n in c.names) if c.positional else bound
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(c.sql, args)
+        return cursor
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        c = self._get(conn.dialect)
+        row = self.execute(conn, params).fetchone()
+        if row is None:
+            return None
+        return tuple(r(v) if r else v for r, v in zip(c.readers, row, strict=True))
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        row = self.first(conn, params)
+        return None if row is None else row[0]
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        c = self._get(conn.dialect)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        batch = []
+        for params in rows:
+            bound = {name: (proc(params[name]) if proc else params[name]) for name, proc in c.binders.items()}
+            batch.append(tuple(bound[n] for n in c.names) if c.positional else bound)
+        cursor.executemany(c.sql, batch)
+
+
+def _reader(type_: TypeEngine[Any], dialect: Dialect) -> Processor:
+    """Convert a raw DB-API value the way the column type would.
+
+    Both drivers hand back plain numbers and strings natively, so only our own
+    TypeDecorators (ExactDecimal) need a step; temporal columns depend on driver
+    converters SQLAlchemy applies, so they are refused here rather than misread.
+    """
+    base = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+    if isinstance(base, Date | DateTime | Time | Interval):
+        raise NotImplementedError(f"Prepared statements do not read {type_!r} columns; use Connection.execute")
+    if isinstance(type_, TypeDecorator):
+        return partial(_decorated, type_, dialect)
+    return None
+
+
+def _decorated(type_: TypeDecorator[Any], dialect: Dialect, value: Any) -> Any:
+    return type_.process_result_value(value, dialect)
