@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.cli import bench, ledger, masterdata, setup
+from engine.cli import bench, demo, ledger, masterdata, setup
 from engine.domain.errors import BudgetflowError
 
-AREAS = (setup, masterdata, ledger, bench)
+AREAS = (setup, masterdata, ledger, demo, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -134,7 +134,7 @@ def check_spend(line: LineState, amount: Decimal, *, what: str) -> bool:
             f"{what} of {Money(amount, line.currency)} refused on budget line {line.label}: "
             f"only {Money(headroom, line.currency)} left within budget and tolerance "
             f"(available {Money(line.available, line.currency)}, control FORBID, "
-            f"tolerance {line.tolerance_pct}%)",
+            f"tolerance {format(line.tolerance_pct.normalize(), 'f')}%)",
             line=line.label, amount=amount, available=line.available,
         )
     return over_budget and line.control_mode is not ControlMode.IGNORE

@@ -7,15 +7,18 @@ finds the first one's stored result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.domain import budget
 from engine.domain.budget import EntryKind
 from engine.domain.idempotency import fingerprint, validate_key
 from engine.domain.money import Money
-from engine.services.ports import UnitOfWork
+from engine.services.ports import LedgerRepository, UnitOfWork
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -61,64 +64,86 @@ def _restore(cls: type[Any], data: dict[str, Any]) -> Any:
     return cls(replayed=True, **values)
 
 
-def reserve(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, document: str) -> ReservationResult:
-    """Earmark ``amount`` on a line (预占) for ``document``."""
-    fp = fingerprint("reserve", line_id=line_id, amount=amount.amount, currency=amount.currency, document=document)
+def in_transaction(uow: UnitOfWork, operation: Callable[..., R], /, **kwargs: Any) -> R:
+    """Run ``operation(uow.ledger, **kwargs)`` in a transaction of its own and commit it."""
     with uow:
-        line, prior = uow.ledger.lock_line_for(line_id, validate_key(key), fp)
-        if prior is not None:
-            return _restore(ReservationResult, prior)
-        posting = budget.plan_reserve(line, amount)
-        res_id = uow.ledger.add_reservation(line, amount.amount, document=document)
-        uow.ledger.append(line, [posting], key=key, document=document, reservation_id=res_id)
-        result = ReservationResult(
-            reservation_id=res_id, line_id=line_id, amount=amount.amount, currency=amount.currency,
-            over_budget=posting.over_budget, available_after=line.available - amount.amount,
-        )
-        uow.ledger.store_result(key, "reserve", fp, result.to_json())
+        result = operation(uow.ledger, **kwargs)
         uow.commit()
     return result
+
+
+def reserve(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, document: str) -> ReservationResult:
+    """Earmark ``amount`` on a line (预占) for ``document``."""
+    return in_transaction(uow, reserve_in, line_id=line_id, amount=amount, key=key, document=document)
 
 
 def write_off(
     uow: UnitOfWork, *, reservation_id: int, amount: Money, key: str, document: str, close: bool = False
 ) -> WriteOffResult:
     """Consume an actual amount against a reservation (核销); ``close`` releases the rest."""
-    fp = fingerprint("write_off", reservation_id=reservation_id, amount=amount.amount,
-                     currency=amount.currency, document=document, close=close)
-    with uow:
-        line, prior = uow.ledger.lock_line_for(uow.ledger.line_of_reservation(reservation_id), validate_key(key), fp)
-        if prior is not None:
-            return _restore(WriteOffResult, prior)
-        res = uow.ledger.reservation(reservation_id)
-        plan = budget.plan_write_off(line, res, amount, close=close)
-        result = _apply(uow, line, plan, reservation_id=reservation_id, key=key, document=document)
-        uow.ledger.store_result(key, "write_off", fp, result.to_json())
-        uow.commit()
-    return result
+    return in_transaction(uow, write_off_in, reservation_id=reservation_id, amount=amount, key=key,
+                          document=document, close=close)
 
 
 def release(uow: UnitOfWork, *, reservation_id: int, key: str, document: str, reason: str = "") -> WriteOffResult:
     """Close a reservation and give back what it still holds (rejection, withdrawal, cancellation)."""
+    return in_transaction(uow, release_in, reservation_id=reservation_id, key=key, document=document, reason=reason)
+
+
+# The *_in variants run inside the caller's transaction (the workflow's save, for one):
+# they lock, check the key, book and record, and leave the commit to the caller.
+
+
+def reserve_in(ledger: LedgerRepository, *, line_id: int, amount: Money, key: str, document: str) -> ReservationResult:
+    fp = fingerprint("reserve", line_id=line_id, amount=amount.amount, currency=amount.currency, document=document)
+    line, prior = ledger.lock_line_for(line_id, validate_key(key), fp)
+    if prior is not None:
+        return _restore(ReservationResult, prior)
+    posting = budget.plan_reserve(line, amount)
+    res_id = ledger.add_reservation(line, amount.amount, document=document)
+    ledger.append(line, [posting], key=key, document=document, reservation_id=res_id)
+    result = ReservationResult(
+        reservation_id=res_id, line_id=line_id, amount=amount.amount, currency=amount.currency,
+        over_budget=posting.over_budget, available_after=line.available - amount.amount,
+    )
+    ledger.store_result(key, "reserve", fp, result.to_json())
+    return result
+
+
+def write_off_in(
+    ledger: LedgerRepository, *, reservation_id: int, amount: Money, key: str, document: str, close: bool = False
+) -> WriteOffResult:
+    fp = fingerprint("write_off", reservation_id=reservation_id, amount=amount.amount,
+                     currency=amount.currency, document=document, close=close)
+    line, prior = ledger.lock_line_for(ledger.line_of_reservation(reservation_id), validate_key(key), fp)
+    if prior is not None:
+        return _restore(WriteOffResult, prior)
+    plan = budget.plan_write_off(line, ledger.reservation(reservation_id), amount, close=close)
+    result = _apply(ledger, line, plan, reservation_id=reservation_id, key=key, document=document)
+    ledger.store_result(key, "write_off", fp, result.to_json())
+    return result
+
+
+def release_in(
+    ledger: LedgerRepository, *, reservation_id: int, key: str, document: str, reason: str = ""
+) -> WriteOffResult:
     fp = fingerprint("release", reservation_id=reservation_id, document=document)
-    with uow:
-        line, prior = uow.ledger.lock_line_for(uow.ledger.line_of_reservation(reservation_id), validate_key(key), fp)
-        if prior is not None:
-            return _restore(WriteOffResult, prior)
-        plan = budget.plan_release(uow.ledger.reservation(reservation_id), label=line.label)
-        result = _apply(uow, line, plan, reservation_id=reservation_id, key=key, document=document,
-                        memo=reason or None)
-        uow.ledger.store_result(key, "release", fp, result.to_json())
-        uow.commit()
+    line, prior = ledger.lock_line_for(ledger.line_of_reservation(reservation_id), validate_key(key), fp)
+    if prior is not None:
+        return _restore(WriteOffResult, prior)
+    plan = budget.plan_release(ledger.reservation(reservation_id), label=line.label)
+    result = _apply(ledger, line, plan, reservation_id=reservation_id, key=key, document=document,
+                    memo=reason or None)
+    ledger.store_result(key, "release", fp, result.to_json())
     return result
 
 
 def _apply(
-    uow: UnitOfWork, line: budget.LineState, plan: budget.WriteOffPlan, *,
+    ledger: LedgerRepository, line: budget.LineState, plan: budget.WriteOffPlan, *,
     reservation_id: int, key: str, document: str, memo: str | None = None,
 ) -> WriteOffResult:
-    uow.ledger.append(line, plan.postings, key=key, document=document, reservation_id=reservation_id, memo=memo)
-    uow.ledger.resolve_reservation(
+    ledger.append(line, plan.postings, key=key, document=document, reservation_id=reservation_id, memo=memo)
+    ledger.resolve_reservation(
         reservation_id, consumed=plan.from_reservation, released=plan.released, close=plan.closes
     )
     return WriteOffResult(
