@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.local_erp import LocalErp
+from engine.audit_key import load_audit_key
 from engine.config import Settings
+from engine.persistence import masterdata_lookups
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.unit_of_work import SqlUnitOfWork
+from engine.persistence.voucher_store import SqlVoucherStore
+from engine.services.job_runner import ConnectorJobRunner
+from engine.services.outbox import RetryPolicy
 
 
 @dataclass
@@ -17,9 +24,29 @@ class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    _audit_key: bytes | None = None
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, audit_key=self.audit_key)
+
+    def audit_key(self) -> bytes:
+        """Loaded on first use (env, key file, or a development key created under the instance dir)."""
+        if self._audit_key is None:
+            self._audit_key = load_audit_key(self.settings, create=True)
+        return self._audit_key
+
+    def job_runner(self) -> ConnectorJobRunner:
+        """Connectors for outbox jobs: the ``local`` ERP until a vendor ERP is configured ([5/5])."""
+        return ConnectorJobRunner(
+            erp=LocalErp(SqlVoucherStore(self.engine)),
+            gl_accounts=lambda: masterdata_lookups.gl_accounts(self.engine, erp="kingdee"),
+            vendor_of=lambda code: masterdata_lookups.vendor_code(self.engine, code),
+        )
+
+    def retry_policy(self) -> RetryPolicy:
+        s = self.settings
+        return RetryPolicy(max_attempts=s.outbox_max_attempts, base=timedelta(seconds=s.outbox_backoff_seconds),
+                           lease=timedelta(seconds=s.outbox_lease_seconds))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T", int, float)
 
 PREFIX = "BUDGETFLOW_"
 
@@ -14,13 +17,34 @@ PREFIX = "BUDGETFLOW_"
 class Settings:
     instance_dir: Path
     database_url: str
+    outbox_max_attempts: int = 5
+    outbox_backoff_seconds: float = 2.0  # doubles each attempt, capped at 10 minutes
+    outbox_lease_seconds: float = 60.0  # a crashed worker's job becomes due again after this
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         instance = Path(env.get(f"{PREFIX}INSTANCE_DIR", "instance")).resolve()
         url = env.get(f"{PREFIX}DATABASE_URL") or f"sqlite:///{instance / 'budgetflow.db'}"
-        return cls(instance_dir=instance, database_url=normalise_url(url))
+        return cls(
+            instance_dir=instance, database_url=normalise_url(url),
+            outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", int, 5),
+            outbox_backoff_seconds=_number(env, "OUTBOX_BACKOFF_SECONDS", float, 2.0),
+            outbox_lease_seconds=_number(env, "OUTBOX_LEASE_SECONDS", float, 60.0),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = kind(raw)  # type: ignore[call-arg]
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name}={raw!r} is not a {kind.__name__}") from None
+    if value < 0:  # type: ignore[operator]
+        raise ValueError(f"{PREFIX}{name} must not be negative")
+    return value
 
 
 def normalise_url(url: str) -> str:

@@ -182,3 +182,8 @@ __all__ = [
     "Base", "BudgetLine", "CostCenter", "Currency", "Employee", "EmployeeRole", "ExpenseSubject",
     "LedgerEntry", "LedgerOperation", "MasterDataImport", "OrgUnit", "Reservation", "Role",
 ]
+
+
+# The other table modules build on Base; importing them here puts every table in
+# Base.metadata for Alembic autogenerate and the migration drift test.
+from engine.persistence import audit_table, workflow_tables  # noqa: E402,F401

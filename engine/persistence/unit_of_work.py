@@ -6,23 +6,41 @@ per-operation overhead small; repositories accept either.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine
 
+from engine.persistence import audit_repository
+from engine.persistence.audit_repository import NewEntry
+from engine.persistence.claim_repository import SqlClaimRepository
+from engine.persistence.directory import SqlDirectory
+from engine.persistence.instance_repository import SqlInstanceRepository
 from engine.persistence.ledger_repository import SqlLedgerRepository
+from engine.persistence.outbox_repository import SqlOutboxRepository
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, audit_key: Callable[[], bytes] | None = None) -> None:
         self._engine = engine
+        self._audit_key = audit_key
 
     def __enter__(self) -> Self:
         self.conn: Connection = self._engine.connect()
         self.conn.begin()
         self.ledger = SqlLedgerRepository(self.conn)
+        self.instances = SqlInstanceRepository(self.conn)
+        self.directory = SqlDirectory(self.conn)
+        self.claims = SqlClaimRepository(self.conn)
+        self.outbox = SqlOutboxRepository(self.conn)
+        self._audit: list[NewEntry] = []
         return self
+
+    def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
+               payload: dict[str, Any] | None = None) -> None:
+        """Queue an audit entry; it is chained and written with this transaction's commit."""
+        self._audit.append(NewEntry(actor, action, subject_type, subject_id, payload or {}))
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -30,6 +48,12 @@ class SqlUnitOfWork:
         self.conn.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
+        if self._audit:
+            if self._audit_key is None:
+                raise RuntimeError("audit entries were recorded but no audit key is configured")
+            # Last write before COMMIT: the audit lock is then held for the shortest time.
+            audit_repository.append_many(self.conn, self._audit_key(), self._audit)  # type: ignore[arg-type]
+            self._audit = []
         self.conn.commit()
 
     def rollback(self) -> None:

@@ -1,0 +1,47 @@
+"""The operator registry: every ``spiffworkflow:serviceTaskOperator`` id a diagram may name.
+
+Each entry declares its parameters (``budgetflow bpmn check`` holds diagrams to them)
+and who runs it: ``engine`` operators run inside the instance's transaction (the
+budget ledger, invoice checks); ``outbox`` operators call other systems and run
+asynchronously through the durable outbox, keyed by instance + task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OperatorSpec:
+    name: str
+    params: tuple[str, ...]
+    runs_in: str  # "engine" or "outbox"
+    errors: tuple[str, ...] = ()
+    summary: str = ""
+
+
+_BUDGET_LINE = ("document_no", "org_unit", "subject", "period", "amount", "currency")
+
+OPERATORS: dict[str, OperatorSpec] = {spec.name: spec for spec in (
+    OperatorSpec("budget/Reserve", _BUDGET_LINE, "engine", ("BUDGET_INSUFFICIENT",),
+                 "earmark the amount on the applicant's budget line (预占)"),
+    OperatorSpec("budget/ReserveClaim", _BUDGET_LINE, "engine", ("BUDGET_INSUFFICIENT",),
+                 "reserve for a standalone claim that has no application"),
+    OperatorSpec("budget/CheckOverrun", ("document_no", "reservation_id", "amount", "currency"), "engine",
+                 ("BUDGET_INSUFFICIENT",), "does the claim exceed its reservation, and is the excess allowed?"),
+    OperatorSpec("budget/WriteOff", ("document_no", "reservation_id", "amount", "currency", "close"), "engine",
+                 ("BUDGET_INSUFFICIENT",), "consume the actual amount against the reservation (核销)"),
+    OperatorSpec("budget/Release", ("document_no", "reservation_id", "reason"), "engine", (),
+                 "give back what a reservation still holds"),
+    OperatorSpec("claims/CheckInvoices", ("document_no", "lines"), "engine", ("DUPLICATE_INVOICE",),
+                 "refuse an invoice (code + number) that another claim already used"),
+    OperatorSpec("erp/PostVoucher", ("document_no", "applicant", "lines", "total", "currency"), "outbox",
+                 ("ERP_POST_FAILED",), "post the expense voucher (凭证) to the ERP"),
+    OperatorSpec("notify/Send", ("to", "template", "document_no"), "outbox", (), "notify a person"),
+    OperatorSpec("oa/CreateApproval", ("document_no", "applicant", "template"), "outbox", ("OA_REJECTED",),
+                 "mirror the approval into the OA suite"),
+)}
+
+
+def spec(name: str) -> OperatorSpec | None:
+    return OPERATORS.get(name)

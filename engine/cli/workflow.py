@@ -1,0 +1,105 @@
+"""``budgetflow bpmn check|deploy|list`` and ``budgetflow worker``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from engine.bootstrap import build
+from engine.persistence import schema
+from engine.persistence.types import utcnow
+from engine.services import outbox, processes
+from engine.workflow.bundle import read_folder
+from engine.workflow.check import check
+from engine.workflow.errors import BundleInvalid
+
+DEFAULT_BPMN = Path("bpmn")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("bpmn", help="check, deploy and list process diagrams")
+    bpmn_sub = p.add_subparsers(dest="bpmn_command", required=True, metavar="ACTION")
+    c = bpmn_sub.add_parser("check", help="validate diagrams; exit 1 with file:element-id: message lines")
+    c.add_argument("path", nargs="?", type=Path, default=DEFAULT_BPMN)
+    c.set_defaults(handler=run_check)
+    d = bpmn_sub.add_parser("deploy", help="publish a new model version; running instances keep theirs")
+    d.add_argument("path", nargs="?", type=Path, default=DEFAULT_BPMN)
+    d.add_argument("--by", default="admin", help="employee code of the publisher (audited)")
+    d.add_argument("--label", help="a note for this version")
+    d.set_defaults(handler=run_deploy)
+    lst = bpmn_sub.add_parser("list", help="model versions and how many instances run on each")
+    lst.set_defaults(handler=run_list)
+    w = sub.add_parser("worker", help="run outbox jobs and due timers until stopped")
+    w.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    w.add_argument("--poll", type=float, default=1.0, help="seconds between polls when idle (default 1)")
+    w.set_defaults(handler=run_worker)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if not args.path.is_dir():
+        print(f"error: {args.path} is not a folder of diagrams", file=sys.stderr)
+        return 2
+    problems = check(read_folder(args.path))
+    for problem in problems:
+        print(problem)
+    print(f"bpmn check: {'OK' if not problems else f'{len(problems)} problem(s)'} in {args.path}")
+    return 1 if problems else 0
+
+
+def run_deploy(args: argparse.Namespace) -> int:
+    files = read_folder(args.path)
+    problems = check(files)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("nothing deployed: fix the problems above (budgetflow bpmn check)", file=sys.stderr)
+        return 1
+    container = build()
+    try:
+        schema.upgrade(container.engine)
+        version_id, sha = processes.deploy(container.uow, files, by=args.by, label=args.label)
+    except BundleInvalid as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        container.dispose()
+    print(f"deployed model version {version_id} ({sha[:12]}) from {args.path}")
+    return 0
+
+
+def run_list(_args: argparse.Namespace) -> int:
+    container = build()
+    try:
+        with container.uow() as uow:
+            versions = uow.instances.versions()
+    finally:
+        container.dispose()
+    print(f"{'version':>7}  {'sha256':<12}  {'instances':>9}  {'deployed at':<20} processes")
+    for v in versions:
+        print(f"{v['id']:>7}  {v['sha256'][:12]:<12}  {v['instances']:>9}  {v['deployed_at']:%Y-%m-%d %H:%M:%S}  "
+              f"{v['process_ids']}{'  (' + v['label'] + ')' if v['label'] else ''}")
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    container = build()
+    runner, policy = container.job_runner(), container.retry_policy()
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping:
+            ran = outbox.run_due(container.uow, runner, policy=policy)
+            fired = processes.fire_due_timers(container.uow, now=utcnow())
+            if args.once:
+                print(f"worker: {ran} job(s) run, {fired} timer(s) fired")
+                return 0
+            if not ran and not fired:
+                time.sleep(args.poll)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.dispose()
+    return 0

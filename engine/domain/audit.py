@@ -1,0 +1,343 @@
+"""The tamper-evident audit chain, as pure functions (reliability.md §4, test S5).
+
+Each entry's MAC is HMAC-SHA256(key, prev_mac ‖ "\\n" ‖ canonical_json(entry)), where
+prev_mac is the previous entry's MAC (``GENESIS_MAC`` for seq 1) and the entry includes
+its ``seq``. The key lives outside the database, so someone who can write the table but
+does not hold the key cannot edit, delete, insert or reorder a row without the verifier
+noticing. Dropping rows from the *end* leaves a shorter chain that is still valid; that
+is caught only by comparing with an exported ``Anchor`` (the head seq and MAC).
+
+The verifier recomputes every MAC from the entries; stored MACs serve only to describe
+*what* went wrong (edited row, gap, reordering) once a recomputed MAC disagrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from engine.domain.errors import BudgetflowError
+
+GENESIS_MAC = "0" * 64
+"""The ``prev_mac`` of the first entry (seq 1): the chain starts from a known constant."""
+
+FORMAT_VERSION = 1
+MAX_PROBLEMS = 100  # keep the report readable; ``problem_count`` still counts all of them
+_REORDER_WINDOW = 10_000  # recent MACs remembered to recognise a moved entry (bounded memory)
+_MAC_RE = re.compile(r"[0-9a-f]{64}")
+
+
+class AuditKeyMissing(BudgetflowError):
+    code = "AUDIT_KEY_MISSING"
+
+
+class AuditAnchorInvalid(BudgetflowError):
+    code = "AUDIT_ANCHOR_INVALID"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audit entry: who did what to which subject, when, with what details."""
+
+    seq: int
+    occurred_at: datetime  # UTC-aware
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """A row as read from the table: the record plus the MACs stored beside it."""
+
+    record: AuditRecord
+    prev_mac: str
+    mac: str
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """The head of the chain, exported elsewhere so truncation can be detected later."""
+
+    seq: int
+    mac: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.mac}"
+
+
+GENESIS_ANCHOR = Anchor(0, GENESIS_MAC)
+
+
+@dataclass
+class VerifyResult:
+    rows: int = 0
+    first_bad_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+    head: Anchor = GENESIS_ANCHOR  # the head as recomputed (or as stored after a bad row)
+    anchor_checked: bool = False
+    hint: str | None = None  # a likely cause for everything at once, e.g. the wrong key
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+
+# ---------------------------------------------------------------- canonical form and MAC
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> str:
+    """The payload as canonical JSON text: what the table stores and the MAC covers.
+
+    Idempotent: parsing the text and canonicalising again gives the same text, so the
+    verifier can work from the stored column.
+    """
+    return _dumps(_jsonable(payload))
+
+
+def canonical_json(record: AuditRecord) -> bytes:
+    """Deterministic bytes for ``record``: sorted keys, no spaces, UTF-8, fixed time format."""
+    body = {
+        "v": FORMAT_VERSION,
+        "seq": record.seq,
+        "occurred_at": _timestamp(record.occurred_at),
+        "actor": record.actor,
+        "action": record.action,
+        "subject_type": record.subject_type,
+        "subject_id": record.subject_id,
+        "payload": _jsonable(record.payload),
+    }
+    return _dumps(body).encode("utf-8")
+
+
+def chain_hmac(key: bytes, prev_mac: str, record: AuditRecord) -> str:
+    """The MAC of ``record`` chained onto ``prev_mac`` (hex HMAC-SHA256)."""
+    if not key:
+        raise AuditKeyMissing("the audit key is empty")
+    # UTF-8, not ASCII: a stored prev_mac is attacker-controlled and must not crash the verifier.
+    message = prev_mac.encode("utf-8") + b"\n" + canonical_json(record)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def parse_anchor(text: str) -> Anchor:
+    """``SEQ:MAC`` as printed by ``budgetflow audit head``."""
+    seq, sep, mac = text.strip().partition(":")
+    if not sep or not seq.isdigit() or not _MAC_RE.fullmatch(mac.lower()):
+        raise AuditAnchorInvalid("an anchor looks like SEQ:MAC, e.g. 10000:<64 hex digits>")
+    return Anchor(int(seq), mac.lower())
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise TypeError("audit timestamps must be timezone-aware (UTC)")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _jsonable(value: Any) -> Any:  # noqa: C901 - one flat dispatch over the JSON types
+    """Plain JSON types only; Decimal and datetime become fixed strings, anything odd is refused."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("audit payloads cannot hold NaN or infinity")
+        return value  # repr round-trips exactly through JSON
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("audit payloads cannot hold NaN or infinite decimals")
+        return format(value, "f")  # keeps the written scale ("12.50"), never exponent notation
+    if isinstance(value, datetime):
+        return _timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("audit payload keys must be strings")  # int keys would sort differently after JSON
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    raise TypeError(f"audit payloads cannot hold {type(value).__name__}")
+
+
+# ---------------------------------------------------------------- verification
+
+
+def verify_chain(key: bytes, rows: Iterable[StoredEntry], anchor: Anchor | None = None) -> VerifyResult:
+    """Recompute the chain over ``rows`` (in seq order) and describe the first departures from it."""
+    checker = _Checker(key, anchor)
+    for row in rows:
+        checker.feed(row)
+    return checker.finish()
+
+
+class _Checker:
+    """Walks the rows once; after a bad row it re-synchronises so one tampering yields few problems."""
+
+    def __init__(self, key: bytes, anchor: Anchor | None) -> None:
+        self.key = key
+        self.anchor = anchor
+        self.result = VerifyResult(anchor_checked=anchor is not None)
+        self.last_seq = 0
+        self.running = GENESIS_MAC  # the recomputed MAC of the previous row
+        self.previous_ok = True
+        self.consistent = 0  # rows whose MAC matches their own content under this key
+        self.anchor_seen = anchor is not None and anchor.seq == 0
+        self.recent: OrderedDict[str, int] = OrderedDict()  # stored MAC -> seq it is genuinely signed as
+        self.pending: dict[str, tuple[int, StoredEntry]] = {}  # prev_mac -> (problem index, row)
+        self.last_mismatch: tuple[int, int | None] = (0, None)  # seq and problem index of the last "edited?"
+        if anchor is not None and anchor.seq == 0 and anchor.mac != GENESIS_MAC:
+            self._problem(1, "anchor seq 0 must carry the genesis MAC")
+
+    def feed(self, row: StoredEntry) -> None:
+        seq = row.record.seq
+        self.result.rows += 1
+        signed_as = self._classify(row, self._check_order(seq))
+        if signed_as is not None:
+            self._resolve_pending(row.mac, signed_as + 1)
+            if signed_as != seq:
+                self._explain_insertion(signed_as, seq)
+        self._check_anchor_row(seq)
+        self.last_seq = max(self.last_seq, seq)
+
+    def _classify(self, row: StoredEntry, ordered: bool) -> int | None:
+        """Check one row; returns the seq its MAC proves it was written as, or None if nothing fits."""
+        seq = row.record.seq
+        expected = chain_hmac(self.key, self.running, row.record)
+        if ordered and _same(expected, row.mac):
+            self._accept(row, expected)
+            return seq
+        if _signed_as(self.key, row, seq, row.prev_mac):
+            # Genuine content whose predecessor is not the previous row. Right after a bad row
+            # (or a gap) that is already reported; otherwise it is the problem itself.
+            broken = ordered and self.previous_ok
+            if broken:
+                self._problem(seq, f"row seq {seq}: MAC chain broken (inserted or reordered?)")
+            self._accept(row, row.mac, ok=ordered and not broken)
+            return seq
+        return self._content_mismatch(row)
+
+    def finish(self) -> VerifyResult:
+        anchor = self.anchor
+        if anchor is not None and not self.anchor_seen:
+            if anchor.seq > self.last_seq:
+                self._problem(self.last_seq + 1, f"table ends at seq {self.last_seq} but the anchor is seq "
+                              f"{anchor.seq}: rows after {self.last_seq} are missing (truncated?)")
+            else:
+                self._problem(anchor.seq, f"anchor seq {anchor.seq}: no such row (deleted?)")
+        if self.result.rows and not self.consistent:
+            self.result.hint = "no row verifies under this key: is it the key the log was written with?"
+        return self.result
+
+    def _check_order(self, seq: int) -> bool:
+        if seq <= self.last_seq:
+            self._problem(seq, f"row seq {seq} out of order (follows seq {self.last_seq})")
+            return False
+        if seq > self.last_seq + 1:
+            self._problem(self.last_seq + 1, f"gap after seq {self.last_seq}: seq {seq} follows (deleted?)")
+            return False
+        return True
+
+    def _accept(self, row: StoredEntry, mac: str, *, ok: bool = True) -> None:
+        self.consistent += 1
+        self.running = mac
+        self.previous_ok = ok
+        self._remember(row.mac, row.record.seq)
+        self.result.head = Anchor(row.record.seq, mac)
+
+    def _content_mismatch(self, row: StoredEntry) -> int | None:
+        seq = row.record.seq
+        moved_from = self._recognise_moved(row)
+        if moved_from is not None:
+            self._problem(seq, _moved_message(seq, moved_from))
+            self._remember(row.mac, moved_from)
+        else:
+            index = self._problem(seq, f"row seq {seq}: content does not match its MAC (edited?)")
+            self.last_mismatch = (seq, index)
+            if index is not None and len(self.pending) < MAX_PROBLEMS:
+                self.pending.setdefault(row.prev_mac, (index, row))
+        # Continue from the stored MAC: the rows after it were chained onto it when written.
+        self.running = row.mac
+        self.previous_ok = False
+        self.result.head = Anchor(seq, row.mac)
+        return moved_from
+
+    def _recognise_moved(self, row: StoredEntry) -> int | None:
+        """The seq this row was signed as, if its predecessor was seen earlier (a move backwards)."""
+        before = self.recent.get(row.prev_mac)
+        if before is not None and _signed_as(self.key, row, before + 1, row.prev_mac):
+            return before + 1
+        return None
+
+    def _explain_insertion(self, genuine: int, seq: int) -> None:
+        """Entry N found one place later, right after an unexplained bad row at N: that row was put in."""
+        bad_seq, index = self.last_mismatch
+        if bad_seq == genuine and seq == genuine + 1 and index is not None:
+            self.result.problems[index] = (
+                f"row seq {bad_seq}: not signed with this key, and the entries after it are renumbered (inserted?)"
+            )
+            self.pending = {k: v for k, v in self.pending.items() if v[0] != index}
+        self.last_mismatch = (0, None)
+
+    def _resolve_pending(self, mac: str, genuine: int) -> None:
+        """An earlier bad row that was chained onto ``mac`` is entry ``genuine``, moved forwards."""
+        waiting = self.pending.pop(mac, None)
+        if waiting is None:
+            return
+        index, moved = waiting
+        if _signed_as(self.key, moved, genuine, moved.prev_mac):
+            self.result.problems[index] = _moved_message(moved.record.seq, genuine)
+            if self.last_mismatch[1] == index:
+                self.last_mismatch = (0, None)
+
+    def _check_anchor_row(self, seq: int) -> None:
+        anchor = self.anchor
+        if anchor is None or seq != anchor.seq or self.anchor_seen:
+            return
+        self.anchor_seen = True
+        if not _same(self.running, anchor.mac):
+            self._problem(seq, f"anchor mismatch at seq {seq}: the chain does not reach the exported MAC "
+                          "(rewritten, or the wrong anchor?)")
+
+    def _remember(self, mac: str, seq: int) -> None:
+        self.recent[mac] = seq
+        if len(self.recent) > _REORDER_WINDOW:
+            self.recent.popitem(last=False)
+
+    def _problem(self, seq: int, message: str) -> int | None:
+        """Record a problem; returns its index in the list, or None once the list is full."""
+        result = self.result
+        result.problem_count += 1
+        if result.first_bad_seq is None:
+            result.first_bad_seq = seq
+        if len(result.problems) >= MAX_PROBLEMS:
+            return None
+        result.problems.append(message)
+        return len(result.problems) - 1
+
+
+def _signed_as(key: bytes, row: StoredEntry, seq: int, prev_mac: str) -> bool:
+    return _same(chain_hmac(key, prev_mac, replace(row.record, seq=seq)), row.mac)
+
+
+def _same(mac: str, other: str) -> bool:
+    """Constant-time comparison that tolerates whatever text an attacker stored."""
+    return hmac.compare_digest(mac.encode("utf-8"), other.encode("utf-8"))
+
+
+def _moved_message(seq: int, genuine: int) -> str:
+    return f"row seq {seq}: holds the entry signed as seq {genuine} (reordered or renumbered?)"

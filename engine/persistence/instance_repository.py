@@ -1,0 +1,170 @@
+"""Process instances, their inbox rows, deployed bundles and outbox jobs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from engine.domain.inbox import InboxEntry
+from engine.persistence.types import utcnow
+from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance
+
+_inst = ProcessInstance.__table__
+_task = HumanTask.__table__
+_ver = ModelVersion.__table__
+_job = OutboxJob.__table__
+
+
+@dataclass(frozen=True)
+class InstanceRow:
+    id: int
+    model_sha: str
+    process_id: str
+    business_key: str
+    applicant: str
+    status: str
+    state: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    instance_id: int
+    task_guid: str
+    bpmn_id: str
+    lane: str | None
+    candidates: list[str]
+    assignee: str | None
+    status: str
+
+
+class SqlInstanceRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # -- bundles
+    def version_files(self, sha: str) -> dict[str, str]:
+        files = self.conn.execute(select(_ver.c.files).where(_ver.c.sha256 == sha)).scalar()
+        if files is None:
+            raise LookupError(f"no deployed model version {sha[:12]}")
+        return dict(json.loads(files))
+
+    def add_version(
+        self, *, sha: str, files: dict[str, str], process_ids: list[str], by: str, label: str | None
+    ) -> int:
+        existing = self.conn.execute(select(_ver.c.id).where(_ver.c.sha256 == sha)).scalar()
+        if existing is not None:
+            return int(existing)
+        return int(self.conn.execute(insert(_ver).values(
+            sha256=sha, files=json.dumps(files, ensure_ascii=False), process_ids=",".join(sorted(process_ids)),
+            label=label, deployed_by=by, deployed_at=utcnow()).returning(_ver.c.id)).scalar_one())
+
+    def latest_version(self, process_id: str) -> tuple[int, str] | None:
+        rows = self.conn.execute(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
+        for version_id, sha, ids in rows:
+            if process_id in ids.split(","):
+                return int(version_id), str(sha)
+        return None
+
+    def versions(self) -> list[dict[str, Any]]:
+
+        counts = (select(_inst.c.model_version_id, func.count().label("n"))
+                  .group_by(_inst.c.model_version_id).subquery())
+        stmt = (select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids, _ver.c.label, _ver.c.deployed_by,
+                       _ver.c.deployed_at, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.model_version_id == _ver.c.id).order_by(_ver.c.id))
+        keys = ("id", "sha256", "process_ids", "label", "deployed_by", "deployed_at", "instances")
+        return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(stmt)]
+
+    # -- instances
+    def create(self, *, version_id: int, process_id: str, business_key: str, applicant: str) -> int:
+        now = utcnow()
+        return int(self.conn.execute(insert(_inst).values(
+            model_version_id=version_id, process_id=process_id, business_key=business_key, applicant=applicant,
+            status="new", state="", revision=0, created_at=now, updated_at=now).returning(_inst.c.id)).scalar_one())
+
+    def lock(self, instance_id: int) -> InstanceRow:
+        """The instance, locked until the transaction ends: one writer per instance."""
+        row = self.conn.execute(
+            select(_inst.c.id, _ver.c.sha256, _inst.c.process_id, _inst.c.business_key, _inst.c.applicant,
+                   _inst.c.status, _inst.c.state, _inst.c.revision)
+            .join(_ver, _ver.c.id == _inst.c.model_version_id)
+            .where(_inst.c.id == instance_id).with_for_update(of=_inst)
+        ).first()
+        if row is None:
+            raise LookupError(f"process instance {instance_id} does not exist")
+        return InstanceRow(*row)
+
+    def save(self, row: InstanceRow, *, state: str, status: str, outcome: str | None,
+             next_timer_at: datetime | None, error: str | None = None) -> None:
+        now = utcnow()
+        values: dict[str, Any] = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,
+                                      revision=row.revision + 1, updated_at=now, last_error=error)
+        if status == "complete":
+            values["completed_at"] = now
+        done = self.conn.execute(update(_inst).where(_inst.c.id == row.id, _inst.c.revision == row.revision)
+                                 .values(**values))
+        if done.rowcount != 1:  # the row lock makes this unreachable; the check makes it provable
+            raise RuntimeError(f"instance {row.id} was saved by another writer (revision {row.revision})")
+
+    def due_timer_instances(self, now: datetime, limit: int = 100) -> list[int]:
+        stmt = (select(_inst.c.id).where(_inst.c.next_timer_at <= now, _inst.c.status != "complete")
+                .order_by(_inst.c.next_timer_at).limit(limit))
+        return [int(i) for i in self.conn.execute(stmt).scalars()]
+
+    # -- inbox
+    def task(self, task_guid: str) -> TaskRow | None:
+        row = self.conn.execute(select(_task.c.instance_id, _task.c.task_guid, _task.c.bpmn_id, _task.c.lane,
+                                       _task.c.candidates, _task.c.assignee, _task.c.status)
+                                .where(_task.c.task_guid == task_guid)).first()
+        if row is None:
+            return None
+        return TaskRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
+
+    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> None:
+        """Open rows for newly READY tasks; cancel open rows whose task is no longer READY."""
+        open_rows = set(self.conn.execute(select(_task.c.task_guid).where(
+            _task.c.instance_id == instance_id, _task.c.status == "open")).scalars())
+        ready_guids = {t.task_guid for t in ready}
+        gone = open_rows - ready_guids
+        if gone:
+            self.conn.execute(update(_task).where(_task.c.task_guid.in_(gone)).values(status="cancelled"))
+        new = [t for t in ready if t.task_guid not in open_rows]
+        if new:
+            now = utcnow()
+            self.conn.execute(insert(_task), [
+                dict(instance_id=instance_id, task_guid=t.task_guid, bpmn_id=t.bpmn_id, title=t.title, lane=t.lane,
+                     candidates=json.dumps(t.candidates), assignee=None, form_key=t.form_key, status="open",
+                     created_at=now) for t in new])
+
+    def complete_task(self, task_guid: str, by: str) -> None:
+        self.conn.execute(update(_task).where(_task.c.task_guid == task_guid)
+                          .values(status="completed", completed_by=by, completed_at=utcnow()))
+
+    def reassign(self, task_guid: str, to: str) -> None:
+        self.conn.execute(update(_task).where(_task.c.task_guid == task_guid).values(assignee=to))
+
+    def open_tasks_for(self, employee: str) -> list[dict[str, Any]]:
+        stmt = (select(_task.c.task_guid, _task.c.bpmn_id, _task.c.title, _task.c.lane, _task.c.candidates,
+                       _task.c.assignee, _inst.c.business_key, _inst.c.id)
+                .join(_inst, _inst.c.id == _task.c.instance_id).where(_task.c.status == "open"))
+        out = []
+        for guid, bpmn_id, title, lane, cands, assignee, key, inst in self.conn.execute(stmt):
+            if assignee == employee or (assignee is None and employee in json.loads(cands)):
+                out.append(dict(task_guid=guid, bpmn_id=bpmn_id, title=title, lane=lane, document_no=key,
+                                instance_id=inst))
+        return out
+
+    # -- outbox
+    def enqueue(self, *, instance_id: int, task_guid: str, operator: str, params: dict[str, Any], key: str) -> None:
+        exists = self.conn.execute(select(_job.c.id).where(_job.c.idempotency_key == key)).first()
+        if exists is None:
+            now = utcnow()
+            self.conn.execute(insert(_job).values(
+                instance_id=instance_id, task_guid=task_guid, operator=operator,
+                params=json.dumps(params, default=str, ensure_ascii=False), idempotency_key=key, status="pending",
+                attempts=0, next_attempt_at=now, created_at=now, updated_at=now))

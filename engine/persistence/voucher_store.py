@@ -1,0 +1,42 @@
+"""The local ERP's voucher table (connectors.local_erp.VoucherStore)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from connectors.erp import PostedVoucher, VoucherDraft
+from engine.persistence.types import utcnow
+from engine.persistence.workflow_tables import Voucher
+
+_v = Voucher.__table__
+
+
+class SqlVoucherStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def find(self, idempotency_key: str) -> PostedVoucher | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_v.c.voucher_no, _v.c.document_no)
+                               .where(_v.c.idempotency_key == idempotency_key)).first()
+        return None if row is None else PostedVoucher(row[0], row[1])
+
+    def insert(self, draft: VoucherDraft, idempotency_key: str) -> PostedVoucher:
+        lines = [{"account": x.account, "debit": str(x.debit), "credit": str(x.credit), "memo": x.memo}
+                 for x in draft.lines]
+        try:
+            with self.engine.begin() as conn:
+                n = conn.execute(select(func.count()).select_from(_v)).scalar_one() + 1
+                voucher_no = f"LV-{utcnow():%Y%m}-{n:06d}-{idempotency_key[-6:]}"
+                conn.execute(insert(_v).values(
+                    voucher_no=voucher_no, idempotency_key=idempotency_key, document_no=draft.document_no,
+                    currency=draft.currency, total=draft.total, lines=json.dumps(lines), posted_at=utcnow()))
+        except IntegrityError:
+            existing = self.find(idempotency_key)  # a concurrent post of the same key won
+            if existing is None:
+                raise
+            return PostedVoucher(existing.voucher_no, existing.document_no, replayed=True)
+        return PostedVoucher(voucher_no, draft.document_no)

@@ -1,0 +1,114 @@
+"""The outbox worker: run due connector jobs, resume their instances, retry, raise incidents.
+
+At least once, never twice: a job is leased, executed with its idempotency key
+(instance id + task guid), and its outcome is committed with the instance's
+next step in one transaction. A worker killed in between leaves the lease to
+expire; the next attempt reuses the key, so the ERP returns the first voucher.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from connectors.base import ConnectorError
+from engine.persistence.types import utcnow
+from engine.services.processes import advance_and_save, load_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base: timedelta = timedelta(seconds=2)
+    cap: timedelta = timedelta(minutes=10)
+    lease: timedelta = timedelta(seconds=60)
+
+    def next_attempt(self, now: datetime, attempts: int) -> datetime:
+        return now + min(self.base * (2 ** (attempts - 1)), self.cap)
+
+
+class JobRunner(Protocol):
+    def run(self, operator: str, params: dict[str, Any], *, key: str) -> dict[str, Any]:
+        """Execute one connector call; raise ConnectorError (retryable or not) on failure."""
+
+
+def run_due(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryPolicy = RetryPolicy(),
+            now: datetime | None = None, limit: int = 100) -> int:
+    """Run up to ``limit`` due jobs; returns how many ran."""
+    ran = 0
+    while ran < limit and run_one(uow_factory, runner, policy=policy, now=now):
+        ran += 1
+    return ran
+
+
+def run_one(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryPolicy,
+            now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    with uow_factory() as uow:
+        job = uow.outbox.claim_due(now, lease=policy.lease)
+        uow.commit()
+    if job is None:
+        return False
+    try:
+        result = runner.run(job.operator, job.params, key=job.key)
+    except ConnectorError as error:
+        _failed(uow_factory, job, error, policy=policy, now=now)
+    except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident
+        log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.operator)
+        wrapped = ConnectorError("CONNECTOR_CRASHED", f"{type(error).__name__}: {error}", retryable=True)
+        _failed(uow_factory, job, wrapped, policy=policy, now=now)
+    else:
+        _succeeded(uow_factory, job, result)
+    return True
+
+
+def _succeeded(uow_factory: Callable[[], Any], job: Any, result: dict[str, Any]) -> None:
+    with uow_factory() as uow:
+        row, run = load_run(uow, job.instance_id)
+        if run.waits_for_service(job.task_guid):
+            run.finish_service_task(job.task_guid, result)
+            advance_and_save(uow, row, run)
+        uow.outbox.done(job.id, result)
+        _audit(uow, job, row, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
+        uow.commit()
+
+
+def _failed(uow_factory: Callable[[], Any], job: Any, error: ConnectorError, *, policy: RetryPolicy,
+            now: datetime) -> None:
+    message = f"{error.code}: {error}"
+    with uow_factory() as uow:
+        if error.retryable and job.attempts < policy.max_attempts:
+            uow.outbox.retry_later(job.id, at=policy.next_attempt(now, job.attempts), error=message)
+            action = "connector.retrying"
+        elif error.retryable:
+            uow.outbox.close(job.id, status="incident", error=f"after {job.attempts} attempts: {message}")
+            action = "connector.incident"
+        else:
+            action = _to_diagram(uow, job, error, message)
+        _audit(uow, job, None, action, {"error": message[:500], "attempt": job.attempts})
+        uow.commit()
+
+
+def _audit(uow: Any, job: Any, row: Any, action: str, payload: dict[str, Any]) -> None:
+    uow.record(actor="worker", action=action, subject_type="outbox_job", subject_id=job.key,
+               payload={"operator": job.operator, **payload})
+
+
+def _to_diagram(uow: Any, job: Any, error: ConnectorError, message: str) -> str:
+    row, run = load_run(uow, job.instance_id)
+    if not run.waits_for_service(job.task_guid):
+        uow.outbox.close(job.id, status="failed", error=message)
+        return "connector.failed"
+    try:
+        run.fail_service_task(job.task_guid, error)
+    except ConnectorError:  # no boundary event catches this code: someone must look at it
+        uow.outbox.close(job.id, status="incident", error=f"not handled by the diagram: {message}")
+        return "connector.incident"
+    advance_and_save(uow, row, run)
+    uow.outbox.close(job.id, status="failed", error=message)
+    return "connector.failed"

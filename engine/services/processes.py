@@ -1,0 +1,185 @@
+"""Process use cases: deploy, start, complete a task, deliver a message, fire timers.
+
+Every write follows one shape (spiffworkflow.md §16): lock the instance row, load
+its state, let the engine run to the next wait state, rebuild the inbox rows,
+save, commit: one transaction, one writer per instance. Budget operators book
+in the same transaction; calls to other systems become outbox jobs in it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.domain.errors import BudgetflowError
+from engine.domain.inbox import InboxEntry
+from engine.domain.lanes import candidates
+from engine.services.operators import InstanceOperators
+from engine.workflow import bundle as bundles
+from engine.workflow.runtime import ReadyTask, StepEvent, WorkflowRun
+from engine.workflow.scripting import new_script_engine
+
+
+class NotAllowed(BudgetflowError):
+    code = "NOT_ALLOWED"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    instance_id: int
+    status: str
+    outcome: str | None
+    open_tasks: list[dict[str, Any]]
+
+
+UowFactory = Callable[[], Any]
+
+
+def deploy(uow_factory: UowFactory, files: dict[str, str], *, by: str, label: str | None = None) -> tuple[int, str]:
+    """Publish a bundle of diagrams as a model version (parse first: nothing invalid is stored)."""
+    parsed = bundles.parse(files)
+    with uow_factory() as uow:
+        version_id = uow.instances.add_version(sha=parsed.sha256, files=dict(files),
+                                               process_ids=list(parsed.processes), by=by, label=label)
+        uow.commit()
+    bundles.remember(parsed)
+    return version_id, parsed.sha256
+
+
+def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_key: str,
+          data: dict[str, Any]) -> Outcome:
+    """Start ``process_id`` on its latest model version; the instance stays pinned to that version."""
+    with uow_factory() as uow:
+        if not uow.directory.exists(applicant):
+            raise NotAllowed(f"unknown applicant {applicant!r}")
+        found = uow.instances.latest_version(process_id)
+        if found is None:
+            raise BudgetflowError(f"process {process_id!r} is not deployed; run `budgetflow bpmn deploy`")
+        version_id, sha = found
+        instance_id = uow.instances.create(version_id=version_id, process_id=process_id,
+                                           business_key=business_key, applicant=applicant)
+        bundle = _bundle(uow, sha)
+        start_data = {**data, "applicant": applicant, "document_no": business_key}
+        run = WorkflowRun.start(bundle, process_id, start_data, new_script_engine())
+        uow.record(actor=applicant, action="process.started", subject_type="process_instance",
+                   subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": instance_id})
+        outcome = _advance_and_save(uow, instance_id, run)
+        uow.commit()
+    return outcome
+
+
+def complete_task(uow_factory: UowFactory, *, task_guid: str, user: str, form: dict[str, Any]) -> Outcome:
+    """Complete a user task as ``user``, checked at completion time (candidate or assignee; no self-approval)."""
+    try:
+        with uow_factory() as uow:
+            task = uow.instances.task(task_guid)
+            if task is None or task.status != "open":
+                raise NotAllowed(f"task {task_guid} is not open")
+            row, run = load_run(uow, task.instance_id)
+            _authorize(task, user=user, applicant=row.applicant)
+            run.complete(task_guid, form)
+            uow.instances.complete_task(task_guid, user)
+            uow.record(actor=user, action="task.completed", subject_type="process_instance",
+                       subject_id=row.business_key, payload={"task": task.bpmn_id, "guid": task_guid,
+                                                             **_decision(form)})
+            outcome = _advance_and_save(uow, row.id, run, row=row)
+            uow.commit()
+    except NotAllowed as refused:
+        _record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
+        raise
+    return outcome
+
+
+def _decision(form: dict[str, Any]) -> dict[str, Any]:
+    """What the audit keeps of a form: the decision and the comment, not every field."""
+    return {k: str(form[k])[:500] for k in ("decision", "comment") if k in form}
+
+
+def _record_refusal(uow_factory: UowFactory, *, user: str, subject: str, reason: str) -> None:
+    """Every refused action is an audit event of its own (ASVS 16.3.2), committed apart from the refusal."""
+    with uow_factory() as uow:
+        uow.record(actor=user, action="access.refused", subject_type="task", subject_id=subject,
+                   payload={"reason": reason[:500]})
+        uow.commit()
+
+
+def send_message(uow_factory: UowFactory, *, instance_id: int, name: str, payload: dict[str, Any],
+                 user: str) -> Outcome:
+    """Deliver a message (``withdraw`` by the applicant, OA callbacks): refused if nothing waits for it."""
+    with uow_factory() as uow:
+        row, run = load_run(uow, instance_id)
+        if name == "withdraw" and user != row.applicant:
+            raise NotAllowed(f"only the applicant {row.applicant} may withdraw {row.business_key}")
+        if not run.send_message(name, {**payload, "by": user}):
+            raise NotAllowed(f"{row.business_key} is not waiting for {name!r} (already decided?)")
+        uow.record(actor=user, action=f"message.{name}", subject_type="process_instance",
+                   subject_id=row.business_key, payload={k: str(v)[:200] for k, v in payload.items()})
+        outcome = _advance_and_save(uow, row.id, run, row=row)
+        uow.commit()
+    return outcome
+
+
+def fire_due_timers(uow_factory: UowFactory, *, now: datetime) -> int:
+    """Run every instance whose next timer is due; each in its own transaction under its row lock."""
+    with uow_factory() as uow:
+        due = uow.instances.due_timer_instances(now)
+    fired = 0
+    for instance_id in due:
+        with uow_factory() as uow:
+            row, run = load_run(uow, instance_id)
+            before = run.next_timer_at()
+            _advance_and_save(uow, row.id, run, row=row)
+            uow.commit()
+            fired += int(before is not None and before <= now)
+    return fired
+
+
+def _authorize(task: Any, *, user: str, applicant: str) -> None:
+    allowed = task.assignee == user if task.assignee else user in task.candidates
+    if not allowed:
+        raise NotAllowed(f"{user} is not a candidate for task {task.bpmn_id} ({task.task_guid})")
+    if user == applicant and task.lane not in (None, "applicant"):
+        raise NotAllowed(f"{user} applied for this and may not approve it (segregation of duties)")
+
+
+def _bundle(uow: Any, sha: str) -> bundles.Bundle:
+    return bundles.cached(sha, lambda: uow.instances.version_files(sha))
+
+
+def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
+    """Lock an instance and load its workflow (its bundle first, from the cache or the database)."""
+    row = uow.instances.lock(instance_id)
+    _bundle(uow, row.model_sha)
+    return row, WorkflowRun.load(row.state, new_script_engine())
+
+
+def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
+    return _advance_and_save(uow, row.id, run, row=row)
+
+
+def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any = None) -> Outcome:
+    document = row.business_key if row else run.wf.task_tree.data.get("document_no")
+
+    def audit_step(step: StepEvent) -> None:
+        uow.record(actor="engine", action="engine.step", subject_type="process_instance", subject_id=document,
+                   payload={"task": step.bpmn_id, "kind": step.kind, "state": step.state})
+
+    run.advance(InstanceOperators(uow, instance_id), on_step=audit_step)
+    applicant = row.applicant if row else run.wf.task_tree.data.get("applicant")
+    entries = [_inbox_entry(t, applicant=applicant, directory=uow.directory) for t in run.ready_tasks()]
+    uow.instances.sync_inbox(instance_id, entries)
+    status, data = run.status(), run.data
+    outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
+    saved_row = row or uow.instances.lock(instance_id)
+    uow.instances.save(saved_row, state=run.dump(), status=status, outcome=outcome,
+                       next_timer_at=run.next_timer_at())
+    return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__)) for e in entries])
+
+
+def _inbox_entry(task: ReadyTask, *, applicant: str, directory: Any) -> InboxEntry:
+    people = candidates(task.lane, applicant=applicant, directory=directory, approver=task.approver,
+                        owners=task.lane_owners)
+    return InboxEntry(task.task_guid, task.bpmn_id, task.name, task.lane, people, task.form_key)

@@ -1,0 +1,112 @@
+"""A bundle: one deployed set of diagrams (BPMN + DMN), identified by the hash of its files.
+
+Instances store only their state; the specs are parsed once per bundle and kept
+in a process-wide cache keyed by the bundle's hash (spiffworkflow.md §7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
+
+from engine.workflow.errors import BundleInvalid
+from engine.workflow.service_tasks import ConnectorServiceTask
+
+DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
+
+
+class BudgetflowParser(SpiffBpmnParser):
+    # Copy before changing: updating the inherited dict would change SpiffBpmnParser for everyone.
+    OVERRIDE_PARSER_CLASSES = dict(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES)
+    OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")] = (ServiceTaskParser, ConnectorServiceTask)
+
+
+@dataclass
+class Bundle:
+    sha256: str
+    files: dict[str, str]  # relative path -> text; forms included
+    processes: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)  # id -> (spec, subprocess specs)
+
+    def spec(self, process_id: str) -> tuple[Any, dict[str, Any]]:
+        try:
+            return self.processes[process_id]
+        except KeyError:
+            raise BundleInvalid([f"no executable process {process_id!r} in bundle {self.sha256[:12]}"]) from None
+
+
+def read_folder(folder: Path) -> dict[str, str]:
+    """Every diagram and form file under ``folder``, keyed by its path relative to it."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and (path.suffix in DIAGRAM_SUFFIXES or path.name.endswith(".schema.json")):
+            files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+    return files
+
+
+def content_hash(files: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+def parse(files: Mapping[str, str]) -> Bundle:
+    """Parse every diagram; raise BundleInvalid with ``file:element-id: message`` lines."""
+    parser = BudgetflowParser(validator=VALIDATOR)
+    problems: list[str] = []
+    for name, text in sorted(files.items()):
+        if not name.endswith(DIAGRAM_SUFFIXES):
+            continue
+        try:
+            tree = etree.fromstring(text.encode("utf-8"))
+            if name.endswith(".dmn"):
+                parser.add_dmn_xml(tree, filename=name)
+            else:
+                parser.add_bpmn_xml(tree, filename=name)
+        except (ValidationException, etree.XMLSyntaxError, ValueError) as exc:
+            problems.append(_describe(name, exc))
+    bundle = Bundle(sha256=content_hash(files), files=dict(files))
+    for process_id in parser.get_process_ids() if not problems else []:
+        try:
+            bundle.processes[process_id] = (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
+        except ValidationException as exc:
+            problems.append(_describe(getattr(exc, "file_name", "") or "?", exc))
+    if problems:
+        raise BundleInvalid(problems)
+    return bundle
+
+
+def _describe(name: str, exc: Exception) -> str:
+    element = getattr(exc, "id", None) or getattr(exc, "sourceline", None) or ""
+    message = getattr(exc, "msg", None) or str(exc).splitlines()[0]
+    return f"{getattr(exc, 'file_name', None) or name}:{element or '-'}: {message}"
+
+
+_CACHE: dict[str, Bundle] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached(sha256: str, load_files: Any) -> Bundle:
+    """The parsed bundle for ``sha256``; ``load_files()`` supplies its files on a cache miss."""
+    bundle = _CACHE.get(sha256)
+    if bundle is None:
+        with _CACHE_LOCK:
+            bundle = _CACHE.get(sha256)
+            if bundle is None:
+                bundle = _CACHE[sha256] = parse(load_files())
+    return bundle
+
+
+def remember(bundle: Bundle) -> None:
+    with _CACHE_LOCK:
+        _CACHE[bundle.sha256] = bundle

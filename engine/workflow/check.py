@@ -1,0 +1,104 @@
+"""``budgetflow bpmn check``: what a process designer gets wrong, as ``file:element-id: message`` lines.
+
+Rules: the diagrams parse (schema included); every service task names a known
+operator with exactly its declared parameters; every lane maps to a role; every
+form a user task names exists; every timer expression is a valid ISO 8601
+duration, date-time or cycle; every DMN table parses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+
+from lxml import etree
+
+from connectors.registry import OPERATORS
+from engine.domain.lanes import LANES
+from engine.workflow.bundle import parse
+from engine.workflow.errors import BundleInvalid
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+_CYCLE = re.compile(r"^R\d*/(.+)$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+EXTRA_LANES = ("system",)  # lanes for machine steps: nobody is asked to act in them
+
+
+def check(files: Mapping[str, str]) -> list[str]:
+    problems: list[str] = []
+    for name, text in sorted(files.items()):
+        if name.endswith(".bpmn"):
+            problems.extend(_check_bpmn(name, text, files))
+    try:
+        parse(files)
+    except BundleInvalid as exc:
+        problems.extend(p for p in exc.problems if p not in problems)
+    return problems
+
+
+def _check_bpmn(name: str, text: str, files: Mapping[str, str]) -> Iterator[str]:
+    try:
+        root = etree.fromstring(text.encode("utf-8"))
+    except etree.XMLSyntaxError as exc:
+        yield f"{name}:-: not well-formed XML: {exc}"
+        return
+    yield from _operators(name, root)
+    yield from _lanes(name, root)
+    yield from _forms(name, root, files)
+    yield from _timers(name, root)
+
+
+def _operators(name: str, root: etree._Element) -> Iterator[str]:
+    for task in root.iterfind(".//bpmn:serviceTask", NS):
+        op = task.find(".//spiffworkflow:serviceTaskOperator", NS)
+        if op is None:
+            yield f"{name}:{task.get('id')}: service task has no spiffworkflow:serviceTaskOperator"
+            continue
+        spec = OPERATORS.get(op.get("id", ""))
+        if spec is None:
+            yield f"{name}:{task.get('id')}: unknown operator {op.get('id')!r}"
+            continue
+        given = {p.get("id") for p in op.iterfind(".//spiffworkflow:parameter", NS)}
+        for missing in sorted(set(spec.params) - given):
+            yield f"{name}:{task.get('id')}: operator {spec.name} needs parameter {missing!r}"
+        for extra in sorted(given - set(spec.params)):
+            yield f"{name}:{task.get('id')}: operator {spec.name} has no parameter {extra!r}"
+
+
+def _lanes(name: str, root: etree._Element) -> Iterator[str]:
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        if lane.get("name") not in LANES + EXTRA_LANES:
+            yield (f"{name}:{lane.get('id')}: lane {lane.get('name')!r} maps to no role "
+                   f"(known: {', '.join(LANES + EXTRA_LANES)})")
+
+
+def _forms(name: str, root: etree._Element, files: Mapping[str, str]) -> Iterator[str]:
+    folder = PurePosixPath(name).parent
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        for prop in task.iterfind(".//spiffworkflow:property", NS):
+            if prop.get("name") == "formJsonSchemaFilename":
+                form = prop.get("value", "")
+                candidates = {str(folder / form), str(folder / "forms" / form), form}
+                if not candidates & set(files):
+                    yield f"{name}:{task.get('id')}: form file {form!r} not found beside the diagram"
+
+
+def _timers(name: str, root: etree._Element) -> Iterator[str]:
+    for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
+        event = timer.getparent()
+        for child in timer:
+            expression = (child.text or "").strip()
+            literal = expression[1:-1] if expression[:1] in "'\"" and expression[-1:] == expression[:1] else None
+            if literal is None:
+                continue  # an expression over task data: checked when it runs
+            if not _valid_timer(literal):
+                yield f"{name}:{event.get('id')}: timer {expression} is not an ISO 8601 duration, date-time or cycle"
+
+
+def _valid_timer(value: str) -> bool:
+    cycle = _CYCLE.match(value)
+    value = cycle.group(1) if cycle else value
+    return bool(_DURATION.match(value) or _DATETIME.match(value))

@@ -1,0 +1,173 @@
+"""One running workflow: the small surface the services need, free of SpiffWorkflow types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from connectors.base import ConnectorError
+from engine.workflow.bundle import Bundle
+from engine.workflow.errors import TaskNotReady
+from engine.workflow.ports import OperatorPort
+from engine.workflow.serializer import STATE
+from engine.workflow.service_tasks import DispatchingScriptEngine, throw_bpmn_error
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A READY user task as the inbox needs it."""
+
+    task_guid: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    process_id: str
+    form_key: str | None
+    approver: str | None  # a multi-instance child's input item (countersign)
+    lane_owners: list[str] | None  # a diagram-set override of the lane's candidates
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """A task the engine completed on its own (script, gateway, service, event): for the audit."""
+
+    task_guid: str
+    bpmn_id: str
+    kind: str
+    state: str
+
+
+class WorkflowRun:
+    def __init__(self, workflow: BpmnWorkflow, script_engine: DispatchingScriptEngine) -> None:
+        self.wf = workflow
+        self.wf.script_engine = script_engine  # not serialised: attach after every load
+        self.engine = script_engine
+
+    @classmethod
+    def start(
+        cls, bundle: Bundle, process_id: str, data: dict[str, Any], engine: DispatchingScriptEngine
+    ) -> WorkflowRun:
+        spec, subprocess_specs = bundle.spec(process_id)
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+        wf.spec_key = f"{bundle.sha256}:{process_id}"
+        wf.task_tree.data.update(data)
+        return cls(wf, engine)
+
+    @classmethod
+    def load(cls, state_json: str, engine: DispatchingScriptEngine) -> WorkflowRun:
+        return cls(STATE.deserialize_json(state_json), engine)
+
+    def dump(self) -> str:
+        return str(STATE.serialize_json(self.wf))
+
+    def advance(self, operators: OperatorPort, on_step: Callable[[StepEvent], None] | None = None) -> None:
+        """Fire due timers and run every non-manual step until the workflow waits."""
+        self.engine.operators = operators
+
+        def did_complete(task: Any) -> None:
+            if on_step and not task.task_spec.manual:
+                on_step(StepEvent(str(task.id), task.task_spec.bpmn_id or task.task_spec.name,
+                                  type(task.task_spec).__name__, TaskState.get_name(task.state)))
+
+        try:
+            self.wf.refresh_timers()
+            self.wf.do_engine_steps(did_complete_task=did_complete)
+        finally:
+            self.engine.operators = None
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        return [self._view(t) for t in self.wf.get_tasks(state=TaskState.READY, manual=True)]
+
+    def _view(self, task: Any) -> ReadyTask:
+        spec = task.task_spec
+        props = spec.extensions.get("properties", {}) if hasattr(spec, "extensions") else {}
+        owners = task.data.get("lane_owners") or {}
+        lane_owners = owners.get(spec.lane) if isinstance(owners, dict) else None
+        approver = task.data.get("approver") if spec.name.endswith("[child]") else None
+        return ReadyTask(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or spec.name, spec.lane,
+                         task.workflow.spec.name, props.get("formJsonSchemaFilename"),
+                         approver if isinstance(approver, str) else None,
+                         list(lane_owners) if isinstance(lane_owners, list) else None)
+
+    def task_data(self, task_guid: str) -> dict[str, Any]:
+        return dict(self._task(task_guid).data)
+
+    def complete(self, task_guid: str, form: dict[str, Any]) -> None:
+        task = self._task(task_guid)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task.task_spec.bpmn_id} ({task_guid}) is not waiting for a person")
+        if hasattr(task.task_spec, "add_data_from_form"):
+            task.task_spec.add_data_from_form(task, form)
+        else:
+            task.data.update(form)
+        task.run()
+
+    def send_message(self, name: str, payload: dict[str, Any]) -> bool:
+        """Deliver a message; False if nothing waits for it (a duplicate or late callback)."""
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        if not self.wf.get_tasks(catches_event=event, state=TaskState.NOT_FINISHED_MASK):
+            return False
+        self.wf.catch(event)
+        return True
+
+    def finish_service_task(self, task_guid: str, result_variable_value: dict[str, Any]) -> None:
+        task = self._task(task_guid)
+        if task.state != TaskState.STARTED:
+            state = TaskState.get_name(task.state)
+            raise TaskNotReady(f"service task {task.task_spec.bpmn_id} is {state}, not STARTED")
+        task.data[task.task_spec.result_variable] = result_variable_value
+        task.complete()
+
+    def fail_service_task(self, task_guid: str, error: ConnectorError) -> None:
+        """Hand a connector's known failure to the diagram; re-raises it if no boundary event catches it."""
+        task = self._task(task_guid)
+        if task.state != TaskState.STARTED:
+            raise TaskNotReady(f"service task {task.task_spec.bpmn_id} is not waiting for a result")
+        throw_bpmn_error(task, error)
+
+    def waits_for_service(self, task_guid: str) -> bool:
+        task = self.wf.get_task_from_id(UUID(task_guid))
+        return task is not None and task.state == TaskState.STARTED
+
+    def _task(self, task_guid: str) -> Any:
+        task = self.wf.get_task_from_id(UUID(task_guid))
+        if task is None:
+            raise TaskNotReady(f"no task {task_guid} in this instance")
+        return task
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The workflow's data when complete, else the data of the task that ran last."""
+        if self.wf.is_completed():
+            return dict(self.wf.data)
+        return dict(self.wf.last_task.data) if self.wf.last_task else {}
+
+    def status(self) -> str:
+        if self.wf.is_completed():
+            return "complete"
+        if self.wf.get_tasks(state=TaskState.READY, manual=True):
+            return "user_input_required"
+        if self.wf.get_tasks(state=TaskState.READY):
+            return "running"
+        return "waiting"
+
+    def next_timer_at(self) -> datetime | None:
+        due = []
+        for task in self.wf.event_manager.tasks.values():
+            value = task.internal_data.get("event_value")
+            value = value.get("next") if isinstance(value, dict) else value
+            if isinstance(value, str):
+                try:
+                    due.append(TimerEventDefinition.get_datetime(value))
+                except ValueError:
+                    continue  # not a timer's value (a message payload, say)
+        return min(due) if due else None

@@ -1,0 +1,75 @@
+"""Instance state as JSON without the process spec (stored once per bundle), with Decimal and dates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+
+from engine.workflow import bundle as bundles
+from engine.workflow.service_tasks import ConnectorServiceTask
+
+
+class _ConnectorServiceTaskConverter(ServiceTaskConverter):
+    def __init__(self, target_class: type, registry: Any) -> None:
+        # Keep the stock type name so states stay loadable if the class is renamed or swapped.
+        super().__init__(target_class, registry, typename="ServiceTask")
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Writes ``spec_key`` (bundle hash + process id) instead of the whole spec."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct.update(
+            spec_key=workflow.spec_key,
+            subprocesses=self.mapping_to_dict(workflow.subprocesses),
+            bpmn_events=self.registry.convert(workflow.bpmn_events),
+        )
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> Any:
+        key = dct.pop("spec_key")
+        sha, _, process_id = key.partition(":")
+        spec, subprocess_specs = bundles.cached(sha, _missing(sha)).spec(process_id)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.spec_key = key
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _missing(sha: str) -> Any:
+    def fail() -> dict[str, str]:
+        raise LookupError(f"bundle {sha[:12]} is not loaded; load it from the database before the instance")
+
+    return fail
+
+
+def _registry(config: dict[Any, Any]) -> Any:
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]))
+    return registry
+
+
+def _config(specless: bool) -> dict[Any, Any]:
+    config = dict(SPIFF_CONFIG)
+    config[ConnectorServiceTask] = _ConnectorServiceTaskConverter
+    if specless:
+        config[BpmnWorkflow] = SpeclessWorkflowConverter
+    return config
+
+
+STATE = BpmnWorkflowSerializer(_registry(_config(specless=True)))
+FULL = BpmnWorkflowSerializer(_registry(_config(specless=False)))  # tests' save/restore, spec embedded

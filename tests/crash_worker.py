@@ -1,0 +1,74 @@
+"""Test-only worker with injected faults, run as a subprocess by tests/test_crash_safety.py.
+
+- ``CRASH_RATE``: chance that the process kills itself with SIGKILL right after the
+  ERP accepted a voucher and before the outcome is committed (the worst moment).
+- ``FAIL_RATE``: chance that an ERP call fails; half of those fail before posting,
+  half post the voucher and then time out (an ambiguous outcome).
+Production code is unchanged: faults are patched in here.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sys
+import time
+import uuid
+
+from connectors.base import ConnectorError
+from engine.bootstrap import build
+from engine.services import outbox
+
+CRASH_RATE = float(os.environ.get("CRASH_RATE", "0"))
+# Negative control: post with a fresh key every time, as a connector that ignores idempotency would.
+NAIVE = os.environ.get("NAIVE_ERP") == "1"
+FAIL_RATE = float(os.environ.get("FAIL_RATE", "0"))
+
+
+class FlakyErp:
+    def __init__(self, inner):
+        self.inner = inner
+
+    def post_voucher(self, draft, *, idempotency_key):
+        if NAIVE:
+            idempotency_key = f"{idempotency_key}:{uuid.uuid4().hex}"
+        roll = random.random()
+        if roll < FAIL_RATE / 2:
+            raise ConnectorError("ERP_TIMEOUT", "no answer before posting", retryable=True)
+        posted = self.inner.post_voucher(draft, idempotency_key=idempotency_key)
+        if roll < FAIL_RATE:
+            raise ConnectorError("ERP_TIMEOUT", "posted, but the answer was lost", retryable=True)
+        return posted
+
+    def find_voucher(self, *, idempotency_key):
+        return self.inner.find_voucher(idempotency_key=idempotency_key)
+
+
+def main() -> int:
+    original = outbox._succeeded
+
+    def succeed_or_die(uow_factory, job, result):
+        if random.random() < CRASH_RATE:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(uow_factory, job, result)
+
+    outbox._succeeded = succeed_or_die
+    container = build()
+    runner = container.job_runner()
+    runner.erp = FlakyErp(runner.erp)
+    try:
+        while True:
+            if outbox.run_due(container.uow, runner, policy=container.retry_policy()):
+                continue
+            with container.uow() as uow:
+                if not uow.outbox.counts().get("pending"):
+                    break  # nothing left, not even a job waiting for its back-off or a dead worker's lease
+            time.sleep(0.05)
+    finally:
+        container.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

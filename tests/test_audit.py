@@ -1,0 +1,569 @@
+"""The tamper-evident audit log (reliability.md §4, S5): the chain, the key, the table, the CLI."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Executable, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from engine.audit_key import KEY_ENV, KEY_FILE_ENV, load_audit_key
+from engine.bootstrap import Container
+from engine.cli import main
+from engine.config import Settings
+from engine.domain.audit import (
+    GENESIS_MAC,
+    Anchor,
+    AuditAnchorInvalid,
+    AuditKeyMissing,
+    AuditRecord,
+    StoredEntry,
+    canonical_json,
+    canonical_payload,
+    chain_hmac,
+    parse_anchor,
+    verify_chain,
+)
+from engine.persistence import audit_repository
+from engine.persistence.audit_repository import NewEntry
+from engine.persistence.audit_table import AuditLog
+from engine.persistence.db import make_engine
+from engine.persistence.tables import Base, Currency
+from engine.services.audit import verify
+
+KEY = b"test-audit-key-0123456789abcdef0123456789abcdef"
+WRONG_KEY = b"an-attacker-guess-0123456789abcdef0123"
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+ACTIONS = ("task.complete", "engine.decision", "connector.result")
+_audit = AuditLog.__table__
+
+
+# ---------------------------------------------------------------- pure chain
+
+
+def _record(seq: int) -> AuditRecord:
+    return AuditRecord(
+        seq=seq, occurred_at=T0 + timedelta(seconds=seq), actor=f"emp{seq % 17:03d}",
+        action=ACTIONS[seq % 3], subject_type="claim", subject_id=f"EXP-{seq:05d}",
+        payload={"amount": f"{seq}.{seq % 100:02d}", "currency": "CNY", "step": seq % 5},
+    )
+
+
+def _chain(n: int, key: bytes = KEY) -> list[StoredEntry]:
+    rows, prev = [], GENESIS_MAC
+    for seq in range(1, n + 1):
+        record = _record(seq)
+        mac = chain_hmac(key, prev, record)
+        rows.append(StoredEntry(record, prev, mac))
+        prev = mac
+    return rows
+
+
+def test_canonical_form_is_deterministic_and_idempotent():
+    cst = timezone(timedelta(hours=8))
+    a = AuditRecord(1, datetime(2026, 3, 1, 17, 0, tzinfo=cst), "alice", "claim.approve", "claim", "EXP-1",
+                    {"b": Decimal("12.50"), "a": [1, "x", None], "when": datetime(2026, 3, 1, 1, 0, tzinfo=UTC)})
+    b = replace(a, occurred_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+                payload={"when": datetime(2026, 3, 1, 9, 0, tzinfo=cst), "a": (1, "x", None), "b": Decimal("12.50")})
+    assert canonical_json(a) == canonical_json(b)  # same instant, same amount, any key order
+    assert b'"occurred_at":"2026-03-01T09:00:00.000000+00:00"' in canonical_json(a)
+    assert b'"b":"12.50"' in canonical_json(a)
+    text_once = canonical_payload(a.payload)
+    assert canonical_payload(json.loads(text_once)) == text_once  # the stored text re-verifies
+
+
+@pytest.mark.parametrize("payload, error", [
+    ({"x": float("nan")}, ValueError), ({"x": Decimal("Infinity")}, ValueError), ({1: "int key"}, TypeError),
+    ({"x": {1, 2}}, TypeError), ({"x": datetime(2026, 1, 1)}, TypeError),  # noqa: DTZ001 - naive on purpose
+])
+def test_canonical_form_refuses_ambiguous_values(payload, error):
+    with pytest.raises(error):
+        canonical_payload(payload)
+
+
+def test_intact_chain_verifies_and_reports_its_head():
+    rows = _chain(50)
+    result = verify_chain(KEY, rows)
+    assert result.ok and result.rows == 50 and result.first_bad_seq is None
+    assert result.head == Anchor(50, rows[-1].mac)
+    assert verify_chain(KEY, rows, Anchor(50, rows[-1].mac)).ok
+    assert verify_chain(KEY, rows, Anchor(20, rows[19].mac)).ok  # an older anchor still holds
+    assert verify_chain(KEY, []).ok
+
+
+def _only(result, seq: int, fragment: str) -> None:
+    assert not result.ok
+    assert result.first_bad_seq == seq, result.problems
+    assert fragment in result.problems[0], result.problems
+
+
+def test_edit_is_reported_at_the_edited_row_only():
+    rows = _chain(100)
+    rows[41] = replace(rows[41], record=replace(rows[41].record, payload={**rows[41].record.payload, "amount": "1"}))
+    result = verify_chain(KEY, rows)
+    _only(result, 42, "row seq 42: content does not match its MAC (edited?)")
+    assert result.problem_count == 1
+
+
+def test_deletion_is_a_gap():
+    rows = _chain(100)
+    del rows[49]
+    result = verify_chain(KEY, rows)
+    _only(result, 50, "gap after seq 49: seq 51 follows (deleted?)")
+    assert result.problem_count == 1
+    _only(verify_chain(KEY, _chain(5)[1:]), 1, "gap after seq 0: seq 2 follows")
+
+
+def test_insertion_with_renumbering_is_recognised():
+    rows = _chain(100)
+    forged = _record(30)
+    shifted = [replace(r, record=replace(r.record, seq=r.record.seq + 1)) for r in rows[29:]]
+    tampered = rows[:29] + [StoredEntry(forged, rows[28].mac, chain_hmac(WRONG_KEY, rows[28].mac, forged))] + shifted
+    result = verify_chain(KEY, tampered)
+    _only(result, 30, "row seq 30: not signed with this key, and the entries after it are renumbered (inserted?)")
+    assert "row seq 31: holds the entry signed as seq 30" in result.problems[1]
+
+
+def test_forged_row_copying_a_neighbours_mac_is_caught():
+    rows = _chain(10)
+    forged = replace(_record(11), actor="mallory")
+    result = verify_chain(KEY, [*rows, StoredEntry(forged, rows[-1].mac, rows[-1].mac)])
+    _only(result, 11, "row seq 11: content does not match its MAC")
+
+
+def test_swapped_rows_are_reported_as_moved():
+    rows = _chain(100)
+    a, b = rows[19], rows[59]
+    rows[19] = replace(b, record=replace(b.record, seq=20))
+    rows[59] = replace(a, record=replace(a.record, seq=60))
+    result = verify_chain(KEY, rows)
+    _only(result, 20, "row seq 20: holds the entry signed as seq 60 (reordered or renumbered?)")
+    assert result.problems[1].startswith("row seq 60: holds the entry signed as seq 20")
+    assert result.problem_count == 2
+
+
+def test_adjacent_swap_is_not_mistaken_for_an_insertion():
+    rows = _chain(50)
+    a, b = rows[19], rows[20]
+    rows[19] = replace(b, record=replace(b.record, seq=20))
+    rows[20] = replace(a, record=replace(a.record, seq=21))
+    result = verify_chain(KEY, rows)
+    assert result.problems == ["row seq 20: holds the entry signed as seq 21 (reordered or renumbered?)",
+                               "row seq 21: holds the entry signed as seq 20 (reordered or renumbered?)"]
+
+
+def test_rows_out_of_order_and_duplicates():
+    rows = _chain(100)
+    duplicated = rows[:77] + [rows[76]] + rows[77:]
+    _only(verify_chain(KEY, duplicated), 77, "row seq 77 out of order (follows seq 77)")
+    swapped = rows[:76] + [rows[77], rows[76]] + rows[78:]
+    result = verify_chain(KEY, swapped)
+    assert result.first_bad_seq == 77
+    assert "row seq 77 out of order (follows seq 78)" in result.problems
+
+
+def test_genuine_row_from_another_chain_breaks_the_chain():
+    """Same key, different history (e.g. a restored copy): self-consistent rows that do not link."""
+    rows, other = _chain(400), _chain(400)
+    spliced = replace(_record(300), actor="someone-else")
+    other_mac = chain_hmac(KEY, other[298].mac + "x", spliced)
+    rows[299] = StoredEntry(spliced, other[298].mac + "x", other_mac)
+    result = verify_chain(KEY, rows)
+    _only(result, 300, "row seq 300: MAC chain broken (inserted or reordered?)")
+    assert result.problem_count == 1
+
+
+def test_truncation_is_caught_only_with_the_anchor():
+    rows = _chain(100)
+    anchor = verify_chain(KEY, rows).head
+    assert verify_chain(KEY, rows[:90]).ok  # a shorter chain is a valid chain
+    _only(verify_chain(KEY, rows[:90], anchor), 91, "table ends at seq 90 but the anchor is seq 100")
+    _only(verify_chain(KEY, [], anchor), 1, "table ends at seq 0")
+
+
+def test_rewrite_by_a_key_holder_is_caught_by_the_anchor():
+    rows = _chain(100)
+    anchor = verify_chain(KEY, rows).head
+    prev, rewritten = rows[59].mac, rows[:60]
+    for r in rows[60:]:
+        record = replace(r.record, actor="mallory") if r.record.seq == 61 else r.record
+        mac = chain_hmac(KEY, prev, record)
+        rewritten.append(StoredEntry(record, prev, mac))
+        prev = mac
+    assert verify_chain(KEY, rewritten).ok
+    _only(verify_chain(KEY, rewritten, anchor), 100, "anchor mismatch at seq 100")
+
+
+def test_wrong_key_gives_a_hint_and_hostile_text_does_not_crash():
+    result = verify_chain(WRONG_KEY, _chain(5))
+    assert not result.ok and result.hint and "key" in result.hint
+    rows = _chain(3)
+    rows[1] = replace(rows[1], prev_mac="ü" * 64, mac="\x00")
+    _only(verify_chain(KEY, rows), 2, "row seq 2: content does not match its MAC")
+
+
+def test_anchor_parsing():
+    mac = "ab" * 32
+    assert parse_anchor(f" 12:{mac.upper()}\n") == Anchor(12, mac)
+    assert str(Anchor(12, mac)) == f"12:{mac}"
+    for bad in ("12", f"x:{mac}", "12:abc", f"-1:{mac}"):
+        with pytest.raises(AuditAnchorInvalid):
+            parse_anchor(bad)
+
+
+def test_problem_list_is_capped_but_counted():
+    rows = [replace(r, mac="0" * 64) for r in _chain(300)]
+    result = verify_chain(KEY, rows)
+    assert result.problem_count == 300 and len(result.problems) == 100 and result.first_bad_seq == 1
+
+
+# ---------------------------------------------------------------- the key
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(instance_dir=tmp_path / "instance", database_url="sqlite://")
+
+
+def test_key_from_environment_and_file(tmp_path):
+    secret = "s3cr3t-" + "x" * 40
+    assert load_audit_key(_settings(tmp_path), {KEY_ENV: secret}) == secret.encode()
+    key_file = tmp_path / "key"
+    key_file.write_text(secret + "\n")
+    assert load_audit_key(_settings(tmp_path), {KEY_FILE_ENV: str(key_file)}) == secret.encode()
+
+
+def test_short_or_missing_keys_are_refused_without_echoing_them(tmp_path):
+    with pytest.raises(AuditKeyMissing) as exc:
+        load_audit_key(_settings(tmp_path), {KEY_ENV: "hunter2"})
+    assert "hunter2" not in str(exc.value) and KEY_ENV in str(exc.value)
+    with pytest.raises(AuditKeyMissing, match="cannot read"):
+        load_audit_key(_settings(tmp_path), {KEY_FILE_ENV: str(tmp_path / "absent")})
+    with pytest.raises(AuditKeyMissing, match="no audit key"):
+        load_audit_key(_settings(tmp_path), {})  # readers never invent a key
+    assert not (tmp_path / "instance" / "audit.key").exists()
+
+
+def test_development_key_is_created_once_with_owner_only_permissions(tmp_path):
+    settings = _settings(tmp_path)
+    first = load_audit_key(settings, {}, create=True)
+    path = tmp_path / "instance" / "audit.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) == 64
+    assert load_audit_key(settings, {}, create=True) == first
+    assert load_audit_key(settings, {}) == first
+    assert [p.name for p in path.parent.iterdir()] == ["audit.key"]  # no temp files left behind
+
+
+# ---------------------------------------------------------------- the table and repository
+
+
+def _rows(container: Container) -> list[StoredEntry]:
+    with container.session_factory() as s:
+        return list(audit_repository.iter_rows(s, batch=64))
+
+
+def test_migration_matches_the_model(container):
+    with container.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert [d for d in diffs if "audit_log" in repr(d)] == []
+
+
+def test_append_commits_and_rolls_back_with_the_callers_transaction(container):
+    with container.session_factory() as s:
+        s.add(Currency(code="EUR", name="Euro", minor_units=2))
+        audit_repository.append(s, KEY, actor="alice", action="currency.add", subject_type="currency",
+                                subject_id="EUR")
+        s.rollback()
+    assert _rows(container) == []
+    with container.session_factory() as s:
+        s.add(Currency(code="EUR", name="Euro", minor_units=2))
+        first = audit_repository.append(s, KEY, actor="alice", action="currency.add", subject_type="currency",
+                                        subject_id="EUR", payload={"minor_units": 2, "at": T0})
+        second = audit_repository.append(s, KEY, actor="bob", action="claim.approve", subject_type="claim",
+                                         subject_id="EXP-1", payload={"amount": Decimal("1234.50")})
+        s.commit()
+    stored = _rows(container)
+    assert [r.record for r in stored] == [first, second]
+    assert second.payload == {"amount": "1234.50"}
+    assert stored[1].prev_mac == stored[0].mac and stored[0].prev_mac == GENESIS_MAC
+    assert verify(stored, KEY).ok
+
+
+def test_triggers_refuse_update_and_delete(container):
+    with container.session_factory() as s:
+        audit_repository.append(s, KEY, actor="alice", action="x", subject_type="t", subject_id="1")
+        s.commit()
+    for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+        with container.session_factory() as s, pytest.raises(DBAPIError, match="append-only"):
+            s.execute(text(statement))
+    assert [r.record.actor for r in _rows(container)] == ["alice"]
+
+
+def _hammer(container: Container, append: Callable[..., Any], threads: int = 8, each: int = 25) -> list[Exception]:
+    """``threads`` workers each append ``each`` rows, one transaction per row, started together."""
+    barrier, errors = threading.Barrier(threads), []
+
+    def work(worker: int) -> None:
+        barrier.wait()
+        for i in range(each):
+            try:
+                with container.session_factory() as s:
+                    append(s, KEY, actor=f"worker{worker}", action="task.complete", subject_type="task",
+                           subject_id=f"{worker}-{i}", payload={"i": i})
+                    s.commit()
+            except IntegrityError as exc:
+                errors.append(exc)
+
+    pool = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return errors
+
+
+@pytest.mark.slow
+def test_concurrent_appends_form_one_valid_chain(container):
+    errors = _hammer(container, audit_repository.append)
+    rows = _rows(container)
+    assert errors == []
+    assert [r.record.seq for r in rows] == list(range(1, 201))
+    assert verify(rows, KEY).ok
+
+
+def _append_without_lock(session, key, **fields) -> AuditRecord:
+    """The naive version: read the head and insert, with no lock in between (negative control)."""
+    head = audit_repository.read_head(session)
+    time.sleep(0.002)  # widen the window the lock exists to close
+    entry = NewEntry(**fields)
+    record = audit_repository._record(head.seq + 1, entry)
+    mac = chain_hmac(key, head.mac, record)
+    session.execute(insert(_audit).values(audit_repository._row(record, head.mac, mac)))
+    return record
+
+
+@pytest.mark.slow
+def test_without_the_lock_concurrent_appends_collide(container, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises whole transactions (BEGIN IMMEDIATE); there is no per-append lock to omit")
+    errors = _hammer(container, _append_without_lock)
+    # Two appends chained onto the same head: the unique seq turns the fork into a failed
+    # transaction (the business change it carried is lost); the lock is what prevents it.
+    assert errors, "expected duplicate-seq collisions without the advisory lock"
+    assert all("seq" in str(e.orig) or "unique" in str(e.orig).lower() for e in errors)
+    assert verify(_rows(container), KEY).ok
+
+
+# ---------------------------------------------------------------- S5: 10,000 rows, tampered, via the CLI
+
+N = 10_000
+_PRISTINE: dict[str, list[dict[str, Any]]] = {}  # per backend: the rows as first built, to restore per case
+BUILD_SECONDS: dict[str, float] = {}
+
+
+def _entries(n: int) -> list[NewEntry]:
+    return [
+        NewEntry(actor=r.actor, action=r.action, subject_type=r.subject_type, subject_id=r.subject_id,
+                 payload={**r.payload, "amount": Decimal(r.payload["amount"])}, occurred_at=r.occurred_at)
+        for r in (_record(seq) for seq in range(1, n + 1))
+    ]
+
+
+@pytest.fixture
+def ten_thousand(container: Container, db_url: str) -> list[dict[str, Any]]:
+    """10,000 audit rows in this test's database: built through the repository once per backend,
+    then restored from that copy (the table is append-only, so each case needs a fresh one)."""
+    backend = "postgresql" if db_url.startswith("postgresql") else "sqlite"
+    with container.session_factory() as s:
+        if backend not in _PRISTINE:
+            started = time.perf_counter()
+            audit_repository.append_many(s, KEY, _entries(N))
+            s.commit()
+            BUILD_SECONDS[backend] = time.perf_counter() - started
+            columns = [c for c in _audit.c if c.name != "id"]
+            _PRISTINE[backend] = [dict(r._mapping) for r in s.execute(select(*columns).order_by(_audit.c.seq))]
+        else:
+            s.execute(insert(_audit), _PRISTINE[backend])
+            s.commit()
+    return _PRISTINE[backend]
+
+
+def _tamper(db_url: str, *statements: tuple[str, Any] | Executable) -> None:
+    """Change the table the way someone with database access would: switch the trigger off first."""
+    engine = make_engine(db_url)
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        if postgres:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_log_no_update"))
+            conn.execute(text("DROP TRIGGER audit_log_no_delete"))
+        for statement in statements:
+            if isinstance(statement, tuple):
+                conn.execute(text(statement[0]), statement[1])
+            else:
+                conn.execute(statement)
+        if postgres:  # DDL is transactional there; leave the schema as the next test expects
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+    engine.dispose()
+
+
+def _cli(cli_env: dict[str, str], *args: str, key: bytes = KEY) -> subprocess.CompletedProcess[str]:
+    env = {**cli_env, KEY_ENV: key.decode()}
+    env.pop(KEY_FILE_ENV, None)
+    return subprocess.run([sys.executable, "-m", "engine", "audit", *args], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def _in_process(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                *args: str, key: bytes | None = KEY) -> tuple[int, str, str]:
+    """The same command through ``engine.cli.main`` in this process: for the side checks, to save start-up time."""
+    for name in ("BUDGETFLOW_DATABASE_URL", "BUDGETFLOW_INSTANCE_DIR"):
+        monkeypatch.setenv(name, cli_env[name])
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    if key is None:
+        monkeypatch.delenv(KEY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(KEY_ENV, key.decode())
+    capsys.readouterr()
+    code = main(["audit", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _assert_caught(run: subprocess.CompletedProcess[str], seq: int, *fragments: str) -> None:
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"FAILED at seq {seq} " in run.stdout, run.stdout
+    first = next(line for line in run.stdout.splitlines() if line.startswith("PROBLEM"))
+    assert fragments[0] in first, run.stdout
+    for fragment in fragments[1:]:
+        assert fragment in run.stdout, run.stdout
+
+
+def _by_seq(rows: list[dict[str, Any]], seq: int) -> dict[str, Any]:
+    row = rows[seq - 1]
+    assert row["seq"] == seq
+    return row
+
+
+def _shift_up_from(seq: int) -> list[tuple[str, Any]]:
+    """Renumber seq >= ``seq`` by one, via negatives because the unique index is checked row by row."""
+    return [("UPDATE audit_log SET seq = -(seq + 1) WHERE seq >= :s", {"s": seq}),
+            ("UPDATE audit_log SET seq = -seq WHERE seq < 0", {})]
+
+
+def _forged(seq: int, prev_mac: str, mac_of: Callable[[AuditRecord], str]) -> Executable:
+    """An INSERT of a plausible row: a payout to mallory, with a MAC from ``mac_of``."""
+    record = replace(_record(seq), actor="mallory", payload={"amount": "99999.00", "currency": "CNY"})
+    return insert(_audit).values(
+        seq=seq, occurred_at=record.occurred_at, actor=record.actor, action=record.action,
+        subject_type=record.subject_type, subject_id=record.subject_id,
+        payload=canonical_payload(record.payload), prev_mac=prev_mac, mac=mac_of(record),
+    )
+
+
+def test_s5_untouched_table_passes(ten_thousand, cli_env, monkeypatch, capsys):
+    run = _cli(cli_env, "verify")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"OK: {N} rows checked, head {N}:{_by_seq(ten_thousand, N)['mac']}" in run.stdout
+    head = _cli(cli_env, "head")
+    assert head.returncode == 0 and head.stdout.strip() == f"{N}:{_by_seq(ten_thousand, N)['mac']}"
+    code, out, _ = _in_process(cli_env, monkeypatch, capsys, "verify", key=WRONG_KEY)
+    assert code == 1 and "HINT no row verifies under this key" in out
+    code, _, err = _in_process(cli_env, monkeypatch, capsys, "head", key=WRONG_KEY)
+    assert code == 1 and "refusing to print an anchor" in err
+
+
+def test_s5_edited_amount(ten_thousand, cli_env, db_url):
+    payload = _by_seq(ten_thousand, 5123)["payload"]
+    edited = payload.replace('"amount":"5123.23"', '"amount":"51.23"')
+    assert edited != payload
+    _tamper(db_url, ("UPDATE audit_log SET payload = :p WHERE seq = 5123", {"p": edited}))
+    _assert_caught(_cli(cli_env, "verify"), 5123, "row seq 5123: content does not match its MAC (edited?)")
+
+
+def test_s5_deleted_row(ten_thousand, cli_env, db_url):
+    _tamper(db_url, ("DELETE FROM audit_log WHERE seq = 5000", {}))
+    _assert_caught(_cli(cli_env, "verify"), 5000, "gap after seq 4999: seq 5001 follows (deleted?)")
+
+
+def test_s5_inserted_row_signed_with_a_wrong_key(ten_thousand, cli_env, db_url):
+    prev = _by_seq(ten_thousand, 5999)["mac"]
+    forged = _forged(6000, prev, lambda r: chain_hmac(WRONG_KEY, prev, r))
+    _tamper(db_url, *_shift_up_from(6000), forged)
+    _assert_caught(_cli(cli_env, "verify"), 6000, "row seq 6000: not signed with this key", "(inserted?)",
+                   "row seq 6001: holds the entry signed as seq 6000")
+
+
+def test_s5_inserted_row_copying_its_neighbours_mac(ten_thousand, cli_env, db_url):
+    neighbour = _by_seq(ten_thousand, 7000)
+    forged = _forged(7000, neighbour["prev_mac"], lambda r: neighbour["mac"])
+    _tamper(db_url, *_shift_up_from(7000), forged)
+    _assert_caught(_cli(cli_env, "verify"), 7000, "row seq 7000: not signed with this key", "(inserted?)")
+
+
+def test_s5_forged_row_appended_at_the_end(ten_thousand, cli_env, db_url):
+    head = _by_seq(ten_thousand, N)
+    _tamper(db_url, _forged(N + 1, head["mac"], lambda r: head["mac"]))
+    _assert_caught(_cli(cli_env, "verify"), N + 1, f"row seq {N + 1}: content does not match its MAC (edited?)")
+
+
+def test_s5_swapped_rows(ten_thousand, cli_env, db_url):
+    _tamper(db_url, ("UPDATE audit_log SET seq = -1 WHERE seq = 3000", {}),
+            ("UPDATE audit_log SET seq = 3000 WHERE seq = 3500", {}),
+            ("UPDATE audit_log SET seq = 3500 WHERE seq = -1", {}))
+    _assert_caught(_cli(cli_env, "verify"), 3000, "row seq 3000: holds the entry signed as seq 3500",
+                   "row seq 3500: holds the entry signed as seq 3000")
+
+
+def test_s5_truncated_tail_is_caught_only_with_the_anchor(ten_thousand, cli_env, db_url, monkeypatch, capsys):
+    code, anchor, _ = _in_process(cli_env, monkeypatch, capsys, "head")
+    assert code == 0
+    anchor = anchor.strip()
+    _tamper(db_url, ("DELETE FROM audit_log WHERE seq > 9990", {}))
+    # The documented limit: a shorter chain is still a valid chain, so only the anchor tells.
+    assert _in_process(cli_env, monkeypatch, capsys, "verify")[0] == 0
+    _assert_caught(_cli(cli_env, "verify", "--anchor", anchor), 9991,
+                   "table ends at seq 9990 but the anchor is seq 10000")
+
+
+def test_s5_rewrite_with_the_key_is_caught_by_the_anchor(ten_thousand, cli_env, db_url, monkeypatch, capsys):
+    """Someone holding the key re-signs everything after an edit: only the exported anchor disagrees."""
+    anchor = f"{N}:{_by_seq(ten_thousand, N)['mac']}"
+    prev, updates = _by_seq(ten_thousand, 8999)["mac"], []
+    for row in ten_thousand[8999:]:
+        record = _record(row["seq"])
+        if row["seq"] == 9000:
+            record = replace(record, payload={**record.payload, "amount": "1.00"})
+        mac = chain_hmac(KEY, prev, record)
+        updates.append(("UPDATE audit_log SET payload = :payload, prev_mac = :prev, mac = :mac WHERE seq = :seq",
+                        {"payload": canonical_payload(record.payload), "prev": prev, "mac": mac, "seq": row["seq"]}))
+        prev = mac
+    _tamper(db_url, *updates)
+    assert _in_process(cli_env, monkeypatch, capsys, "verify")[0] == 0
+    _assert_caught(_cli(cli_env, "verify", "--anchor", anchor), N, f"anchor mismatch at seq {N}")
+
+
+def test_s5_json_report_and_key_errors(ten_thousand, cli_env, db_url, monkeypatch, capsys):
+    _tamper(db_url, ("DELETE FROM audit_log WHERE seq = 1", {}))
+    report = json.loads(_cli(cli_env, "verify", "--json").stdout)
+    assert report["ok"] is False and report["first_bad_seq"] == 1 and report["rows"] == N - 1
+    assert report["problems"] == ["gap after seq 0: seq 2 follows (deleted?)"]
+    code, _, err = _in_process(cli_env, monkeypatch, capsys, "verify", key=None)
+    assert code == 2 and "no audit key" in err
+    code, _, err = _in_process(cli_env, monkeypatch, capsys, "verify", "--anchor", "10:nope")
+    assert code == 2 and "SEQ:MAC" in err

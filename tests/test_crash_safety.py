@@ -1,0 +1,69 @@
+"""Kill the worker between the ERP call and the commit: exactly one voucher per claim, no claim lost."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.persistence.workflow_tables import OutboxJob, ProcessInstance, Voucher
+from tests.engine_support import approved_claim
+
+pytestmark = pytest.mark.slow
+CLAIMS = 12
+WORKER = Path(__file__).with_name("crash_worker.py")
+
+
+def run_workers_until_done(env: dict[str, str], *, max_runs: int = 300) -> tuple[int, int]:
+    """Start crash-prone workers one after another until one finishes normally; count the kills."""
+    kills = 0
+    for run in range(1, max_runs + 1):
+        done = subprocess.run([sys.executable, str(WORKER)], env=env, capture_output=True, text=True,
+                              check=False, timeout=120)
+        if done.returncode == -signal.SIGKILL:
+            kills += 1
+            time.sleep(0.25)  # let the dead worker's lease run out
+            continue
+        assert done.returncode == 0, done.stderr[-2000:]
+        return run, kills
+    raise AssertionError(f"workers did not finish in {max_runs} runs")
+
+
+def outcome(app):
+    with app.session_factory() as s:
+        per_document = dict(s.execute(select(Voucher.document_no, func.count()).group_by(Voucher.document_no)).all())
+        statuses = dict(s.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)).all())
+        jobs = dict(s.execute(select(OutboxJob.status, func.count()).group_by(OutboxJob.status)).all())
+    return per_document, statuses, jobs
+
+
+@pytest.mark.parametrize(("crash_rate", "fail_rate"), [(0.5, 0.0), (0.3, 0.3)], ids=["sigkill", "sigkill+30%fail"])
+def test_killed_workers_post_exactly_one_voucher_per_claim(app, cli_env, crash_rate, fail_rate):
+    for n in range(CLAIMS):
+        approved_claim(app, f"EXP-K-{n}")
+    env = {**cli_env, "CRASH_RATE": str(crash_rate), "FAIL_RATE": str(fail_rate),
+           "BUDGETFLOW_OUTBOX_LEASE_SECONDS": "0.2", "BUDGETFLOW_OUTBOX_BACKOFF_SECONDS": "0.01",
+           "BUDGETFLOW_OUTBOX_MAX_ATTEMPTS": "50", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    runs, kills = run_workers_until_done(env)
+    per_document, statuses, jobs = outcome(app)
+    assert kills > 0, "no worker was killed: the test did not test anything"
+    assert per_document == {f"EXP-K-{n}": 1 for n in range(CLAIMS)}
+    assert statuses == {"complete": CLAIMS}
+    assert jobs == {"done": CLAIMS}
+
+
+def test_negative_control_a_connector_without_idempotency_posts_duplicates(app, cli_env):
+    for n in range(CLAIMS):
+        approved_claim(app, f"EXP-N-{n}")
+    env = {**cli_env, "CRASH_RATE": "0.5", "FAIL_RATE": "0", "NAIVE_ERP": "1",
+           "BUDGETFLOW_OUTBOX_LEASE_SECONDS": "0.2", "BUDGETFLOW_OUTBOX_BACKOFF_SECONDS": "0.01",
+           "PYTHONPATH": str(Path(__file__).parent.parent)}
+    _, kills = run_workers_until_done(env)
+    per_document, _, _ = outcome(app)
+    assert kills > 0
+    assert sum(per_document.values()) > CLAIMS, "killed workers without idempotency must duplicate vouchers"

@@ -1,0 +1,104 @@
+"""The process engine end to end on a real database: inbox, authorization, ledger, outbox, local ERP."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from connectors.base import ConnectorError
+from engine.persistence.workflow_tables import OutboxJob, Voucher
+from engine.services import outbox, processes
+from tests.engine_support import APPLICANT, FINANCE, MANAGER, approved_claim, only_task, start_claim
+
+
+def count(app, model, **where):
+    with app.session_factory() as s:
+        stmt = select(func.count()).select_from(model)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return s.scalar(stmt)
+
+
+def test_a_claim_runs_from_submission_to_one_posted_voucher(app):
+    started = start_claim(app, "EXP-T-1")
+    fill = only_task(started)
+    assert fill["lane"] == "applicant" and fill["candidates"] == [APPLICANT]
+    approval = only_task(processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={}))
+    assert approval["candidates"] == [MANAGER]
+    waiting = processes.complete_task(app.uow, task_guid=approval["task_guid"], user=MANAGER,
+                                      form={"decision": "approve"})
+    assert waiting.status == "waiting" and count(app, OutboxJob, status="pending") == 1
+    runner = app.job_runner()
+    assert outbox.run_due(app.uow, runner) == 1
+    assert outbox.run_due(app.uow, runner) == 0
+    assert count(app, Voucher, document_no="EXP-T-1") == 1
+    with app.uow() as uow:
+        assert uow.instances.lock(started.instance_id).status == "complete"
+
+
+def test_the_applicant_cannot_approve_and_strangers_cannot_act(app):
+    fill = only_task(start_claim(app, "EXP-T-2"))
+    with pytest.raises(processes.NotAllowed, match="not a candidate"):
+        processes.complete_task(app.uow, task_guid=fill["task_guid"], user=MANAGER, form={})
+    approval = only_task(processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={}))
+    with pytest.raises(processes.NotAllowed, match="not a candidate"):
+        processes.complete_task(app.uow, task_guid=approval["task_guid"], user=APPLICANT,
+                                form={"decision": "approve"})
+
+
+def test_a_rejected_claim_ends_rejected(app):
+    fill = only_task(start_claim(app, "EXP-T-3"))
+    approval = only_task(processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={}))
+    done = processes.complete_task(app.uow, task_guid=approval["task_guid"], user=MANAGER,
+                                   form={"decision": "reject"})
+    assert (done.status, done.outcome) == ("complete", "rejected")
+
+
+def test_forbid_stops_the_claim_with_budget_refused(app):
+    fill = only_task(start_claim(app, "EXP-T-4", amount="99999999.00"))
+    done = processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={})
+    assert (done.status, done.outcome) == ("complete", "budget_refused")
+
+
+class FlakyErp:
+    """Fails the first ``failures`` posts with ``code``; then posts through the real local ERP."""
+
+    def __init__(self, inner, failures: int, *, retryable: bool):
+        self.inner, self.failures, self.retryable = inner, failures, retryable
+
+    def post_voucher(self, draft, *, idempotency_key):
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectorError("ERP_POST_FAILED", "ERP answered 500", retryable=self.retryable)
+        return self.inner.post_voucher(draft, idempotency_key=idempotency_key)
+
+    def find_voucher(self, *, idempotency_key):
+        return self.inner.find_voucher(idempotency_key=idempotency_key)
+
+
+def test_an_erp_failure_goes_to_finance_who_retries_and_it_posts_once(app):
+    approved_claim(app, "EXP-T-5")
+    runner = app.job_runner()
+    runner.erp = FlakyErp(runner.erp, failures=1, retryable=False)
+    outbox.run_due(app.uow, runner)
+    with app.uow() as uow:
+        fix = uow.instances.open_tasks_for(FINANCE)
+    assert [t["bpmn_id"] for t in fix] == ["fix_posting"]
+    processes.complete_task(app.uow, task_guid=fix[0]["task_guid"], user=FINANCE, form={})
+    assert outbox.run_due(app.uow, runner) == 1
+    assert count(app, Voucher, document_no="EXP-T-5") == 1
+
+
+def test_transient_failures_retry_with_backoff_then_become_an_incident(app):
+    approved_claim(app, "EXP-T-6")
+    runner = app.job_runner()
+    runner.erp = FlakyErp(runner.erp, failures=99, retryable=True)
+    policy = outbox.RetryPolicy(max_attempts=3)
+    from datetime import timedelta
+
+    from engine.persistence.types import utcnow
+
+    now = utcnow()
+    for attempt in range(3):
+        assert outbox.run_one(app.uow, runner, policy=policy, now=now + timedelta(hours=attempt)) is True
+    assert count(app, OutboxJob, status="incident") == 1 and count(app, Voucher) == 0
