@@ -102,3 +102,36 @@ def test_transient_failures_retry_with_backoff_then_become_an_incident(app):
     for attempt in range(3):
         assert outbox.run_one(app.uow, runner, policy=policy, now=now + timedelta(hours=attempt)) is True
     assert count(app, OutboxJob, status="incident") == 1 and count(app, Voucher) == 0
+
+
+def test_a_delegated_task_belongs_to_the_delegate_alone_and_never_to_the_applicant(app):
+    fill = only_task(start_claim(app, "EXP-T-7"))
+    approval = only_task(processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={}))
+    with pytest.raises(processes.NotAllowed, match="the applicant"):
+        processes.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to=APPLICANT)
+    processes.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to="E0002", reason="on leave")
+    with pytest.raises(processes.NotAllowed, match="not a candidate"):
+        processes.complete_task(app.uow, task_guid=approval["task_guid"], user=MANAGER, form={"decision": "approve"})
+    done = processes.complete_task(app.uow, task_guid=approval["task_guid"], user="E0002",
+                                   form={"decision": "approve", "comment": "ok"})
+    assert done.status == "waiting"
+
+
+def test_comments_and_refusals_land_in_the_verified_audit_log(app, cli_env):
+    import subprocess
+    import sys
+
+    started = start_claim(app, "EXP-T-8")
+    processes.comment(app.uow, instance_id=started.instance_id, user=APPLICANT, text="hotel receipts follow")
+    with pytest.raises(processes.NotAllowed):
+        processes.comment(app.uow, instance_id=started.instance_id, user="E0012", text="nosy")
+    with pytest.raises(processes.NotAllowed):
+        processes.complete_task(app.uow, task_guid=only_task(started)["task_guid"], user="E0012", form={})
+    from engine.persistence.audit_table import AuditLog
+
+    with app.session_factory() as s:
+        actions = [a for (a,) in s.execute(select(AuditLog.action).order_by(AuditLog.seq))]
+    assert {"process.started", "comment", "access.refused"} <= set(actions)
+    verdict = subprocess.run([sys.executable, "-m", "engine", "audit", "verify"], env=cli_env,
+                             capture_output=True, text=True, check=False)
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr

@@ -122,6 +122,39 @@ def send_message(uow_factory: UowFactory, *, instance_id: int, name: str, payloa
     return outcome
 
 
+def delegate(uow_factory: UowFactory, *, task_guid: str, user: str, to: str, reason: str = "") -> None:
+    """Hand a task to someone else (转交); the new assignee alone may then act, never the applicant."""
+    try:
+        with uow_factory() as uow:
+            task = uow.instances.task(task_guid)
+            if task is None or task.status != "open":
+                raise NotAllowed(f"task {task_guid} is not open")
+            row = uow.instances.lock(task.instance_id)
+            _authorize(task, user=user, applicant=row.applicant)
+            if to == row.applicant or not uow.directory.exists(to):
+                raise NotAllowed(f"{to} cannot take over task {task.bpmn_id}: unknown, or the applicant")
+            uow.instances.reassign(task_guid, to)
+            uow.record(actor=user, action="task.delegated", subject_type="process_instance",
+                       subject_id=row.business_key, payload={"task": task.bpmn_id, "to": to, "reason": reason[:500]})
+            uow.commit()
+    except NotAllowed as refused:
+        _record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
+        raise
+
+
+def comment(uow_factory: UowFactory, *, instance_id: int, user: str, text: str) -> None:
+    """Add a comment to a request; anyone involved (applicant or a candidate of an open task) may."""
+    with uow_factory() as uow:
+        row = uow.instances.lock(instance_id)
+        involved = user == row.applicant or any(t["instance_id"] == instance_id
+                                                 for t in uow.instances.open_tasks_for(user))
+        if not involved:
+            raise NotAllowed(f"{user} is not involved in {row.business_key}")
+        uow.record(actor=user, action="comment", subject_type="process_instance", subject_id=row.business_key,
+                   payload={"text": text[:2000]})
+        uow.commit()
+
+
 def fire_due_timers(uow_factory: UowFactory, *, now: datetime) -> int:
     """Run every instance whose next timer is due; each in its own transaction under its row lock."""
     with uow_factory() as uow:
