@@ -62,7 +62,8 @@ def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_
         instance_id = uow.instances.create(version_id=version_id, process_id=process_id,
                                            business_key=business_key, applicant=applicant)
         bundle = _bundle(uow, sha)
-        start_data = {**data, "applicant": applicant, "document_no": business_key}
+        start_data = {"countersigners": _default_countersigners(uow.directory, applicant), **data,
+                      "applicant": applicant, "document_no": business_key}
         run = WorkflowRun.start(bundle, process_id, start_data, new_script_engine())
         uow.record(actor=applicant, action="process.started", subject_type="process_instance",
                    subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": instance_id})
@@ -168,6 +169,12 @@ def fire_due_timers(uow_factory: UowFactory, *, now: datetime) -> int:
             uow.commit()
             fired += int(before is not None and before <= now)
     return fired
+
+
+def _default_countersigners(directory: Any, applicant: str) -> list[str]:
+    """Who co-signs (会签) when the DMN asks for it and the request names nobody: budget admins and finance."""
+    people = directory.with_roles("budget_admin") + directory.with_roles("finance")
+    return [p for p in dict.fromkeys(people) if p != applicant]
 
 
 def _authorize(task: Any, *, user: str, applicant: str) -> None:
