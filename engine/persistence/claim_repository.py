@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, insert, select
 
 from engine.domain.budget_line import BudgetLineKey
-from engine.persistence.tables import BudgetLine
+from engine.persistence.tables import BudgetLine, Reservation
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import ClaimedInvoice
 
@@ -18,6 +18,13 @@ class SqlClaimRepository:
 
     def line_id(self, key: BudgetLineKey) -> int | None:
         found = self.conn.execute(select(BudgetLine.id).where(BudgetLine.line_key == key.label)).scalar()
+        return None if found is None else int(found)
+
+    def open_reservation_of(self, document_no: str) -> int | None:
+        """The reservation a document holds open (an approved application's 预占), if any."""
+        found = self.conn.execute(select(Reservation.id).where(
+            Reservation.document_ref == document_no, Reservation.status == "open").order_by(Reservation.id.desc())
+        ).scalar()
         return None if found is None else int(found)
 
     def claimed_by(self, invoice_code: str, invoice_number: str) -> str | None:

@@ -159,6 +159,16 @@ class SqlInstanceRepository:
                                 instance_id=inst))
         return out
 
+    def open_tasks_of_instance(self, instance_id: int) -> list[dict[str, Any]]:
+        stmt = (select(_task.c.task_guid, _task.c.bpmn_id, _task.c.title, _task.c.lane, _task.c.candidates,
+                       _task.c.form_key)
+                .where(_task.c.instance_id == instance_id, _task.c.status == "open").order_by(_task.c.id))
+        return [dict(task_guid=g, bpmn_id=b, title=t, lane=lane, candidates=json.loads(c), form_key=f)
+                for g, b, t, lane, c, f in self.conn.execute(stmt)]
+
+    def outcome_of(self, instance_id: int) -> str | None:
+        return self.conn.execute(select(_inst.c.outcome).where(_inst.c.id == instance_id)).scalar()
+
     # -- outbox
     def enqueue(self, *, instance_id: int, task_guid: str, operator: str, params: dict[str, Any], key: str) -> None:
         exists = self.conn.execute(select(_job.c.id).where(_job.c.idempotency_key == key)).first()
