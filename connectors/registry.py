@@ -18,6 +18,7 @@ class OperatorSpec:
     runs_in: str  # "engine" or "outbox"
     errors: tuple[str, ...] = ()
     summary: str = ""
+    waits: bool = True  # an outbox operator the flow waits for; False: queued, and the flow moves on
 
 
 _BUDGET_LINE = ("document_no", "org_unit", "subject", "period", "amount", "currency")
@@ -37,7 +38,8 @@ OPERATORS: dict[str, OperatorSpec] = {spec.name: spec for spec in (
                  "refuse an invoice (code + number) that another claim already used"),
     OperatorSpec("erp/PostVoucher", ("document_no", "applicant", "lines", "total", "currency"), "outbox",
                  ("ERP_POST_FAILED",), "post the expense voucher (凭证) to the ERP"),
-    OperatorSpec("notify/Send", ("to", "template", "document_no"), "outbox", (), "notify a person"),
+    OperatorSpec("notify/Send", ("to", "template", "document_no"), "outbox", (), "notify a person",
+                 waits=False),
     OperatorSpec("oa/CreateApproval", ("document_no", "applicant", "template"), "outbox", ("OA_REJECTED",),
                  "mirror the approval into the OA suite"),
 )}

@@ -32,7 +32,7 @@ def start_timers(app, prefix: str, n: int = INSTANCES) -> None:
 def firings(app, prefix: str) -> Counter[str]:
     with app.session_factory() as s:
         rows = s.execute(select(AuditLog.subject_id, AuditLog.payload).where(
-            AuditLog.action == "engine.step", AuditLog.subject_id.startswith(prefix)))
+            AuditLog.action == "engine.steps", AuditLog.subject_id.startswith(prefix)))
         return Counter(doc for doc, payload in rows if '"reminder_due"' in payload)
 
 

@@ -57,8 +57,9 @@ def _count_steps(container: Container, report: SimulationReport) -> None:
     with container.session_factory() as s:
         report.automatic_steps = sum(
             1 for e in audit_repository.iter_rows(s)
-            if e.record.action == "engine.step" and e.record.subject_id in documents
-            and e.record.payload.get("kind") in AUTOMATIC_WORK and e.record.payload.get("state") == "COMPLETED"
+            if e.record.action == "engine.steps" and e.record.subject_id in documents
+            for step in e.record.payload.get("steps", [])
+            if step.get("kind") in AUTOMATIC_WORK and step.get("state") == "COMPLETED"
         )
         # Connector calls finish later, in the worker: count the jobs done for these documents.
         report.automatic_steps += s.execute(ledger_queries.jobs_done_statement(documents)).scalar_one()

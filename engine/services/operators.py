@@ -37,7 +37,8 @@ class InstanceOperators:
         if operator.runs_in == "outbox":
             self.uow.instances.enqueue(instance_id=self.instance_id, task_guid=call.task_guid,
                                        operator=call.operator, params=call.params, key=key)
-            return None
+            # A notification does not hold the request up: it is queued durably and the flow moves on.
+            return None if operator.waits else {"queued": True}
         try:
             return HANDLERS[call.operator](self.uow, call, key)
         except BudgetInsufficient as exc:

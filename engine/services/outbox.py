@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from connectors.base import ConnectorError
+from connectors.registry import spec
 from engine.persistence.types import utcnow
 from engine.services.processes import advance_and_save, load_run
 
@@ -69,12 +70,13 @@ def run_one(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryP
 
 def _succeeded(uow_factory: Callable[[], Any], job: Any, result: dict[str, Any]) -> None:
     with uow_factory() as uow:
-        row, run = load_run(uow, job.instance_id)
-        if run.waits_for_service(job.task_guid):
-            run.finish_service_task(job.task_guid, result)
-            advance_and_save(uow, row, run)
+        if _flow_waits(job.operator):
+            row, run = load_run(uow, job.instance_id)
+            if run.waits_for_service(job.task_guid):
+                run.finish_service_task(job.task_guid, result)
+                advance_and_save(uow, row, run)
         uow.outbox.done(job.id, result)
-        _audit(uow, job, row, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
+        _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
         uow.commit()
 
 
@@ -90,16 +92,24 @@ def _failed(uow_factory: Callable[[], Any], job: Any, error: ConnectorError, *, 
             action = "connector.incident"
         else:
             action = _to_diagram(uow, job, error, message)
-        _audit(uow, job, None, action, {"error": message[:500], "attempt": job.attempts})
+        _audit(uow, job, action, {"error": message[:500], "attempt": job.attempts})
         uow.commit()
 
 
-def _audit(uow: Any, job: Any, row: Any, action: str, payload: dict[str, Any]) -> None:
+def _audit(uow: Any, job: Any, action: str, payload: dict[str, Any]) -> None:
     uow.record(actor="worker", action=action, subject_type="outbox_job", subject_id=job.key,
                payload={"operator": job.operator, **payload})
 
 
+def _flow_waits(operator: str) -> bool:
+    found = spec(operator)
+    return found is None or found.waits
+
+
 def _to_diagram(uow: Any, job: Any, error: ConnectorError, message: str) -> str:
+    if not _flow_waits(job.operator):  # nobody waits for it in the diagram: an incident, not a BPMN error
+        uow.outbox.close(job.id, status="incident", error=message)
+        return "connector.incident"
     row, run = load_run(uow, job.instance_id)
     if not run.waits_for_service(job.task_guid):
         uow.outbox.close(job.id, status="failed", error=message)

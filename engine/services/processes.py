@@ -19,7 +19,7 @@ from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import candidates
 from engine.services.operators import InstanceOperators
 from engine.workflow import bundle as bundles
-from engine.workflow.runtime import ReadyTask, StepEvent, WorkflowRun
+from engine.workflow.runtime import ReadyTask, WorkflowRun
 from engine.workflow.scripting import new_script_engine
 
 
@@ -203,11 +203,12 @@ def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
 def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any = None) -> Outcome:
     document = row.business_key if row else run.wf.task_tree.data.get("document_no")
 
-    def audit_step(step: StepEvent) -> None:
-        uow.record(actor="engine", action="engine.step", subject_type="process_instance", subject_id=document,
-                   payload={"task": step.bpmn_id, "kind": step.kind, "state": step.state})
-
-    run.advance(InstanceOperators(uow, instance_id), on_step=audit_step)
+    steps: list[dict[str, str]] = []
+    run.advance(InstanceOperators(uow, instance_id),
+                on_step=lambda s: steps.append({"task": s.bpmn_id, "kind": s.kind, "state": s.state}))
+    if steps:  # one audit row per engine pass, listing every decision the engine took in it
+        uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
+                   payload={"steps": steps})
     applicant = row.applicant if row else run.wf.task_tree.data.get("applicant")
     entries = [_inbox_entry(t, applicant=applicant, directory=uow.directory) for t in run.ready_tasks()]
     uow.instances.sync_inbox(instance_id, entries)
