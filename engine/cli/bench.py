@@ -8,7 +8,7 @@ import os
 import platform
 import sys
 
-from engine.bench import budget_contention
+from engine.bench import budget_contention, lifecycle
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
 
 PG_ENV = "BUDGETFLOW_TEST_DATABASE_URL"
@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--seconds", type=float, default=3.0, help="duration of each measurement (default 3)")
     c.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     c.set_defaults(handler=run_budget_contention)
+    lc = bench_sub.add_parser(
+        "lifecycle", help=f"full lifecycles/s persisted vs in memory, on SQLite and on ${PG_ENV} if set")
+    lc.add_argument("--count", type=int, default=30, help="lifecycles per measurement (default 30)")
+    lc.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    lc.set_defaults(handler=run_lifecycle)
 
 
 def run_budget_contention(args: argparse.Namespace) -> int:
@@ -56,3 +61,27 @@ def _measure(name: str, url: str, seconds: float) -> dict[str, object]:
     for error in report["errors"]:  # type: ignore[attr-defined]
         print(f"  error: {error}")
     return report
+
+
+def run_lifecycle(args: argparse.Namespace) -> int:
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    in_memory = lifecycle.in_memory_rate(count=args.count)
+    print(f"in memory (SpiffWorkflow alone, same diagrams): {in_memory:.1f} lifecycles/s")
+    results: dict[str, object] = {}
+    databases = [("sqlite", scratch_sqlite())]
+    if os.environ.get(PG_ENV):
+        databases.append(("postgresql", scratch_postgresql(os.environ[PG_ENV])))
+    for name, scratch in databases:
+        with scratch as url:
+            rate = lifecycle.persisted_rate(url, count=args.count)
+        results[name] = {"lifecycles_per_s": round(rate, 2), "in_memory_per_s": round(in_memory, 2),
+                         "overhead_ratio": round(in_memory / rate, 2)}
+        print(f"{name}: {rate:.1f} lifecycles/s persisted; overhead {in_memory / rate:.2f}x the in-memory engine")
+    sizes = {str(n): lifecycle.state_bytes(n) for n in (50, 200)}
+    results["state_bytes"] = sizes
+    print(f"state of one instance: {sizes['50']:,} bytes with 50 completed tasks, {sizes['200']:,} with 200 "
+          f"({sizes['200'] / sizes['50']:.2f}x for 4x the tasks)")
+    if args.json:
+        print(json.dumps(results))
+    return 0

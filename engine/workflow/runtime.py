@@ -151,6 +151,10 @@ class WorkflowRun:
             return dict(self.wf.data)
         return dict(self.wf.last_task.data) if self.wf.last_task else {}
 
+    def completed_count(self) -> int:
+        """Completed tasks in the whole tree, subprocesses included (what makes state grow)."""
+        return sum(1 for t in self.wf.get_tasks(state=TaskState.ANY_MASK) if t.state == TaskState.COMPLETED)
+
     def status(self) -> str:
         if self.wf.is_completed():
             return "complete"

@@ -1,0 +1,136 @@
+"""``budgetflow bench lifecycle``: full lifecycles per second, persisted vs the same diagrams in memory.
+
+A lifecycle: a travel application (fill, manager approval, reservation), then a
+claim linked to it (fill, invoice check, overrun check, manager approval,
+write-off) and its voucher posted by the outbox worker to the local ERP. The
+in-memory run executes the same diagrams with SpiffWorkflow alone: operators
+answer at once, nothing is serialised or stored.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from engine.bootstrap import Container, build
+from engine.config import Settings
+from engine.persistence.masterdata_repository import SqlMasterDataStore
+from engine.services import outbox, processes
+from engine.services.masterdata import seed_demo
+from engine.workflow import bundle as bundles
+from engine.workflow.ports import OperatorCall
+from engine.workflow.runtime import WorkflowRun
+from engine.workflow.scripting import new_script_engine
+
+BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+APPLICANT, MANAGER = "E0017", "E0005"
+START = {"org_unit": "SALES-N", "currency": "CNY", "period": "2026"}
+APPLY = {"subject": "TRAVEL", "purpose": "bench", "amount": "1200.00", "currency": "CNY", "period": "2026"}
+APPROVE = {"decision": "approve", "comment": "ok"}
+
+
+def claim_form(n: str) -> dict[str, Any]:
+    lines = [{"subject": "TRAVEL", "amount": "1100.00", "tax": "0.00", "invoice_code": "0110", "invoice_number": n}]
+    return {"subject": "TRAVEL", "purpose": "bench", "currency": "CNY", "period": "2026", "lines": lines}
+
+
+# ---------------------------------------------------------------- persisted
+
+
+def persisted_rate(url: str, *, count: int) -> float:
+    container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url, "BUDGETFLOW_AUDIT_KEY": "b" * 64}))
+    try:
+        seed_demo(SqlMasterDataStore(container.session_factory))
+        processes.deploy(container.uow, bundles.read_folder(BPMN), by="E0016")
+        one_lifecycle(container, "warm-up")
+        began = time.perf_counter()
+        for _ in range(count):
+            one_lifecycle(container, uuid.uuid4().hex[:10])
+        return count / (time.perf_counter() - began)
+    finally:
+        container.dispose()
+
+
+def one_lifecycle(container: Container, tag: str) -> None:
+    uow = container.uow
+    app = processes.start(uow, process_id="travel_application", applicant=APPLICANT, business_key=f"TA-{tag}",
+                          data=START)
+    app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=APPLICANT, form=APPLY)
+    app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
+    assert app.outcome == "approved", app
+    with uow() as u:
+        reservation_id = u.claims.open_reservation_of(f"TA-{tag}")
+    claim = processes.start(uow, process_id="expense_claim", applicant=APPLICANT, business_key=f"EC-{tag}",
+                            data={**START, "application_no": f"TA-{tag}", "reservation_id": reservation_id})
+    claim = processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=APPLICANT,
+                                    form=claim_form(tag))
+    processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
+    outbox.run_due(uow, container.job_runner(), policy=container.retry_policy())
+
+
+# ---------------------------------------------------------------- in memory
+
+
+class InstantOperators:
+    """Every operator answers at once, as a stub: the engine's own cost, nothing else."""
+
+    RESULTS = {
+        "budget/Reserve": {"reservation_id": 1, "over_budget": False, "available_after": "0"},
+        "budget/ReserveClaim": {"reservation_id": 1, "over_budget": False, "available_after": "0"},
+        "budget/CheckOverrun": {"overrun": False, "excess": "0", "within_tolerance": True},
+        "budget/WriteOff": {"from_reservation": "0", "excess": "0", "released": "0", "over_budget": False},
+        "budget/Release": {"released": "0"},
+        "claims/CheckInvoices": {"checked": 1},
+        "erp/PostVoucher": {"voucher_no": "MEM-1"},
+        "notify/Send": {"queued": True},
+    }
+
+    def call(self, call: OperatorCall) -> dict[str, Any] | None:
+        return dict(self.RESULTS[call.operator])
+
+
+def in_memory_rate(*, count: int) -> float:
+    bundle = bundles.parse(bundles.read_folder(BPMN))
+    in_memory_lifecycle(bundle)
+    began = time.perf_counter()
+    for _ in range(count):
+        in_memory_lifecycle(bundle)
+    return count / (time.perf_counter() - began)
+
+
+def in_memory_lifecycle(bundle: bundles.Bundle) -> None:
+    ops = InstantOperators()
+    data = {**START, "applicant": APPLICANT, "document_no": "TA-M", "countersigners": []}
+    app = WorkflowRun.start(bundle, "travel_application", data, new_script_engine())
+    for form in (APPLY, APPROVE):
+        app.advance(ops)
+        app.complete(app.ready_tasks()[0].task_guid, form)
+    app.advance(ops)
+    claim_data = {**START, "applicant": APPLICANT, "document_no": "EC-M", "countersigners": [],
+                  "application_no": "TA-M", "reservation_id": 1}
+    claim = WorkflowRun.start(bundle, "expense_claim", claim_data, new_script_engine())
+    for form in (claim_form("M"), APPROVE):
+        claim.advance(ops)
+        claim.complete(claim.ready_tasks()[0].task_guid, form)
+    claim.advance(ops)
+    assert claim.status() == "complete", claim.status()
+
+
+# ---------------------------------------------------------------- state size
+
+
+def state_bytes(completed_tasks: int) -> int:
+    """Serialised size of an application sent back until it holds ``completed_tasks`` completed tasks."""
+    bundle = bundles.parse(bundles.read_folder(BPMN))
+    ops = InstantOperators()
+    data = {**START, "applicant": APPLICANT, "document_no": "TA-S", "countersigners": []}
+    run = WorkflowRun.start(bundle, "travel_application", data, new_script_engine())
+    run.advance(ops)
+    while run.completed_count() < completed_tasks:
+        task = run.ready_tasks()[0]
+        form = APPLY if task.bpmn_id == "fill_application" else {"decision": "send_back", "comment": "again"}
+        run.complete(task.task_guid, form)
+        run.advance(ops)
+    return len(run.dump().encode("utf-8"))
