@@ -35,7 +35,12 @@ class SqlUnitOfWork:
         self.claims = SqlClaimRepository(self.conn)
         self.outbox = SqlOutboxRepository(self.conn)
         self._audit: list[NewEntry] = []
+        self._after_commit: list[Callable[[], None]] = []
         return self
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once this transaction has committed (never if it rolls back)."""
+        self._after_commit.append(hook)
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:
@@ -55,6 +60,9 @@ class SqlUnitOfWork:
             audit_repository.append_many(self.conn, self._audit_key(), self._audit)  # type: ignore[arg-type]
             self._audit = []
         self.conn.commit()
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
 
     def rollback(self) -> None:
         self.conn.rollback()

@@ -9,6 +9,8 @@ in the same transaction; calls to other systems become outbox jobs in it.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,33 @@ from engine.services.operators import InstanceOperators
 from engine.workflow import bundle as bundles
 from engine.workflow.runtime import ReadyTask, WorkflowRun
 from engine.workflow.scripting import new_script_engine
+
+
+class _LiveWorkflows:
+    """Workflows this process committed, by instance: skips deserialising on the next step.
+
+    Taken out on load (so a failed transaction can never leave a mutated object behind)
+    and put back only after a commit; an entry counts only at the exact revision it saved.
+    """
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._items: OrderedDict[int, tuple[int, WorkflowRun]] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, revision: int) -> WorkflowRun | None:
+        with self._lock:
+            found = self._items.pop(instance_id, None)
+        return found[1] if found and found[0] == revision else None
+
+    def put(self, instance_id: int, revision: int, run: WorkflowRun) -> None:
+        with self._lock:
+            self._items[instance_id] = (revision, run)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+_LIVE = _LiveWorkflows()
 
 
 class NotAllowed(BudgetflowError):
@@ -190,10 +219,15 @@ def _bundle(uow: Any, sha: str) -> bundles.Bundle:
 
 
 def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
-    """Lock an instance and load its workflow (its bundle first, from the cache or the database)."""
+    """Lock an instance and load its workflow (its bundle first, from the cache or the database).
+
+    The live object a previous transaction of this process committed is reused when the
+    locked row still has the revision it saved: the row proves nobody changed it since.
+    """
     row = uow.instances.lock(instance_id)
     _bundle(uow, row.model_sha)
-    return row, WorkflowRun.load(row.state, new_script_engine())
+    cached = _LIVE.take(instance_id, row.revision)
+    return row, cached or WorkflowRun.load(row.state, new_script_engine())
 
 
 def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
@@ -210,13 +244,15 @@ def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any 
         uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
                    payload={"steps": steps})
     applicant = row.applicant if row else run.wf.task_tree.data.get("applicant")
-    entries = [_inbox_entry(t, applicant=applicant, directory=uow.directory) for t in run.ready_tasks()]
+    status, ready = run.settle()
+    entries = [_inbox_entry(t, applicant=applicant, directory=uow.directory) for t in ready]
     uow.instances.sync_inbox(instance_id, entries)
-    status, data = run.status(), run.data
+    data = run.data
     outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
     saved_row = row or uow.instances.lock(instance_id)
     uow.instances.save(saved_row, state=run.dump(), status=status, outcome=outcome,
                        next_timer_at=run.next_timer_at())
+    uow.after_commit(lambda: _LIVE.put(instance_id, saved_row.revision + 1, run))
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__)) for e in entries])
 
 

@@ -87,6 +87,14 @@ class WorkflowRun:
     def ready_tasks(self) -> list[ReadyTask]:
         return [self._view(t) for t in self.wf.get_tasks(state=TaskState.READY, manual=True)]
 
+    def settle(self) -> tuple[str, list[ReadyTask]]:
+        """Status and READY user tasks from one walk of the task tree (the save path's hot spot)."""
+        if self.wf.is_completed():
+            return "complete", []
+        ready = self.wf.get_tasks(state=TaskState.READY)
+        manual = [self._view(t) for t in ready if t.task_spec.manual]
+        return ("user_input_required" if manual else "running" if ready else "waiting"), manual
+
     def _view(self, task: Any) -> ReadyTask:
         spec = task.task_spec
         props = spec.extensions.get("properties", {}) if hasattr(spec, "extensions") else {}
