@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select
 
 from engine.domain.budget_line import BudgetLineKey
 from engine.persistence.tables import BudgetLine, Reservation
@@ -26,6 +26,13 @@ class SqlClaimRepository:
             Reservation.document_ref == document_no, Reservation.status == "open").order_by(Reservation.id.desc())
         ).scalar()
         return None if found is None else int(found)
+
+    def reservation_document(self, reservation_id: int) -> str | None:
+        return self.conn.execute(select(Reservation.document_ref).where(Reservation.id == reservation_id)).scalar()
+
+    def release_invoices(self, document_no: str) -> None:
+        """Forget the invoices a claim registered (it ended without payment, or it is re-checking them)."""
+        self.conn.execute(delete(_inv).where(_inv.c.document_no == document_no))
 
     def claimed_by(self, invoice_code: str, invoice_number: str) -> str | None:
         """The document that already claimed this invoice, if any."""

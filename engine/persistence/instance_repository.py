@@ -166,6 +166,9 @@ class SqlInstanceRepository:
         return [dict(task_guid=g, bpmn_id=b, title=t, lane=lane, candidates=json.loads(c), form_key=f)
                 for g, b, t, lane, c, f in self.conn.execute(stmt)]
 
+    def applicant_of(self, business_key: str) -> str | None:
+        return self.conn.execute(select(_inst.c.applicant).where(_inst.c.business_key == business_key)).scalar()
+
     def outcome_of(self, instance_id: int) -> str | None:
         return self.conn.execute(select(_inst.c.outcome).where(_inst.c.id == instance_id)).scalar()
 

@@ -13,8 +13,9 @@ from typing import Any
 from connectors.base import ConnectorError
 from connectors.registry import spec
 from engine.domain import budget
+from engine.domain.budget import ReservationStatus
 from engine.domain.budget_line import BudgetLineKey
-from engine.domain.errors import BudgetInsufficient, ReservationClosed
+from engine.domain.errors import BudgetInsufficient, ReservationClosed, UnknownReservation
 from engine.domain.money import Money
 from engine.services import ledger
 from engine.workflow.ports import OperatorCall
@@ -41,7 +42,8 @@ class InstanceOperators:
             return None if operator.waits else {"queued": True}
         try:
             return HANDLERS[call.operator](self.uow, call, key)
-        except BudgetInsufficient as exc:
+        except (BudgetInsufficient, ReservationClosed, UnknownReservation) as exc:
+            # All mean "this money is not there for this claim": the diagram's budget boundary handles them.
             details = {k: str(v) for k, v in exc.details.items()}
             raise ConnectorError("BUDGET_INSUFFICIENT", str(exc), **details) from exc
 
@@ -63,13 +65,30 @@ def _reserve(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
 def _check_overrun(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
     p = call.params
     reservation_id = int(p["reservation_id"])
+    _require_own_application(uow, call, reservation_id)
     line = uow.ledger.lock_line(uow.ledger.line_of_reservation(reservation_id))
-    remaining = uow.ledger.reservation(reservation_id).remaining
+    reservation = uow.ledger.reservation(reservation_id)
+    if reservation.status is not ReservationStatus.OPEN:
+        raise ReservationClosed(f"the application's reservation {reservation_id} is already closed (used by an "
+                                "earlier claim, or released); claim it as a standalone expense instead")
+    remaining = reservation.remaining
     excess = _money(p).amount - remaining
     if excess <= 0:
         return {"overrun": False, "excess": "0", "within_tolerance": True}
     over_budget = budget.check_spend(line, excess, what=f"claim {p['document_no']} beyond its reservation")
     return {"overrun": True, "excess": str(excess), "within_tolerance": True, "over_budget": over_budget}
+
+
+def _require_own_application(uow: Any, call: OperatorCall, reservation_id: int) -> None:
+    """A claim may only draw on the reservation of an application it names and that its applicant made."""
+    application = call.data.get("application_no")
+    document = uow.claims.reservation_document(reservation_id)
+    if document is None:
+        raise UnknownReservation(f"reservation {reservation_id} does not exist")
+    owner = uow.instances.applicant_of(document)
+    if document != application or owner != call.data.get("applicant"):
+        raise UnknownReservation(f"reservation {reservation_id} belongs to {document}, not to application "
+                                 f"{application} of {call.data.get('applicant')}")
 
 
 def _write_off(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
@@ -93,6 +112,7 @@ def _release(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
 
 def _check_invoices(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
     document = call.params["document_no"]
+    uow.claims.release_invoices(document)  # a resubmission may have changed them: claim the current set afresh
     seen: set[tuple[str, str]] = set()
     for line in call.params.get("lines") or []:
         invoice = (str(line.get("invoice_code", "")).strip(), str(line.get("invoice_number", "")).strip())

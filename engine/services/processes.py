@@ -249,6 +249,8 @@ def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any 
     uow.instances.sync_inbox(instance_id, entries)
     data = run.data
     outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
+    if status == "complete" and outcome != "posted":
+        uow.claims.release_invoices(document)  # unpaid: its invoices may be claimed again
     saved_row = row or uow.instances.lock(instance_id)
     uow.instances.save(saved_row, state=run.dump(), status=status, outcome=outcome,
                        next_timer_at=run.next_timer_at())
