@@ -67,6 +67,7 @@ def parse(files: Mapping[str, str]) -> Bundle:
     for name, text in sorted(files.items()):
         if not name.endswith(DIAGRAM_SUFFIXES):
             continue
+        tree = None
         try:
             tree = etree.fromstring(text.encode("utf-8"))
             if name.endswith(".dmn"):
@@ -74,7 +75,7 @@ def parse(files: Mapping[str, str]) -> Bundle:
             else:
                 parser.add_bpmn_xml(tree, filename=name)
         except (ValidationException, etree.XMLSyntaxError, ValueError) as exc:
-            problems.append(_describe(name, exc))
+            problems.append(_describe(name, exc, tree))
     bundle = Bundle(sha256=content_hash(files), files=dict(files))
     for process_id in parser.get_process_ids() if not problems else []:
         try:
@@ -86,10 +87,26 @@ def parse(files: Mapping[str, str]) -> Bundle:
     return bundle
 
 
-def _describe(name: str, exc: Exception) -> str:
-    element = getattr(exc, "id", None) or getattr(exc, "sourceline", None) or ""
+def _describe(name: str, exc: Exception, tree: Any = None) -> str:
+    """``file:element-id: message``; a schema error names the nearest element with an id around its line."""
+    line = getattr(exc, "line_number", None) or getattr(exc, "lineno", None)
+    element = getattr(exc, "id", None) or _id_at_line(tree, line) or (f"line {line}" if line else "-")
     message = getattr(exc, "msg", None) or str(exc).splitlines()[0]
-    return f"{getattr(exc, 'file_name', None) or name}:{element or '-'}: {message}"
+    message = message.replace("{http://www.omg.org/spec/BPMN/20100524/MODEL}", "bpmn:").split(" Expected is")[0]
+    return f"{getattr(exc, 'file_name', None) or name}:{element}: {message.rstrip('. ')}"
+
+
+def _id_at_line(tree: Any, line: int | None) -> str | None:
+    if tree is None or not line:
+        return None
+    hits = [el for el in tree.iter() if isinstance(el.tag, str) and el.sourceline == line]
+    for el in hits:
+        node = el
+        while node is not None and not node.get("id"):
+            node = node.getparent()
+        if node is not None:
+            return str(node.get("id"))
+    return None
 
 
 _CACHE: dict[str, Bundle] = {}

@@ -32,6 +32,8 @@ def check(files: Mapping[str, str]) -> list[str]:
     for name, text in sorted(files.items()):
         if name.endswith(".bpmn"):
             problems.extend(_check_bpmn(name, text, files))
+        elif name.endswith(".dmn"):
+            problems.extend(_check_dmn(name, text))
     try:
         parse(files)
     except BundleInvalid as exc:
@@ -96,6 +98,45 @@ def _timers(name: str, root: etree._Element) -> Iterator[str]:
                 continue  # an expression over task data: checked when it runs
             if not _valid_timer(literal):
                 yield f"{name}:{event.get('id')}: timer {expression} is not an ISO 8601 duration, date-time or cycle"
+
+
+DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
+_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # outside quotes, as SpiffWorkflow does
+
+
+def _check_dmn(name: str, text: str) -> Iterator[str]:
+    """Rules with the wrong number of cells, and cells that are not expressions, which the parser lets through."""
+    try:
+        root = etree.fromstring(text.encode("utf-8"))
+    except etree.XMLSyntaxError:
+        return  # reported by the parse step
+    ns = {"dmn": root.nsmap.get(None) or DMN_NS["dmn"]}
+    for table in root.iterfind(".//dmn:decisionTable", ns):
+        inputs, outputs = len(table.findall("dmn:input", ns)), len(table.findall("dmn:output", ns))
+        for rule in table.iterfind("dmn:rule", ns):
+            entries = rule.findall("dmn:inputEntry", ns), rule.findall("dmn:outputEntry", ns)
+            if (len(entries[0]), len(entries[1])) != (inputs, outputs):
+                yield (f"{name}:{rule.get('id')}: rule has {len(entries[0])} input and {len(entries[1])} output "
+                       f"cells; the table has {inputs} inputs and {outputs} outputs")
+            for cell in entries[0]:
+                yield from _cell(name, cell, ns, is_input=True)
+            for cell in entries[1]:
+                yield from _cell(name, cell, ns, is_input=False)
+
+
+def _cell(name: str, cell: etree._Element, ns: dict[str, str], *, is_input: bool) -> Iterator[str]:
+    text = (cell.findtext("dmn:text", default="", namespaces=ns) or "").strip()
+    if not text or (is_input and text == "-"):
+        return
+    candidates = [text] if not is_input else (
+        [_QUESTION_MARK.sub("v", text)] if _QUESTION_MARK.search(text) else [text, f"v {text}"])
+    for candidate in candidates:
+        try:
+            compile(candidate, "<dmn cell>", "eval")
+            return
+        except SyntaxError:
+            continue
+    yield f"{name}:{cell.get('id')}: cell {text!r} is not a valid expression"
 
 
 def _valid_timer(value: str) -> bool:

@@ -1,0 +1,72 @@
+"""``budgetflow bpmn check``: one deliberately broken diagram per rule, each reported at the right element."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "engine_fixtures"
+CLAIM = (FIXTURES / "mini_claim.bpmn").read_text(encoding="utf-8")
+TIMER = (FIXTURES / "mini_timer.bpmn").read_text(encoding="utf-8")
+DMN = (ROOT / "bpmn" / "shared" / "approval_route.dmn").read_text(encoding="utf-8")
+FILL = '<bpmn:userTask id="fill_claim" name="Fill claim">'
+FORM = ('<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" '
+        'value="forms/missing.schema.json" /></spiffworkflow:properties></bpmn:extensionElements>')
+
+BROKEN = {  # rule -> (file name, broken text, expected "file:element-id: message" start)
+    "schema": ("mini_claim.bpmn", CLAIM.replace(FILL, FILL + "<bpmn:bogus/>"),
+               "mini_claim.bpmn:fill_claim: Element 'bpmn:bogus': This element is not expected"),
+    "not well-formed": ("mini_claim.bpmn", CLAIM.replace("</bpmn:process>", "</bpmn:proces>"),
+                        "mini_claim.bpmn:line "),
+    "unknown operator": ("mini_claim.bpmn", CLAIM.replace('id="budget/Reserve"', 'id="budget/Reserv"'),
+                         "mini_claim.bpmn:reserve_budget: unknown operator 'budget/Reserv'"),
+    "missing parameter": ("mini_claim.bpmn",
+                          CLAIM.replace('<spiffworkflow:parameter id="period" type="str" value="period" />', ""),
+                          "mini_claim.bpmn:reserve_budget: operator budget/Reserve needs parameter 'period'"),
+    "lane without role": ("mini_claim.bpmn", CLAIM.replace('name="manager">', 'name="boss">'),
+                          "mini_claim.bpmn:lane_manager: lane 'boss' maps to no role"),
+    "missing form": ("mini_claim.bpmn", CLAIM.replace(FILL, FILL + FORM),
+                     "mini_claim.bpmn:fill_claim: form file 'forms/missing.schema.json' not found"),
+    "bad timer": ("mini_timer.bpmn", TIMER.replace(">reminder_after<", '>"P2X"<'),
+                  "mini_timer.bpmn:reminder_due: timer \"P2X\" is not an ISO 8601"),
+    "dmn cell": ("route.dmn", DMN.replace("<text>&gt; 20000</text>", "<text>&gt; &gt; 20000</text>", 1),
+                 "route.dmn:rule_1_amount: cell '> > 20000' is not a valid expression"),
+    "dmn rule shape": ("route.dmn", DMN.replace('<inputEntry id="rule_1_amount"><text>&gt; 20000</text></inputEntry>',
+                                                "", 1),
+                       "route.dmn:rule_1: rule has 1 input and 3 output cells; the table has 2 inputs"),
+}
+
+
+def check(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "engine", "bpmn", "check", str(folder)], cwd=ROOT,
+                          capture_output=True, text=True, check=False, timeout=120)
+
+
+@pytest.mark.parametrize("rule", list(BROKEN))
+def test_each_broken_rule_is_reported_with_its_element(tmp_path, rule):
+    file_name, text, expected = BROKEN[rule]
+    assert text not in (CLAIM, TIMER, DMN), "the fixture edit did not apply"
+    (tmp_path / file_name).write_text(text, encoding="utf-8")
+    result = check(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert any(line.startswith(expected) for line in result.stdout.splitlines()), result.stdout
+
+
+def test_the_shipped_diagrams_pass():
+    result = check(ROOT / "bpmn")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "bpmn check: OK" in result.stdout
+
+
+def test_deploy_refuses_a_broken_folder_and_stores_nothing(tmp_path, cli_env):
+    (tmp_path / "mini_claim.bpmn").write_text(BROKEN["unknown operator"][1], encoding="utf-8")
+    deploy = subprocess.run([sys.executable, "-m", "engine", "bpmn", "deploy", str(tmp_path)], cwd=ROOT,
+                            env=cli_env, capture_output=True, text=True, check=False, timeout=120)
+    assert deploy.returncode == 1 and "nothing deployed" in deploy.stderr
+    listing = subprocess.run([sys.executable, "-m", "engine", "bpmn", "list"], cwd=ROOT, env=cli_env,
+                             capture_output=True, text=True, check=False, timeout=120)
+    assert "mini_claim" not in listing.stdout
