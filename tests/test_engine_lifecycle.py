@@ -135,3 +135,13 @@ def test_comments_and_refusals_land_in_the_verified_audit_log(app, cli_env):
     verdict = subprocess.run([sys.executable, "-m", "engine", "audit", "verify"], env=cli_env,
                              capture_output=True, text=True, check=False)
     assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+
+
+def test_the_engine_runs_diagram_code_in_the_sandbox():
+    from engine.workflow.script_engine import SandboxedEnvironment
+    from engine.workflow.scripting import new_script_engine
+
+    engine = new_script_engine()
+    assert isinstance(engine.environment, SandboxedEnvironment)
+    with pytest.raises(Exception, match="__class__"):
+        engine.environment.evaluate("().__class__.__base__", {})

@@ -1,16 +1,12 @@
-"""The script engine every workflow run gets (restricted environment; see docs/scripts.md)."""
+"""The script engine every workflow run gets: the sandbox (docs/scripts.md) carrying the operator port."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from decimal import Decimal
-
-from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
-
+from engine.workflow.script_engine import make_script_engine
 from engine.workflow.service_tasks import DispatchingScriptEngine
 
 
 def new_script_engine() -> DispatchingScriptEngine:
-    # Placeholder until the restricted environment lands (engine/workflow/script_engine.py).
-    env = TaskDataEnvironment({"Decimal": Decimal, "date": date, "datetime": datetime, "timedelta": timedelta})
-    return DispatchingScriptEngine(environment=env)
+    engine = make_script_engine(engine_class=DispatchingScriptEngine)
+    assert isinstance(engine, DispatchingScriptEngine)
+    return engine

@@ -13,17 +13,17 @@ import json
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from connectors.base import ConnectorError
 from engine.workflow.ports import OperatorCall, OperatorPort
+from engine.workflow.script_engine import SandboxedScriptEngine
 
 
-class DispatchingScriptEngine(PythonScriptEngine):
-    """A script engine that also carries the operator port for the current run."""
+class DispatchingScriptEngine(SandboxedScriptEngine):
+    """The sandboxed script engine, also carrying the operator port for the current engine pass."""
 
     operators: OperatorPort | None = None
 

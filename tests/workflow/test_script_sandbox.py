@@ -1,0 +1,479 @@
+"""S6 (docs/reliability.md): diagram expressions and scripts cannot escape, and cannot run away.
+
+Every payload must be refused (at compile time or run time, with a ScriptError naming the code)
+or stopped within its limit. Limits are lowered here so the suite stays fast; one test per kind
+checks the defaults.
+"""
+
+from __future__ import annotations
+
+import decimal
+import os
+import time
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from RestrictedPython import safe_globals
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
+
+from engine.workflow.script_engine import Sandbox, compile_code, make_script_engine
+from engine.workflow.script_helpers import (
+    SandboxLimits,
+    ScriptError,
+    ScriptFailed,
+    ScriptLimitExceeded,
+    ScriptRefused,
+    ScriptSyntaxError,
+    ScriptTimeout,
+)
+
+LIMITS = SandboxLimits(expression_seconds=0.05, script_seconds=0.25, max_memory_bytes=64 * 2**20)
+SLACK = 0.5  # scheduling noise on a busy 2-vCPU CI machine
+ESCAPE_FILE = "/tmp/budgetflow-sandbox-escape"
+
+REFUSED, LIMIT, TIMEOUT, FAILED = ScriptRefused, ScriptLimitExceeded, ScriptTimeout, ScriptFailed
+BOTH, EXPR, SCRIPT = "both", "expression", "script"
+
+
+def p(payload_id: str, source: str, error: type[ScriptError], where: str = BOTH) -> tuple[str, str, Any, str]:
+    return payload_id, source, error, where
+
+
+PAYLOADS = [
+    # imports
+    p("import-os", "import os", REFUSED, SCRIPT),
+    p("from-os-import-system", "from os import system", REFUSED, SCRIPT),
+    p("dunder-import-call", "__import__('os').system('id')", REFUSED),
+    p("import-inside-function", "def f():\n    import os\nf()", REFUSED, SCRIPT),
+    p("builtins-name", "__builtins__", REFUSED),
+    p("builtins-subscript", "__builtins__['open']('/etc/passwd')", REFUSED),
+    p("importlib-by-name", "importlib.import_module('os')", FAILED),
+    # dunder walks
+    p("subclasses-walk", "().__class__.__base__.__subclasses__()", REFUSED),
+    p("mro-walk", "x.__class__.__mro__", REFUSED),
+    p("str-mro-subclasses", "''.__class__.__mro__[1].__subclasses__()", REFUSED),
+    p("object-subclasses", "object.__subclasses__()", REFUSED),
+    p("dict-attribute", "x.__dict__", REFUSED),
+    p("fullwidth-letters-normalised", "x.__\uff43lass__", REFUSED),  # NFKC makes it __class__
+    p("function-globals", "def f():\n    pass\ng = f.__globals__", REFUSED, SCRIPT),
+    p("function-code", "def f():\n    pass\nc = f.__code__", REFUSED, SCRIPT),
+    p("helper-globals", "round_money.__globals__['Decimal']", REFUSED),
+    p("helper-attribute", "round_money.func_globals", REFUSED),
+    p("generator-frame-back", "g = (i for i in [1])\nf = g.gi_frame.f_back", REFUSED, SCRIPT),
+    p("generator-code", "(i for i in [1]).gi_code", REFUSED),
+    p("coroutine-frame", "x.cr_frame", REFUSED),
+    p("async-def", "async def f():\n    pass", REFUSED, SCRIPT),
+    p("frame-globals", "x.f_globals", REFUSED),
+    p("traceback-frame", "try:\n    1/0\nexcept ZeroDivisionError as e:\n    t = e.__traceback__.tb_frame",
+      REFUSED, SCRIPT),
+    p("exception-method", "try:\n    1/0\nexcept ZeroDivisionError as e:\n    t = e.with_traceback", REFUSED, SCRIPT),
+    p("generator-function", "def g():\n    yield 1", REFUSED, SCRIPT),
+    p("class-definition", "class A:\n    pass", REFUSED, SCRIPT),
+    p("guarded-type-attribute", "int.mro()", REFUSED),
+    p("dict-fromkeys", "dict.fromkeys(range(10))", REFUSED),
+    # builtins
+    p("getattr-concat", "getattr(x, '__cl' + 'ass__')", REFUSED),
+    p("vars", "vars()", REFUSED),
+    p("globals", "globals()", REFUSED),
+    p("locals", "locals()", REFUSED),
+    p("type-of", "type(x)", REFUSED),
+    p("type-new-class", "type('X', (), {})", REFUSED),
+    p("super", "super()", REFUSED),
+    p("eval", "eval('1 + 1')", REFUSED),
+    p("exec", "exec('y = 1')", REFUSED),
+    p("compile", "compile('1', 'f', 'eval')", REFUSED),
+    p("open-passwd", "open('/etc/passwd').read()", REFUSED),
+    p("open-write", f"open('{ESCAPE_FILE}', 'w')", REFUSED),
+    p("open-by-alias", f"o = open\no('{ESCAPE_FILE}', 'w')", FAILED, SCRIPT),
+    p("input", "input()", REFUSED),
+    p("breakpoint", "breakpoint()", REFUSED),
+    p("help", "help()", REFUSED),
+    p("memoryview", "memoryview(text)", REFUSED),
+    p("dir", "dir(x)", REFUSED),
+    p("print", "print(x)", REFUSED),
+    p("bytes-literal", "b'abc'", REFUSED),
+    # str.format / f-string tricks
+    p("format-class", "'{0.__class__}'.format(1)", REFUSED),
+    p("format-map-globals", "'{x.__init__.__globals__}'.format_map({'x': x})", REFUSED),
+    p("format-dict-lookup", "'{0[a]}'.format({'a': 1})", REFUSED),
+    p("unbound-str-format", "str.format('{0.__class__}', 1)", REFUSED),
+    p("fstring-repr-dunder", "f'{x.__class__!r}'", REFUSED),
+    p("fstring-computed-spec", "f'{x:{10**9}}'", REFUSED),
+    p("fstring-width-bomb", "f'{x:1000000000}'", REFUSED),
+    p("percent-format", "'%s' % x", REFUSED),
+    p("percent-width-bomb", "'%1000000000d' % 1", REFUSED),
+    p("decimal-fixed-format-bomb", "f\"{Decimal('1e999999'):f}\"", REFUSED),
+    # attribute access and writes by name
+    p("setattr", "setattr(x, 'y', 1)", REFUSED),
+    p("delattr", "delattr(x, 'y')", REFUSED),
+    p("hasattr", "hasattr(x, '__class__')", REFUSED),
+    p("decimal-dunder-write", "Decimal.__add__ = None", REFUSED, SCRIPT),
+    p("decimal-method-write", "Decimal.quantize = None", REFUSED, SCRIPT),
+    p("math-pi-write", "math.pi = 3", REFUSED, SCRIPT),
+    p("date-today-write", "date.today = None", REFUSED, SCRIPT),
+    p("json-loads-write", "json.loads = 1", REFUSED, SCRIPT),
+    p("string-attribute-write", "del text.upper", REFUSED, SCRIPT),
+    # json and decimal
+    p("json-decoder-init", "json.JSONDecoder.__init__", REFUSED),
+    p("json-decoder-class", "json.JSONDecoder", REFUSED),
+    p("json-dumps-globals", "json.dumps.__globals__", REFUSED),
+    p("decimal-getcontext", "decimal.getcontext().prec = 1", FAILED, SCRIPT),
+    p("decimal-class-getcontext", "Decimal.getcontext", REFUSED),
+    p("int-of-huge-decimal", "int(Decimal('1e999999'))", LIMIT),
+    p("round-of-huge-decimal", "round(Decimal('1e999999'))", LIMIT),
+    p("floor-of-huge-decimal", "math.floor(Decimal('1e999999'))", LIMIT),
+    p("int-of-long-string", "int('9' * 100000)", LIMIT),
+    p("json-long-integer", "json.loads('9' * 100000)", LIMIT),
+    p("decimal-of-a-million-digits", "Decimal('1' * 10**6) * Decimal('3' * 10**6)", LIMIT),
+    # endless loops and CPU bombs
+    p("while-true-one-line", "while True: pass", TIMEOUT, SCRIPT),
+    p("while-true-counter", "i = 0\nwhile True:\n    i += 1", TIMEOUT, SCRIPT),
+    p("for-range-10-12", "for i in range(10**12): pass", LIMIT, SCRIPT),
+    p("nested-for", "for i in range(10**6):\n    for j in range(10**6):\n        pass", TIMEOUT, SCRIPT),
+    p("generator-product", "sum(1 for a in range(10**6) for b in range(10**6))", TIMEOUT),
+    p("comprehension-false-filter", "[a for a in range(10**6) for b in range(10**6) if False]", TIMEOUT),
+    p("c-level-sum-range", "sum(range(10**12))", LIMIT),
+    p("timeout-swallowed-by-except", "while True:\n    try:\n        while True: pass\n    except Exception:\n"
+      "        pass", TIMEOUT, SCRIPT),
+    p("loop-in-finally", "try:\n    while True: pass\nfinally:\n    while True: pass", TIMEOUT, SCRIPT),
+    p("bare-except", "try:\n    y = 1\nexcept:\n    pass", REFUSED, SCRIPT),
+    p("exponential-recursion", "def f():\n    try:\n        f()\n    except RecursionError:\n        f()\nf()",
+      TIMEOUT, SCRIPT),
+    # memory bombs
+    p("str-times-10-10", "'a' * 10**10", REFUSED),
+    p("list-times-10-9", "[0] * 10**9", LIMIT),
+    p("pow-tower", "10**10**10", REFUSED),
+    p("shift-10-10", "1 << 10**10", REFUSED),
+    p("pow-2-2-40", "2**(2**40)", REFUSED),
+    p("pow-of-variable", "amount ** 10**9", LIMIT),
+    p("augmented-pow", "y = amount\ny **= 10**9", LIMIT, SCRIPT),
+    p("list-of-range-10-9", "list(range(10**9))", LIMIT),
+    p("join-bomb", "'x'.join(['a' * 10**5] * 10**3)", LIMIT),
+    p("replace-bomb", "('a' * 10**5).replace('a', 'a' * 1000)", LIMIT),
+    p("string-doubling", "s = 'a'\nwhile True:\n    s = s + s", LIMIT, SCRIPT),
+    p("list-extend-doubling", "l = [0]\nwhile True:\n    l.extend(l)", LIMIT, SCRIPT),
+    p("list-iadd-doubling", "l = [0]\nwhile True:\n    l += l", LIMIT, SCRIPT),
+    p("star-unpack-doubling", "l = [0]\nl = [*l, *l]", REFUSED, SCRIPT),
+    p("slice-assign-doubling", "l = [0]\nl[len(l):] = l", REFUSED, SCRIPT),
+    p("memory-growth", "l = []\nwhile True:\n    l.append('a' * 1000000)", LIMIT, SCRIPT),
+    p("memory-without-loops", "(" + ", ".join(["[0] * 10**6"] * 100) + ")", LIMIT),
+    p("shared-list-equality", "a = [0]\nb = [0]\nfor i in range(60):\n    a = [a, a]\n    b = [b, b]\nc = a == b",
+      LIMIT, SCRIPT),
+    p("shared-list-in-iterator", "a = [0]\nb = [0]\nfor i in range(40):\n    a = [a, a]\n    b = [b, b]\n"
+      "c = a in reversed([b] * 1000)", LIMIT, SCRIPT),
+    p("shared-tuple-hash", "t = (0,)\nfor i in range(60):\n    t = (t, t)\nd = {t: 1}", LIMIT, SCRIPT),
+    p("shared-tuple-repr", "t = (0,)\nfor i in range(60):\n    t = (t, t)\ns = str(t)", LIMIT, SCRIPT),
+    p("shared-tuple-json", "t = [0]\nfor i in range(60):\n    t = [t, t]\ns = json.dumps(t)", LIMIT, SCRIPT),
+    p("self-reference-stored", "a = []\na.append(a)", LIMIT, SCRIPT),
+    # recursion, lambdas, closures
+    p("direct-recursion", "def f():\n    return f()\nf()", LIMIT, SCRIPT),
+    p("lambda-recursion", "f = lambda n: f(n)\nf(1)", LIMIT, SCRIPT),
+    p("lambda-in-expression", "(lambda: 1)()", REFUSED, EXPR),
+    p("walrus-in-expression", "(y := 1)", REFUSED, EXPR),
+    p("closure-cells", "def f():\n    y = 1\n    def g():\n        return y\n    return g\nc = f().__closure__",
+      REFUSED, SCRIPT),
+    p("lambda-defaults", "f = lambda: 1\nd = f.__defaults__", REFUSED, SCRIPT),
+    p("function-attribute", "def f():\n    pass\nn = f.func_code", REFUSED, SCRIPT),
+    p("global-statement", "def f():\n    global x\n    x = 2", REFUSED, SCRIPT),
+    p("with-statement", f"with open('{ESCAPE_FILE}', 'w') as f:\n    pass", REFUSED, SCRIPT),
+    p("match-statement", "match x:\n    case _:\n        pass", REFUSED, SCRIPT),
+]
+
+
+def _targets(where: str) -> list[Any]:
+    return [pytest.param(source, error, id=pid) for pid, source, error, target in PAYLOADS if target in (where, BOTH)]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return Sandbox(limits=LIMITS)
+
+
+def task_data() -> dict[str, Any]:
+    return {"x": 1, "amount": 6000, "subject": "travel", "text": "hello", "approvers": ["li.si"],
+            "lines": [{"amount": "1200.50"}, {"amount": "300"}], "submitted": date(2024, 1, 31)}
+
+
+def _assert_stopped(run: Any, error: type[ScriptError], limit: float) -> ScriptError:
+    started = time.perf_counter()
+    with pytest.raises(error) as caught:
+        run()
+    elapsed = time.perf_counter() - started
+    assert elapsed < limit + SLACK, f"took {elapsed:.2f} s"
+    assert caught.value.kind and caught.value.source, "the error must name the code it came from"
+    return caught.value
+
+
+@pytest.mark.parametrize(("source", "error"), _targets(EXPR))
+def test_expression_payload_is_refused_or_stopped(sandbox: Sandbox, source: str, error: type[ScriptError]):
+    _assert_stopped(lambda: sandbox.evaluate(source, task_data()), error, LIMITS.expression_seconds)
+
+
+@pytest.mark.parametrize(("source", "error"), _targets(SCRIPT))
+def test_script_payload_is_refused_or_stopped(sandbox: Sandbox, source: str, error: type[ScriptError]):
+    data = task_data()
+    _assert_stopped(lambda: sandbox.execute(source, data), error, LIMITS.script_seconds)
+    assert not any(k.startswith("_") for k in data), "guard names must not leak into task data"
+
+
+def test_there_are_at_least_fifty_payloads_per_target():
+    assert len(PAYLOADS) >= 50
+    assert len(_targets(EXPR)) >= 50 and len(_targets(SCRIPT)) >= 50
+
+
+def test_payloads_left_no_trace():
+    assert not os.path.exists(ESCAPE_FILE)
+    assert decimal.getcontext().prec == 28
+
+
+def test_plain_exec_with_safe_globals_reaches_os_wrap_close(sandbox: Sandbox):
+    """The control (S6): RestrictedPython's safe_globals without compile_restricted is no sandbox."""
+    escape = ("found = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close']\n"
+              "pid = found[0].__init__.__globals__['getpid']()")
+    namespace = dict(safe_globals)
+    exec(escape, namespace)  # the library's default engine does exactly this
+    assert namespace["pid"] == os.getpid()
+    with pytest.raises(ScriptRefused, match="'__class__' is not allowed"):
+        sandbox.execute(escape, {})
+
+
+def test_refusal_names_the_attribute_the_code_and_the_reason(sandbox: Sandbox):
+    with pytest.raises(ScriptRefused) as caught:
+        sandbox.evaluate("x.__class__", {"x": 1})
+    assert str(caught.value) == ("attribute '__class__' is not allowed in expression \"x.__class__\": "
+                                 "names starting with '_' are internal")
+
+
+def test_script_errors_carry_the_line(sandbox: Sandbox):
+    with pytest.raises(ScriptFailed) as caught:
+        sandbox.execute("a = 1\nb = {}\nc = b['missing']\n", {})
+    assert caught.value.lineno == 3
+    assert "KeyError: 'missing' in script line 3 \"c = b['missing']\"" in str(caught.value)
+
+
+@pytest.mark.parametrize(("kind", "source", "limit"), [
+    ("script", "while True: pass", SandboxLimits().script_seconds),
+    ("expression", "sum(1 for a in range(10**6) for b in range(10**6))", SandboxLimits().expression_seconds),
+])
+def test_default_limits_stop_runaway_code(kind: str, source: str, limit: float):
+    default = Sandbox()
+    run = default.evaluate if kind == "expression" else default.execute
+    error = _assert_stopped(lambda: run(source, {}), ScriptTimeout, limit)
+    assert f"{limit:g} s limit" in str(error)
+
+
+# ---------------------------------------------------------------- what diagram code may do
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("amount > 5000 and subject == 'travel'", True),
+    ("total <= Decimal('20000')", True),
+    ("len(approvers) > 0", True),
+    ("'li.si' in approvers", True),
+    ("decision == 'reject'", False),
+    ("f'PT{sla_hours}H'", "PT4H"),
+    ("(amount) == (6000)", True),
+    ("subject.upper() if subject else ''", "TRAVEL"),
+    ("sum(Decimal(l['amount']) for l in lines)", Decimal("1500.50")),
+    ("max(l['amount'] for l in lines)", "300"),
+    ("round_money(total * Decimal('0.065'))", Decimal("1001.00")),
+    ("submitted + timedelta(days=30) > date(2024, 2, 29)", True),
+    ("json.loads('{\"a\": [1, 2]}')['a'][1]", 2),
+    ("isinstance(lines, list) and not isinstance(lines, dict)", True),
+    ("isinstance(total, Decimal) and isinstance(amount, int)", True),
+    ("f'{total:,.2f}'", "15,400.00"),
+    ("f'{submitted:%Y-%m}'", "2024-01"),
+])
+def test_typical_expressions_evaluate(sandbox: Sandbox, expression: str, expected: Any):
+    data = {**task_data(), "total": Decimal("15400"), "decision": "agree", "sla_hours": 4}
+    assert sandbox.evaluate(expression, data) == expected
+
+
+def test_operations_python_would_make_slow_stay_fast(sandbox: Sandbox):
+    started = time.perf_counter()
+    assert sandbox.evaluate("round(12345, -10**7)", {}) == 0  # CPython computes 10**10**7 first
+    assert sandbox.evaluate("[_ for _ in range(3)]", {}) == [0, 1, 2]
+    assert time.perf_counter() - started < 0.1
+
+
+def test_dmn_style_input_comes_from_external_context(sandbox: Sandbox):
+    assert sandbox.evaluate("1000 < dmninputexpr <= 50000", {}, {"dmninputexpr": 3000}) is True
+
+
+def test_script_computes_total_with_decimal(sandbox: Sandbox):
+    data = task_data()
+    sandbox.execute("total = sum(Decimal(l['amount']) for l in lines)\nneeds_manager = total > 1000", data)
+    assert data["total"] == Decimal("1500.50") and data["needs_manager"] is True
+
+
+def test_script_date_arithmetic(sandbox: Sandbox):
+    data = task_data()
+    sandbox.execute("due = submitted + timedelta(days=30)\nlate = days_between(due, date(2024, 3, 15))\n"
+                    "stamp = datetime(2024, 3, 1, 9, 30, tzinfo=UTC).isoformat()", data)
+    assert data["due"] == date(2024, 3, 1) and data["late"] == 14
+    assert data["stamp"] == "2024-03-01T09:30:00+00:00"
+
+
+def test_script_assignments_and_mutations_become_task_data(sandbox: Sandbox):
+    data = task_data()
+    sandbox.execute("lines.append({'amount': '5'})\nsummary = {}\nsummary['count'] = len(lines)\n"
+                    "tmp = 1\ndel tmp\nn = 0\nfor line in lines:\n    n += 1\n", data)
+    assert data["summary"] == {"count": 3} and len(data["lines"]) == 3
+    assert "tmp" not in data and data["line"] == {"amount": "5"} and data["n"] == 3  # loop variables too
+
+
+def test_non_data_leftovers_are_removed(sandbox: Sandbox):
+    data = task_data()
+    sandbox.execute("m = math\nj = json\nf = lambda v: v\ndef g():\n    pass\nseen = {1, 2}\nr = range(3)\n"
+                    "it = iter_like = reversed([1])\nD = Decimal\nkept = 1", data)
+    assert set(data) == set(task_data()) | {"kept"}
+
+
+def test_nested_non_data_is_refused(sandbox: Sandbox):
+    with pytest.raises(ScriptFailed, match="variable 'bad' holds a set value"):
+        sandbox.execute("bad = [{1, 2}]", {})
+    with pytest.raises(ScriptFailed, match="dict keys must be strings"):
+        sandbox.execute("bad = {1: 'a'}", {})
+
+
+def test_task_data_named_like_a_helper_only_matters_when_used(sandbox: Sandbox):
+    data = {"date": "2024-01-31"}
+    sandbox.execute("y = 1", data)
+    assert data == {"date": "2024-01-31", "y": 1}
+    with pytest.raises(ScriptFailed, match=r"task data \['date'\] hides names"):
+        sandbox.execute("y = date.today()", data)
+    with pytest.raises(ScriptFailed, match=r"the script assigns \['json'\]"):
+        sandbox.execute("json = 1", {})
+
+
+def test_decimal_context_is_isolated_both_ways(sandbox: Sandbox):
+    data: dict[str, Any] = {}
+    with decimal.localcontext(decimal.Context(prec=3)):
+        sandbox.execute("third = Decimal(1) / Decimal(3)", data)
+        assert decimal.getcontext().prec == 3
+    assert data["third"] == Decimal("0.3333333333333333333333333333")
+    assert decimal.getcontext().prec == 28
+
+
+def test_code_is_compiled_once_per_source(sandbox: Sandbox):
+    source = "amount > 4999 and subject != 'cached'"
+    sandbox.evaluate(source, task_data())
+    misses = compile_code.cache_info().misses
+    sandbox.evaluate(source, task_data())
+    Sandbox(limits=LIMITS).evaluate(source, task_data())  # another engine with the same limits shares it
+    assert compile_code.cache_info().misses == misses
+
+
+def test_extra_globals_can_be_called_but_not_inspected():
+    def vat_rate(region: str) -> Decimal:
+        return Decimal("0.13") if region == "CN" else Decimal("0.2")
+
+    sandbox = Sandbox({"vat_rate": vat_rate}, LIMITS)
+    assert sandbox.evaluate("vat_rate('CN') * 100", {}) == Decimal("13.00")
+    with pytest.raises(ScriptRefused, match="attribute 'func_globals' of function"):
+        sandbox.evaluate("vat_rate.func_globals", {})
+    with pytest.raises(ValueError, match="must not start with '_'"):
+        Sandbox({"_getattr_": getattr})
+
+
+@pytest.mark.parametrize(("source", "error", "message"), [
+    ("x is 1", ScriptRefused, "compiles with a warning"),
+    ("x ==", ScriptSyntaxError, "syntax error"),
+    ("Decimal('abc')", ScriptFailed, "InvalidOperation: ConversionSyntax"),
+    ("undefined_name + 1", ScriptFailed, "NameError: name 'undefined_name' is not defined"),
+])
+def test_mistakes_give_clear_errors(sandbox: Sandbox, source: str, error: type[ScriptError], message: str):
+    with pytest.raises(error, match=message):
+        sandbox.evaluate(source, {"x": 1})
+
+
+# ---------------------------------------------------------------- end to end through SpiffWorkflow
+
+CLAIM_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="budgetflow">
+  <bpmn:process id="claim" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="compute_total" />
+    <bpmn:scriptTask id="compute_total" name="Compute total">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>SCRIPT</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="compute_total" targetRef="route" />
+    <bpmn:exclusiveGateway id="route" default="to_auto">
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>to_manager</bpmn:outgoing><bpmn:outgoing>to_auto</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="to_manager" sourceRef="route" targetRef="manager_approval">
+      <bpmn:conditionExpression>CONDITION</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="to_auto" sourceRef="route" targetRef="auto_approved" />
+    <bpmn:userTask id="manager_approval" name="Manager approval">
+      <bpmn:extensionElements>
+        <spiffworkflow:preScript>sla_hours = 4 if total &gt; Decimal('10000') else 8</spiffworkflow:preScript>
+      </bpmn:extensionElements>
+      <bpmn:incoming>to_manager</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="manager_approval" targetRef="approved" />
+    <bpmn:endEvent id="approved"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="auto_approved"><bpmn:incoming>to_auto</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+TOTAL_SCRIPT = "total = sum(Decimal(line['amount']) for line in lines)"
+
+
+def run_claim(amounts: list[str], condition: str = "total &gt; Decimal('5000')", script: str = TOTAL_SCRIPT,
+              engine: PythonScriptEngine | None = None) -> BpmnWorkflow:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(CLAIM_BPMN.replace("CONDITION", condition).replace("SCRIPT", script).encode())
+    wf = BpmnWorkflow(parser.get_spec("claim"), parser.get_subprocess_specs("claim"),
+                      script_engine=engine or make_script_engine())
+    wf.task_tree.data.update(lines=[{"amount": a} for a in amounts])
+    wf.do_engine_steps()
+    return wf
+
+
+def test_claim_over_the_limit_goes_to_the_manager_with_its_pre_script_run():
+    wf = run_claim(["4000", "2500.50"])
+    [task] = wf.get_tasks(state=TaskState.READY, manual=True)
+    assert task.task_spec.bpmn_id == "manager_approval"
+    assert task.data["total"] == Decimal("6500.50") and task.data["sla_hours"] == 8
+    assert not any(k.startswith("_") or k in ("Decimal", "math") for k in task.data)
+
+
+def test_claim_under_the_limit_is_approved_automatically():
+    wf = run_claim(["120", "80"])
+    assert wf.is_completed()
+    done = {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.COMPLETED)}
+    assert "auto_approved" in done and "manager_approval" not in done
+
+
+def test_malicious_gateway_condition_stops_the_workflow_with_a_clear_error():
+    with pytest.raises(WorkflowTaskException) as caught:
+        run_claim(["1"], condition="().__class__.__base__.__subclasses__()")
+    assert "ScriptRefused: attribute '__class__' is not allowed in expression" in str(caught.value)
+    assert caught.value.task.task_spec.bpmn_id == "route"
+
+
+def test_a_stock_engine_class_keeps_the_sandbox_and_the_message():
+    engine = make_script_engine(engine_class=PythonScriptEngine)  # e.g. a subclass carrying the connector port
+    with pytest.raises(ScriptRefused, match="attribute '__class__' is not allowed in expression"):
+        run_claim(["1"], condition="().__class__.__base__.__subclasses__()", engine=engine)
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    ("x = = 1", "ScriptSyntaxError: syntax error"),  # the library's own path raises TypeError here
+    ("y = Decimal('abc')", "ScriptFailed: InvalidOperation: ConversionSyntax"),  # ... and here
+    ("while True: pass", "ScriptTimeout: the script ran longer than its 1 s limit"),
+])
+def test_failing_script_task_names_the_task_and_the_reason(script: str, message: str):
+    with pytest.raises(WorkflowTaskException) as caught:
+        run_claim(["1"], script=script)
+    assert message in str(caught.value)
+    assert caught.value.task.task_spec.bpmn_id == "compute_total"
