@@ -17,7 +17,7 @@ class VoucherStore(Protocol):
     def find(self, idempotency_key: str) -> PostedVoucher | None: ...
 
     def insert(self, draft: VoucherDraft, idempotency_key: str) -> PostedVoucher:
-        """Insert in its own transaction; a duplicate key must come back as the existing voucher."""
+        """Insert in its own transaction, or return the voucher already stored under the key (``replayed``)."""
 
 
 class LocalErp:
@@ -29,9 +29,6 @@ class LocalErp:
             raise ConnectorError("ERP_POST_FAILED", f"voucher for {draft.document_no} does not balance")
         if not draft.lines:
             raise ConnectorError("ERP_POST_FAILED", f"voucher for {draft.document_no} has no lines")
-        existing = self.store.find(idempotency_key)
-        if existing is not None:
-            return PostedVoucher(existing.voucher_no, existing.document_no, replayed=True)
         return self.store.insert(draft, idempotency_key)
 
     def find_voucher(self, *, idempotency_key: str) -> PostedVoucher | None:

@@ -46,6 +46,9 @@ class Simulator:
     report: SimulationReport = field(default_factory=SimulationReport)
     run_id: str = field(default_factory=lambda: time.strftime("%Y%m%d%H%M%S"))
 
+    def __post_init__(self) -> None:
+        self.runner = self.container.job_runner()
+
     def run(self, claims: int) -> SimulationReport:
         for n in range(claims):
             self.one(n)
@@ -97,7 +100,7 @@ class Simulator:
                 out = processes.complete_task(self.container.uow, task_guid=task["task_guid"], user=user, form=form)
                 self.report.human_steps += 1
                 continue
-            outbox.run_due(self.container.uow, self.container.job_runner(), policy=self.container.retry_policy())
+            outbox.run_due(self.container.uow, self.runner, policy=self.container.retry_policy())
             out = self._reload(out.instance_id)
             if out.status == "complete":
                 break

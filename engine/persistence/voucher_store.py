@@ -29,6 +29,10 @@ class SqlVoucherStore:
                  for x in draft.lines]
         try:
             with self.engine.begin() as conn:
+                existing = conn.execute(select(_v.c.voucher_no, _v.c.document_no)
+                                        .where(_v.c.idempotency_key == idempotency_key)).first()
+                if existing is not None:  # posted before (a retry after a lost answer): the same voucher
+                    return PostedVoucher(existing[0], existing[1], replayed=True)
                 n = conn.execute(select(func.count()).select_from(_v)).scalar_one() + 1
                 voucher_no = f"LV-{utcnow():%Y%m}-{n:06d}-{idempotency_key[-6:]}"
                 conn.execute(insert(_v).values(

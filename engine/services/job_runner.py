@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,14 @@ class ConnectorJobRunner:
     gl_accounts: Callable[[], Mapping[str, str]]  # expense subject code -> GL account of this ERP
     vendor_of: Callable[[str], str | None]  # employee code -> ERP vendor code
     sent: list[dict[str, Any]] = field(default_factory=list)  # notifications (a log until [4/5] sends them)
+    accounts_ttl: float = 60.0  # seconds a read of the chart of accounts is reused
+    _accounts: tuple[float, Mapping[str, str]] | None = None
+
+    def accounts(self) -> Mapping[str, str]:
+        now = time.monotonic()
+        if self._accounts is None or now - self._accounts[0] > self.accounts_ttl:
+            self._accounts = (now, self.gl_accounts())
+        return self._accounts[1]
 
     def run(self, operator: str, params: dict[str, Any], *, key: str) -> dict[str, Any]:
         if operator == "erp/PostVoucher":
@@ -35,7 +44,7 @@ class ConnectorJobRunner:
         try:
             draft = build_voucher(document_no=params["document_no"], currency=params.get("currency") or "CNY",
                                   applicant_vendor=self.vendor_of(params.get("applicant", "")),
-                                  lines=params.get("lines") or [], accounts=self.gl_accounts())
+                                  lines=params.get("lines") or [], accounts=self.accounts())
         except InvalidAmount as exc:  # a data problem finance must fix: no blind retry
             raise ConnectorError("ERP_POST_FAILED", str(exc)) from exc
         posted = self.erp.post_voucher(draft, idempotency_key=key)
