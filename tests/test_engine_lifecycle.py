@@ -145,3 +145,49 @@ def test_the_engine_runs_diagram_code_in_the_sandbox():
     assert isinstance(engine.environment, SandboxedEnvironment)
     with pytest.raises(Exception, match="__class__"):
         engine.environment.evaluate("().__class__.__base__", {})
+
+
+def test_an_incident_is_listed_and_retried_by_an_admin_then_posts_once(app, cli_env):
+    import subprocess
+    import sys
+
+    approved_claim(app, "EXP-T-9")
+    runner = app.job_runner()
+    runner.erp = FlakyErp(runner.erp, failures=2, retryable=True)
+    policy = outbox.RetryPolicy(max_attempts=2)
+    from datetime import timedelta
+
+    from engine.persistence.types import utcnow
+
+    for hour in range(2):
+        outbox.run_one(app.uow, runner, policy=policy, now=utcnow() + timedelta(hours=hour))
+    cli = [sys.executable, "-m", "engine", "incidents"]
+    listed = subprocess.run([*cli, "list"], env=cli_env, capture_output=True, text=True, check=False)
+    assert "1 open incident(s)" in listed.stdout and "erp/PostVoucher" in listed.stdout
+    job_id = listed.stdout.split()[1]
+    retried = subprocess.run([*cli, "retry", job_id, "--by", "E0015"], env=cli_env, capture_output=True,
+                             text=True, check=False)
+    assert retried.returncode == 0, retried.stderr
+    assert outbox.run_due(app.uow, runner, policy=policy, now=utcnow() + timedelta(hours=3)) == 1
+    assert count(app, Voucher, document_no="EXP-T-9") == 1 and count(app, OutboxJob, status="incident") == 0
+
+
+def test_the_scheduler_process_runs_the_outbox_and_stops_on_sigterm(app, cli_env):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    approved_claim(app, "EXP-T-10")
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "scheduler", "--outbox-seconds", "0.2",
+                             "--timer-seconds", "0.5"], env=cli_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and count(app, Voucher, document_no="EXP-T-10") == 0:
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert count(app, Voucher, document_no="EXP-T-10") == 1
+    assert proc.returncode == 0, stderr[-2000:]

@@ -36,6 +36,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     w.add_argument("--once", action="store_true", help="run what is due now, then exit")
     w.add_argument("--poll", type=float, default=1.0, help="seconds between polls when idle (default 1)")
     w.set_defaults(handler=run_worker)
+    sch = sub.add_parser("scheduler", help="APScheduler process: outbox jobs and due timers on intervals")
+    sch.add_argument("--outbox-seconds", type=float, default=1.0, help="outbox poll interval (default 1)")
+    sch.add_argument("--timer-seconds", type=float, default=15.0, help="timer poll interval (default 15)")
+    sch.set_defaults(handler=run_scheduler)
+    inc = sub.add_parser("incidents", help="connector jobs that gave up: list them, retry one after a fix")
+    inc_sub = inc.add_subparsers(dest="incidents_command", required=True, metavar="ACTION")
+    inc_sub.add_parser("list", help="every open incident with its last error").set_defaults(handler=run_incidents)
+    retry = inc_sub.add_parser("retry", help="put an incident's job back in the queue (attempts reset)")
+    retry.add_argument("job_id", type=int)
+    retry.add_argument("--by", default="admin", help="employee code of the admin (audited)")
+    retry.set_defaults(handler=run_retry)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -102,4 +113,55 @@ def run_worker(args: argparse.Namespace) -> int:
         pass
     finally:
         container.dispose()
+    return 0
+
+
+def run_scheduler(args: argparse.Namespace) -> int:
+    """One BlockingScheduler process (APScheduler 3): never share its job store with another scheduler."""
+    from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: PLC0415 - only this command needs it
+
+    container = build()
+    runner, policy = container.job_runner(), container.retry_policy()
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(lambda: outbox.run_due(container.uow, runner, policy=policy), "interval",
+                      seconds=args.outbox_seconds, id="outbox", max_instances=1, coalesce=True)
+    scheduler.add_job(lambda: processes.fire_due_timers(container.uow, now=utcnow()), "interval",
+                      seconds=args.timer_seconds, id="timers", max_instances=1, coalesce=True)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        container.dispose()
+    return 0
+
+
+def run_incidents(_args: argparse.Namespace) -> int:
+    container = build()
+    try:
+        with container.uow() as uow:
+            rows = uow.outbox.incidents()
+    finally:
+        container.dispose()
+    for r in rows:
+        print(f"job {r['id']:>6}  instance {r['instance_id']:>6}  {r['operator']:<18} attempts {r['attempts']:>2}  "
+              f"{(r['last_error'] or '')[:120]}")
+    print(f"{len(rows)} open incident(s)")
+    return 0
+
+
+def run_retry(args: argparse.Namespace) -> int:
+    container = build()
+    try:
+        with container.uow() as uow:
+            if not uow.outbox.retry_incident(args.job_id):
+                print(f"error: job {args.job_id} is not an open incident", file=sys.stderr)
+                return 1
+            uow.record(actor=args.by, action="incident.retried", subject_type="outbox_job",
+                       subject_id=str(args.job_id))
+            uow.commit()
+    finally:
+        container.dispose()
+    print(f"job {args.job_id} is queued again; the worker picks it up")
     return 0

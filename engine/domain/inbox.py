@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -15,3 +16,4 @@ class InboxEntry:
     lane: str | None
     candidates: list[str]
     form_key: str | None
+    due_at: datetime | None = None

@@ -139,7 +139,7 @@ class SqlInstanceRepository:
             self.conn.execute(insert(_task), [
                 dict(instance_id=instance_id, task_guid=t.task_guid, bpmn_id=t.bpmn_id, title=t.title, lane=t.lane,
                      candidates=json.dumps(t.candidates), assignee=None, form_key=t.form_key, status="open",
-                     created_at=now) for t in new])
+                     due_at=t.due_at, created_at=now) for t in new])
 
     def complete_task(self, task_guid: str, by: str) -> None:
         self.conn.execute(update(_task).where(_task.c.task_guid == task_guid)

@@ -255,10 +255,10 @@ def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any 
     uow.instances.save(saved_row, state=run.dump(), status=status, outcome=outcome,
                        next_timer_at=run.next_timer_at())
     uow.after_commit(lambda: _LIVE.put(instance_id, saved_row.revision + 1, run))
-    return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__)) for e in entries])
+    return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 
 
 def _inbox_entry(task: ReadyTask, *, applicant: str, directory: Any) -> InboxEntry:
     people = candidates(task.lane, applicant=applicant, directory=directory, approver=task.approver,
                         owners=task.lane_owners)
-    return InboxEntry(task.task_guid, task.bpmn_id, task.name, task.lane, people, task.form_key)
+    return InboxEntry(task.task_guid, task.bpmn_id, task.name, task.lane, people, task.form_key, task.due_at)

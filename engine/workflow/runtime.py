@@ -34,6 +34,23 @@ class ReadyTask:
     form_key: str | None
     approver: str | None  # a multi-instance child's input item (countersign)
     lane_owners: list[str] | None  # a diagram-set override of the lane's candidates
+    due_at: datetime | None = None  # when the task's interrupting timer (its SLA) fires
+
+
+def _sla_due(task: Any) -> datetime | None:
+    """The due time of an interrupting boundary timer on ``task`` (its SLA), if it has one."""
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
+        return None
+    due = []
+    for sibling in parent.children:
+        value = sibling.internal_data.get("event_value")
+        if getattr(sibling.task_spec, "cancel_activity", False) and isinstance(value, str):
+            try:
+                due.append(TimerEventDefinition.get_datetime(value))
+            except ValueError:
+                continue
+    return min(due) if due else None
 
 
 @dataclass(frozen=True)
@@ -104,7 +121,7 @@ class WorkflowRun:
         return ReadyTask(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or spec.name, spec.lane,
                          task.workflow.spec.name, props.get("formJsonSchemaFilename"),
                          approver if isinstance(approver, str) else None,
-                         list(lane_owners) if isinstance(lane_owners, list) else None)
+                         list(lane_owners) if isinstance(lane_owners, list) else None, _sla_due(task))
 
     def task_data(self, task_guid: str) -> dict[str, Any]:
         return dict(self._task(task_guid).data)

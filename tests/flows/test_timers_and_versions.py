@@ -150,3 +150,18 @@ def test_overrun_approval_reminds_escalates_is_sent_back_and_withdrawn(flow: Flo
     flow.withdraw(instance)
     assert flow.finished(instance) == ("complete", "withdrawn")
     assert flow.reservations(number) == [(Decimal("1000.00"), 0, 0, "open")]  # never released by the claim
+
+
+def test_an_approval_task_carries_its_sla_due_time_in_the_inbox(flow):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from engine.persistence.types import utcnow
+    from engine.persistence.workflow_tables import HumanTask
+
+    instance = flow.apply("1280.50")
+    with flow.app.session_factory() as s:
+        due = s.scalar(select(HumanTask.due_at).where(HumanTask.instance_id == instance,
+                                                      HumanTask.bpmn_id == "approve_by_manager"))
+    assert due is not None and timedelta(hours=1) < due - utcnow() < timedelta(days=30)
