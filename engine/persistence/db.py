@@ -34,7 +34,9 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, pool_size=pool_size, echo=echo)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, echo=echo)
+    # No pre-ping: it costs a round trip per transaction; recycling bounds the age of a pooled connection
+    # instead, and a connection the server dropped fails its transaction, which callers retry.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=300, echo=echo)
 
 
 def _sqlite_engine(url: str, *, pool_size: int, echo: bool) -> Engine:

@@ -59,12 +59,12 @@ _MOVE_LINE = Prepared(
             consumed=_line.c.consumed + bindparam("d_consumed", type_=_line.c.consumed.type))
 )
 _LOCK_LINE_WITH_KEY_FAST = Prepared(_LOCK_LINE_WITH_KEY)
-_RESOLVE = (
+_RESOLVE = Prepared(
     update(_res).where(_res.c.id == bindparam("reservation_id"))
     .values(consumed=_res.c.consumed + bindparam("d_consumed", type_=_res.c.consumed.type),
             released=_res.c.released + bindparam("d_released", type_=_res.c.released.type))
 )
-_CLOSE = (
+_CLOSE = Prepared(
     update(_res).where(_res.c.id == bindparam("reservation_id"))
     .values(consumed=_res.c.consumed + bindparam("d_consumed", type_=_res.c.consumed.type),
             released=_res.c.released + bindparam("d_released", type_=_res.c.released.type),
@@ -73,15 +73,46 @@ _CLOSE = (
 
 
 class SqlLedgerRepository:
-    def __init__(self, conn: Connection | Session) -> None:
+    """``pipeline=True`` (PostgreSQL only) queues writes that return nothing and sends them in one round trip
+    (libpq pipeline mode) before the next read or the commit; the caller must call ``flush`` before commit."""
+
+    def __init__(self, conn: Connection | Session, *, pipeline: bool = False) -> None:
         # Inside a caller's ORM session (e.g. the master-data import), use its connection and transaction.
         self.conn: Connection = conn.connection() if isinstance(conn, Session) else conn
+        self._pipeline = pipeline and self.conn.dialect.name == "postgresql"
+        self._pending: list[tuple[Prepared, Any, bool]] = []
+
+    def _write(self, statement: Prepared, params: Any, *, many: bool = False) -> None:
+        if self._pipeline:
+            self._pending.append((statement, params, many))
+        elif many:
+            statement.many(self.conn, params)
+        else:
+            statement.execute(self.conn, params)
+
+    def flush(self) -> None:
+        """Send the queued writes; a unique violation among them is an idempotency conflict."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        driver = self.conn.connection.dbapi_connection
+        try:
+            with driver.pipeline():  # type: ignore[union-attr]
+                for statement, params, many in pending:
+                    if many:
+                        statement.many(self.conn, params)
+                    else:
+                        statement.execute(self.conn, params)
+        except self.conn.dialect.loaded_dbapi.IntegrityError:
+            raise IdempotencyConflict("an idempotency key was used concurrently; nothing was booked") from None
 
     def lock_line(self, line_id: int) -> LineState:
+        self.flush()
         return self._line_state(self.conn.execute(_LOCK_LINE, {"line_id": line_id}).first(), line_id)
 
     def lock_line_for(self, line_id: int, key: str, fingerprint: str) -> tuple[LineState, dict[str, object] | None]:
         """Lock the line and fetch what ``key`` already recorded, in one statement."""
+        self.flush()
         row = _LOCK_LINE_WITH_KEY_FAST.first(self.conn, {"line_id": line_id, "key": key})
         line = self._line_state(row, line_id)
         assert row is not None
@@ -98,12 +129,14 @@ class SqlLedgerRepository:
         )
 
     def line_of_reservation(self, reservation_id: int) -> int:
+        self.flush()
         line_id = self.conn.execute(_LINE_OF_RESERVATION, {"reservation_id": reservation_id}).scalar()
         if line_id is None:
             raise UnknownReservation(f"reservation {reservation_id} does not exist", reservation=reservation_id)
         return int(line_id)
 
     def reservation(self, reservation_id: int) -> ReservationState:
+        self.flush()
         row = self.conn.execute(_RESERVATION, {"reservation_id": reservation_id}).first()
         if row is None:
             raise UnknownReservation(f"reservation {reservation_id} does not exist", reservation=reservation_id)
@@ -118,8 +151,8 @@ class SqlLedgerRepository:
 
     def store_result(self, key: str, kind: str, fingerprint: str, result: dict[str, object]) -> None:
         try:
-            _STORE_RESULT.execute(self.conn, {"key": key, "kind": kind, "fingerprint": fingerprint,
-                                              "result": json.dumps(result), "created_at": utcnow()})
+            self._write(_STORE_RESULT, {"key": key, "kind": kind, "fingerprint": fingerprint,
+                                        "result": json.dumps(result), "created_at": utcnow()})
         except self.conn.dialect.loaded_dbapi.IntegrityError:
             # A concurrent request with the same key on another line got there first; the
             # unit of work rolls this transaction back, so nothing of this attempt stays.
@@ -138,14 +171,14 @@ class SqlLedgerRepository:
         if not postings:
             return
         now = utcnow()
-        _ADD_ENTRIES.many(self.conn, [
+        self._write(_ADD_ENTRIES, many=True, params=[
             {"line_id": line.line_id, "kind": p.kind.value, "amount": p.amount, "currency": line.currency,
              "budget_delta": p.budget_delta, "reserved_delta": p.reserved_delta,
              "consumed_delta": p.consumed_delta, "reservation_id": reservation_id, "operation_key": key,
              "document_ref": document, "over_budget": p.over_budget, "memo": memo, "created_at": now}
             for p in postings
         ])
-        _MOVE_LINE.execute(self.conn, {
+        self._write(_MOVE_LINE, {
             "line_id": line.line_id,
             "d_budget": sum((p.budget_delta for p in postings), ZERO),
             "d_reserved": sum((p.reserved_delta for p in postings), ZERO),
@@ -158,7 +191,7 @@ class SqlLedgerRepository:
         params: dict[str, object] = {"reservation_id": reservation_id, "d_consumed": consumed, "d_released": released}
         if close:
             params["closed_at"] = utcnow()
-        self.conn.execute(_CLOSE if close else _RESOLVE, params)
+        self._write(_CLOSE if close else _RESOLVE, params)
 
 
 def _prior(key: str, expected: str, stored_fingerprint: str | None, stored: str | None) -> dict[str, object] | None:

@@ -29,6 +29,7 @@ class _Compiled:
     positional: bool
     binders: dict[str, Processor]
     readers: tuple[Processor, ...]
+    defaults: dict[str, Any]  # values fixed in the statement itself (e.g. ``status='closed'``)
 
 
 class Prepared:
@@ -46,7 +47,8 @@ class Prepared:
         binders = {name: binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in binds}
         columns = getattr(self._statement, "exported_columns", ())  # SELECT columns or RETURNING columns
         readers = tuple(_reader(col.type, dialect) for col in columns)
-        return _Compiled(compiled.string, names, dialect.positional, binders, readers)
+        defaults = {name: bind.value for name, bind in binds.items() if bind.value is not None}
+        return _Compiled(compiled.string, names, dialect.positional, binders, readers, defaults)
 
     def _get(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
@@ -57,7 +59,7 @@ class Prepared:
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run on ``conn``'s DB-API connection (inside its transaction); returns the raw cursor."""
         c = self._get(conn.dialect)
-        bound = {name: (proc(params[name]) if proc else params[name]) for name, proc in c.binders.items()}
+        bound = _bind(c, params)
         args: Any = tuple(bound[n] for n in c.names) if c.positional else bound
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(c.sql, args)
@@ -79,9 +81,17 @@ class Prepared:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         batch = []
         for params in rows:
-            bound = {name: (proc(params[name]) if proc else params[name]) for name, proc in c.binders.items()}
+            bound = _bind(c, params)
             batch.append(tuple(bound[n] for n in c.names) if c.positional else bound)
         cursor.executemany(c.sql, batch)
+
+
+def _bind(c: _Compiled, params: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, proc in c.binders.items():
+        value = params[name] if name in params else c.defaults[name]
+        out[name] = proc(value) if proc else value
+    return out
 
 
 def _reader(type_: TypeEngine[Any], dialect: Dialect) -> Processor:

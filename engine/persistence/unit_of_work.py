@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 
 from engine.persistence import audit_repository
 from engine.persistence.audit_repository import NewEntry
@@ -29,7 +29,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.conn: Connection = self._engine.connect()
         self.conn.begin()
-        self.ledger = SqlLedgerRepository(self.conn)
+        self.ledger = SqlLedgerRepository(self.conn, pipeline=True)
+        # Ledger writes queued for PostgreSQL's pipeline go out before any other statement of this
+        # transaction, so every read (ours or another repository's) sees them.
+        event.listen(self.conn, "before_cursor_execute", self._flush_ledger)
         self.instances = SqlInstanceRepository(self.conn)
         self.directory = SqlDirectory(self.conn)
         self.claims = SqlClaimRepository(self.conn)
@@ -37,6 +40,9 @@ class SqlUnitOfWork:
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self
+
+    def _flush_ledger(self, *_args: Any) -> None:
+        self.ledger.flush()
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once this transaction has committed (never if it rolls back)."""
@@ -53,6 +59,7 @@ class SqlUnitOfWork:
         self.conn.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
+        self.ledger.flush()
         if self._audit:
             if self._audit_key is None:
                 raise RuntimeError("audit entries were recorded but no audit key is configured")
