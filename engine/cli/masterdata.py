@@ -9,7 +9,7 @@ from pathlib import Path
 from engine.bootstrap import Container, build
 from engine.config import redact_url
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata import ImportSummary
+from engine.domain.masterdata_records import ImportSummary
 from engine.persistence import schema
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.seed import demo_folder

@@ -24,8 +24,8 @@ from engine.domain import budget
 from engine.domain.budget import ControlMode, EntryKind, LineState
 from engine.domain.errors import BudgetflowError, MasterDataInvalid
 from engine.domain.idempotency import MAX_KEY_LENGTH, fingerprint
-from engine.domain.masterdata import BudgetLineRecord, Change, EntityCounts, ImportSummary, MasterData
 from engine.domain.masterdata_fields import OA_ID_FIELDS
+from engine.domain.masterdata_records import BudgetLineRecord, Change, EntityCounts, ImportSummary, MasterData
 from engine.domain.money import Money
 from engine.persistence import ledger_queries
 from engine.persistence.ledger_repository import SqlLedgerRepository

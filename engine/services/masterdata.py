@@ -11,8 +11,9 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata import ImportSummary, MasterData, parse_dictionary, require_unchanged_version
+from engine.domain.masterdata import parse_dictionary, require_unchanged_version
 from engine.domain.masterdata_fields import MANIFEST
+from engine.domain.masterdata_records import ImportSummary, MasterData
 from engine.seed import demo_folder
 
 

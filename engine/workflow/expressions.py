@@ -1,44 +1,34 @@
 """Run-time half of the sandbox: the guards compiled code calls instead of bare operators.
 
-The compiler (``script_engine.py``) rewrites ``a * b`` into ``_binop_('*', a, b)``, ``x.y`` into
-``_getattr_(x, 'y')`` and so on; this module implements those names, the safe builtins and the
-CPU/memory budget. C-level work cannot be interrupted from Python, so every operation that can
-build a large value in one step checks the size of its result *before* computing it.
+The compiler (``sandbox.py`` with ``sandbox_rewriter.py``) rewrites ``a * b`` into
+``_binop_('*', a, b)``, ``x.y`` into ``_getattr_(x, 'y')`` and so on; this module implements those
+names and the size-checked builtins behind them. C-level work cannot be interrupted from Python,
+so every operation that can build a large value in one step checks the size of its result
+*before* computing it. The names are handed to code by ``sandbox_builtins.py``; the CPU/memory
+budget lives in ``sandbox_limits.py``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import operator
-import os
 import re
-import time as _time_module
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, time, timedelta, timezone
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
-from time import perf_counter, thread_time
+from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
-
-from engine.workflow.script_helpers import (
-    BUSINESS_HELPERS,
-    CLASS_ATTRS,
-    INSTANCE_ATTRS,
+from engine.workflow.sandbox_errors import refuse, too_large
+from engine.workflow.sandbox_limits import (
     SCALAR_TYPES,
-    Abort,
-    ModuleProxy,
     SandboxLimits,
-    ScriptTimeout,
     check_size,
     checkpoint,
     decimal_int_digits,
     large_allocation,
-    refuse,
-    too_large,
     weigh,
 )
+from engine.workflow.sandbox_policy import CLASS_ATTRS, INSTANCE_ATTRS, ModuleProxy
 
 _SEQUENCES = (str, bytes, list, tuple)
 _NUMBERS = frozenset({int, float, Decimal})
@@ -345,137 +335,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (date, time, timedelta)):
         return str(value) if isinstance(value, timedelta) else value.isoformat()
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _guarded_type(real: type, factory: Callable[..., Any]) -> type:
-    """A stand-in for ``int``/``str``/``dict``/``set``/``Decimal``: calls go through the guard, while
-    ``isinstance(x, dict)`` keeps working. Scripts cannot read its attributes (not allow-listed)."""
-    meta = type(f"{real.__name__}_meta", (type,), {
-        "__instancecheck__": lambda cls, obj: isinstance(obj, real),
-        "__subclasscheck__": lambda cls, sub: isinstance(sub, type) and issubclass(sub, real),
-        "__call__": lambda cls, *args, **kwargs: factory(*args, **kwargs),
-        "__repr__": lambda cls: f"<class '{real.__name__}'>",
-    })
-    return meta(real.__name__, (), {})
-
-
-_PLAIN_BUILTINS: dict[str, Any] = {
-    "None": None, "True": True, "False": False,
-    "abs": abs, "all": all, "any": any, "bool": bool, "chr": chr, "divmod": divmod, "enumerate": enumerate,
-    "float": float, "isinstance": isinstance, "len": len, "list": list, "ord": ord, "reversed": reversed,
-    "tuple": tuple, "zip": zip,
-    # Exception subclasses only: BaseException would let ``except`` catch the sandbox's own signals.
-    **{e.__name__: e for e in (Exception, ArithmeticError, AssertionError, IndexError, KeyError, LookupError, NameError,
-                               RecursionError, TypeError, ValueError, ZeroDivisionError)},
-}
-_PLAIN_GLOBALS: dict[str, Any] = {
-    "date": date, "datetime": datetime, "timedelta": timedelta, "timezone": timezone,
-    "UTC": UTC, "ROUND_HALF_UP": ROUND_HALF_UP, "ROUND_HALF_EVEN": ROUND_HALF_EVEN, "ROUND_DOWN": ROUND_DOWN,
-    "ROUND_UP": ROUND_UP, **BUSINESS_HELPERS,
-}
-_MATH_PLAIN = ("fabs", "sqrt", "isclose", "isfinite", "isinf", "isnan", "log", "log10", "log2", "exp",
-               "fsum", "copysign", "fmod", "pi", "e", "inf", "nan")
-
-
-def _internal_import(name: str, *args: Any, **kwargs: Any) -> Any:
-    """``__import__`` for C code only: ``date.today()`` and ``strftime`` import ``time`` through
-    the caller's builtins. Diagram code cannot reach this (``import`` and ``_`` names are refused)."""
-    if name != "time":
-        raise ImportError(f"import of {name!r} is not allowed in diagram code")
-    return _time_module
-
-
-def public_globals(guards: Guards) -> dict[str, Any]:
-    """Names diagram code can use: data types, ``math``/``json`` proxies, business helpers."""
-    math_members = {name: getattr(math, name) for name in _MATH_PLAIN}
-    math_members.update({name: guards.to_int(getattr(math, name)) for name in ("floor", "ceil", "trunc")})
-    json_members = {"dumps": guards.json_dumps, "loads": guards.json_loads}
-    return {**_PLAIN_GLOBALS, "Decimal": _guarded_type(Decimal, guards.decimal),
-            "math": ModuleProxy("math", math_members), "json": ModuleProxy("json", json_members)}
-
-
-def reserved_globals(guards: Guards) -> dict[str, Any]:
-    """Names only compiled code uses (users cannot write a name starting with ``_``)."""
-    builtins = dict(_PLAIN_BUILTINS, __import__=_internal_import)
-    builtins.update(
-        int=_guarded_type(int, guards.int), str=_guarded_type(str, guards.str),
-        dict=_guarded_type(dict, guards.dict), set=_guarded_type(set, guards.set),
-        repr=guards.repr, round=guards.round, sum=guards.sum, sorted=guards.sorted, min=guards.min,
-        max=guards.max, range=guards.range,
-    )
-    return {
-        "__builtins__": builtins, "_getattr_": guards.getattr, "_getitem_": guards.getitem,
-        "_write_": guards.write, "_getiter_": iter, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-        "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": guards.inplace,
-        "_apply_": lambda fn, *args, **kwargs: fn(*args, **kwargs),
-        "_binop_": guards.binop, "_compare_": guards.compare, "_bounded_": guards.bounded,
-        "_format_": guards.format_value,
-    }
-
-
-# ---------------------------------------------------------------- CPU and memory budget
-
-_MEMORY_INTERVAL = 0.002  # seconds between RSS samples: at memory bandwidth that is tens of MB at most
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_statm: dict[int, int] = {}  # pid -> fd of /proc/self/statm (re-opened after fork)
-
-
-def current_rss() -> int | None:
-    """Resident set size of this process in bytes, or None where /proc is unavailable."""
-    pid = os.getpid()
-    try:
-        if pid not in _statm:
-            _statm.clear()
-            _statm[pid] = os.open("/proc/self/statm", os.O_RDONLY)
-        return int(os.pread(_statm[pid], 64, 0).split()[1]) * _PAGE_SIZE
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-class Budget:
-    """CPU-time and memory budget of one evaluation, checked by ``_tick_()``.
-
-    The compiler puts ``_tick_()`` at the top of every loop body, function body, lambda and
-    comprehension, so any unbounded run passes through it; long loops inside the guards call it
-    through ``checkpoint()``. The fast path is one ``perf_counter()`` comparison; only once the
-    *wall* deadline passes is the thread's CPU time read (it costs ~1 us), and the deadline moves
-    on if the thread was merely waiting for the GIL. Code without loops (most expressions) gets
-    a cheap wall-clock budget: only the guards' own loops can consult it.
-    """
-
-    __slots__ = ("kind", "seconds", "max_memory", "cpu_start", "deadline", "next_memory", "next_check", "rss_start")
-
-    def __init__(self, kind: str, seconds: float, max_memory: int, *, precise: bool = True):
-        now = perf_counter()
-        self.kind, self.seconds, self.max_memory = kind, seconds, max_memory
-        self.cpu_start = thread_time() if precise else None
-        self.deadline, self.next_memory = now + seconds, now + _MEMORY_INTERVAL
-        self.next_check = min(self.deadline, self.next_memory)
-        self.rss_start = current_rss() if precise else None
-
-    def before_allocation(self) -> None:
-        if self.rss_start is None:  # code without loops: measure from its first big value on
-            self.rss_start = current_rss()
-            self.next_memory = perf_counter()
-        self._check()
-
-    def tick(self) -> bool:
-        if perf_counter() >= self.next_check:
-            self._check()
-        return True  # so it can sit in a comprehension's ``if`` and before a lambda body
-
-    def _check(self) -> None:
-        now = perf_counter()
-        if now >= self.next_memory and self.rss_start is not None:
-            rss = current_rss()
-            if rss is not None and rss - self.rss_start > self.max_memory:
-                too_large(f"the {self.kind} used {(rss - self.rss_start) // 2**20:,} MiB of memory",
-                          f"the limit is {self.max_memory // 2**20:,} MiB")
-            self.next_memory = now + _MEMORY_INTERVAL
-        if now >= self.deadline:
-            used = self.seconds if self.cpu_start is None else thread_time() - self.cpu_start
-            if used >= self.seconds:
-                raise Abort(ScriptTimeout(f"the {self.kind} ran longer than its {self.seconds:g} s limit",
-                                          why="stopped; look for an endless loop or endless recursion"))
-            self.deadline = now + (self.seconds - used)
-        self.next_check = min(self.deadline, self.next_memory)

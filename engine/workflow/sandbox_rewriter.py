@@ -1,0 +1,154 @@
+"""Compile-time half of the sandbox: RestrictedPython's transformer, extended with our guards.
+
+``_Rewriter`` routes size-changing operators, comparisons, hash keys and f-string fields through
+the guards of ``expressions.py`` and puts a ``_tick_()`` budget check in every loop, function and
+comprehension. ``rewriter_for`` is the policy ``sandbox.py`` hands to RestrictedPython's compiler.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from typing import Any
+
+from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
+
+from engine.workflow.expressions import Guards
+from engine.workflow.sandbox_errors import Abort
+from engine.workflow.sandbox_limits import SandboxLimits
+
+_GUARDED_OPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
+_COMPARE_SYMBOLS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+                    ast.In: "in", ast.NotIn: "not in"}
+
+
+def _call(name: str, args: list[ast.expr], where: ast.AST) -> ast.Call:
+    node = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
+    copy_locations(node, where)
+    return node
+
+
+def _is_literal(node: ast.AST) -> bool:
+    """Constants and list/tuple displays of constants: comparing with them is cheap."""
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in node.elts)
+
+
+class _Rewriter(RestrictingNodeTransformer):
+    """RestrictedPython's policy plus our guards; ``guards`` is set per limits by ``rewriter_for``.
+
+    Each visitor lets RestrictedPython transform the children first, then wraps the result, so
+    the names it inserts (``_binop_``, ``_tick_``...) are never checked against the '_' rule.
+    """
+
+    guards: Guards
+
+    def _bounded(self, node: ast.expr) -> ast.expr:
+        return node if isinstance(node, ast.Constant) else _call("_bounded_", [node], node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = self.node_contents_visit(node)
+        symbol = _GUARDED_OPS.get(type(node.op))
+        if symbol is None:
+            return node
+        if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
+            return self._fold(node, symbol)
+        return _call("_binop_", [ast.Constant(symbol), node.left, node.right], node)
+
+    def _fold(self, node: ast.BinOp, symbol: str) -> ast.AST:
+        """Constant operands: compute now, so ``10**10**10`` is refused when the diagram is published."""
+        runtime = _call("_binop_", [ast.Constant(symbol), node.left, node.right], node)
+        try:
+            value = self.guards.binop(symbol, node.left.value, node.right.value)  # type: ignore[attr-defined]
+        except Abort as abort:
+            self.error(node, abort.error.what + (f" ({abort.error.why})" if abort.error.why else ""))
+            return node
+        except Exception:  # e.g. 1 % 0: leave it to fail at run time, as Python would
+            return runtime
+        if isinstance(value, str | bytes) and len(value) > 4096:
+            return runtime  # allowed, but not worth a big constant in the code object
+        folded = ast.Constant(value)
+        copy_locations(folded, node)
+        return folded
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = self.node_contents_visit(node)
+        operands = [node.left, *node.comparators]
+        if len(node.ops) == 1:
+            if type(node.ops[0]) not in _COMPARE_SYMBOLS or any(_is_literal(x) for x in operands):
+                return node  # ``is``, or a literal side: the C work is bounded by the literal
+            symbol = ast.Constant(_COMPARE_SYMBOLS[type(node.ops[0])])
+            return _call("_compare_", [node.left, symbol, node.comparators[0]], node)
+        bounded = [x if _is_literal(x) else self._bounded(x) for x in operands]
+        node.left, node.comparators = bounded[0], bounded[1:]
+        return node
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = self.node_contents_visit(node)
+        spec = "".join(v.value for v in node.format_spec.values) if node.format_spec else ""  # type: ignore
+        args: list[ast.expr] = [node.value, ast.Constant(node.conversion), ast.Constant(spec)]
+        new = ast.FormattedValue(value=_call("_format_", args, node), conversion=-1, format_spec=None)
+        copy_locations(new, node)
+        return new
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        result = super().visit_Subscript(node)  # Load -> _getitem_ (checks the key); Store/Del -> _write_
+        if isinstance(result, ast.Subscript) and not isinstance(result.slice, ast.Slice):
+            result.slice = self._bounded(result.slice)  # the key is hashed: bound it
+        return result
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = self.node_contents_visit(node)
+        node.keys = [k if k is None else self._bounded(k) for k in node.keys]
+        return node
+
+    def visit_Set(self, node: ast.Set) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = self.node_contents_visit(node)
+        node.elts = [self._bounded(e) for e in node.elts]
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = super().visit_DictComp(node)
+        node.key = self._bounded(node.key)
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = super().visit_SetComp(node)
+        node.elt = self._bounded(node.elt)
+        return node
+
+    # Budget checks: every way to run unboundedly passes a loop body, a call or a comprehension.
+    def _tick(self, where: ast.AST) -> ast.Call:
+        return _call("_tick_", [], where)
+
+    def _tick_body(self, node: Any) -> Any:
+        tick = ast.Expr(self._tick(node))
+        copy_locations(tick, node.body[0])
+        node.body.insert(0, tick)
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        return self._tick_body(super().visit_For(node))
+
+    def visit_While(self, node: ast.While) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        return self._tick_body(super().visit_While(node))
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        return self._tick_body(super().visit_FunctionDef(node))
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = super().visit_Lambda(node)
+        node.body = ast.BoolOp(op=ast.And(), values=[self._tick(node), node.body])
+        copy_locations(node.body, node)
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, self._tick(node.iter))  # first, so a false filter cannot skip it
+        return node
+
+
+@functools.cache
+def rewriter_for(limits: SandboxLimits) -> type[_Rewriter]:
+    return type("Rewriter", (_Rewriter,), {"guards": Guards(limits)})
