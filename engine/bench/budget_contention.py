@@ -16,13 +16,11 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from engine.bench.hammer import HammerResult, hammer
+from engine.bench.scratch_line import make_scratch_line
 from engine.bootstrap import Container, build
 from engine.config import Settings
-from engine.domain.budget import ControlMode
-from engine.domain.budget_line import BudgetLineKey, LinePolicy
 from engine.domain.money import Money
 from engine.persistence import ledger_queries
-from engine.persistence.tables import Currency, ExpenseSubject, OrgUnit
 from engine.services import ledger
 from engine.services.ledger_verify import verify
 
@@ -68,7 +66,7 @@ def run(url: str, *, seconds: float, clients: tuple[int, ...] = CLIENT_COUNTS) -
 
 
 def _ledger_rate(container: Container, *, clients: int, seconds: float) -> HammerResult:
-    line_id = _make_line(container, Decimal("1000000000"))
+    line_id = make_scratch_line(container, Decimal("1000000000"), prefix="BENCH")
     run_id = uuid.uuid4().hex[:8]
 
     def reserve(client: int, n: int) -> None:
@@ -80,7 +78,7 @@ def _ledger_rate(container: Container, *, clients: int, seconds: float) -> Hamme
 
 def _overcommit(container: Container, *, clients: int) -> Decimal:
     capacity = Decimal("500.00")
-    line_id = _make_line(container, capacity)
+    line_id = make_scratch_line(container, capacity, prefix="BENCH")
     run_id = uuid.uuid4().hex[:8]
 
     def reserve(client: int, n: int) -> None:
@@ -122,22 +120,3 @@ def _raw_rate(engine: Engine, *, clients: int, seconds: float) -> HammerResult:
     finally:
         for raw in raws:
             raw.close()
-
-
-def _make_line(container: Container, budget: Decimal) -> int:
-    tag = uuid.uuid4().hex[:8].upper()
-    with container.session_factory() as s:
-        if s.get(Currency, "CNY") is None:
-            s.add(Currency(code="CNY", name="Renminbi", minor_units=2))
-        unit = OrgUnit(code=f"BENCH-{tag}", name=f"Bench {tag}", active=True)
-        subject = ExpenseSubject(code=f"BENCH-{tag}", name="Bench", tax_treatment="none", active=True)
-        s.add_all([unit, subject])
-        s.flush()
-        line_id = ledger_queries.create_line(
-            s, BudgetLineKey("2026", subject.code, org_unit=unit.code),
-            ids={"org_unit": unit.id, "subject": subject.id}, currency="CNY",
-            policy=LinePolicy(ControlMode.FORBID, Decimal(0)),
-        )
-        s.commit()
-    ledger.allocate(container.uow(), line_id=line_id, amount=Money(budget, "CNY"), key=f"bench-alloc-{tag}")
-    return line_id

@@ -10,7 +10,7 @@ from pathlib import Path
 from engine.bootstrap import Container, build
 from engine.cli.ledger import format_balances
 from engine.cli.masterdata import import_folder
-from engine.persistence import audit_repository, ledger_queries, schema
+from engine.persistence import audit_repository, instance_repository, ledger_queries, schema
 from engine.seed import demo_folder
 from engine.services import processes
 from engine.services.audit import verify as verify_audit
@@ -62,7 +62,7 @@ def _count_steps(container: Container, report: SimulationReport) -> None:
             if step.get("kind") in AUTOMATIC_WORK and step.get("state") == "COMPLETED"
         )
         # Connector calls finish later, in the worker: count the jobs done for these documents.
-        report.automatic_steps += s.execute(ledger_queries.jobs_done_statement(documents)).scalar_one()
+        report.automatic_steps += s.execute(instance_repository.jobs_done_statement(documents)).scalar_one()
 
 
 def _print(container: Container, report: SimulationReport) -> int:
@@ -70,7 +70,7 @@ def _print(container: Container, report: SimulationReport) -> int:
         rows = [b for b in ledger_queries.balances(s) if b.reserved or b.consumed]
         ledger_ok = verify_ledger(ledger_queries.line_totals(s), ledger_queries.reservation_totals(s)).ok
         audit = verify_audit(audit_repository.iter_rows(s), container.audit_key())
-        vouchers = s.execute(ledger_queries.voucher_count_statement()).scalar_one()
+        vouchers = s.execute(instance_repository.voucher_count_statement()).scalar_one()
     print("\nbudget lines touched\n" + format_balances(rows))
     print("\noutcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())))
     print(f"vouchers posted (local ERP): {vouchers}")

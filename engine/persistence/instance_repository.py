@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 
 from engine.domain.inbox import InboxEntry
 from engine.persistence.types import utcnow
-from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance
+from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance, Voucher
 
 _inst = ProcessInstance.__table__
 _task = HumanTask.__table__
@@ -181,3 +181,13 @@ class SqlInstanceRepository:
                 instance_id=instance_id, task_guid=task_guid, operator=operator,
                 params=json.dumps(params, default=str, ensure_ascii=False), idempotency_key=key, status="pending",
                 attempts=0, next_attempt_at=now, created_at=now, updated_at=now))
+
+
+def voucher_count_statement() -> Select[tuple[int]]:
+    return select(func.count()).select_from(Voucher)
+
+
+def jobs_done_statement(documents: set[str]) -> Select[tuple[int]]:
+    return (select(func.count()).select_from(OutboxJob)
+            .join(ProcessInstance, ProcessInstance.id == OutboxJob.instance_id)
+            .where(OutboxJob.status == "done", ProcessInstance.business_key.in_(documents)))

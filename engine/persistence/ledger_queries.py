@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.domain.budget import ZERO, ControlMode, EntryKind
@@ -14,7 +14,6 @@ from engine.domain.budget_line import BudgetLineKey, LinePolicy, period_kind
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.persistence.tables import BudgetLine, LedgerEntry, Reservation
 from engine.persistence.types import utcnow
-from engine.persistence.workflow_tables import OutboxJob, ProcessInstance, Voucher
 
 _line = BudgetLine.__table__
 _entry = LedgerEntry.__table__
@@ -112,12 +111,3 @@ def create_line(
     return int(session.execute(stmt).scalar_one())
 
 
-
-def voucher_count_statement() -> Select[tuple[int]]:
-    return select(func.count()).select_from(Voucher)
-
-
-def jobs_done_statement(documents: set[str]) -> Select[tuple[int]]:
-    return (select(func.count()).select_from(OutboxJob)
-            .join(ProcessInstance, ProcessInstance.id == OutboxJob.instance_id)
-            .where(OutboxJob.status == "done", ProcessInstance.business_key.in_(documents)))
