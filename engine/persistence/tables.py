@@ -158,7 +158,9 @@ class LedgerEntry(Base):
     reserved_delta: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
     consumed_delta: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservation.id"), index=True)
-    operation_key: Mapped[str] = mapped_column(String(200), index=True)
+    # Not indexed: nothing reads entries by key (ledger_operation is keyed by it); an index would cost a
+    # B-tree write on every booking of the hottest table.
+    operation_key: Mapped[str] = mapped_column(String(200))
     document_ref: Mapped[str | None] = mapped_column(String(200))
     over_budget: Mapped[bool] = mapped_column(Boolean, default=False)
     memo: Mapped[str | None] = mapped_column(String(500))
