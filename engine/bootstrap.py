@@ -29,6 +29,10 @@ class Container:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, audit_key=self.audit_key)
 
+    def reader(self) -> SqlUnitOfWork:
+        """A unit of work that only reads (a snapshot; on SQLite it waits for no writer) and cannot commit."""
+        return SqlUnitOfWork(self.engine, reads_only=True)
+
     def audit_key(self) -> bytes:
         """Loaded on first use (env, key file, or a development key created under the instance dir)."""
         if self._audit_key is None:

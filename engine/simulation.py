@@ -115,7 +115,7 @@ class Simulator:
         return {"decision": decision, "comment": "同意 agreed" if decision == "approve" else "over policy 超标"}
 
     def _reload(self, instance_id: int) -> Any:
-        with self.container.uow() as uow:
+        with self.container.reader() as uow:
             row = uow.instances.lock(instance_id)
             tasks = uow.instances.open_tasks_of_instance(instance_id)
             outcome = uow.instances.outcome_of(instance_id)
@@ -123,10 +123,10 @@ class Simulator:
 
     def _subjects_of(self, unit: str) -> list[str]:
         """Subjects the unit has a FY2026 line for, so most requests meet a budget (some still exceed it)."""
-        with self.container.uow() as uow:
+        with self.container.reader() as uow:
             found = [s for s in SUBJECTS if uow.claims.line_id(BudgetLineKey("2026", s, org_unit=unit))]
         return found or list(SUBJECTS)
 
     def _reservation_of(self, document_no: str) -> int | None:
-        with self.container.uow() as uow:
+        with self.container.reader() as uow:
             return uow.claims.open_reservation_of(document_no)

@@ -46,14 +46,15 @@ class FlakyErp:
 
 
 def main() -> int:
-    original = outbox._succeeded
+    original = outbox._record_success
 
-    def succeed_or_die(uow_factory, job, result):
-        if random.random() < CRASH_RATE:
+    def record_or_die(uow, job, result):
+        # Inside the transaction that would record the posted voucher: the ERP has it, we do not yet.
+        if job.operator == "erp/PostVoucher" and random.random() < CRASH_RATE:
             os.kill(os.getpid(), signal.SIGKILL)
-        return original(uow_factory, job, result)
+        return original(uow, job, result)
 
-    outbox._succeeded = succeed_or_die
+    outbox._record_success = record_or_die
     container = build()
     runner = container.job_runner()
     runner.erp = FlakyErp(runner.erp)

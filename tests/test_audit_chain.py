@@ -70,6 +70,18 @@ def test_canonical_form_is_deterministic_and_idempotent():
     assert canonical_payload(json.loads(text_once)) == text_once  # the stored text re-verifies
 
 
+@pytest.mark.parametrize("actor, payload", [
+    ("alice", {"steps": [{"task": "t", "kind": "ScriptTask"}], "n": 0}),
+    ('"payload":0', {}),  # a string field spelling the splice marker stays escaped, so it is never replaced
+    ("bob", {"payload": 0, "text": '"payload":0 中文 \\"'}),
+])
+def test_the_writers_spliced_payload_gives_the_same_bytes_and_mac(actor, payload):
+    record = AuditRecord(7, T0, actor, "x\u2028y", "claim", "EXP-7", json.loads(canonical_payload(payload)))
+    text = canonical_payload(record.payload)
+    assert canonical_json(record, payload_text=text) == canonical_json(record)
+    assert chain_hmac(KEY, GENESIS_MAC, record, payload_text=text) == chain_hmac(KEY, GENESIS_MAC, record)
+
+
 @pytest.mark.parametrize("payload, error", [
     ({"x": float("nan")}, ValueError), ({"x": Decimal("Infinity")}, ValueError), ({1: "int key"}, TypeError),
     ({"x": {1, 2}}, TypeError), ({"x": datetime(2026, 1, 1)}, TypeError),  # noqa: DTZ001 - naive on purpose

@@ -191,3 +191,30 @@ def test_the_scheduler_process_runs_the_outbox_and_stops_on_sigterm(app, cli_env
         _, stderr = proc.communicate(timeout=30)
     assert count(app, Voucher, document_no="EXP-T-10") == 1
     assert proc.returncode == 0, stderr[-2000:]
+
+
+class _WorkerDies(BaseException):
+    """Stands in for SIGKILL inside a connector call: nothing after it runs, nothing is recorded."""
+
+
+class _DyingRunner:
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    def run(self, operator, params, *, key):
+        self.calls += 1
+        if self.calls == 1:
+            raise _WorkerDies
+        return self.inner.run(operator, params, key=key)
+
+
+def test_a_dying_worker_costs_only_the_job_it_was_running_an_attempt(app):
+    for n in range(3):
+        approved_claim(app, f"EXP-T-D{n}")
+    assert count(app, OutboxJob, status="pending") == 3
+    with pytest.raises(_WorkerDies):
+        outbox.run_due(app.uow, _DyingRunner(app.job_runner()))
+    with app.session_factory() as s:
+        attempts = sorted(s.scalars(select(OutboxJob.attempts)))
+    # Leasing a batch up front would have counted an attempt (and a back-off) for jobs that never ran.
+    assert attempts == [0, 0, 1]

@@ -61,7 +61,7 @@ def one_lifecycle(container: Container, runner: Any, tag: str) -> None:
     app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=APPLICANT, form=APPLY)
     app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
     assert app.outcome == "approved", app
-    with uow() as u:
+    with container.reader() as u:
         reservation_id = u.claims.open_reservation_of(f"TA-{tag}")
     claim = processes.start(uow, process_id="expense_claim", applicant=APPLICANT, business_key=f"EC-{tag}",
                             data={**START, "application_no": f"TA-{tag}", "reservation_id": reservation_id})

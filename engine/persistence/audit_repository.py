@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +29,21 @@ from sqlalchemy.orm import Session
 
 from engine.domain.audit import GENESIS_MAC, Anchor, AuditRecord, StoredEntry, canonical_payload, chain_hmac
 from engine.persistence.audit_table import AuditLog
+from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
 
 _audit = AuditLog.__table__
 
-# pg_advisory_xact_lock key: an arbitrary constant that only audit appends use ("BFAUDIT1" in ASCII).
-AUDIT_LOCK_KEY = 0x4246_4155_4449_5431
+# pg_advisory_xact_lock(class, object): the class is a constant only audit appends use ("BFAU" in ASCII),
+# the object the hash of the schema, because advisory locks are database-wide and each schema holds
+# its own chain (deployments or test runs side by side in one database must not queue on each other).
+AUDIT_LOCK_KEY = 0x4246_4155
+
+# Every committed step appends here, so these run as Prepared statements (see prepared.py).
+_LOCK = Prepared(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY, func.hashtext(func.current_schema()))))
+_HEAD = Prepared(select(_audit.c.seq, _audit.c.mac).order_by(_audit.c.seq.desc()).limit(1))
+_INSERT = Prepared(insert(_audit), column_keys=[
+    "seq", "occurred_at", "actor", "action", "subject_type", "subject_id", "payload", "prev_mac", "mac"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,37 +67,39 @@ def append(
     return append_many(session, key, [entry])[0]
 
 
-def append_many(session: Session, key: bytes, entries: Sequence[NewEntry]) -> list[AuditRecord]:
+def append_many(session: Session | Connection, key: bytes, entries: Sequence[NewEntry]) -> list[AuditRecord]:
     """Append several entries under one lock and one head read: the bulk path, same chain."""
     if not entries:
         return []
-    lock_appends(session)
-    head = read_head(session)
+    conn = session if isinstance(session, Connection) else session.connection()
+    lock_appends(conn)
+    head = read_head(conn)
     seq, prev_mac = head.seq, head.mac
     rows: list[dict[str, Any]] = []
     records: list[AuditRecord] = []
     for entry in entries:
         seq += 1
-        record = _record(seq, entry)
-        mac = chain_hmac(key, prev_mac, record)
-        rows.append(_row(record, prev_mac, mac))
+        record, payload_text = _record(seq, entry)
+        mac = chain_hmac(key, prev_mac, record, payload_text=payload_text)
+        rows.append(_row(record, payload_text, prev_mac, mac))
         records.append(record)
         prev_mac = mac
-    session.execute(insert(_audit), rows)
+    _INSERT.many(conn, rows)
     return records
 
 
 def lock_appends(session: Session | Connection) -> None:
     """Serialise audit appends until this transaction ends (PostgreSQL; SQLite is serialised already)."""
-    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    if dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    conn = session if isinstance(session, Connection) else session.connection()
+    if conn.dialect.name == "postgresql":
+        _LOCK.execute(conn, {})
 
 
-def read_head(session: Session) -> Anchor:
+def read_head(session: Session | Connection) -> Anchor:
     """The stored head (seq, MAC), or the genesis anchor when the log is empty. Not verified."""
-    row = session.execute(select(_audit.c.seq, _audit.c.mac).order_by(_audit.c.seq.desc()).limit(1)).first()
-    return Anchor(0, GENESIS_MAC) if row is None else Anchor(int(row.seq), row.mac)
+    conn = session if isinstance(session, Connection) else session.connection()
+    row = _HEAD.first(conn, {})
+    return Anchor(0, GENESIS_MAC) if row is None else Anchor(int(row[0]), row[1])
 
 
 def iter_rows(session: Session, batch: int = 5000) -> Iterator[StoredEntry]:
@@ -113,21 +124,24 @@ def iter_rows(session: Session, batch: int = 5000) -> Iterator[StoredEntry]:
         )
 
 
-def _record(seq: int, entry: NewEntry) -> AuditRecord:
-    # Store the payload as its canonical JSON and keep the parsed form in the record, so the
-    # record returned here is exactly what the verifier will rebuild from the table.
+def _record(seq: int, entry: NewEntry) -> tuple[AuditRecord, str]:
+    """The record and its payload's canonical text, encoded once for the MAC and the row.
+
+    The record keeps the parsed text, so it is exactly what the verifier will rebuild from the table.
+    """
+    text = canonical_payload(entry.payload)
     record = AuditRecord(
         seq=seq, occurred_at=entry.occurred_at or utcnow(), actor=entry.actor, action=entry.action,
-        subject_type=entry.subject_type, subject_id=entry.subject_id, payload={},
+        subject_type=entry.subject_type, subject_id=entry.subject_id, payload=json.loads(text),
     )
-    return replace(record, payload=json.loads(canonical_payload(entry.payload)))
+    return record, text
 
 
-def _row(record: AuditRecord, prev_mac: str, mac: str) -> dict[str, Any]:
+def _row(record: AuditRecord, payload_text: str, prev_mac: str, mac: str) -> dict[str, Any]:
     return {
         "seq": record.seq, "occurred_at": record.occurred_at, "actor": record.actor, "action": record.action,
         "subject_type": record.subject_type, "subject_id": record.subject_id,
-        "payload": canonical_payload(record.payload), "prev_mac": prev_mac, "mac": mac,
+        "payload": payload_text, "prev_mac": prev_mac, "mac": mac,
     }
 
 

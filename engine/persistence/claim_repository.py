@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from engine.domain.budget_line import BudgetLineKey
+from engine.persistence.prepared import Prepared
 from engine.persistence.tables import BudgetLine, Reservation
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import ClaimedInvoice
 
 _inv = ClaimedInvoice.__table__
+
+# The operators call these inside an engine step: Prepared statements (see prepared.py).
+_LINE_ID = Prepared(select(BudgetLine.id).where(BudgetLine.line_key == bindparam("label")))
+_OPEN_RESERVATION = Prepared(select(Reservation.id).where(
+    Reservation.document_ref == bindparam("document"), Reservation.status == "open").order_by(Reservation.id.desc()))
+_RESERVATION_DOCUMENT = Prepared(select(Reservation.document_ref).where(Reservation.id == bindparam("reservation")))
+_RELEASE_INVOICES = Prepared(delete(_inv).where(_inv.c.document_no == bindparam("document")))
+_CLAIMED_BY = Prepared(select(_inv.c.document_no).where(
+    _inv.c.invoice_code == bindparam("code"), _inv.c.invoice_number == bindparam("number")))
+_CLAIM_INVOICES = Prepared(insert(_inv), column_keys=["invoice_code", "invoice_number", "document_no", "claimed_at"])
 
 
 class SqlClaimRepository:
@@ -17,31 +28,28 @@ class SqlClaimRepository:
         self.conn = conn
 
     def line_id(self, key: BudgetLineKey) -> int | None:
-        found = self.conn.execute(select(BudgetLine.id).where(BudgetLine.line_key == key.label)).scalar()
+        found = _LINE_ID.scalar(self.conn, {"label": key.label})
         return None if found is None else int(found)
 
     def open_reservation_of(self, document_no: str) -> int | None:
         """The reservation a document holds open (an approved application's 预占), if any."""
-        found = self.conn.execute(select(Reservation.id).where(
-            Reservation.document_ref == document_no, Reservation.status == "open").order_by(Reservation.id.desc())
-        ).scalar()
+        found = _OPEN_RESERVATION.scalar(self.conn, {"document": document_no})
         return None if found is None else int(found)
 
     def reservation_document(self, reservation_id: int) -> str | None:
-        return self.conn.execute(select(Reservation.document_ref).where(Reservation.id == reservation_id)).scalar()
+        return _RESERVATION_DOCUMENT.scalar(self.conn, {"reservation": reservation_id})  # type: ignore[no-any-return]
 
     def release_invoices(self, document_no: str) -> None:
         """Forget the invoices a claim registered (it ended without payment, or it is re-checking them)."""
-        self.conn.execute(delete(_inv).where(_inv.c.document_no == document_no))
+        _RELEASE_INVOICES.execute(self.conn, {"document": document_no})
 
     def claimed_by(self, invoice_code: str, invoice_number: str) -> str | None:
         """The document that already claimed this invoice, if any."""
-        return self.conn.execute(select(_inv.c.document_no).where(
-            _inv.c.invoice_code == invoice_code, _inv.c.invoice_number == invoice_number)).scalar()
+        return _CLAIMED_BY.scalar(self.conn, {"code": invoice_code, "number": invoice_number})  # type: ignore[no-any-return]
 
     def claim_invoices(self, document_no: str, invoices: list[tuple[str, str]]) -> None:
         if invoices:
             now = utcnow()
-            self.conn.execute(insert(_inv), [
+            _CLAIM_INVOICES.many(self.conn, [
                 {"invoice_code": c, "invoice_number": n, "document_no": document_no, "claimed_at": now}
                 for c, n in invoices])

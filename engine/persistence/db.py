@@ -5,6 +5,10 @@ write and then fails the upgrade at once under concurrency (busy_timeout does
 not help; reliability.md §3). Every transaction here starts IMMEDIATE, so the
 write lock is taken up front and concurrent writers queue on busy_timeout.
 
+A connection with the execution option ``READ_ONLY`` (see ``read_only``) starts a plain
+deferred BEGIN instead and skips the queue: in WAL mode a reader sees a consistent
+snapshot and never blocks, nor waits for, the writer.
+
 Within one process, threads also queue on a Python lock before BEGIN IMMEDIATE:
 SQLite's busy handler polls with sleeps of up to 100 ms, so sixteen threads
 polling one file lock spend most of their time asleep while the lock is free
@@ -20,13 +24,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 BUSY_TIMEOUT_S = 60
 SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", f"busy_timeout={BUSY_TIMEOUT_S * 1000}", "foreign_keys=ON")
 _HOLDS_LOCK = "budgetflow_holds_writer_lock"
+READ_ONLY = "budgetflow_read_only"
+
+
+def read_only(conn: Connection) -> Connection:
+    """Mark ``conn`` (before its first statement) as one that only reads: no SQLite write lock."""
+    return conn.execution_options(**{READ_ONLY: True})
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
@@ -62,6 +72,9 @@ class _WriterQueue:
         self._lock = threading.Lock()
 
     def begin(self, conn: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+            return
         if not self._lock.acquire(timeout=BUSY_TIMEOUT_S):
             raise TimeoutError(f"no SQLite write lock within {BUSY_TIMEOUT_S} s (another transaction is stuck)")
         try:

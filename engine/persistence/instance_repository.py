@@ -1,4 +1,10 @@
-"""Process instances, their inbox rows, deployed bundles and outbox jobs."""
+"""Process instances, their inbox rows, deployed bundles and outbox jobs.
+
+Every engine step runs the statements marked ``Prepared`` below (lock, inbox sync,
+save, enqueue): they are compiled once and run on the DB-API cursor, because
+SQLAlchemy's per-call work cost more than the statements themselves
+(docs/performance.md). The rest is Core, built per call.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
 
 from engine.domain.inbox import InboxEntry
+from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance, Voucher
 
@@ -17,6 +24,37 @@ _inst = ProcessInstance.__table__
 _task = HumanTask.__table__
 _ver = ModelVersion.__table__
 _job = OutboxJob.__table__
+
+_LATEST_VERSIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
+_CREATE = Prepared(insert(_inst).returning(_inst.c.id), column_keys=[
+    "model_version_id", "process_id", "business_key", "applicant", "status", "state", "revision", "created_at",
+    "updated_at"])
+# FOR UPDATE OF the instance row on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
+_LOCK = Prepared(
+    select(_inst.c.id, _ver.c.sha256, _inst.c.process_id, _inst.c.business_key, _inst.c.applicant,
+           _inst.c.status, _inst.c.state, _inst.c.revision)
+    .join(_ver, _ver.c.id == _inst.c.model_version_id)
+    .where(_inst.c.id == bindparam("instance_id")).with_for_update(of=_inst))
+_SAVE_COLUMNS = ("state", "status", "outcome", "next_timer_at", "revision", "updated_at", "last_error")
+_SAVE, _SAVE_COMPLETE = (
+    Prepared(update(_inst).where(_inst.c.id == bindparam("instance_id"), _inst.c.revision == bindparam("seen"))
+             .values({c: bindparam(f"new_{c}", type_=_inst.c[c].type) for c in columns}))
+    for columns in (_SAVE_COLUMNS, (*_SAVE_COLUMNS, "completed_at")))
+_TASK = Prepared(select(_task.c.instance_id, _task.c.task_guid, _task.c.bpmn_id, _task.c.lane, _task.c.candidates,
+                        _task.c.assignee, _task.c.status).where(_task.c.task_guid == bindparam("guid")))
+_OPEN_TASK_GUIDS = Prepared(select(_task.c.task_guid).where(
+    _task.c.instance_id == bindparam("instance_id"), _task.c.status == "open"))
+_CANCEL_TASK = Prepared(update(_task).where(_task.c.task_guid == bindparam("guid")).values(status="cancelled"))
+_ADD_TASKS = Prepared(insert(_task), column_keys=[
+    "instance_id", "task_guid", "bpmn_id", "title", "lane", "candidates", "assignee", "form_key", "status", "due_at",
+    "created_at"])
+_COMPLETE_TASK = Prepared(update(_task).where(_task.c.task_guid == bindparam("guid")).values(
+    status="completed", completed_by=bindparam("by"), completed_at=bindparam("at", type_=_task.c.completed_at.type)))
+_JOB_BY_KEY = Prepared(select(_job.c.id).where(_job.c.idempotency_key == bindparam("key")))
+_ADD_JOB = Prepared(insert(_job), column_keys=[
+    "instance_id", "task_guid", "operator", "params", "idempotency_key", "status", "attempts", "next_attempt_at",
+    "created_at", "updated_at"])
+_APPLICANT_OF = Prepared(select(_inst.c.applicant).where(_inst.c.business_key == bindparam("key")))
 
 
 @dataclass(frozen=True)
@@ -64,8 +102,7 @@ class SqlInstanceRepository:
             label=label, deployed_by=by, deployed_at=utcnow()).returning(_ver.c.id)).scalar_one())
 
     def latest_version(self, process_id: str) -> tuple[int, str] | None:
-        rows = self.conn.execute(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
-        for version_id, sha, ids in rows:
+        for version_id, sha, ids in _LATEST_VERSIONS.all(self.conn, {}):
             if process_id in ids.split(","):
                 return int(version_id), str(sha)
         return None
@@ -81,20 +118,17 @@ class SqlInstanceRepository:
         return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(stmt)]
 
     # -- instances
-    def create(self, *, version_id: int, process_id: str, business_key: str, applicant: str) -> int:
+    def create(self, *, version_id: int, sha: str, process_id: str, business_key: str, applicant: str) -> InstanceRow:
+        """Insert a new instance (revision 0, no state yet); the caller's transaction holds its row."""
         now = utcnow()
-        return int(self.conn.execute(insert(_inst).values(
+        instance_id = int(_CREATE.scalar(self.conn, dict(
             model_version_id=version_id, process_id=process_id, business_key=business_key, applicant=applicant,
-            status="new", state="", revision=0, created_at=now, updated_at=now).returning(_inst.c.id)).scalar_one())
+            status="new", state="", revision=0, created_at=now, updated_at=now)))
+        return InstanceRow(instance_id, sha, process_id, business_key, applicant, "new", "", 0)
 
     def lock(self, instance_id: int) -> InstanceRow:
         """The instance, locked until the transaction ends: one writer per instance."""
-        row = self.conn.execute(
-            select(_inst.c.id, _ver.c.sha256, _inst.c.process_id, _inst.c.business_key, _inst.c.applicant,
-                   _inst.c.status, _inst.c.state, _inst.c.revision)
-            .join(_ver, _ver.c.id == _inst.c.model_version_id)
-            .where(_inst.c.id == instance_id).with_for_update(of=_inst)
-        ).first()
+        row = _LOCK.first(self.conn, {"instance_id": instance_id})
         if row is None:
             raise LookupError(f"process instance {instance_id} does not exist")
         return InstanceRow(*row)
@@ -102,13 +136,12 @@ class SqlInstanceRepository:
     def save(self, row: InstanceRow, *, state: str, status: str, outcome: str | None,
              next_timer_at: datetime | None, error: str | None = None) -> None:
         now = utcnow()
-        values: dict[str, Any] = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,
-                                      revision=row.revision + 1, updated_at=now, last_error=error)
-        if status == "complete":
-            values["completed_at"] = now
-        done = self.conn.execute(update(_inst).where(_inst.c.id == row.id, _inst.c.revision == row.revision)
-                                 .values(**values))
-        if done.rowcount != 1:  # the row lock makes this unreachable; the check makes it provable
+        values = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,
+                      revision=row.revision + 1, updated_at=now, last_error=error, completed_at=now)
+        params: dict[str, Any] = {f"new_{k}": v for k, v in values.items()}
+        params.update(instance_id=row.id, seen=row.revision)
+        statement = _SAVE_COMPLETE if status == "complete" else _SAVE
+        if statement.rowcount(self.conn, params) != 1:  # the row lock makes this unreachable; the check proves it
             raise RuntimeError(f"instance {row.id} was saved by another writer (revision {row.revision})")
 
     def due_timer_instances(self, now: datetime, limit: int = 100) -> list[int]:
@@ -118,32 +151,28 @@ class SqlInstanceRepository:
 
     # -- inbox
     def task(self, task_guid: str) -> TaskRow | None:
-        row = self.conn.execute(select(_task.c.instance_id, _task.c.task_guid, _task.c.bpmn_id, _task.c.lane,
-                                       _task.c.candidates, _task.c.assignee, _task.c.status)
-                                .where(_task.c.task_guid == task_guid)).first()
+        row = _TASK.first(self.conn, {"guid": task_guid})
         if row is None:
             return None
         return TaskRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
     def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> None:
         """Open rows for newly READY tasks; cancel open rows whose task is no longer READY."""
-        open_rows = set(self.conn.execute(select(_task.c.task_guid).where(
-            _task.c.instance_id == instance_id, _task.c.status == "open")).scalars())
+        open_rows = {guid for (guid,) in _OPEN_TASK_GUIDS.all(self.conn, {"instance_id": instance_id})}
         ready_guids = {t.task_guid for t in ready}
         gone = open_rows - ready_guids
         if gone:
-            self.conn.execute(update(_task).where(_task.c.task_guid.in_(gone)).values(status="cancelled"))
+            _CANCEL_TASK.many(self.conn, [{"guid": guid} for guid in sorted(gone)])
         new = [t for t in ready if t.task_guid not in open_rows]
         if new:
             now = utcnow()
-            self.conn.execute(insert(_task), [
+            _ADD_TASKS.many(self.conn, [
                 dict(instance_id=instance_id, task_guid=t.task_guid, bpmn_id=t.bpmn_id, title=t.title, lane=t.lane,
                      candidates=json.dumps(t.candidates), assignee=None, form_key=t.form_key, status="open",
                      due_at=t.due_at, created_at=now) for t in new])
 
     def complete_task(self, task_guid: str, by: str) -> None:
-        self.conn.execute(update(_task).where(_task.c.task_guid == task_guid)
-                          .values(status="completed", completed_by=by, completed_at=utcnow()))
+        _COMPLETE_TASK.execute(self.conn, {"guid": task_guid, "by": by, "at": utcnow()})
 
     def reassign(self, task_guid: str, to: str) -> None:
         self.conn.execute(update(_task).where(_task.c.task_guid == task_guid).values(assignee=to))
@@ -167,17 +196,16 @@ class SqlInstanceRepository:
                 for g, b, t, lane, c, f in self.conn.execute(stmt)]
 
     def applicant_of(self, business_key: str) -> str | None:
-        return self.conn.execute(select(_inst.c.applicant).where(_inst.c.business_key == business_key)).scalar()
+        return _APPLICANT_OF.scalar(self.conn, {"key": business_key})  # type: ignore[no-any-return]
 
     def outcome_of(self, instance_id: int) -> str | None:
         return self.conn.execute(select(_inst.c.outcome).where(_inst.c.id == instance_id)).scalar()
 
     # -- outbox
     def enqueue(self, *, instance_id: int, task_guid: str, operator: str, params: dict[str, Any], key: str) -> None:
-        exists = self.conn.execute(select(_job.c.id).where(_job.c.idempotency_key == key)).first()
-        if exists is None:
+        if _JOB_BY_KEY.first(self.conn, {"key": key}) is None:
             now = utcnow()
-            self.conn.execute(insert(_job).values(
+            _ADD_JOB.execute(self.conn, dict(
                 instance_id=instance_id, task_guid=task_guid, operator=operator,
                 params=json.dumps(params, default=str, ensure_ascii=False), idempotency_key=key, status="pending",
                 attempts=0, next_attempt_at=now, created_at=now, updated_at=now))

@@ -43,8 +43,9 @@ _LOCK_LINE_WITH_KEY = (
     .where(_line.c.id == bindparam("line_id"))
     .with_for_update(of=_line)
 )
-_LINE_OF_RESERVATION = select(_res.c.line_id).where(_res.c.id == bindparam("reservation_id"))
-_RESERVATION = select(_res).where(_res.c.id == bindparam("reservation_id"))
+_LINE_OF_RESERVATION = Prepared(select(_res.c.line_id).where(_res.c.id == bindparam("reservation_id")))
+_RESERVATION = Prepared(select(_res.c.id, _res.c.line_id, _res.c.currency, _res.c.amount, _res.c.consumed,
+                               _res.c.released, _res.c.status).where(_res.c.id == bindparam("reservation_id")))
 _STORED_RESULT = select(_op.c.fingerprint, _op.c.result).where(_op.c.key == bindparam("key"))
 _STORE_RESULT = Prepared(insert(_op), column_keys=["key", "kind", "fingerprint", "result", "created_at"])
 _ADD_RESERVATION = Prepared(insert(_res).returning(_res.c.id), column_keys=[
@@ -59,6 +60,7 @@ _MOVE_LINE = Prepared(
             consumed=_line.c.consumed + bindparam("d_consumed", type_=_line.c.consumed.type))
 )
 _LOCK_LINE_WITH_KEY_FAST = Prepared(_LOCK_LINE_WITH_KEY)
+_LOCK_LINE_FAST = Prepared(_LOCK_LINE)
 _RESOLVE = Prepared(
     update(_res).where(_res.c.id == bindparam("reservation_id"))
     .values(consumed=_res.c.consumed + bindparam("d_consumed", type_=_res.c.consumed.type),
@@ -81,6 +83,10 @@ class SqlLedgerRepository:
         self.conn: Connection = conn.connection() if isinstance(conn, Session) else conn
         self._pipeline = pipeline and self.conn.dialect.name == "postgresql"
         self._pending: list[tuple[Prepared, Any, bool]] = []
+
+    @property
+    def pipelined(self) -> bool:
+        return self._pipeline
 
     def _write(self, statement: Prepared, params: Any, *, many: bool = False) -> None:
         if self._pipeline:
@@ -108,7 +114,7 @@ class SqlLedgerRepository:
 
     def lock_line(self, line_id: int) -> LineState:
         self.flush()
-        return self._line_state(self.conn.execute(_LOCK_LINE, {"line_id": line_id}).first(), line_id)
+        return self._line_state(_LOCK_LINE_FAST.first(self.conn, {"line_id": line_id}), line_id)
 
     def lock_line_for(self, line_id: int, key: str, fingerprint: str) -> tuple[LineState, dict[str, object] | None]:
         """Lock the line and fetch what ``key`` already recorded, in one statement."""
@@ -130,20 +136,19 @@ class SqlLedgerRepository:
 
     def line_of_reservation(self, reservation_id: int) -> int:
         self.flush()
-        line_id = self.conn.execute(_LINE_OF_RESERVATION, {"reservation_id": reservation_id}).scalar()
+        line_id = _LINE_OF_RESERVATION.scalar(self.conn, {"reservation_id": reservation_id})
         if line_id is None:
             raise UnknownReservation(f"reservation {reservation_id} does not exist", reservation=reservation_id)
         return int(line_id)
 
     def reservation(self, reservation_id: int) -> ReservationState:
         self.flush()
-        row = self.conn.execute(_RESERVATION, {"reservation_id": reservation_id}).first()
+        row = _RESERVATION.first(self.conn, {"reservation_id": reservation_id})
         if row is None:
             raise UnknownReservation(f"reservation {reservation_id} does not exist", reservation=reservation_id)
-        return ReservationState(
-            reservation_id=row.id, line_id=row.line_id, currency=row.currency, amount=row.amount,
-            consumed=row.consumed, released=row.released, status=ReservationStatus(row.status),
-        )
+        res_id, line_id, currency, amount, consumed, released, status = row
+        return ReservationState(reservation_id=res_id, line_id=line_id, currency=currency, amount=amount,
+                                consumed=consumed, released=released, status=ReservationStatus(status))
 
     def stored_result(self, key: str, fingerprint: str) -> dict[str, object] | None:
         row = self.conn.execute(_STORED_RESULT, {"key": key}).first()

@@ -7,12 +7,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
+from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import OutboxJob
 
 _job = OutboxJob.__table__
+_at = _job.c.updated_at.type
+
+# The worker's per-job statements run as Prepared statements (see prepared.py). SKIP LOCKED lets
+# several PostgreSQL workers claim disjoint batches; SQLite's write lock serialises claims anyway.
+_DUE = Prepared(
+    select(_job.c.id, _job.c.instance_id, _job.c.task_guid, _job.c.operator, _job.c.params,
+           _job.c.idempotency_key, _job.c.attempts)
+    .where(_job.c.status == "pending", _job.c.next_attempt_at <= bindparam("now", type_=_at),
+           or_(_job.c.locked_until.is_(None), _job.c.locked_until <= bindparam("now", type_=_at)))
+    .order_by(_job.c.next_attempt_at, _job.c.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
+_LEASE = Prepared(update(_job).where(_job.c.id == bindparam("job_id")).values(
+    locked_until=bindparam("until", type_=_at), attempts=bindparam("new_attempts"),
+    updated_at=bindparam("now", type_=_at)))
+_DONE = Prepared(update(_job).where(_job.c.id == bindparam("job_id")).values(
+    status="done", result=bindparam("new_result"), locked_until=None, updated_at=bindparam("now", type_=_at)))
 
 
 @dataclass(frozen=True)
@@ -30,22 +46,17 @@ class SqlOutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def claim_due(self, now: datetime, *, lease: timedelta) -> Job | None:
-        """Take one due job and lease it; an expired lease (a crashed worker) makes it due again."""
-        stmt = (select(_job).where(_job.c.status == "pending", _job.c.next_attempt_at <= now,
-                                   or_(_job.c.locked_until.is_(None), _job.c.locked_until <= now))
-                .order_by(_job.c.next_attempt_at, _job.c.id).limit(1).with_for_update(skip_locked=True))
-        row = self.conn.execute(stmt).first()
-        if row is None:
-            return None
-        self.conn.execute(update(_job).where(_job.c.id == row.id).values(
-            locked_until=now + lease, attempts=row.attempts + 1, updated_at=now))
-        return Job(row.id, row.instance_id, row.task_guid, row.operator, json.loads(row.params),
-                   row.idempotency_key, row.attempts + 1)
+    def claim_due(self, now: datetime, *, lease: timedelta, limit: int = 1) -> list[Job]:
+        """Take up to ``limit`` due jobs and lease them; an expired lease (a crashed worker) makes a job due again."""
+        rows = _DUE.all(self.conn, {"now": now, "limit": limit})
+        if rows:
+            _LEASE.many(self.conn, [{"job_id": r[0], "until": now + lease, "new_attempts": r[6] + 1, "now": now}
+                                    for r in rows])
+        return [Job(job_id, instance_id, guid, operator, json.loads(params), key, attempts + 1)
+                for job_id, instance_id, guid, operator, params, key, attempts in rows]
 
     def done(self, job_id: int, result: dict[str, Any]) -> None:
-        self.conn.execute(update(_job).where(_job.c.id == job_id).values(
-            status="done", result=json.dumps(result, default=str), locked_until=None, updated_at=utcnow()))
+        _DONE.execute(self.conn, {"job_id": job_id, "new_result": json.dumps(result, default=str), "now": utcnow()})
 
     def retry_later(self, job_id: int, *, at: datetime, error: str) -> None:
         self.conn.execute(update(_job).where(_job.c.id == job_id).values(

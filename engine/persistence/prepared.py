@@ -21,6 +21,11 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 Processor = Callable[[Any], Any] | None
 
+# A callable a unit of work stores in ``Connection.info`` under this key runs before every prepared
+# statement, as SQLAlchemy's ``before_cursor_execute`` event does for the others: PostgreSQL's queued
+# pipeline writes must reach the server before any later statement of the transaction reads.
+BEFORE_STATEMENT = "budgetflow_before_statement"
+
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
@@ -47,7 +52,7 @@ class Prepared:
         binders = {name: binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in binds}
         columns = getattr(self._statement, "exported_columns", ())  # SELECT columns or RETURNING columns
         readers = tuple(_reader(col.type, dialect) for col in columns)
-        defaults = {name: bind.value for name, bind in binds.items() if bind.value is not None}
+        defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
         return _Compiled(compiled.string, names, dialect.positional, binders, readers, defaults)
 
     def _get(self, dialect: Dialect) -> _Compiled:
@@ -61,9 +66,20 @@ class Prepared:
         c = self._get(conn.dialect)
         bound = _bind(c, params)
         args: Any = tuple(bound[n] for n in c.names) if c.positional else bound
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _cursor(conn)
         cursor.execute(c.sql, args)
         return cursor
+
+    def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run a write and return how many rows it touched."""
+        return int(self.execute(conn, params).rowcount)
+
+    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        c = self._get(conn.dialect)
+        rows = self.execute(conn, params).fetchall()
+        if not any(c.readers):
+            return [tuple(row) for row in rows]
+        return [tuple(r(v) if r else v for r, v in zip(c.readers, row, strict=True)) for row in rows]
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         c = self._get(conn.dialect)
@@ -78,12 +94,19 @@ class Prepared:
 
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         c = self._get(conn.dialect)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _cursor(conn)
         batch = []
         for params in rows:
             bound = _bind(c, params)
             batch.append(tuple(bound[n] for n in c.names) if c.positional else bound)
         cursor.executemany(c.sql, batch)
+
+
+def _cursor(conn: Connection) -> Any:
+    hook = conn.info.get(BEFORE_STATEMENT)
+    if hook is not None:
+        hook()
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
 def _bind(c: _Compiled, params: Mapping[str, Any]) -> dict[str, Any]:

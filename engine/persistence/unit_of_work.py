@@ -15,24 +15,32 @@ from sqlalchemy import Connection, Engine, event
 from engine.persistence import audit_repository
 from engine.persistence.audit_repository import NewEntry
 from engine.persistence.claim_repository import SqlClaimRepository
+from engine.persistence.db import read_only
 from engine.persistence.directory import SqlDirectory
 from engine.persistence.instance_repository import SqlInstanceRepository
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.outbox_repository import SqlOutboxRepository
+from engine.persistence.prepared import BEFORE_STATEMENT
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, audit_key: Callable[[], bytes] | None = None) -> None:
+    def __init__(self, engine: Engine, audit_key: Callable[[], bytes] | None = None, *, reads_only: bool = False
+                 ) -> None:
         self._engine = engine
         self._audit_key = audit_key
+        self._reads_only = reads_only  # a snapshot for reading: on SQLite, no write lock is taken
 
     def __enter__(self) -> Self:
         self.conn: Connection = self._engine.connect()
+        if self._reads_only:
+            read_only(self.conn)
         self.conn.begin()
         self.ledger = SqlLedgerRepository(self.conn, pipeline=True)
         # Ledger writes queued for PostgreSQL's pipeline go out before any other statement of this
         # transaction, so every read (ours or another repository's) sees them.
-        event.listen(self.conn, "before_cursor_execute", self._flush_ledger)
+        if self.ledger.pipelined:
+            event.listen(self.conn, "before_cursor_execute", self._flush_ledger)
+            self.conn.info[BEFORE_STATEMENT] = self.ledger.flush
         self.instances = SqlInstanceRepository(self.conn)
         self.directory = SqlDirectory(self.conn)
         self.claims = SqlClaimRepository(self.conn)
@@ -56,9 +64,12 @@ class SqlUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.conn.info.pop(BEFORE_STATEMENT, None)  # info outlives this checkout of the pooled connection
         self.conn.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
+        if self._reads_only:  # its writes, if a bug made any, roll back on exit
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.ledger.flush()
         if self._audit:
             if self._audit_key is None:

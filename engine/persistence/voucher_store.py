@@ -33,7 +33,9 @@ class SqlVoucherStore:
                                         .where(_v.c.idempotency_key == idempotency_key)).first()
                 if existing is not None:  # posted before (a retry after a lost answer): the same voucher
                     return PostedVoucher(existing[0], existing[1], replayed=True)
-                n = conn.execute(select(func.count()).select_from(_v)).scalar_one() + 1
+                # The next number from the highest id (an index lookup; count(*) would scan the table). A
+                # concurrent post taking the same number fails on the unique voucher_no; the outbox retries it.
+                n = (conn.execute(select(func.max(_v.c.id))).scalar() or 0) + 1
                 voucher_no = f"LV-{utcnow():%Y%m}-{n:06d}-{idempotency_key[-6:]}"
                 conn.execute(insert(_v).values(
                     voucher_no=voucher_no, idempotency_key=idempotency_key, document_no=draft.document_no,

@@ -124,7 +124,7 @@ def _check_invoices(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
             raise ConnectorError("DUPLICATE_INVOICE", f"invoice {invoice[0]}-{invoice[1]} was already claimed in "
                                  f"{where}", earlier_claim=earlier or document)
         seen.add(invoice)
-    uow.claims.claim_invoices(document, [i for i in seen if uow.claims.claimed_by(*i) is None])
+    uow.claims.claim_invoices(document, sorted(seen))  # none is claimed: this claim's own were released above
     return {"checked": len(seen)}
 
 

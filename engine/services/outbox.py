@@ -21,6 +21,8 @@ from engine.services.processes import advance_and_save, load_run
 
 log = logging.getLogger(__name__)
 
+Outcome = tuple[Any, dict[str, Any]]  # a job and what its connector returned
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -40,44 +42,68 @@ class JobRunner(Protocol):
 
 def run_due(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryPolicy = RetryPolicy(),
             now: datetime | None = None, limit: int = 100) -> int:
-    """Run up to ``limit`` due jobs; returns how many ran."""
-    ran = 0
-    while ran < limit and run_one(uow_factory, runner, policy=policy, now=now):
+    """Run up to ``limit`` due jobs, one at a time; returns how many ran.
+
+    A job's success is committed in the same transaction that leases the next job: one
+    transaction per job, not two. Only the job about to run is leased (and counted as an
+    attempt), so a worker that dies costs no other job an attempt or its back-off.
+    """
+    ran, succeeded = 0, None
+    while True:
+        job = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=ran < limit)
+        if job is None:
+            return ran
+        succeeded = _run(uow_factory, runner, job, policy=policy, now=now or utcnow())
         ran += 1
-    return ran
 
 
 def run_one(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryPolicy,
             now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    with uow_factory() as uow:
-        job = uow.outbox.claim_due(now, lease=policy.lease)
-        uow.commit()
+    """Run the next due job, if there is one."""
+    job = _settle_and_claim(uow_factory, None, policy=policy, now=now or utcnow(), claim=True)
     if job is None:
         return False
+    succeeded = _run(uow_factory, runner, job, policy=policy, now=now or utcnow())
+    if succeeded is not None:
+        _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=False)
+    return True
+
+
+def _run(uow_factory: Callable[[], Any], runner: JobRunner, job: Any, *, policy: RetryPolicy,
+         now: datetime) -> Outcome | None:
+    """Call the connector; a failure is recorded at once, a success is returned for the caller to record."""
     try:
-        result = runner.run(job.operator, job.params, key=job.key)
+        return job, runner.run(job.operator, job.params, key=job.key)
     except ConnectorError as error:
         _failed(uow_factory, job, error, policy=policy, now=now)
     except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident
         log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.operator)
         wrapped = ConnectorError("CONNECTOR_CRASHED", f"{type(error).__name__}: {error}", retryable=True)
         _failed(uow_factory, job, wrapped, policy=policy, now=now)
-    else:
-        _succeeded(uow_factory, job, result)
-    return True
+    return None
 
 
-def _succeeded(uow_factory: Callable[[], Any], job: Any, result: dict[str, Any]) -> None:
+def _settle_and_claim(uow_factory: Callable[[], Any], succeeded: Outcome | None, *, policy: RetryPolicy,
+                      now: datetime, claim: bool) -> Any:
+    """Record ``succeeded`` (resuming the instance that waits for it), then lease the next due job."""
+    if succeeded is None and not claim:
+        return None
     with uow_factory() as uow:
-        if _flow_waits(job.operator):
-            row, run = load_run(uow, job.instance_id)
-            if run.waits_for_service(job.task_guid):
-                run.finish_service_task(job.task_guid, result)
-                advance_and_save(uow, row, run)
-        uow.outbox.done(job.id, result)
-        _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
+        if succeeded is not None:
+            _record_success(uow, *succeeded)
+        jobs = uow.outbox.claim_due(now, lease=policy.lease, limit=1) if claim else []
         uow.commit()
+    return jobs[0] if jobs else None
+
+
+def _record_success(uow: Any, job: Any, result: dict[str, Any]) -> None:
+    if _flow_waits(job.operator):
+        row, run = load_run(uow, job.instance_id)
+        if run.waits_for_service(job.task_guid):
+            run.finish_service_task(job.task_guid, result)
+            advance_and_save(uow, row, run)
+    uow.outbox.done(job.id, result)
+    _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
 
 
 def _failed(uow_factory: Callable[[], Any], job: Any, error: ConnectorError, *, policy: RetryPolicy,

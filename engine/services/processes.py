@@ -88,15 +88,15 @@ def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_
         if found is None:
             raise BudgetflowError(f"process {process_id!r} is not deployed; run `budgetflow bpmn deploy`")
         version_id, sha = found
-        instance_id = uow.instances.create(version_id=version_id, process_id=process_id,
-                                           business_key=business_key, applicant=applicant)
+        row = uow.instances.create(version_id=version_id, sha=sha, process_id=process_id,
+                                   business_key=business_key, applicant=applicant)
         bundle = _bundle(uow, sha)
         start_data = {"countersigners": _default_countersigners(uow.directory, applicant), **data,
                       "applicant": applicant, "document_no": business_key}
         run = WorkflowRun.start(bundle, process_id, start_data, new_script_engine())
         uow.record(actor=applicant, action="process.started", subject_type="process_instance",
-                   subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": instance_id})
-        outcome = _advance_and_save(uow, instance_id, run)
+                   subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": row.id})
+        outcome = advance_and_save(uow, row, run)
         uow.commit()
     return outcome
 
@@ -115,7 +115,7 @@ def complete_task(uow_factory: UowFactory, *, task_guid: str, user: str, form: d
             uow.record(actor=user, action="task.completed", subject_type="process_instance",
                        subject_id=row.business_key, payload={"task": task.bpmn_id, "guid": task_guid,
                                                              **_decision(form)})
-            outcome = _advance_and_save(uow, row.id, run, row=row)
+            outcome = advance_and_save(uow, row, run)
             uow.commit()
     except NotAllowed as refused:
         _record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
@@ -147,7 +147,7 @@ def send_message(uow_factory: UowFactory, *, instance_id: int, name: str, payloa
             raise NotAllowed(f"{row.business_key} is not waiting for {name!r} (already decided?)")
         uow.record(actor=user, action=f"message.{name}", subject_type="process_instance",
                    subject_id=row.business_key, payload={k: str(v)[:200] for k, v in payload.items()})
-        outcome = _advance_and_save(uow, row.id, run, row=row)
+        outcome = advance_and_save(uow, row, run)
         uow.commit()
     return outcome
 
@@ -194,7 +194,7 @@ def fire_due_timers(uow_factory: UowFactory, *, now: datetime) -> int:
         with uow_factory() as uow:
             row, run = load_run(uow, instance_id)
             before = run.next_timer_at()
-            _advance_and_save(uow, row.id, run, row=row)
+            advance_and_save(uow, row, run)
             uow.commit()
             fired += int(before is not None and before <= now)
     return fired
@@ -231,11 +231,8 @@ def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
 
 
 def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
-    return _advance_and_save(uow, row.id, run, row=row)
-
-
-def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any = None) -> Outcome:
-    document = row.business_key if row else run.wf.task_tree.data.get("document_no")
+    """Run the engine to its next wait state, then rebuild the inbox rows and save: the locked ``row``'s step."""
+    instance_id, document = row.id, row.business_key
 
     steps: list[dict[str, str]] = []
     run.advance(InstanceOperators(uow, instance_id),
@@ -243,7 +240,7 @@ def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any 
     if steps:  # one audit row per engine pass, listing every decision the engine took in it
         uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
                    payload={"steps": steps})
-    applicant = row.applicant if row else run.wf.task_tree.data.get("applicant")
+    applicant = row.applicant
     status, ready = run.settle()
     entries = [_inbox_entry(t, applicant=applicant, directory=uow.directory) for t in ready]
     uow.instances.sync_inbox(instance_id, entries)
@@ -251,10 +248,8 @@ def _advance_and_save(uow: Any, instance_id: int, run: WorkflowRun, *, row: Any 
     outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
     if status == "complete" and outcome != "posted":
         uow.claims.release_invoices(document)  # unpaid: its invoices may be claimed again
-    saved_row = row or uow.instances.lock(instance_id)
-    uow.instances.save(saved_row, state=run.dump(), status=status, outcome=outcome,
-                       next_timer_at=run.next_timer_at())
-    uow.after_commit(lambda: _LIVE.put(instance_id, saved_row.revision + 1, run))
+    uow.instances.save(row, state=run.dump(), status=status, outcome=outcome, next_timer_at=run.next_timer_at())
+    uow.after_commit(lambda: _LIVE.put(instance_id, row.revision + 1, run))
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 
 
