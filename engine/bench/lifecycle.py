@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +40,38 @@ def claim_form(n: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- persisted
 
 
-def persisted_rate(url: str, *, count: int) -> float:
+@dataclass(frozen=True)
+class Rates:
+    persisted_per_s: float
+    in_memory_per_s: float
+
+    @property
+    def overhead(self) -> float:
+        return self.in_memory_per_s / self.persisted_per_s
+
+
+def paired_rates(url: str, *, count: int) -> Rates:
+    """Persisted and in-memory lifecycles taken turn about, each timed on its own.
+
+    Alternating puts whatever else the (shared) machine does on both sides alike, so the
+    ratio holds steady even when the absolute rates drift between runs.
+    """
     container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url, "BUDGETFLOW_AUDIT_KEY": "b" * 64}))
     try:
         seed_demo(SqlMasterDataStore(container.session_factory))
         processes.deploy(container.uow, bundles.read_folder(BPMN), by="E0016")
+        bundle = bundles.parse(bundles.read_folder(BPMN))
         runner = container.job_runner()
         one_lifecycle(container, runner, "warm-up")
-        began = time.perf_counter()
+        in_memory_lifecycle(bundle)
+        persisted = in_memory = 0.0
         for _ in range(count):
+            began = time.perf_counter()
             one_lifecycle(container, runner, uuid.uuid4().hex[:10])
-        return count / (time.perf_counter() - began)
+            middle = time.perf_counter()
+            in_memory_lifecycle(bundle)
+            persisted, in_memory = persisted + middle - began, in_memory + time.perf_counter() - middle
+        return Rates(count / persisted, count / in_memory)
     finally:
         container.dispose()
 
@@ -90,15 +112,6 @@ class InstantOperators:
 
     def call(self, call: OperatorCall) -> dict[str, Any] | None:
         return dict(self.RESULTS[call.operator])
-
-
-def in_memory_rate(*, count: int) -> float:
-    bundle = bundles.parse(bundles.read_folder(BPMN))
-    in_memory_lifecycle(bundle)
-    began = time.perf_counter()
-    for _ in range(count):
-        in_memory_lifecycle(bundle)
-    return count / (time.perf_counter() - began)
 
 
 def in_memory_lifecycle(bundle: bundles.Bundle) -> None:
