@@ -134,9 +134,9 @@ def _append_without_lock(session, key, **fields) -> AuditRecord:
     head = audit_repository.read_head(session)
     time.sleep(0.002)  # widen the window the lock exists to close
     entry = NewEntry(**fields)
-    record = audit_repository._record(head.seq + 1, entry)
+    record, payload_text = audit_repository._record(head.seq + 1, entry)
     mac = chain_hmac(key, head.mac, record)
-    session.execute(insert(_audit).values(audit_repository._row(record, head.mac, mac)))
+    session.execute(insert(_audit).values(audit_repository._row(record, payload_text, head.mac, mac)))
     return record
 
 
