@@ -109,12 +109,20 @@ def test_a_delegated_task_belongs_to_the_delegate_alone_and_never_to_the_applica
     approval = only_task(processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={}))
     with pytest.raises(processes.NotAllowed, match="the applicant"):
         processes.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to=APPLICANT)
+    assert [t["task_guid"] for t in my_tasks(app, MANAGER)] == [approval["task_guid"]]
     processes.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to="E0002", reason="on leave")
+    assert my_tasks(app, MANAGER) == [] and [t["document_no"] for t in my_tasks(app, "E0002")] == ["EXP-T-7"]
     with pytest.raises(processes.NotAllowed, match="not a candidate"):
         processes.complete_task(app.uow, task_guid=approval["task_guid"], user=MANAGER, form={"decision": "approve"})
     done = processes.complete_task(app.uow, task_guid=approval["task_guid"], user="E0002",
                                    form={"decision": "approve", "comment": "ok"})
     assert done.status == "waiting"
+    assert my_tasks(app, "E0002") == [] and my_tasks(app, MANAGER) == []
+
+
+def my_tasks(app, employee):
+    with app.reader() as uow:
+        return uow.instances.open_tasks_for(employee)
 
 
 def test_comments_and_refusals_land_in_the_verified_audit_log(app, cli_env):

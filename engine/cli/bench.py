@@ -1,4 +1,4 @@
-"""``budgetflow bench budget-contention [--json]``."""
+"""``budgetflow bench budget-contention|lifecycle|inbox [--json]``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import json
 import os
 import platform
 import sys
+import time
 
-from engine.bench import budget_contention, lifecycle
+from engine.bench import budget_contention, inbox, lifecycle
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
 
 PG_ENV = "BUDGETFLOW_TEST_DATABASE_URL"
@@ -29,6 +30,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lc.add_argument("--count", type=int, default=30, help="lifecycles per measurement (default 30)")
     lc.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     lc.set_defaults(handler=run_lifecycle)
+    ib = bench_sub.add_parser(
+        "inbox", help=f"the 'my tasks' query with many open tasks and a long history, on SQLite and on ${PG_ENV}")
+    ib.add_argument("--open", type=int, default=100_000, dest="open_tasks", help="open tasks (default 100,000)")
+    ib.add_argument("--history", type=int, default=1_000_000, help="closed tasks (default 1,000,000)")
+    ib.add_argument("--queries", type=int, default=200, help="queries for random employees (default 200)")
+    ib.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    ib.set_defaults(handler=run_inbox)
 
 
 def run_budget_contention(args: argparse.Namespace) -> int:
@@ -81,6 +89,27 @@ def run_lifecycle(args: argparse.Namespace) -> int:
     results["state_bytes"] = sizes
     print(f"state of one instance: {sizes['50']:,} bytes with 50 completed tasks, {sizes['200']:,} with 200 "
           f"({sizes['200'] / sizes['50']:.2f}x for 4x the tasks)")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+def run_inbox(args: argparse.Namespace) -> int:
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}")
+    databases = [("sqlite", scratch_sqlite())]
+    if os.environ.get(PG_ENV):
+        databases.append(("postgresql", scratch_postgresql(os.environ[PG_ENV])))
+    results: dict[str, object] = {}
+    for name, scratch in databases:
+        with scratch as url:
+            began = time.perf_counter()
+            figures = inbox.run(url, open_tasks=args.open_tasks, history=args.history, queries=args.queries)
+        results[name] = figures.to_json()
+        print(f"{name}: {figures.open_tasks:,} open tasks, {figures.history:,} closed; my tasks p50 "
+              f"{figures.p50_ms:.1f} ms, p95 {figures.p95_ms:.1f} ms, max {figures.max_ms:.1f} ms; busiest person "
+              f"({figures.busiest_tasks:,} tasks, first page) {figures.busiest_ms:.1f} ms; the former full scan "
+              f"{figures.full_scan_ms:.0f} ms ({time.perf_counter() - began:.0f} s with the fill)")
     if args.json:
         print(json.dumps(results))
     return 0

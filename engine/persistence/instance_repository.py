@@ -13,17 +13,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Select, String, bindparam, delete, exists, func, insert, select, union_all, update
 
 from engine.domain.inbox import InboxEntry
 from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
-from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance, Voucher
+from engine.persistence.workflow_tables import (
+    HumanTask,
+    HumanTaskCandidate,
+    ModelVersion,
+    OutboxJob,
+    ProcessInstance,
+    Voucher,
+)
 
 _inst = ProcessInstance.__table__
 _task = HumanTask.__table__
 _ver = ModelVersion.__table__
 _job = OutboxJob.__table__
+_cand = HumanTaskCandidate.__table__
 
 _LATEST_VERSIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
 _CREATE = Prepared(insert(_inst).returning(_inst.c.id), column_keys=[
@@ -48,6 +56,10 @@ _CANCEL_TASK = Prepared(update(_task).where(_task.c.task_guid == bindparam("guid
 _ADD_TASKS = Prepared(insert(_task), column_keys=[
     "instance_id", "task_guid", "bpmn_id", "title", "lane", "candidates", "assignee", "form_key", "status", "due_at",
     "created_at"])
+_TASK_ID = select(_task.c.id).where(_task.c.task_guid == bindparam("guid")).scalar_subquery()
+_ADD_CANDIDATE = Prepared(insert(_cand).from_select(
+    ["task_id", "employee"], select(_TASK_ID, bindparam("employee", type_=String(64)))))
+_DROP_CANDIDATES = Prepared(delete(_cand).where(_cand.c.task_id == _TASK_ID))
 _COMPLETE_TASK = Prepared(update(_task).where(_task.c.task_guid == bindparam("guid")).values(
     status="completed", completed_by=bindparam("by"), completed_at=bindparam("at", type_=_task.c.completed_at.type)))
 _JOB_BY_KEY = Prepared(select(_job.c.id).where(_job.c.idempotency_key == bindparam("key")))
@@ -163,6 +175,7 @@ class SqlInstanceRepository:
         gone = open_rows - ready_guids
         if gone:
             _CANCEL_TASK.many(self.conn, [{"guid": guid} for guid in sorted(gone)])
+            _DROP_CANDIDATES.many(self.conn, [{"guid": guid} for guid in sorted(gone)])
         new = [t for t in ready if t.task_guid not in open_rows]
         if new:
             now = utcnow()
@@ -170,23 +183,27 @@ class SqlInstanceRepository:
                 dict(instance_id=instance_id, task_guid=t.task_guid, bpmn_id=t.bpmn_id, title=t.title, lane=t.lane,
                      candidates=json.dumps(t.candidates), assignee=None, form_key=t.form_key, status="open",
                      due_at=t.due_at, created_at=now) for t in new])
+            _ADD_CANDIDATE.many(self.conn, [{"guid": t.task_guid, "employee": e}
+                                            for t in new for e in dict.fromkeys(t.candidates)])
 
     def complete_task(self, task_guid: str, by: str) -> None:
         _COMPLETE_TASK.execute(self.conn, {"guid": task_guid, "by": by, "at": utcnow()})
+        _DROP_CANDIDATES.execute(self.conn, {"guid": task_guid})
 
     def reassign(self, task_guid: str, to: str) -> None:
         self.conn.execute(update(_task).where(_task.c.task_guid == task_guid).values(assignee=to))
 
-    def open_tasks_for(self, employee: str) -> list[dict[str, Any]]:
-        stmt = (select(_task.c.task_guid, _task.c.bpmn_id, _task.c.title, _task.c.lane, _task.c.candidates,
-                       _task.c.assignee, _inst.c.business_key, _inst.c.id)
-                .join(_inst, _inst.c.id == _task.c.instance_id).where(_task.c.status == "open"))
-        out = []
-        for guid, bpmn_id, title, lane, cands, assignee, key, inst in self.conn.execute(stmt):
-            if assignee == employee or (assignee is None and employee in json.loads(cands)):
-                out.append(dict(task_guid=guid, bpmn_id=bpmn_id, title=title, lane=lane, document_no=key,
-                                instance_id=inst))
-        return out
+    def open_tasks_for(self, employee: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The open tasks ``employee`` may act on, oldest first: assigned to them, or unassigned with them
+        among the candidates (read through the candidate index, never a scan of all open tasks)."""
+        rows = self.conn.execute(_mine(employee).limit(limit))
+        return [dict(task_guid=guid, bpmn_id=bpmn_id, title=title, lane=lane, document_no=key, instance_id=inst)
+                for _, guid, bpmn_id, title, lane, key, inst in rows]
+
+    def involved(self, instance_id: int, employee: str) -> bool:
+        """Whether ``employee`` may act on one of the instance's open tasks."""
+        mine = _mine(employee).subquery()
+        return bool(self.conn.execute(select(exists().where(mine.c.instance_id == instance_id))).scalar())
 
     def open_tasks_of_instance(self, instance_id: int) -> list[dict[str, Any]]:
         stmt = (select(_task.c.task_guid, _task.c.bpmn_id, _task.c.title, _task.c.lane, _task.c.candidates,
@@ -209,6 +226,19 @@ class SqlInstanceRepository:
                 instance_id=instance_id, task_guid=task_guid, operator=operator,
                 params=json.dumps(params, default=str, ensure_ascii=False), idempotency_key=key, status="pending",
                 attempts=0, next_attempt_at=now, created_at=now, updated_at=now))
+
+
+def _mine(employee: str) -> Any:
+    """Open tasks assigned to ``employee``, then unassigned ones listing them as a candidate, by task id."""
+    columns = (_task.c.id, _task.c.task_guid, _task.c.bpmn_id, _task.c.title, _task.c.lane, _inst.c.business_key,
+               _inst.c.id.label("instance_id"))
+    assigned = (select(*columns).join(_inst, _inst.c.id == _task.c.instance_id)
+                .where(_task.c.assignee == employee, _task.c.status == "open"))
+    offered = (select(*columns).select_from(_cand).join(_task, _task.c.id == _cand.c.task_id)
+               .join(_inst, _inst.c.id == _task.c.instance_id)
+               .where(_cand.c.employee == employee, _task.c.assignee.is_(None), _task.c.status == "open"))
+    both = union_all(assigned, offered).subquery()
+    return select(both).order_by(both.c.id)
 
 
 def voucher_count_statement() -> Select[tuple[int]]:

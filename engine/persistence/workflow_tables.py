@@ -65,6 +65,20 @@ class HumanTask(Base):
     __table_args__ = (Index("ix_human_task_open", "status", "lane"),)
 
 
+class HumanTaskCandidate(Base):
+    """Who may act on an open task, one row per person: what the "my tasks" query reads through its index.
+
+    Derived from ``human_task.candidates`` (which keeps the list for history) and kept for open tasks only:
+    rows are written when a task opens and deleted when it is completed or cancelled, in the same transaction.
+    """
+
+    __tablename__ = "human_task_candidate"
+    task_id: Mapped[int] = mapped_column(BigId, ForeignKey("human_task.id"), primary_key=True)
+    employee: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index("ix_human_task_candidate_employee", "employee", "task_id"),)
+
+
 class OutboxJob(Base):
     """A connector call written in the same transaction that reached its service task."""
 

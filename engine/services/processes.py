@@ -176,8 +176,7 @@ def comment(uow_factory: UowFactory, *, instance_id: int, user: str, text: str) 
     """Add a comment to a request; anyone involved (applicant or a candidate of an open task) may."""
     with uow_factory() as uow:
         row = uow.instances.lock(instance_id)
-        involved = user == row.applicant or any(t["instance_id"] == instance_id
-                                                 for t in uow.instances.open_tasks_for(user))
+        involved = user == row.applicant or uow.instances.involved(instance_id, user)
         if not involved:
             raise NotAllowed(f"{user} is not involved in {row.business_key}")
         uow.record(actor=user, action="comment", subject_type="process_instance", subject_id=row.business_key,

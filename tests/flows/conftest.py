@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from engine.bootstrap import Container
@@ -21,5 +23,7 @@ def flows_app(container: Container) -> Container:
 
 
 @pytest.fixture
-def flow(flows_app: Container) -> Flow:
-    return Flow(flows_app)
+def flow(flows_app: Container) -> Iterator[Flow]:
+    flow = Flow(flows_app)
+    yield flow
+    flow.assert_inbox_index()  # after every path: the candidate index matches the open tasks exactly

@@ -22,7 +22,7 @@ from connectors.base import ConnectorError
 from engine.persistence.ledger_queries import LineBalance, balances
 from engine.persistence.tables import Reservation
 from engine.persistence.types import utcnow
-from engine.persistence.workflow_tables import HumanTask, OutboxJob, ProcessInstance, Voucher
+from engine.persistence.workflow_tables import HumanTask, HumanTaskCandidate, OutboxJob, ProcessInstance, Voucher
 from engine.services import outbox, processes
 from engine.services.processes import load_run
 from engine.workflow.runtime import WorkflowRun
@@ -224,6 +224,15 @@ class Flow:
     def vouchers(self, document_no: str) -> list[str]:
         with self.app.session_factory() as s:
             return list(s.scalars(select(Voucher.voucher_no).where(Voucher.document_no == document_no)))
+
+    # -- the inbox index -------------------------------------------------------------------------------------
+    def assert_inbox_index(self) -> None:
+        """human_task_candidate holds exactly the candidates of the open tasks, and nothing of closed ones."""
+        with self.app.session_factory() as s:
+            open_rows = s.execute(select(HumanTask.id, HumanTask.candidates).where(HumanTask.status == "open"))
+            expected = {(task_id, e) for task_id, text in open_rows for e in json.loads(text)}
+            indexed = set(s.execute(select(HumanTaskCandidate.task_id, HumanTaskCandidate.employee)).tuples())
+        assert indexed == expected
 
     # -- the save/restore check ----------------------------------------------------------------------------
     def assert_save_restore(self, instance: int) -> None:

@@ -1,0 +1,41 @@
+"""The ``budgetflow bench`` JSON reports: their shape (the figures themselves belong in docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+PG_ENV = "BUDGETFLOW_TEST_DATABASE_URL"
+DATABASES = ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
+
+
+def report(*args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "engine", "bench", *args, "--json"], env=dict(os.environ),
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_lifecycle_reports_each_database_and_the_state_sizes():
+    found = report("lifecycle", "--count", "2")
+    assert sorted(found) == sorted([*DATABASES, "state_bytes"])
+    for name in DATABASES:
+        figures = found[name]
+        assert set(figures) == {"lifecycles_per_s", "in_memory_per_s", "overhead_ratio"}
+        assert figures["lifecycles_per_s"] > 0 and figures["in_memory_per_s"] > 0
+        assert abs(figures["overhead_ratio"] - figures["in_memory_per_s"] / figures["lifecycles_per_s"]) < 0.02
+    sizes = found["state_bytes"]
+    assert set(sizes) == {"50", "200"} and 0 < sizes["50"] < sizes["200"] < 4 * sizes["50"]  # linear, not quadratic
+
+
+def test_inbox_reports_query_times_for_each_database():
+    found = report("inbox", "--open", "500", "--history", "2000", "--queries", "20")
+    assert sorted(found) == sorted(DATABASES)
+    for name in DATABASES:
+        figures = found[name]
+        assert figures["open_tasks"] == 500 and figures["history"] == 2000
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+        assert figures["busiest_tasks"] > 20 and figures["full_scan_ms"] > 0
