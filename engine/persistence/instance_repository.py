@@ -215,6 +215,10 @@ class SqlInstanceRepository:
     def applicant_of(self, business_key: str) -> str | None:
         return _APPLICANT_OF.scalar(self.conn, {"key": business_key})  # type: ignore[no-any-return]
 
+    def status_of(self, business_key: str) -> str | None:
+        """The status of the flow that owns document ``business_key``, if one does."""
+        return self.conn.execute(select(_inst.c.status).where(_inst.c.business_key == business_key)).scalar()
+
     def outcome_of(self, instance_id: int) -> str | None:
         return self.conn.execute(select(_inst.c.outcome).where(_inst.c.id == instance_id)).scalar()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import case, func, insert, select
@@ -14,10 +15,12 @@ from engine.domain.budget_line import BudgetLineKey, LinePolicy, period_kind
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.persistence.tables import BudgetLine, LedgerEntry, Reservation
 from engine.persistence.types import utcnow
+from engine.persistence.workflow_tables import ProcessInstance
 
 _line = BudgetLine.__table__
 _entry = LedgerEntry.__table__
 _res = Reservation.__table__
+_inst = ProcessInstance.__table__
 
 
 def line_totals(session: Session) -> Iterator[LineTotals]:
@@ -111,3 +114,30 @@ def create_line(
     return int(session.execute(stmt).scalar_one())
 
 
+
+
+@dataclass(frozen=True)
+class OpenReservation:
+    """An open reservation with its document's state: what a budget admin reviews for left-overs."""
+
+    reservation_id: int
+    line: str
+    document: str
+    document_status: str | None  # the document's process status; None if no flow owns it
+    created_at: datetime
+    currency: str
+    amount: Decimal
+    remaining: Decimal
+
+
+def open_reservations(session: Session, *, created_before: datetime | None = None) -> list[OpenReservation]:
+    """Open reservations, oldest first (only those made before ``created_before`` if given)."""
+    stmt = (select(_res.c.id, _line.c.line_key, _res.c.document_ref, _inst.c.status, _res.c.created_at,
+                   _res.c.currency, _res.c.amount, _res.c.consumed, _res.c.released)
+            .join(_line, _line.c.id == _res.c.line_id)
+            .outerjoin(_inst, _inst.c.business_key == _res.c.document_ref)
+            .where(_res.c.status == "open").order_by(_res.c.created_at, _res.c.id))
+    if created_before is not None:
+        stmt = stmt.where(_res.c.created_at < created_before)
+    return [OpenReservation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[6] - r[7] - r[8])
+            for r in session.execute(stmt)]

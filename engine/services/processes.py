@@ -118,7 +118,7 @@ def complete_task(uow_factory: UowFactory, *, task_guid: str, user: str, form: d
             outcome = advance_and_save(uow, row, run)
             uow.commit()
     except NotAllowed as refused:
-        _record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
+        record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
         raise
     return outcome
 
@@ -128,7 +128,7 @@ def _decision(form: dict[str, Any]) -> dict[str, Any]:
     return {k: str(form[k])[:500] for k in ("decision", "comment") if k in form}
 
 
-def _record_refusal(uow_factory: UowFactory, *, user: str, subject: str, reason: str) -> None:
+def record_refusal(uow_factory: UowFactory, *, user: str, subject: str, reason: str) -> None:
     """Every refused action is an audit event of its own (ASVS 16.3.2), committed apart from the refusal."""
     with uow_factory() as uow:
         uow.record(actor=user, action="access.refused", subject_type="task", subject_id=subject,
@@ -168,7 +168,7 @@ def delegate(uow_factory: UowFactory, *, task_guid: str, user: str, to: str, rea
                        subject_id=row.business_key, payload={"task": task.bpmn_id, "to": to, "reason": reason[:500]})
             uow.commit()
     except NotAllowed as refused:
-        _record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
+        record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
         raise
 
 
