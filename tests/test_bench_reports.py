@@ -21,7 +21,7 @@ def report(*args: str) -> dict[str, Any]:
 
 def test_lifecycle_reports_each_database_and_the_state_sizes():
     found = report("lifecycle", "--count", "2")
-    assert sorted(found) == sorted([*DATABASES, "state_bytes"])
+    assert sorted(found) == sorted([*DATABASES, "state_bytes", "state_load_save_ms"])
     for name in DATABASES:
         figures = found[name]
         assert set(figures) == {"lifecycles_per_s", "in_memory_per_s", "overhead_ratio"}
@@ -29,6 +29,8 @@ def test_lifecycle_reports_each_database_and_the_state_sizes():
         assert abs(figures["overhead_ratio"] - figures["in_memory_per_s"] / figures["lifecycles_per_s"]) < 0.02
     sizes = found["state_bytes"]
     assert set(sizes) == {"50", "200"} and 0 < sizes["50"] < sizes["200"] < 4 * sizes["50"]  # linear, not quadratic
+    times = found["state_load_save_ms"]
+    assert set(times) == {"50", "200"} and 0 < times["50"] < times["200"]
 
 
 def test_inbox_reports_query_times_for_each_database():

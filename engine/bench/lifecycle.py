@@ -135,9 +135,25 @@ def in_memory_lifecycle(bundle: bundles.Bundle) -> None:
 # ---------------------------------------------------------------- state size
 
 
-def state_bytes(completed_tasks: int) -> int:
-    """Serialised size of an application sent back until it holds ``completed_tasks`` completed tasks."""
+@dataclass(frozen=True)
+class StateFigures:
+    bytes: int
+    load_save_ms: float  # deserialise then serialise again: what a step on a cold instance pays
+
+
+def state_figures(completed_tasks: int, *, repeats: int = 20) -> StateFigures:
+    """An application sent back until it holds ``completed_tasks`` completed tasks: its size and round trip."""
+    text = _grown_state(completed_tasks)
+    WorkflowRun.load(text, new_script_engine()).dump()  # warm-up: first-use costs are not the state's
+    began = time.perf_counter()
+    for _ in range(repeats):
+        WorkflowRun.load(text, new_script_engine()).dump()
+    return StateFigures(len(text.encode("utf-8")), (time.perf_counter() - began) * 1000 / repeats)
+
+
+def _grown_state(completed_tasks: int) -> str:
     bundle = bundles.parse(bundles.read_folder(BPMN))
+    bundles.remember(bundle)  # loading a state finds its diagrams among the bundles this process knows
     ops = InstantOperators()
     data = {**START, "applicant": APPLICANT, "document_no": "TA-S", "countersigners": []}
     run = WorkflowRun.start(bundle, "travel_application", data, new_script_engine())
@@ -147,4 +163,4 @@ def state_bytes(completed_tasks: int) -> int:
         form = APPLY if task.bpmn_id == "fill_application" else {"decision": "send_back", "comment": "again"}
         run.complete(task.task_guid, form)
         run.advance(ops)
-    return len(run.dump().encode("utf-8"))
+    return run.dump()

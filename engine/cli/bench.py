@@ -85,10 +85,13 @@ def run_lifecycle(args: argparse.Namespace) -> int:
                          "in_memory_per_s": round(rates.in_memory_per_s, 2), "overhead_ratio": round(rates.overhead, 2)}
         print(f"{name}: {rates.persisted_per_s:.1f} lifecycles/s persisted, {rates.in_memory_per_s:.1f}/s in memory "
               f"(SpiffWorkflow alone, same diagrams, taken turn about); overhead {rates.overhead:.2f}x")
-    sizes = {str(n): lifecycle.state_bytes(n) for n in (50, 200)}
-    results["state_bytes"] = sizes
-    print(f"state of one instance: {sizes['50']:,} bytes with 50 completed tasks, {sizes['200']:,} with 200 "
-          f"({sizes['200'] / sizes['50']:.2f}x for 4x the tasks)")
+    states = {str(n): lifecycle.state_figures(n) for n in (50, 200)}
+    results["state_bytes"] = {n: f.bytes for n, f in states.items()}
+    results["state_load_save_ms"] = {n: round(f.load_save_ms, 2) for n, f in states.items()}
+    small, large = states["50"], states["200"]
+    print(f"state of one instance: {small.bytes:,} bytes with 50 completed tasks, {large.bytes:,} with 200 "
+          f"({large.bytes / small.bytes:.2f}x for 4x the tasks); load + save {small.load_save_ms:.1f} ms and "
+          f"{large.load_save_ms:.1f} ms ({large.load_save_ms / small.load_save_ms:.2f}x)")
     if args.json:
         print(json.dumps(results))
     return 0
