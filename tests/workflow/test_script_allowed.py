@@ -84,6 +84,13 @@ def test_script_assignments_and_mutations_become_task_data(sandbox: Sandbox):
     assert "tmp" not in data and data["line"] == {"amount": "5"} and data["n"] == 3  # loop variables too
 
 
+def test_augmented_assignment_of_items_works_like_python(sandbox: Sandbox):
+    data = {"totals": {"TRAVEL": Decimal("1.50")}, "counts": [1, 2]}
+    sandbox.execute("totals['TRAVEL'] += Decimal('2.25')\nk = 'HOTEL'\ntotals[k] = 0\ntotals[k] += 5\n"
+                    "counts[0] *= 10\ncounts[-1] -= 2", data)
+    assert data["totals"] == {"TRAVEL": Decimal("3.75"), "HOTEL": 5} and data["counts"] == [10, 0]
+
+
 def test_non_data_leftovers_are_removed(sandbox: Sandbox):
     data = task_data()
     sandbox.execute("m = math\nj = json\nf = lambda v: v\ndef g():\n    pass\nseen = {1, 2}\nr = range(3)\n"
