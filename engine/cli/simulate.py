@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+from decimal import Decimal
 from pathlib import Path
 
 from engine.bootstrap import Container, build
@@ -71,9 +72,17 @@ def _print(container: Container, report: SimulationReport) -> int:
         ledger_ok = verify_ledger(ledger_queries.line_totals(s), ledger_queries.reservation_totals(s)).ok
         audit = verify_audit(audit_repository.iter_rows(s), container.audit_key())
         vouchers = s.execute(instance_repository.voucher_count_statement()).scalar_one()
+        left_over = [r for r in ledger_queries.open_reservations(s) if r.document_status == "complete"]
     print("\nbudget lines touched\n" + format_balances(rows))
     print("\noutcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())))
     print(f"vouchers posted (local ERP): {vouchers}")
+    if left_over:
+        held: dict[str, Decimal] = {}
+        for r in left_over:
+            held[r.currency] = held.get(r.currency, Decimal(0)) + r.remaining
+        amounts = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(held.items()))
+        print(f"left-over reservations: {len(left_over)} finished request(s) still hold {amounts} (approved "
+              "applications whose claim was rejected); see `budgetflow ledger reservations`")
     print(f"automation rate: {report.automation_rate:.1%} of {report.automatic_steps + report.human_steps} steps "
           f"done without a person ({report.human_steps} by people)")
     if report.cycle_seconds:
