@@ -50,6 +50,7 @@ class Container:
     def retry_policy(self) -> RetryPolicy:
         s = self.settings
         return RetryPolicy(max_attempts=s.outbox_max_attempts, base=timedelta(seconds=s.outbox_backoff_seconds),
+                           cap=timedelta(seconds=s.outbox_backoff_cap_seconds),
                            lease=timedelta(seconds=s.outbox_lease_seconds))
 
     def dispose(self) -> None:

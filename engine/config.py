@@ -18,8 +18,10 @@ class Settings:
     instance_dir: Path
     database_url: str
     outbox_max_attempts: int = 5
-    outbox_backoff_seconds: float = 2.0  # doubles each attempt, capped at 10 minutes
+    outbox_backoff_seconds: float = 2.0  # doubles each attempt, up to the cap
+    outbox_backoff_cap_seconds: float = 600.0
     outbox_lease_seconds: float = 60.0  # a crashed worker's job becomes due again after this
+    reservation_valid_days: int = 0  # release what a finished request still holds after this; 0: never
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -30,7 +32,9 @@ class Settings:
             instance_dir=instance, database_url=normalise_url(url),
             outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", int, 5),
             outbox_backoff_seconds=_number(env, "OUTBOX_BACKOFF_SECONDS", float, 2.0),
+            outbox_backoff_cap_seconds=_number(env, "OUTBOX_BACKOFF_CAP_SECONDS", float, 600.0),
             outbox_lease_seconds=_number(env, "OUTBOX_LEASE_SECONDS", float, 60.0),
+            reservation_valid_days=_number(env, "RESERVATION_VALID_DAYS", int, 0),
         )
 
 

@@ -48,9 +48,12 @@ def outcome(app):
 def test_killed_workers_post_exactly_one_voucher_per_claim(app, cli_env, crash_rate, fail_rate):
     for n in range(CLAIMS):
         approved_claim(app, f"EXP-K-{n}")
+    # A job's chance to end in a recorded success is ~0.35 per attempt here, so some need a dozen attempts:
+    # uncapped, the doubling back-off (0.01 s * 2**13 = 82 s) would outlast a worker run's time limit.
     env = {**cli_env, "CRASH_RATE": str(crash_rate), "FAIL_RATE": str(fail_rate),
            "BUDGETFLOW_OUTBOX_LEASE_SECONDS": "0.2", "BUDGETFLOW_OUTBOX_BACKOFF_SECONDS": "0.01",
-           "BUDGETFLOW_OUTBOX_MAX_ATTEMPTS": "50", "PYTHONPATH": str(Path(__file__).parent.parent)}
+           "BUDGETFLOW_OUTBOX_BACKOFF_CAP_SECONDS": "0.2", "BUDGETFLOW_OUTBOX_MAX_ATTEMPTS": "50",
+           "PYTHONPATH": str(Path(__file__).parent.parent)}
     runs, kills = run_workers_until_done(env)
     per_document, statuses, jobs = outcome(app)
     assert kills > 0, "no worker was killed: the test did not test anything"

@@ -8,10 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from engine.bootstrap import build
+from engine.bootstrap import Container, build
 from engine.persistence import schema
 from engine.persistence.types import utcnow
 from engine.services import outbox, processes
+from engine.services.reservations import expire_left_overs
 from engine.workflow.bundle import read_folder
 from engine.workflow.check import check
 from engine.workflow.errors import BundleInvalid
@@ -95,17 +96,29 @@ def run_list(_args: argparse.Namespace) -> int:
     return 0
 
 
+EXPIRY_INTERVAL_S = 3600
+
+
+def _expire(container: Container) -> int:
+    """Release left-over reservations older than BUDGETFLOW_RESERVATION_VALID_DAYS (never, if unset)."""
+    return expire_left_overs(container.uow, now=utcnow(), valid_days=container.settings.reservation_valid_days)
+
+
 def run_worker(args: argparse.Namespace) -> int:
     container = build()
     runner, policy = container.job_runner(), container.retry_policy()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    next_expiry, expired = 0.0, 0
     try:
         while not stopping:
             ran = outbox.run_due(container.uow, runner, policy=policy)
             fired = processes.fire_due_timers(container.uow, now=utcnow())
+            if time.monotonic() >= next_expiry:  # hourly is plenty for a limit counted in days
+                expired = _expire(container)
+                next_expiry = time.monotonic() + EXPIRY_INTERVAL_S
             if args.once:
-                print(f"worker: {ran} job(s) run, {fired} timer(s) fired")
+                print(f"worker: {ran} job(s) run, {fired} timer(s) fired, {expired} reservation(s) expired")
                 return 0
             if not ran and not fired:
                 time.sleep(args.poll)
@@ -127,6 +140,8 @@ def run_scheduler(args: argparse.Namespace) -> int:
                       seconds=args.outbox_seconds, id="outbox", max_instances=1, coalesce=True)
     scheduler.add_job(lambda: processes.fire_due_timers(container.uow, now=utcnow()), "interval",
                       seconds=args.timer_seconds, id="timers", max_instances=1, coalesce=True)
+    scheduler.add_job(lambda: _expire(container), "interval", seconds=EXPIRY_INTERVAL_S, id="expiry",
+                      max_instances=1, coalesce=True, next_run_time=utcnow())
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     try:
         scheduler.start()

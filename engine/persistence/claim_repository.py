@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from engine.domain.budget_line import BudgetLineKey
+from engine.persistence import ledger_queries
 from engine.persistence.prepared import Prepared
 from engine.persistence.tables import BudgetLine, Reservation
 from engine.persistence.types import utcnow
@@ -35,6 +38,11 @@ class SqlClaimRepository:
         """The reservation a document holds open (an approved application's 预占), if any."""
         found = _OPEN_RESERVATION.scalar(self.conn, {"document": document_no})
         return None if found is None else int(found)
+
+    def left_over_reservations(self, *, created_before: datetime) -> list[int]:
+        """Open reservations made before ``created_before`` whose document's flow has ended."""
+        return [r.reservation_id for r in ledger_queries.open_reservations(self.conn, created_before=created_before)
+                if r.document_status == "complete"]
 
     def reservation_document(self, reservation_id: int) -> str | None:
         return _RESERVATION_DOCUMENT.scalar(self.conn, {"reservation": reservation_id})  # type: ignore[no-any-return]

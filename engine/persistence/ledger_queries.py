@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import Connection, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.domain.budget import ZERO, ControlMode, EntryKind
@@ -130,7 +130,8 @@ class OpenReservation:
     remaining: Decimal
 
 
-def open_reservations(session: Session, *, created_before: datetime | None = None) -> list[OpenReservation]:
+def open_reservations(session: Session | Connection, *, created_before: datetime | None = None
+                      ) -> list[OpenReservation]:
     """Open reservations, oldest first (only those made before ``created_before`` if given)."""
     stmt = (select(_res.c.id, _line.c.line_key, _res.c.document_ref, _inst.c.status, _res.c.created_at,
                    _res.c.currency, _res.c.amount, _res.c.consumed, _res.c.released)

@@ -1,24 +1,26 @@
-"""Reservations a budget admin looks after: releasing what a finished request left behind.
+"""Reservations a finished request left behind: a budget admin releases one, or the worker expires them.
 
 A flow releases its own reservation when it is rejected or withdrawn and writes it off when
 the claim is paid. What stays open is an approved application nobody claimed, or one whose
-claim was rejected: it holds budget until someone gives it back. Only a budget admin may,
-only once the document's flow has ended (a running flow still counts on its reservation),
-and always with a reason; the release is booked under one key per reservation, so a repeated
-command books nothing twice.
+claim was rejected: it holds budget until it is given back. A budget admin may give it back
+once the document's flow has ended, always with a reason; with ``reservation_valid_days`` set,
+the worker does so for those left open that long. Both book under one key per reservation,
+so a repeat (or the admin and the worker both) books nothing twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from engine.domain.errors import BudgetflowError, UnknownReservation
+from engine.domain.errors import BudgetflowError, ReservationClosed, UnknownReservation
 from engine.services import ledger
 from engine.services.ledger import WriteOffResult
 from engine.services.processes import NotAllowed, record_refusal
 
 ADMIN_ROLE = "budget_admin"
+EXPIRY_ACTOR = "scheduler"
 
 
 def release_left_over(uow_factory: Callable[[], Any], *, reservation_id: int, by: str,
@@ -30,20 +32,45 @@ def release_left_over(uow_factory: Callable[[], Any], *, reservation_id: int, by
         with uow_factory() as uow:
             if by not in uow.directory.with_roles(ADMIN_ROLE):
                 raise NotAllowed(f"{by} is not a budget admin ({ADMIN_ROLE}); only budget admins release reservations")
-            document = uow.claims.reservation_document(reservation_id)
-            if document is None:
-                raise UnknownReservation(f"reservation {reservation_id} does not exist")
-            status = uow.instances.status_of(document)
-            if status not in (None, "complete"):
-                raise NotAllowed(f"{document} is still in progress ({status}) and counts on reservation "
-                                 f"{reservation_id}; its flow releases it when rejected or withdrawn")
-            result = ledger.release_in(uow.ledger, reservation_id=reservation_id, key=f"admin-release:{reservation_id}",
-                                       document=document, reason=f"released by {by}: {reason.strip()[:400]}")
-            uow.record(actor=by, action="reservation.released", subject_type="reservation",
-                       subject_id=str(reservation_id), payload={"document": document, "released": result.released,
-                                                                "reason": reason.strip()[:500]})
+            result = _release(uow, reservation_id, actor=by, reason=reason.strip())
             uow.commit()
     except NotAllowed as refused:
         record_refusal(uow_factory, user=by, subject=f"reservation {reservation_id}", reason=str(refused))
         raise
+    return result
+
+
+def expire_left_overs(uow_factory: Callable[[], Any], *, now: datetime, valid_days: int) -> int:
+    """Release what finished requests have held for ``valid_days`` or more (0: never); returns how many."""
+    if valid_days <= 0:
+        return 0
+    with uow_factory() as uow:
+        due = uow.claims.left_over_reservations(created_before=now - timedelta(days=valid_days))
+    released = 0
+    for reservation_id in due:  # one transaction each: one bad row must not hold back the rest
+        with uow_factory() as uow:
+            try:
+                result = _release(uow, reservation_id, actor=EXPIRY_ACTOR,
+                                  reason=f"expired: still open {valid_days} days after it was made")
+            except (ReservationClosed, NotAllowed):
+                continue  # closed, or taken up by a flow, since the list was read
+            uow.commit()
+        released += int(not result.replayed)
+    return released
+
+
+def _release(uow: Any, reservation_id: int, *, actor: str, reason: str) -> WriteOffResult:
+    document = uow.claims.reservation_document(reservation_id)
+    if document is None:
+        raise UnknownReservation(f"reservation {reservation_id} does not exist")
+    status = uow.instances.status_of(document)
+    if status not in (None, "complete"):
+        raise NotAllowed(f"{document} is still in progress ({status}) and counts on reservation "
+                         f"{reservation_id}; its flow releases it when rejected or withdrawn")
+    result = ledger.release_in(uow.ledger, reservation_id=reservation_id, key=f"left-over:{reservation_id}",
+                               document=document, reason=f"released by {actor}: {reason[:400]}")
+    if not result.replayed:  # a repeat (or a second worker) booked nothing, so there is nothing to record
+        uow.record(actor=actor, action="reservation.released", subject_type="reservation",
+                   subject_id=str(reservation_id), payload={"document": document, "released": result.released,
+                                                            "reason": reason[:500]})
     return result

@@ -1,9 +1,10 @@
-"""A budget admin gives back what an approved, never-claimed application still holds (and nobody else may)."""
+"""Reservations finished requests left open: a budget admin gives them back, or the worker expires them."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,10 +12,12 @@ from sqlalchemy import func, select
 
 from engine.domain.errors import BudgetflowError
 from engine.persistence import ledger_queries
+from engine.persistence.audit_table import AuditLog
 from engine.persistence.tables import LedgerEntry
+from engine.persistence.types import utcnow
 from engine.services import processes
 from engine.services.ledger_verify import verify
-from engine.services.reservations import release_left_over
+from engine.services.reservations import EXPIRY_ACTOR, expire_left_overs, release_left_over
 from tests.flows.support import BUDGET_ADMIN, MANAGER, Flow
 
 
@@ -53,6 +56,10 @@ def test_only_a_budget_admin_releases_and_only_once_the_flow_has_ended(flow):
     again = release(flow, reservation)
     assert again.replayed and entries(flow) == before + 1  # the repeated command booked nothing
     with flow.app.session_factory() as s:
+        released = s.scalars(select(AuditLog.actor).where(AuditLog.action == "reservation.released")).all()
+        refused = s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "access.refused"))
+    assert released == [BUDGET_ADMIN] and refused == 2  # the running flow's and the manager's attempts
+    with flow.app.session_factory() as s:
         assert verify(ledger_queries.line_totals(s), ledger_queries.reservation_totals(s)).ok
 
 
@@ -74,3 +81,24 @@ def test_the_cli_lists_what_is_left_over_and_releases_it(flow, cli_env):
     done = run("release", reservation, "--by", BUDGET_ADMIN, "--reason", "trip cancelled after approval")
     assert done.returncode == 0 and "1,280.50 given back" in done.stdout
     assert number not in run("reservations").stdout and flow.reserved() == 0
+
+
+def test_the_worker_expires_only_what_finished_requests_held_too_long(flow):
+    running = flow.apply("8000.00")
+    flow.decide(running, "approve")  # the department head has yet to decide: the flow counts on its reservation
+    finished = flow.apply("1280.50")
+    flow.decide(finished, "approve")
+    assert flow.reserved() == Decimal("9280.50")
+    now = utcnow()
+
+    def expire(days_later: int, valid_days: int) -> int:
+        return expire_left_overs(flow.app.uow, now=now + timedelta(days=days_later), valid_days=valid_days)
+
+    assert expire(365, valid_days=0) == 0  # the default: never
+    assert expire(29, valid_days=30) == 0  # not old enough yet
+    assert expire(31, valid_days=30) == 1
+    assert flow.reserved() == Decimal("8000.00")  # the running application keeps its reservation
+    assert expire(31, valid_days=30) == 0  # nothing left to release, nothing booked twice
+    with flow.app.session_factory() as s:
+        actors = s.scalars(select(AuditLog.actor).where(AuditLog.action == "reservation.released")).all()
+    assert actors == [EXPIRY_ACTOR]
