@@ -81,11 +81,15 @@ def run_reservations(args: argparse.Namespace) -> int:
     now = utcnow()
     header = f"{'id':>6}  {'document':<24} {'flow':<20} {'age':>5}  {'budget line':<36} {'remaining':>14}"
     print("\n".join([header, "-" * len(header)] + [
-        f"{r.reservation_id:>6}  {r.document:<24} {r.document_status or '-':<20} {(now - r.created_at).days:>4}d  "
+        f"{r.reservation_id:>6}  {r.document:<24} {_flow(r):<20} {(now - r.created_at).days:>4}d  "
         f"{r.line:<36} {r.remaining:>14,.2f} {r.currency}" for r in rows]))
     print(f"{len(rows)} open reservation(s); `budgetflow ledger release ID --by CODE --reason TEXT` gives back "
           "one whose flow has ended")
     return 0
+
+
+def _flow(r: ledger_queries.OpenReservation) -> str:
+    return f"{r.drawn_on_by} running" if r.drawn_on_by else r.document_status or "-"
 
 
 def run_release(args: argparse.Namespace) -> int:

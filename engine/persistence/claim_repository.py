@@ -40,9 +40,9 @@ class SqlClaimRepository:
         return None if found is None else int(found)
 
     def left_over_reservations(self, *, created_before: datetime) -> list[int]:
-        """Open reservations made before ``created_before`` whose document's flow has ended."""
+        """Open reservations made before ``created_before`` whose flow has ended and that no running flow draws on."""
         return [r.reservation_id for r in ledger_queries.open_reservations(self.conn, created_before=created_before)
-                if r.document_status == "complete"]
+                if r.document_status == "complete" and r.drawn_on_by is None]
 
     def reservation_document(self, reservation_id: int) -> str | None:
         return _RESERVATION_DOCUMENT.scalar(self.conn, {"reservation": reservation_id})  # type: ignore[no-any-return]

@@ -35,8 +35,8 @@ _cand = HumanTaskCandidate.__table__
 
 _LATEST_VERSIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
 _CREATE = Prepared(insert(_inst).returning(_inst.c.id), column_keys=[
-    "model_version_id", "process_id", "business_key", "applicant", "status", "state", "revision", "created_at",
-    "updated_at"])
+    "model_version_id", "process_id", "business_key", "applicant", "linked_document", "status", "state", "revision",
+    "created_at", "updated_at"])
 # FOR UPDATE OF the instance row on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
 _LOCK = Prepared(
     select(_inst.c.id, _ver.c.sha256, _inst.c.process_id, _inst.c.business_key, _inst.c.applicant,
@@ -130,12 +130,13 @@ class SqlInstanceRepository:
         return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(stmt)]
 
     # -- instances
-    def create(self, *, version_id: int, sha: str, process_id: str, business_key: str, applicant: str) -> InstanceRow:
+    def create(self, *, version_id: int, sha: str, process_id: str, business_key: str, applicant: str,
+               linked_document: str | None = None) -> InstanceRow:
         """Insert a new instance (revision 0, no state yet); the caller's transaction holds its row."""
         now = utcnow()
         instance_id = int(_CREATE.scalar(self.conn, dict(
             model_version_id=version_id, process_id=process_id, business_key=business_key, applicant=applicant,
-            status="new", state="", revision=0, created_at=now, updated_at=now)))
+            linked_document=linked_document, status="new", state="", revision=0, created_at=now, updated_at=now)))
         return InstanceRow(instance_id, sha, process_id, business_key, applicant, "new", "", 0)
 
     def lock(self, instance_id: int) -> InstanceRow:
@@ -214,6 +215,11 @@ class SqlInstanceRepository:
 
     def applicant_of(self, business_key: str) -> str | None:
         return _APPLICANT_OF.scalar(self.conn, {"key": business_key})  # type: ignore[no-any-return]
+
+    def running_on(self, document: str) -> str | None:
+        """A flow still running that draws on ``document`` (a claim on its application), if any."""
+        return self.conn.execute(select(_inst.c.business_key).where(
+            _inst.c.linked_document == document, _inst.c.status != "complete").limit(1)).scalar()
 
     def status_of(self, business_key: str) -> str | None:
         """The status of the flow that owns document ``business_key``, if one does."""

@@ -124,6 +124,7 @@ class OpenReservation:
     line: str
     document: str
     document_status: str | None  # the document's process status; None if no flow owns it
+    drawn_on_by: str | None  # a running flow that counts on it (a claim on the application), if any
     created_at: datetime
     currency: str
     amount: Decimal
@@ -133,12 +134,15 @@ class OpenReservation:
 def open_reservations(session: Session | Connection, *, created_before: datetime | None = None
                       ) -> list[OpenReservation]:
     """Open reservations, oldest first (only those made before ``created_before`` if given)."""
-    stmt = (select(_res.c.id, _line.c.line_key, _res.c.document_ref, _inst.c.status, _res.c.created_at,
+    claim = _inst.alias("claim")
+    drawn_on_by = (select(claim.c.business_key).where(claim.c.linked_document == _res.c.document_ref,
+                                                      claim.c.status != "complete").limit(1).scalar_subquery())
+    stmt = (select(_res.c.id, _line.c.line_key, _res.c.document_ref, _inst.c.status, drawn_on_by, _res.c.created_at,
                    _res.c.currency, _res.c.amount, _res.c.consumed, _res.c.released)
             .join(_line, _line.c.id == _res.c.line_id)
             .outerjoin(_inst, _inst.c.business_key == _res.c.document_ref)
             .where(_res.c.status == "open").order_by(_res.c.created_at, _res.c.id))
     if created_before is not None:
         stmt = stmt.where(_res.c.created_at < created_before)
-    return [OpenReservation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[6] - r[7] - r[8])
+    return [OpenReservation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[7] - r[8] - r[9])
             for r in session.execute(stmt)]

@@ -32,6 +32,8 @@ class ProcessInstance(Base):
     process_id: Mapped[str] = mapped_column(String(100))
     business_key: Mapped[str] = mapped_column(String(100), unique=True)  # the document number
     applicant: Mapped[str] = mapped_column(String(64), index=True)
+    # The document this one draws on: a claim's application (start data ``application_no``).
+    linked_document: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     outcome: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow JSON without the spec

@@ -88,8 +88,9 @@ def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_
         if found is None:
             raise BudgetflowError(f"process {process_id!r} is not deployed; run `budgetflow bpmn deploy`")
         version_id, sha = found
-        row = uow.instances.create(version_id=version_id, sha=sha, process_id=process_id,
-                                   business_key=business_key, applicant=applicant)
+        linked = data.get("application_no")  # a claim made from an application draws on its reservation
+        row = uow.instances.create(version_id=version_id, sha=sha, process_id=process_id, business_key=business_key,
+                                   applicant=applicant, linked_document=str(linked) if linked else None)
         bundle = _bundle(uow, sha)
         start_data = {"countersigners": _default_countersigners(uow.directory, applicant), **data,
                       "applicant": applicant, "document_no": business_key}

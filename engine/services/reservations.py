@@ -67,6 +67,9 @@ def _release(uow: Any, reservation_id: int, *, actor: str, reason: str) -> Write
     if status not in (None, "complete"):
         raise NotAllowed(f"{document} is still in progress ({status}) and counts on reservation "
                          f"{reservation_id}; its flow releases it when rejected or withdrawn")
+    claim = uow.instances.running_on(document)
+    if claim is not None:
+        raise NotAllowed(f"{claim} is in progress against {document} and counts on reservation {reservation_id}")
     result = ledger.release_in(uow.ledger, reservation_id=reservation_id, key=f"left-over:{reservation_id}",
                                document=document, reason=f"released by {actor}: {reason[:400]}")
     if not result.replayed:  # a repeat (or a second worker) booked nothing, so there is nothing to record

@@ -102,3 +102,22 @@ def test_the_worker_expires_only_what_finished_requests_held_too_long(flow):
     with flow.app.session_factory() as s:
         actors = s.scalars(select(AuditLog.actor).where(AuditLog.action == "reservation.released")).all()
     assert actors == [EXPIRY_ACTOR]
+
+
+def test_a_claim_in_progress_keeps_its_applications_reservation_from_release_and_expiry(flow):
+    application = flow.apply("1000.00")
+    flow.decide(application)
+    number = flow.instance(application).business_key
+    reservation = open_reservation(flow, application)
+    claim = flow.claim("900.00", application_no=number, reservation_id=reservation)  # waits for the manager
+    claim_no = flow.instance(claim).business_key
+    assert expire_left_overs(flow.app.uow, now=utcnow() + timedelta(days=400), valid_days=30) == 0
+    with pytest.raises(processes.NotAllowed, match=f"{claim_no} is in progress against {number}"):
+        release(flow, reservation)
+    with flow.app.session_factory() as s:
+        [listed] = [r for r in ledger_queries.open_reservations(s) if r.reservation_id == reservation]
+    assert (listed.document_status, listed.drawn_on_by) == ("complete", claim_no)
+    flow.decide(claim)
+    assert flow.finished(claim) == ("complete", "posted")  # its write-off closed the application's reservation
+    assert flow.reserved() == 0 and flow.reservations(number) == [
+        (Decimal("1000.00"), Decimal("900.00"), Decimal("100.00"), "closed")]
