@@ -8,6 +8,7 @@ import os
 import platform
 import sys
 import time
+from typing import Any
 
 from engine.bench import budget_contention, inbox, lifecycle
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
@@ -71,13 +72,19 @@ def _measure(name: str, url: str, seconds: float) -> dict[str, object]:
     return report
 
 
+def _scratch_databases() -> list[tuple[str, Any]]:
+    """A throw-away SQLite file, and a schema on ${PG_ENV} when it is set: (name, context manager giving a URL)."""
+    databases: list[tuple[str, Any]] = [("sqlite", scratch_sqlite())]
+    if os.environ.get(PG_ENV):
+        databases.append(("postgresql", scratch_postgresql(os.environ[PG_ENV])))
+    return databases
+
+
 def run_lifecycle(args: argparse.Namespace) -> int:
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
     results: dict[str, object] = {}
-    databases = [("sqlite", scratch_sqlite())]
-    if os.environ.get(PG_ENV):
-        databases.append(("postgresql", scratch_postgresql(os.environ[PG_ENV])))
+    databases = _scratch_databases()
     for name, scratch in databases:
         with scratch as url:
             rates = lifecycle.paired_rates(url, count=args.count)
@@ -100,9 +107,7 @@ def run_lifecycle(args: argparse.Namespace) -> int:
 def run_inbox(args: argparse.Namespace) -> int:
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")
-    databases = [("sqlite", scratch_sqlite())]
-    if os.environ.get(PG_ENV):
-        databases.append(("postgresql", scratch_postgresql(os.environ[PG_ENV])))
+    databases = _scratch_databases()
     results: dict[str, object] = {}
     for name, scratch in databases:
         with scratch as url:

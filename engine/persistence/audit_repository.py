@@ -71,7 +71,7 @@ def append_many(session: Session | Connection, key: bytes, entries: Sequence[New
     """Append several entries under one lock and one head read: the bulk path, same chain."""
     if not entries:
         return []
-    conn = session if isinstance(session, Connection) else session.connection()
+    conn = _connection(session)
     lock_appends(conn)
     head = read_head(conn)
     seq, prev_mac = head.seq, head.mac
@@ -90,14 +90,14 @@ def append_many(session: Session | Connection, key: bytes, entries: Sequence[New
 
 def lock_appends(session: Session | Connection) -> None:
     """Serialise audit appends until this transaction ends (PostgreSQL; SQLite is serialised already)."""
-    conn = session if isinstance(session, Connection) else session.connection()
+    conn = _connection(session)
     if conn.dialect.name == "postgresql":
         _LOCK.execute(conn, {})
 
 
 def read_head(session: Session | Connection) -> Anchor:
     """The stored head (seq, MAC), or the genesis anchor when the log is empty. Not verified."""
-    conn = session if isinstance(session, Connection) else session.connection()
+    conn = _connection(session)
     row = _HEAD.first(conn, {})
     return Anchor(0, GENESIS_MAC) if row is None else Anchor(int(row[0]), row[1])
 
@@ -122,6 +122,11 @@ def iter_rows(session: Session, batch: int = 5000) -> Iterator[StoredEntry]:
             ),
             prev_mac=row.prev_mac, mac=row.mac,
         )
+
+
+def _connection(session: Session | Connection) -> Connection:
+    """The Connection under ``session`` (prepared statements run on its DB-API cursor)."""
+    return session if isinstance(session, Connection) else session.connection()
 
 
 def _record(seq: int, entry: NewEntry) -> tuple[AuditRecord, str]:

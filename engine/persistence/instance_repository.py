@@ -218,8 +218,7 @@ class SqlInstanceRepository:
 
     def running_on(self, document: str) -> str | None:
         """A flow still running that draws on ``document`` (a claim on its application), if any."""
-        return self.conn.execute(select(_inst.c.business_key).where(
-            _inst.c.linked_document == document, _inst.c.status != "complete").limit(1)).scalar()
+        return self.conn.execute(running_on_statement(document)).scalar()
 
     def status_of(self, business_key: str) -> str | None:
         """The status of the flow that owns document ``business_key``, if one does."""
@@ -236,6 +235,13 @@ class SqlInstanceRepository:
                 instance_id=instance_id, task_guid=task_guid, operator=operator,
                 params=json.dumps(params, default=str, ensure_ascii=False), idempotency_key=key, status="pending",
                 attempts=0, next_attempt_at=now, created_at=now, updated_at=now))
+
+
+def running_on_statement(document: Any, instances: Any = _inst) -> Select[tuple[str]]:
+    """The key of a running flow that draws on ``document`` (a value or a correlated column); ``instances``
+    is an alias of process_instance when the outer query reads that table too."""
+    return (select(instances.c.business_key)
+            .where(instances.c.linked_document == document, instances.c.status != "complete").limit(1))
 
 
 def _mine(employee: str) -> Any:

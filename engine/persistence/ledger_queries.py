@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine.domain.budget import ZERO, ControlMode, EntryKind
 from engine.domain.budget_line import BudgetLineKey, LinePolicy, period_kind
 from engine.domain.ledger_check import LineTotals, ReservationTotals
+from engine.persistence.instance_repository import running_on_statement
 from engine.persistence.tables import BudgetLine, LedgerEntry, Reservation
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import ProcessInstance
@@ -134,9 +135,7 @@ class OpenReservation:
 def open_reservations(session: Session | Connection, *, created_before: datetime | None = None
                       ) -> list[OpenReservation]:
     """Open reservations, oldest first (only those made before ``created_before`` if given)."""
-    claim = _inst.alias("claim")
-    drawn_on_by = (select(claim.c.business_key).where(claim.c.linked_document == _res.c.document_ref,
-                                                      claim.c.status != "complete").limit(1).scalar_subquery())
+    drawn_on_by = running_on_statement(_res.c.document_ref, _inst.alias("claim")).scalar_subquery()
     stmt = (select(_res.c.id, _line.c.line_key, _res.c.document_ref, _inst.c.status, drawn_on_by, _res.c.created_at,
                    _res.c.currency, _res.c.amount, _res.c.consumed, _res.c.released)
             .join(_line, _line.c.id == _res.c.line_id)

@@ -79,14 +79,14 @@ class Prepared:
         rows = self.execute(conn, params).fetchall()
         if not any(c.readers):
             return [tuple(row) for row in rows]
-        return [tuple(r(v) if r else v for r, v in zip(c.readers, row, strict=True)) for row in rows]
+        return [_read(c, row) for row in rows]
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         c = self._get(conn.dialect)
         row = self.execute(conn, params).fetchone()
         if row is None:
             return None
-        return tuple(r(v) if r else v for r, v in zip(c.readers, row, strict=True))
+        return _read(c, row)
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         row = self.first(conn, params)
@@ -100,6 +100,10 @@ class Prepared:
             bound = _bind(c, params)
             batch.append(tuple(bound[n] for n in c.names) if c.positional else bound)
         cursor.executemany(c.sql, batch)
+
+
+def _read(c: _Compiled, row: Any) -> tuple[Any, ...]:
+    return tuple(r(v) if r else v for r, v in zip(c.readers, row, strict=True))
 
 
 def _cursor(conn: Connection) -> Any:
