@@ -62,16 +62,15 @@ class Simulator:
         app_out = self._application(application, applicant, subject, estimate)
         if app_out.outcome != "approved":
             return
-        reservation_id = self._reservation_of(application)
         spent = (estimate * Decimal(self.rng.choice(["0.85", "0.97", "1.00", "1.03"]))).quantize(Decimal("0.01"))
         claim = f"EC-{self.run_id}-{n:04d}"
         began = time.perf_counter()
-        out = self._claim(claim, applicant, subject, spent, application, reservation_id, n)
+        out = self._claim(claim, applicant, subject, spent, application, n)
         if out.outcome == "posted":
             self.report.cycle_seconds.append(time.perf_counter() - began)
 
     def _application(self, number: str, applicant: str, subject: str, amount: Decimal) -> Any:
-        data = {"org_unit": APPLICANTS[applicant], "currency": "CNY", "period": "2026"}
+        data = {"currency": "CNY", "period": "2026"}
         out = processes.start(self.container.uow, process_id="travel_application", applicant=applicant,
                               business_key=number, data=data)
         form = {"subject": subject, "purpose": "customer visit 客户拜访", "amount": str(amount),
@@ -79,11 +78,10 @@ class Simulator:
         return self._drive(out, number, applicant, form)
 
     def _claim(self, number: str, applicant: str, subject: str, amount: Decimal, application: str,
-               reservation_id: int | None, n: int) -> Any:
-        data = {"org_unit": APPLICANTS[applicant], "currency": "CNY", "period": "2026",
-                "application_no": application, "reservation_id": reservation_id}
+               n: int) -> Any:
+        data = {"currency": "CNY", "period": "2026"}
         out = processes.start(self.container.uow, process_id="expense_claim", applicant=applicant,
-                              business_key=number, data=data)
+                              business_key=number, data=data, application_no=application)
         lines = [{"subject": subject, "amount": str(amount), "tax": "0.00", "invoice_code": "011002600111",
                   "invoice_number": f"{self.run_id[-6:]}{n:05d}"}]
         form = {"subject": subject, "purpose": "customer visit 客户拜访", "currency": "CNY", "period": "2026",
@@ -126,7 +124,3 @@ class Simulator:
         with self.container.reader() as uow:
             found = [s for s in SUBJECTS if uow.claims.line_id(BudgetLineKey("2026", s, org_unit=unit))]
         return found or list(SUBJECTS)
-
-    def _reservation_of(self, document_no: str) -> int | None:
-        with self.container.reader() as uow:
-            return uow.claims.open_reservation_of(document_no)

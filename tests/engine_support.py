@@ -8,7 +8,7 @@ from engine.services import processes
 
 FIXTURES = Path(__file__).parent / "engine_fixtures"
 APPLICANT, MANAGER, FINANCE = "E0017", "E0005", "E0011"
-CLAIM = {"org_unit": "SALES-N", "subject": "TRAVEL", "period": "2026", "amount": "1280.50", "currency": "CNY",
+CLAIM = {"subject": "TRAVEL", "period": "2026", "amount": "1280.50", "currency": "CNY",
          "lines": [{"subject": "TRAVEL", "amount": "1280.50", "invoice_code": "011002", "invoice_number": "1"}]}
 
 

@@ -171,7 +171,7 @@ def test_an_incident_is_listed_and_retried_by_an_admin_then_posts_once(app, cli_
         outbox.run_one(app.uow, runner, policy=policy, now=utcnow() + timedelta(hours=hour))
     cli = [sys.executable, "-m", "engine", "incidents"]
     listed = subprocess.run([*cli, "list"], env=cli_env, capture_output=True, text=True, check=False)
-    assert "1 open incident(s)" in listed.stdout and "erp/PostVoucher" in listed.stdout
+    assert "1 job incident(s)" in listed.stdout and "erp/PostVoucher" in listed.stdout
     job_id = listed.stdout.split()[1]
     retried = subprocess.run([*cli, "retry", job_id, "--by", "E0015"], env=cli_env, capture_output=True,
                              text=True, check=False)

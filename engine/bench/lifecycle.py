@@ -27,7 +27,8 @@ from engine.workflow.scripting import new_script_engine
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 APPLICANT, MANAGER = "E0017", "E0005"
-START = {"org_unit": "SALES-N", "currency": "CNY", "period": "2026"}
+START = {"currency": "CNY", "period": "2026"}
+ENGINE_SET = {"applicant": APPLICANT, "org_unit": "SALES-N", "countersigners": []}  # what processes.start adds
 APPLY = {"subject": "TRAVEL", "purpose": "bench", "amount": "1200.00", "currency": "CNY", "period": "2026"}
 APPROVE = {"decision": "approve", "comment": "ok"}
 
@@ -83,10 +84,8 @@ def one_lifecycle(container: Container, runner: Any, tag: str) -> None:
     app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=APPLICANT, form=APPLY)
     app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
     assert app.outcome == "approved", app
-    with container.reader() as u:
-        reservation_id = u.claims.open_reservation_of(f"TA-{tag}")
     claim = processes.start(uow, process_id="expense_claim", applicant=APPLICANT, business_key=f"EC-{tag}",
-                            data={**START, "application_no": f"TA-{tag}", "reservation_id": reservation_id})
+                            data=START, application_no=f"TA-{tag}")
     claim = processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=APPLICANT,
                                     form=claim_form(tag))
     processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
@@ -116,13 +115,13 @@ class InstantOperators:
 
 def in_memory_lifecycle(bundle: bundles.Bundle) -> None:
     ops = InstantOperators()
-    data = {**START, "applicant": APPLICANT, "document_no": "TA-M", "countersigners": []}
+    data = {**START, **ENGINE_SET, "document_no": "TA-M"}
     app = WorkflowRun.start(bundle, "travel_application", data, new_script_engine())
     for form in (APPLY, APPROVE):
         app.advance(ops)
         app.complete(app.ready_tasks()[0].task_guid, form)
     app.advance(ops)
-    claim_data = {**START, "applicant": APPLICANT, "document_no": "EC-M", "countersigners": [],
+    claim_data = {**START, **ENGINE_SET, "document_no": "EC-M",
                   "application_no": "TA-M", "reservation_id": 1}
     claim = WorkflowRun.start(bundle, "expense_claim", claim_data, new_script_engine())
     for form in (claim_form("M"), APPROVE):
@@ -162,7 +161,7 @@ def _grown_state(completed_tasks: int) -> str:
     bundle = bundles.parse(bundles.read_folder(BPMN))
     bundles.remember(bundle)  # loading a state finds its diagrams among the bundles this process knows
     ops = InstantOperators()
-    data = {**START, "applicant": APPLICANT, "document_no": "TA-S", "countersigners": []}
+    data = {**START, **ENGINE_SET, "document_no": "TA-S"}
     run = WorkflowRun.start(bundle, "travel_application", data, new_script_engine())
     run.advance(ops)
     while run.completed_count() < completed_tasks:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from engine.cli import audit, bench, demo, ledger, masterdata, setup, simulate, workflow
+from engine.cli import audit, bench, demo, instances, ledger, masterdata, setup, simulate, workflow
 from engine.domain.errors import BudgetflowError
 
-AREAS = (setup, masterdata, ledger, demo, simulate, workflow, bench, audit)
+AREAS = (setup, masterdata, ledger, demo, simulate, workflow, instances, bench, audit)
 
 
 def build_parser() -> argparse.ArgumentParser:

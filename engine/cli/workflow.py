@@ -155,14 +155,17 @@ def run_scheduler(args: argparse.Namespace) -> int:
 def run_incidents(_args: argparse.Namespace) -> int:
     container = build()
     try:
-        with container.uow() as uow:
-            rows = uow.outbox.incidents()
+        with container.reader() as uow:
+            jobs, instances = uow.outbox.incidents(), uow.instances.incidents()
     finally:
         container.dispose()
-    for r in rows:
+    for r in jobs:
         print(f"job {r['id']:>6}  instance {r['instance_id']:>6}  {r['operator']:<18} attempts {r['attempts']:>2}  "
               f"{(r['last_error'] or '')[:120]}")
-    print(f"{len(rows)} open incident(s)")
+    for r in instances:
+        print(f"instance {r['id']:>6}  {r['business_key']:<16} {r['process_id']:<20} {(r['last_error'] or '')[:120]}")
+    print(f"{len(jobs)} job incident(s) (retry: budgetflow incidents retry JOB_ID), {len(instances)} instance "
+          "incident(s) (budgetflow instances retry ID --by ADMIN, or instances cancel ID --by ADMIN --reason TEXT)")
     return 0
 
 

@@ -51,6 +51,12 @@ class IdempotencyConflict(BudgetflowError):
     code = "IDEMPOTENCY_CONFLICT"
 
 
+class DocumentExists(BudgetflowError):
+    """A document number (the business key of a process instance) is already taken."""
+
+    code = "DUPLICATE_DOCUMENT"
+
+
 class MasterDataInvalid(BudgetflowError):
     """A data-dictionary folder failed validation; ``problems`` lists every finding."""
 

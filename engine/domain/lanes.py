@@ -2,7 +2,9 @@
 
 A lane's name is the contract with the diagrams (bpmn/README.md). The resolution
 skips the applicant everywhere: nobody approves their own request, so a manager
-applying goes to their own manager (the next unit up), and so on.
+applying goes to their own manager (the next unit up), and so on. It skips inactive
+employees too: a manager who left passes the task to the next manager up, and a task
+nobody active can take is listed for reassignment (``budgetflow tasks orphaned``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Directory(Protocol):
     def with_roles(self, *roles: str) -> list[str]:
         """Active employees holding every one of ``roles``."""
 
+    def is_active(self, employee: str) -> bool: ...
+
 
 class UnknownLane(ValueError):
     pass
@@ -39,11 +43,11 @@ def candidates(lane: str | None, *, applicant: str, directory: Directory,
                approver: str | None = None, owners: Sequence[str] | None = None) -> list[str]:
     """The employee codes who may complete a task in ``lane`` of ``applicant``'s request."""
     if owners:  # a diagram- or DMN-set override for this lane
-        return [o for o in owners if o != applicant]
+        return [o for o in owners if isinstance(o, str) and o != applicant and directory.is_active(o)]
     if lane in (None, "applicant"):
-        return [applicant]
+        return [applicant] if directory.is_active(applicant) else []
     if lane == "countersign":
-        return [approver] if approver and approver != applicant else []
+        return [approver] if approver and approver != applicant and directory.is_active(approver) else []
     if lane == "manager":
         return _manager_above(directory, applicant)
     if lane == "department_head":
@@ -58,7 +62,7 @@ def candidates(lane: str | None, *, applicant: str, directory: Directory,
 def _manager_above(directory: Directory, applicant: str) -> list[str]:
     unit = directory.unit_of(applicant)
     while unit is not None:
-        if unit.manager and unit.manager != applicant:
+        if unit.manager and unit.manager != applicant and directory.is_active(unit.manager):
             return [unit.manager]
         unit = directory.unit(unit.parent) if unit.parent else None
     return []
@@ -72,6 +76,6 @@ def _division_head(directory: Directory, applicant: str) -> list[str]:
         chain.append(unit)
         unit = directory.unit(unit.parent) if unit.parent else None
     for candidate in chain[-2:] if len(chain) > 1 else chain:  # the division, then the root as a last resort
-        if candidate.manager and candidate.manager != applicant:
+        if candidate.manager and candidate.manager != applicant and directory.is_active(candidate.manager):
             return [candidate.manager]
     return []

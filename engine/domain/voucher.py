@@ -8,7 +8,7 @@ from typing import Any
 
 from connectors.erp import VoucherDraft, VoucherLine
 from engine.domain.errors import InvalidAmount
-from engine.domain.money import to_decimal
+from engine.domain.money import parse_amount
 
 PAYABLE_ACCOUNT = "2241"  # other payables: what the company owes the employee until paid
 
@@ -18,10 +18,10 @@ def build_voucher(*, document_no: str, currency: str, applicant_vendor: str | No
     """One debit line per claim line on its subject's GL account, one credit for the total; balanced."""
     debits = []
     for n, line in enumerate(lines, start=1):
+        if not isinstance(line, Mapping):
+            raise InvalidAmount(f"{document_no} line {n}: not a claim line")
         subject = str(line.get("subject", ""))
-        amount = to_decimal(line.get("amount"), field=f"line {n} amount")
-        if amount <= 0:
-            raise InvalidAmount(f"{document_no} line {n}: amount must be positive, got {amount}")
+        amount = parse_amount(line.get("amount"), currency=currency, field=f"{document_no} line {n} amount")
         account = accounts.get(subject)
         if not account:
             raise InvalidAmount(f"{document_no} line {n}: expense subject {subject!r} has no GL account")

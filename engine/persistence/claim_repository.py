@@ -39,6 +39,12 @@ class SqlClaimRepository:
         found = _OPEN_RESERVATION.scalar(self.conn, {"document": document_no})
         return None if found is None else int(found)
 
+    def open_reservations_of(self, document_no: str) -> list[int]:
+        """Every reservation ``document_no`` still holds open (what cancelling it gives back)."""
+        rows = self.conn.execute(select(Reservation.id).where(Reservation.document_ref == document_no,
+                                                              Reservation.status == "open").order_by(Reservation.id))
+        return [int(r) for r in rows.scalars()]
+
     def left_over_reservations(self, *, created_before: datetime) -> list[int]:
         """Open reservations made before ``created_before`` whose flow has ended and that no running flow draws on."""
         return [r.reservation_id for r in ledger_queries.open_reservations(self.conn, created_before=created_before)

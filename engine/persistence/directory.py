@@ -22,6 +22,7 @@ _HOLDERS = Prepared(select(Employee.code).join(EmployeeRole, EmployeeRole.employ
                     .where(Employee.active.is_(True), EmployeeRole.role_code == bindparam("role"))
                     .order_by(Employee.code))
 _EXISTS = Prepared(select(Employee.id).where(Employee.code == bindparam("employee")))
+_ACTIVE = Prepared(select(Employee.id).where(Employee.code == bindparam("employee"), Employee.active.is_(True)))
 
 
 class SqlDirectory:
@@ -29,6 +30,7 @@ class SqlDirectory:
         self.conn = conn
         self._units: dict[str, Unit] | None = None
         self._holders: dict[str, list[str]] = {}
+        self._active: dict[str, bool] = {}
 
     def _all_units(self) -> dict[str, Unit]:
         if self._units is None:
@@ -56,3 +58,9 @@ class SqlDirectory:
 
     def exists(self, employee: str) -> bool:
         return _EXISTS.first(self.conn, {"employee": employee}) is not None
+
+    def is_active(self, employee: str) -> bool:
+        """Whether ``employee`` is a known, active employee (inactive people neither apply nor act)."""
+        if employee not in self._active:
+            self._active[employee] = _ACTIVE.first(self.conn, {"employee": employee}) is not None
+        return self._active[employee]

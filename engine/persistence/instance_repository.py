@@ -13,10 +13,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, bindparam, delete, exists, func, insert, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
+from engine.domain.errors import DocumentExists
 from engine.domain.inbox import InboxEntry
 from engine.persistence.prepared import Prepared
+from engine.persistence.tables import Employee
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import (
     HumanTask,
@@ -35,12 +51,12 @@ _cand = HumanTaskCandidate.__table__
 
 _LATEST_VERSIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
 _CREATE = Prepared(insert(_inst).returning(_inst.c.id), column_keys=[
-    "model_version_id", "process_id", "business_key", "applicant", "linked_document", "status", "state", "revision",
-    "created_at", "updated_at"])
+    "model_version_id", "process_id", "business_key", "applicant", "linked_document", "org_unit", "status", "state",
+    "revision", "created_at", "updated_at"])
 # FOR UPDATE OF the instance row on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
 _LOCK = Prepared(
     select(_inst.c.id, _ver.c.sha256, _inst.c.process_id, _inst.c.business_key, _inst.c.applicant,
-           _inst.c.status, _inst.c.state, _inst.c.revision)
+           _inst.c.status, _inst.c.state, _inst.c.revision, _inst.c.linked_document, _inst.c.org_unit)
     .join(_ver, _ver.c.id == _inst.c.model_version_id)
     .where(_inst.c.id == bindparam("instance_id")).with_for_update(of=_inst))
 _SAVE_COLUMNS = ("state", "status", "outcome", "next_timer_at", "revision", "updated_at", "last_error")
@@ -79,6 +95,8 @@ class InstanceRow:
     status: str
     state: str
     revision: int
+    linked_document: str | None = None  # the application a claim draws on
+    org_unit: str | None = None  # the applicant's unit when the document was made: whose budget it uses
 
 
 @dataclass(frozen=True)
@@ -131,13 +149,44 @@ class SqlInstanceRepository:
 
     # -- instances
     def create(self, *, version_id: int, sha: str, process_id: str, business_key: str, applicant: str,
-               linked_document: str | None = None) -> InstanceRow:
+               linked_document: str | None = None, org_unit: str | None = None) -> InstanceRow:
         """Insert a new instance (revision 0, no state yet); the caller's transaction holds its row."""
         now = utcnow()
-        instance_id = int(_CREATE.scalar(self.conn, dict(
-            model_version_id=version_id, process_id=process_id, business_key=business_key, applicant=applicant,
-            linked_document=linked_document, status="new", state="", revision=0, created_at=now, updated_at=now)))
-        return InstanceRow(instance_id, sha, process_id, business_key, applicant, "new", "", 0)
+        try:
+            instance_id = int(_CREATE.scalar(self.conn, dict(
+                model_version_id=version_id, process_id=process_id, business_key=business_key, applicant=applicant,
+                linked_document=linked_document, org_unit=org_unit, status="new", state="", revision=0,
+                created_at=now, updated_at=now)))
+        except self.conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr] - raced another start
+            raise DocumentExists(f"document {business_key} already exists; every document number is used once") \
+                from None
+        return InstanceRow(instance_id, sha, process_id, business_key, applicant, "new", "", 0, linked_document,
+                           org_unit)
+
+    def id_of(self, business_key: str) -> int | None:
+        found = self.conn.execute(select(_inst.c.id).where(_inst.c.business_key == business_key)).scalar()
+        return None if found is None else int(found)
+
+    def document(self, business_key: str) -> dict[str, Any] | None:
+        """Who made document ``business_key``, with which process, and where its flow stands."""
+        row = self.conn.execute(select(_inst.c.id, _inst.c.applicant, _inst.c.process_id, _inst.c.status,
+                                       _inst.c.outcome).where(_inst.c.business_key == business_key)).first()
+        return None if row is None else dict(row._mapping)
+
+    def mark_incident(self, instance_id: int, *, error: str, stop_timers: bool) -> None:
+        """The instance's last step failed: status ``incident`` with the error; its state stays as saved."""
+        values: dict[str, Any] = dict(status="incident", last_error=error[:2000], updated_at=utcnow(),
+                                      revision=_inst.c.revision + 1)
+        if stop_timers:
+            values["next_timer_at"] = None
+        self.conn.execute(update(_inst).where(_inst.c.id == instance_id, _inst.c.status != "complete")
+                          .values(values))
+
+    def incidents(self) -> list[dict[str, Any]]:
+        """Instances whose last step failed, oldest first."""
+        stmt = (select(_inst.c.id, _inst.c.business_key, _inst.c.process_id, _inst.c.applicant, _inst.c.last_error,
+                       _inst.c.updated_at).where(_inst.c.status == "incident").order_by(_inst.c.updated_at))
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def lock(self, instance_id: int) -> InstanceRow:
         """The instance, locked until the transaction ends: one writer per instance."""
@@ -212,6 +261,19 @@ class SqlInstanceRepository:
                 .where(_task.c.instance_id == instance_id, _task.c.status == "open").order_by(_task.c.id))
         return [dict(task_guid=g, bpmn_id=b, title=t, lane=lane, candidates=json.loads(c), form_key=f)
                 for g, b, t, lane, c, f in self.conn.execute(stmt)]
+
+    def orphaned_tasks(self) -> list[dict[str, Any]]:
+        """Open tasks no active employee can take: the assignee left, or no candidate is active any more."""
+        active = select(Employee.id).where(Employee.active.is_(True))
+        assignee_gone = and_(_task.c.assignee.is_not(None), ~exists(active.where(Employee.code == _task.c.assignee)))
+        nobody_offered = and_(_task.c.assignee.is_(None), ~exists(
+            active.join(_cand, _cand.c.employee == Employee.code).where(_cand.c.task_id == _task.c.id)))
+        stmt = (select(_task.c.task_guid, _task.c.bpmn_id, _task.c.title, _task.c.lane, _task.c.assignee,
+                       _task.c.candidates, _inst.c.business_key, _inst.c.id)
+                .join(_inst, _inst.c.id == _task.c.instance_id)
+                .where(_task.c.status == "open", or_(assignee_gone, nobody_offered)).order_by(_task.c.id))
+        return [dict(task_guid=g, bpmn_id=b, title=t, lane=lane, assignee=a, candidates=json.loads(c),
+                     document_no=key, instance_id=i) for g, b, t, lane, a, c, key, i in self.conn.execute(stmt)]
 
     def applicant_of(self, business_key: str) -> str | None:
         return _APPLICANT_OF.scalar(self.conn, {"key": business_key})  # type: ignore[no-any-return]

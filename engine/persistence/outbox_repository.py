@@ -77,6 +77,26 @@ class SqlOutboxRepository:
                                         _job.c.last_error).where(_job.c.status == "incident").order_by(_job.c.id))
         return [dict(r._mapping) for r in rows]
 
+    def has_job(self, instance_id: int, operator: str) -> bool:
+        """Whether ``instance_id`` ever queued a job of ``operator`` (whatever became of it)."""
+        found = self.conn.execute(select(_job.c.id).where(_job.c.instance_id == instance_id,
+                                                          _job.c.operator == operator).limit(1)).first()
+        return found is not None
+
+    def cancel_pending(self, instance_id: int) -> int:
+        """Jobs of a cancelled instance that have not run yet will never run; returns how many."""
+        done = self.conn.execute(update(_job).where(_job.c.instance_id == instance_id, _job.c.status == "pending",
+                                                    or_(_job.c.locked_until.is_(None),
+                                                        _job.c.locked_until <= utcnow()))
+                                 .values(status="cancelled", updated_at=utcnow()))
+        return int(done.rowcount)
+
+    def results_of(self, instance_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """(task guid, result) of the instance's finished jobs: what a retried step may hand back to its tasks."""
+        rows = self.conn.execute(select(_job.c.task_guid, _job.c.result).where(
+            _job.c.instance_id == instance_id, _job.c.status == "done", _job.c.result.is_not(None)).order_by(_job.c.id))
+        return [(guid, json.loads(result)) for guid, result in rows]
+
     def counts(self) -> dict[str, int]:
 
         rows = self.conn.execute(select(_job.c.status, func.count()).group_by(_job.c.status))

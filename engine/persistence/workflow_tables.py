@@ -34,7 +34,10 @@ class ProcessInstance(Base):
     applicant: Mapped[str] = mapped_column(String(64), index=True)
     # The document this one draws on: a claim's application (start data ``application_no``).
     linked_document: Mapped[str | None] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(24), index=True)
+    # The applicant's org unit when the document was made: whose budget it reserves (set by the engine).
+    org_unit: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), index=True)  # new, running, waiting, user_input_required,
+    # incident (its last step failed; last_error says where and why), complete (outcome says how, cancelled too)
     outcome: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow JSON without the spec
     next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

@@ -3,6 +3,12 @@
 Idempotency key of every call: instance id + task guid (the Temporal/Camunda rule,
 reliability.md §1), so a step re-run after a crash books nothing twice.
 Operators that reach other systems are not run here: they go to the outbox.
+
+Ownership comes from the stored instance, never from task data: the document number,
+the applicant (who is paid) and the org unit (whose budget) a diagram passes must be the
+instance's own, a reservation must belong to the document or to the application it is
+linked to, and amounts go through the one money parser. A mismatch is not a business
+outcome the diagram may catch: it stops the step (an incident, audited).
 """
 
 from __future__ import annotations
@@ -15,46 +21,80 @@ from connectors.registry import spec
 from engine.domain import budget
 from engine.domain.budget import ReservationStatus
 from engine.domain.budget_line import BudgetLineKey
-from engine.domain.errors import BudgetInsufficient, ReservationClosed, UnknownReservation
-from engine.domain.money import Money
+from engine.domain.errors import BudgetflowError, BudgetInsufficient, ReservationClosed, UnknownReservation
+from engine.domain.identifiers import canonical_identifier
+from engine.domain.money import Money, parse_amount
 from engine.services import ledger
 from engine.workflow.ports import OperatorCall
 
-Handler = Callable[[Any, OperatorCall, str], dict[str, Any]]
+
+class OwnershipMismatch(BudgetflowError):
+    """A diagram passed an operator a document, person, unit or reservation that is not this instance's."""
+
+    code = "OWNERSHIP_MISMATCH"
+
+
+Handler = Callable[[Any, OperatorCall, str, Any], dict[str, Any]]
+_OWNED_PARAMS = {"document_no": "business_key", "applicant": "applicant", "org_unit": "org_unit"}
 
 
 class InstanceOperators:
-    """The OperatorPort for one instance's engine pass."""
+    """The OperatorPort for one instance's engine pass; ``row`` is the locked, stored instance."""
 
-    def __init__(self, uow: Any, instance_id: int) -> None:
+    def __init__(self, uow: Any, row: Any) -> None:
         self.uow = uow
-        self.instance_id = instance_id
+        self.row = row
 
     def call(self, call: OperatorCall) -> dict[str, Any] | None:
-        key = f"{self.instance_id}:{call.task_guid}"
+        key = f"{self.row.id}:{call.task_guid}"
         operator = spec(call.operator)
         if operator is None:
             raise ConnectorError("UNKNOWN_OPERATOR", f"{call.bpmn_id}: no operator {call.operator!r}")
+        _require_owned(call, self.row)
         if operator.runs_in == "outbox":
-            self.uow.instances.enqueue(instance_id=self.instance_id, task_guid=call.task_guid,
+            self.uow.instances.enqueue(instance_id=self.row.id, task_guid=call.task_guid,
                                        operator=call.operator, params=call.params, key=key)
             # A notification does not hold the request up: it is queued durably and the flow moves on.
             return None if operator.waits else {"queued": True}
         try:
-            return HANDLERS[call.operator](self.uow, call, key)
+            return HANDLERS[call.operator](self.uow, call, key, self.row)
         except (BudgetInsufficient, ReservationClosed, UnknownReservation) as exc:
             # All mean "this money is not there for this claim": the diagram's budget boundary handles them.
             details = {k: str(v) for k, v in exc.details.items()}
             raise ConnectorError("BUDGET_INSUFFICIENT", str(exc), **details) from exc
 
 
+def _require_owned(call: OperatorCall, row: Any) -> None:
+    for param, column in _OWNED_PARAMS.items():
+        stored = getattr(row, column, None)
+        if param in call.params and stored is not None and call.params[param] != stored:
+            raise OwnershipMismatch(f"{call.bpmn_id}: {param} {call.params[param]!r} is not this document's "
+                                    f"({stored!r}); the engine sets it, the diagram only passes it on")
+
+
 def _money(p: dict[str, Any]) -> Money:
-    return Money.of(p["amount"], p.get("currency") or "CNY")
+    currency = p.get("currency") or "CNY"
+    return Money.of(parse_amount(p["amount"], currency=currency, field="amount"), currency)
 
 
-def _reserve(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
+def _own_reservation(uow: Any, row: Any, reservation_id: int, *, linked_allowed: bool) -> str:
+    """The document of ``reservation_id``, which must be this instance's own (or its linked application's)."""
+    document = uow.claims.reservation_document(reservation_id)
+    if document is None:
+        raise UnknownReservation(f"reservation {reservation_id} does not exist")
+    if document == row.business_key:
+        return str(document)
+    if linked_allowed and document == row.linked_document and uow.instances.applicant_of(document) == row.applicant:
+        return str(document)
+    raise OwnershipMismatch(f"reservation {reservation_id} belongs to {document}, not to {row.business_key}"
+                            + (f" or its application {row.linked_document}" if linked_allowed and
+                               row.linked_document else ""))
+
+
+def _reserve(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
     p = call.params
-    line_key = BudgetLineKey(period=str(p["period"]), org_unit=p["org_unit"], subject=p["subject"])
+    unit = row.org_unit or p["org_unit"]  # instances made before the org unit was stored keep the diagram's
+    line_key = BudgetLineKey(period=str(p["period"]), org_unit=unit, subject=p["subject"])
     line_id = uow.claims.line_id(line_key)
     if line_id is None:
         raise BudgetInsufficient(f"there is no budget line {line_key.label} for this request")
@@ -62,10 +102,11 @@ def _reserve(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
     return result.to_json()
 
 
-def _check_overrun(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
+def _check_overrun(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
     p = call.params
     reservation_id = int(p["reservation_id"])
-    _require_own_application(uow, call, reservation_id)
+    if _own_reservation(uow, row, reservation_id, linked_allowed=True) != row.linked_document:
+        raise OwnershipMismatch(f"{call.bpmn_id}: reservation {reservation_id} is not the linked application's")
     line = uow.ledger.lock_line(uow.ledger.line_of_reservation(reservation_id))
     reservation = uow.ledger.reservation(reservation_id)
     if reservation.status is not ReservationStatus.OPEN:
@@ -79,29 +120,19 @@ def _check_overrun(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
     return {"overrun": True, "excess": str(excess), "within_tolerance": True, "over_budget": over_budget}
 
 
-def _require_own_application(uow: Any, call: OperatorCall, reservation_id: int) -> None:
-    """A claim may only draw on the reservation of an application it names and that its applicant made."""
-    application = call.data.get("application_no")
-    document = uow.claims.reservation_document(reservation_id)
-    if document is None:
-        raise UnknownReservation(f"reservation {reservation_id} does not exist")
-    owner = uow.instances.applicant_of(document)
-    if document != application or owner != call.data.get("applicant"):
-        raise UnknownReservation(f"reservation {reservation_id} belongs to {document}, not to application "
-                                 f"{application} of {call.data.get('applicant')}")
-
-
-def _write_off(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
+def _write_off(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
     p = call.params
+    _own_reservation(uow, row, int(p["reservation_id"]), linked_allowed=True)
     result = ledger.write_off_in(uow.ledger, reservation_id=int(p["reservation_id"]), amount=_money(p), key=key,
                                  document=p["document_no"], close=bool(p.get("close", True)))
     return result.to_json()
 
 
-def _release(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
+def _release(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
     p = call.params
     if p.get("reservation_id") in (None, ""):
         return {"released": "0", "note": "nothing was reserved"}
+    _own_reservation(uow, row, int(p["reservation_id"]), linked_allowed=False)  # never the application's
     try:
         result = ledger.release_in(uow.ledger, reservation_id=int(p["reservation_id"]), key=key,
                                    document=p["document_no"], reason=str(p.get("reason") or ""))
@@ -110,12 +141,12 @@ def _release(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
     return result.to_json()
 
 
-def _check_invoices(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
-    document = call.params["document_no"]
+def _check_invoices(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
+    document = row.business_key
     uow.claims.release_invoices(document)  # a resubmission may have changed them: claim the current set afresh
     seen: set[tuple[str, str]] = set()
-    for line in call.params.get("lines") or []:
-        invoice = (str(line.get("invoice_code", "")).strip(), str(line.get("invoice_number", "")).strip())
+    for n, line in enumerate(call.params.get("lines") or [], start=1):
+        invoice = _invoice(line, n)
         if not invoice[1]:
             continue
         earlier = uow.claims.claimed_by(*invoice)
@@ -126,6 +157,17 @@ def _check_invoices(uow: Any, call: OperatorCall, key: str) -> dict[str, Any]:
         seen.add(invoice)
     uow.claims.claim_invoices(document, sorted(seen))  # none is claimed: this claim's own were released above
     return {"checked": len(seen)}
+
+
+def _invoice(line: Any, n: int) -> tuple[str, str]:
+    """An invoice's code and number in canonical form: ``０１２３`` and ``0123 `` are the same invoice."""
+    if not isinstance(line, dict):
+        raise OwnershipMismatch(f"claim line {n} is not an object")
+    code = canonical_identifier(line.get("invoice_code") or "", field=f"line {n} invoice_code", max_length=40,
+                                required=False)
+    number = canonical_identifier(line.get("invoice_number") or "", field=f"line {n} invoice_number",
+                                  max_length=40, required=False)
+    return code, number
 
 
 HANDLERS: dict[str, Handler] = {

@@ -4,6 +4,10 @@ At least once, never twice: a job is leased, executed with its idempotency key
 (instance id + task guid), and its outcome is committed with the instance's
 next step in one transaction. A worker killed in between leaves the lease to
 expire; the next attempt reuses the key, so the ERP returns the first voucher.
+
+If the instance's step fails on a job's outcome (a script error after the voucher was
+posted, say), the outcome is still kept (the job is done, or an incident) and the
+instance goes into ``incident``; the worker goes on with the next job.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import Any, Protocol
 from connectors.base import ConnectorError
 from connectors.registry import spec
 from engine.persistence.types import utcnow
-from engine.services.processes import advance_and_save, load_run
+from engine.services.steps import advance_and_save, load_run, record_failure
+from engine.workflow.errors import StepFailed
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +93,31 @@ def _settle_and_claim(uow_factory: Callable[[], Any], succeeded: Outcome | None,
     """Record ``succeeded`` (resuming the instance that waits for it), then lease the next due job."""
     if succeeded is None and not claim:
         return None
-    with uow_factory() as uow:
-        if succeeded is not None:
-            _record_success(uow, *succeeded)
-        jobs = uow.outbox.claim_due(now, lease=policy.lease, limit=1) if claim else []
-        uow.commit()
+    try:
+        with uow_factory() as uow:
+            if succeeded is not None:
+                _record_success(uow, *succeeded)
+            jobs = uow.outbox.claim_due(now, lease=policy.lease, limit=1) if claim else []
+            uow.commit()
+    except StepFailed as failed:
+        assert succeeded is not None  # only resuming an instance runs a step
+        _keep_outcome(uow_factory, succeeded[0], failed, status="done", result=succeeded[1])
+        return _settle_and_claim(uow_factory, None, policy=policy, now=now, claim=claim)
     return jobs[0] if jobs else None
+
+
+def _keep_outcome(uow_factory: Callable[[], Any], job: Any, failed: StepFailed, *, status: str,
+                  result: dict[str, Any] | None = None, error: str = "") -> None:
+    """The instance's step failed on this job's outcome: keep the outcome, put the instance in incident."""
+    with uow_factory() as uow:
+        if status == "done":
+            uow.outbox.done(job.id, result or {})
+        else:
+            uow.outbox.close(job.id, status=status, error=f"{error}; the instance's step failed: {failed}")
+        _audit(uow, job, f"connector.{'succeeded' if status == 'done' else status}",
+               {"step_failed": str(failed)[:500]})
+        uow.commit()
+    record_failure(uow_factory, failed, actor="worker", stop_timers=True)
 
 
 def _record_success(uow: Any, job: Any, result: dict[str, Any]) -> None:
@@ -109,17 +133,20 @@ def _record_success(uow: Any, job: Any, result: dict[str, Any]) -> None:
 def _failed(uow_factory: Callable[[], Any], job: Any, error: ConnectorError, *, policy: RetryPolicy,
             now: datetime) -> None:
     message = f"{error.code}: {error}"
-    with uow_factory() as uow:
-        if error.retryable and job.attempts < policy.max_attempts:
-            uow.outbox.retry_later(job.id, at=policy.next_attempt(now, job.attempts), error=message)
-            action = "connector.retrying"
-        elif error.retryable:
-            uow.outbox.close(job.id, status="incident", error=f"after {job.attempts} attempts: {message}")
-            action = "connector.incident"
-        else:
-            action = _to_diagram(uow, job, error, message)
-        _audit(uow, job, action, {"error": message[:500], "attempt": job.attempts})
-        uow.commit()
+    try:
+        with uow_factory() as uow:
+            if error.retryable and job.attempts < policy.max_attempts:
+                uow.outbox.retry_later(job.id, at=policy.next_attempt(now, job.attempts), error=message)
+                action = "connector.retrying"
+            elif error.retryable:
+                uow.outbox.close(job.id, status="incident", error=f"after {job.attempts} attempts: {message}")
+                action = "connector.incident"
+            else:
+                action = _to_diagram(uow, job, error, message)
+            _audit(uow, job, action, {"error": message[:500], "attempt": job.attempts})
+            uow.commit()
+    except StepFailed as failed:
+        _keep_outcome(uow_factory, job, failed, status="incident", error=message)
 
 
 def _audit(uow: Any, job: Any, action: str, payload: dict[str, Any]) -> None:
@@ -142,7 +169,10 @@ def _to_diagram(uow: Any, job: Any, error: ConnectorError, message: str) -> str:
         return "connector.failed"
     try:
         run.fail_service_task(job.task_guid, error)
-    except ConnectorError:  # no boundary event catches this code: someone must look at it
+    except StepFailed as failed:
+        if not isinstance(failed.__cause__, ConnectorError):
+            raise
+        # No boundary event catches this code: someone must look at it.
         uow.outbox.close(job.id, status="incident", error=f"not handled by the diagram: {message}")
         return "connector.incident"
     advance_and_save(uow, row, run)

@@ -1,70 +1,42 @@
 """Process use cases: deploy, start, complete a task, deliver a message, fire timers.
 
-Every write follows one shape (spiffworkflow.md §16): lock the instance row, load
-its state, let the engine run to the next wait state, rebuild the inbox rows,
-save, commit: one transaction, one writer per instance. Budget operators book
-in the same transaction; calls to other systems become outbox jobs in it.
+What comes in is never trusted: forms are checked against their task's schema
+(engine/domain/forms.py) before anything reaches the workflow; start data and message
+payloads must be plain JSON without engine-set variables; who applies, which org unit's
+budget and which application a claim draws on come from stored records, not from the
+caller. Refusals and failures are audited by ``steps.audited`` (see steps.py).
 """
 
 from __future__ import annotations
 
-import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.domain.errors import BudgetflowError
-from engine.domain.inbox import InboxEntry
-from engine.domain.lanes import candidates
-from engine.services.operators import InstanceOperators
+from engine.domain.forms import FormInvalid, check_plain_json
+from engine.services.steps import (
+    _LIVE,
+    DocumentExists,
+    NotAllowed,
+    Outcome,
+    UowFactory,
+    advance_and_save,
+    audited,
+    bundle_of,
+    load_run,
+    record_failure,
+    record_refusal,
+)
+from engine.services.tasks import comment, delegate
 from engine.workflow import bundle as bundles
-from engine.workflow.runtime import ReadyTask, WorkflowRun
+from engine.workflow.errors import StepFailed
+from engine.workflow.runtime import WorkflowRun
 from engine.workflow.scripting import new_script_engine
 
-
-class _LiveWorkflows:
-    """Workflows this process committed, by instance: skips deserialising on the next step.
-
-    Taken out on load (so a failed transaction can never leave a mutated object behind)
-    and put back only after a commit; an entry counts only at the exact revision it saved.
-    """
-
-    def __init__(self, capacity: int = 1000) -> None:
-        self._items: OrderedDict[int, tuple[int, WorkflowRun]] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def take(self, instance_id: int, revision: int) -> WorkflowRun | None:
-        with self._lock:
-            found = self._items.pop(instance_id, None)
-        return found[1] if found and found[0] == revision else None
-
-    def put(self, instance_id: int, revision: int, run: WorkflowRun) -> None:
-        with self._lock:
-            self._items[instance_id] = (revision, run)
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-
-
-_LIVE = _LiveWorkflows()
-
-
-class NotAllowed(BudgetflowError):
-    code = "NOT_ALLOWED"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    instance_id: int
-    status: str
-    outcome: str | None
-    open_tasks: list[dict[str, Any]]
-
-
-UowFactory = Callable[[], Any]
+__all__ = [  # what callers import from here; steps.py and tasks.py hold the implementations
+    "_LIVE", "DocumentExists", "NotAllowed", "Outcome", "advance_and_save", "comment", "complete_task", "delegate",
+    "deploy", "fire_due_timers", "load_run", "record_refusal", "send_message", "start",
+]
+MAX_MESSAGE_BYTES = 16 * 1024
 
 
 def deploy(uow_factory: UowFactory, files: dict[str, str], *, by: str, label: str | None = None) -> tuple[int, str]:
@@ -79,22 +51,39 @@ def deploy(uow_factory: UowFactory, files: dict[str, str], *, by: str, label: st
 
 
 def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_key: str,
-          data: dict[str, Any]) -> Outcome:
-    """Start ``process_id`` on its latest model version; the instance stays pinned to that version."""
-    with uow_factory() as uow:
-        if not uow.directory.exists(applicant):
-            raise NotAllowed(f"unknown applicant {applicant!r}")
+          data: dict[str, Any] | None = None, application_no: str | None = None) -> Outcome:
+    """Start ``process_id`` on its latest model version for ``applicant`` (an active employee).
+
+    ``data`` is plain JSON the diagram starts with; it may not set engine variables (the
+    applicant's org unit, the document number, countersigners, reservations...): the engine
+    sets those from the directory and the ledger. ``application_no`` links a claim to the
+    applicant's own approved application, whose open reservation it then draws on.
+    """
+    with audited(uow_factory, actor=applicant, subject=f"start {process_id} {business_key}"), uow_factory() as uow:
+        data = dict(data or {})
+        check_plain_json(data, what="start data")
+        _require_active(uow, applicant, what="applicant")
         found = uow.instances.latest_version(process_id)
         if found is None:
-            raise BudgetflowError(f"process {process_id!r} is not deployed; run `budgetflow bpmn deploy`")
+            raise NotAllowed(f"process {process_id!r} is not deployed; run `budgetflow bpmn deploy`")
         version_id, sha = found
-        linked = data.get("application_no")  # a claim made from an application draws on its reservation
+        bundle = bundle_of(uow, sha)
+        engine_set = sorted(set(data) & bundle.protected)
+        if engine_set:
+            raise FormInvalid([f"{k}: set by the engine, not by the caller" for k in engine_set], form="start data")
+        if uow.instances.id_of(business_key) is not None:
+            raise DocumentExists(f"document {business_key} already exists; every document number is used once")
+        unit = uow.directory.unit_of(applicant)
+        if unit is None:
+            raise NotAllowed(f"{applicant} belongs to no org unit, so no budget line can be found for them")
+        engine_data = {"countersigners": _default_countersigners(uow.directory, applicant), "applicant": applicant,
+                       "document_no": business_key, "org_unit": unit.code}
+        if application_no is not None:
+            engine_data.update(application_no=application_no,
+                               reservation_id=_linked_reservation(uow, applicant, application_no))
         row = uow.instances.create(version_id=version_id, sha=sha, process_id=process_id, business_key=business_key,
-                                   applicant=applicant, linked_document=str(linked) if linked else None)
-        bundle = _bundle(uow, sha)
-        start_data = {"countersigners": _default_countersigners(uow.directory, applicant), **data,
-                      "applicant": applicant, "document_no": business_key}
-        run = WorkflowRun.start(bundle, process_id, start_data, new_script_engine())
+                                   applicant=applicant, linked_document=application_no, org_unit=unit.code)
+        run = WorkflowRun.start(bundle, process_id, {**data, **engine_data}, new_script_engine())
         uow.record(actor=applicant, action="process.started", subject_type="process_instance",
                    subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": row.id})
         outcome = advance_and_save(uow, row, run)
@@ -102,26 +91,58 @@ def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_
     return outcome
 
 
+def _linked_reservation(uow: Any, applicant: str, application_no: str) -> int:
+    """The open reservation of ``applicant``'s own approved application ``application_no``, checked in the records."""
+    document = uow.instances.document(application_no)
+    if document is None or document["applicant"] != applicant:
+        raise NotAllowed(f"{application_no} is not an application of {applicant}")
+    if (document["status"], document["outcome"]) != ("complete", "approved"):
+        raise NotAllowed(f"{application_no} is not approved ({document['outcome'] or document['status']}); "
+                         "claim it once it is, or make a standalone claim")
+    claim = uow.instances.running_on(application_no)
+    if claim is not None:
+        raise NotAllowed(f"claim {claim} is already in progress against {application_no}")
+    reservation_id = uow.claims.open_reservation_of(application_no)
+    if reservation_id is None:
+        raise NotAllowed(f"{application_no} holds no open reservation (already claimed, released or expired); "
+                         "make a standalone claim")
+    return int(reservation_id)
+
+
 def complete_task(uow_factory: UowFactory, *, task_guid: str, user: str, form: dict[str, Any]) -> Outcome:
-    """Complete a user task as ``user``, checked at completion time (candidate or assignee; no self-approval)."""
-    try:
-        with uow_factory() as uow:
-            task = uow.instances.task(task_guid)
-            if task is None or task.status != "open":
-                raise NotAllowed(f"task {task_guid} is not open")
-            row, run = load_run(uow, task.instance_id)
-            _authorize(task, user=user, applicant=row.applicant)
-            run.complete(task_guid, form)
-            uow.instances.complete_task(task_guid, user)
-            uow.record(actor=user, action="task.completed", subject_type="process_instance",
-                       subject_id=row.business_key, payload={"task": task.bpmn_id, "guid": task_guid,
-                                                             **_decision(form)})
-            outcome = advance_and_save(uow, row, run)
-            uow.commit()
-    except NotAllowed as refused:
-        record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
-        raise
+    """Complete a user task as ``user`` with a form checked against the task's schema.
+
+    Checked at completion time: the user is active and a candidate or the assignee, and no
+    applicant approves their own request. The form is refused whole, naming each bad field.
+    """
+    with audited(uow_factory, actor=user, subject=task_guid), uow_factory() as uow:
+        task = uow.instances.task(task_guid)
+        if task is None or task.status != "open":
+            raise NotAllowed(f"task {task_guid} is not open")
+        row, run = load_run(uow, task.instance_id)
+        _authorize(uow, task, user=user, applicant=row.applicant)
+        fields = _checked_form(uow, row, run, task_guid, form)
+        run.complete(task_guid, fields)
+        uow.instances.complete_task(task_guid, user)
+        uow.record(actor=user, action="task.completed", subject_type="process_instance",
+                   subject_id=row.business_key, payload={"task": task.bpmn_id, "guid": task_guid,
+                                                         **_decision(fields)})
+        outcome = advance_and_save(uow, row, run)
+        uow.commit()
     return outcome
+
+
+def _checked_form(uow: Any, row: Any, run: WorkflowRun, task_guid: str, form: Any) -> dict[str, Any]:
+    ready = run.ready_task(task_guid)
+    bundle = bundle_of(uow, row.model_sha)
+    if ready.form_key is None:  # a task without a form takes no fields
+        if form:
+            raise FormInvalid([f"{k}: unknown field (this task has no form)" for k in form]
+                              if isinstance(form, dict) else ["this task has no form"], form=ready.bpmn_id)
+        return {}
+    schema = bundle.form(ready.diagram_file, ready.form_key)
+    return schema.clean(form, current=run.task_data(task_guid), protected=bundle.protected,
+                        keep_current=ready.lane in (None, "applicant"))
 
 
 def _decision(form: dict[str, Any]) -> dict[str, Any]:
@@ -129,18 +150,12 @@ def _decision(form: dict[str, Any]) -> dict[str, Any]:
     return {k: str(form[k])[:500] for k in ("decision", "comment") if k in form}
 
 
-def record_refusal(uow_factory: UowFactory, *, user: str, subject: str, reason: str) -> None:
-    """Every refused action is an audit event of its own (ASVS 16.3.2), committed apart from the refusal."""
-    with uow_factory() as uow:
-        uow.record(actor=user, action="access.refused", subject_type="task", subject_id=subject,
-                   payload={"reason": reason[:500]})
-        uow.commit()
-
-
 def send_message(uow_factory: UowFactory, *, instance_id: int, name: str, payload: dict[str, Any],
                  user: str) -> Outcome:
     """Deliver a message (``withdraw`` by the applicant, OA callbacks): refused if nothing waits for it."""
-    with uow_factory() as uow:
+    with audited(uow_factory, actor=user, subject=f"message {name} to instance {instance_id}"), \
+            uow_factory() as uow:
+        check_plain_json(payload, what=f"the {name} message", max_bytes=MAX_MESSAGE_BYTES)
         row, run = load_run(uow, instance_id)
         if name == "withdraw" and user != row.applicant:
             raise NotAllowed(f"only the applicant {row.applicant} may withdraw {row.business_key}")
@@ -153,50 +168,26 @@ def send_message(uow_factory: UowFactory, *, instance_id: int, name: str, payloa
     return outcome
 
 
-def delegate(uow_factory: UowFactory, *, task_guid: str, user: str, to: str, reason: str = "") -> None:
-    """Hand a task to someone else (转交); the new assignee alone may then act, never the applicant."""
-    try:
-        with uow_factory() as uow:
-            task = uow.instances.task(task_guid)
-            if task is None or task.status != "open":
-                raise NotAllowed(f"task {task_guid} is not open")
-            row = uow.instances.lock(task.instance_id)
-            _authorize(task, user=user, applicant=row.applicant)
-            if to == row.applicant or not uow.directory.exists(to):
-                raise NotAllowed(f"{to} cannot take over task {task.bpmn_id}: unknown, or the applicant")
-            uow.instances.reassign(task_guid, to)
-            uow.record(actor=user, action="task.delegated", subject_type="process_instance",
-                       subject_id=row.business_key, payload={"task": task.bpmn_id, "to": to, "reason": reason[:500]})
-            uow.commit()
-    except NotAllowed as refused:
-        record_refusal(uow_factory, user=user, subject=task_guid, reason=str(refused))
-        raise
-
-
-def comment(uow_factory: UowFactory, *, instance_id: int, user: str, text: str) -> None:
-    """Add a comment to a request; anyone involved (applicant or a candidate of an open task) may."""
-    with uow_factory() as uow:
-        row = uow.instances.lock(instance_id)
-        involved = user == row.applicant or uow.instances.involved(instance_id, user)
-        if not involved:
-            raise NotAllowed(f"{user} is not involved in {row.business_key}")
-        uow.record(actor=user, action="comment", subject_type="process_instance", subject_id=row.business_key,
-                   payload={"text": text[:2000]})
-        uow.commit()
-
-
 def fire_due_timers(uow_factory: UowFactory, *, now: datetime) -> int:
-    """Run every instance whose next timer is due; each in its own transaction under its row lock."""
+    """Run every instance whose next timer is due, each in its own transaction under its row lock.
+
+    An instance whose step fails goes into ``incident`` (its timers stop until an admin retries
+    it); the others go on.
+    """
     with uow_factory() as uow:
         due = uow.instances.due_timer_instances(now)
     fired = 0
     for instance_id in due:
-        with uow_factory() as uow:
-            row, run = load_run(uow, instance_id)
-            before = run.next_timer_at()
-            advance_and_save(uow, row, run)
-            uow.commit()
-            fired += int(before is not None and before <= now)
+        try:
+            with uow_factory() as uow:
+                row, run = load_run(uow, instance_id)
+                before = run.next_timer_at()
+                advance_and_save(uow, row, run)
+                uow.commit()
+        except StepFailed as failed:
+            record_failure(uow_factory, failed, actor="scheduler", stop_timers=True)
+            continue
+        fired += int(before is not None and before <= now)
     return fired
 
 
@@ -206,54 +197,15 @@ def _default_countersigners(directory: Any, applicant: str) -> list[str]:
     return [p for p in dict.fromkeys(people) if p != applicant]
 
 
-def _authorize(task: Any, *, user: str, applicant: str) -> None:
+def _require_active(uow: Any, employee: str, *, what: str) -> None:
+    if not uow.directory.is_active(employee):
+        raise NotAllowed(f"{what} {employee} is not an active employee")
+
+
+def _authorize(uow: Any, task: Any, *, user: str, applicant: str) -> None:
     allowed = task.assignee == user if task.assignee else user in task.candidates
     if not allowed:
         raise NotAllowed(f"{user} is not a candidate for task {task.bpmn_id} ({task.task_guid})")
     if user == applicant and task.lane not in (None, "applicant"):
         raise NotAllowed(f"{user} applied for this and may not approve it (segregation of duties)")
-
-
-def _bundle(uow: Any, sha: str) -> bundles.Bundle:
-    return bundles.cached(sha, lambda: uow.instances.version_files(sha))
-
-
-def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
-    """Lock an instance and load its workflow (its bundle first, from the cache or the database).
-
-    The live object a previous transaction of this process committed is reused when the
-    locked row still has the revision it saved: the row proves nobody changed it since.
-    """
-    row = uow.instances.lock(instance_id)
-    _bundle(uow, row.model_sha)
-    cached = _LIVE.take(instance_id, row.revision)
-    return row, cached or WorkflowRun.load(row.state, new_script_engine())
-
-
-def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
-    """Run the engine to its next wait state, then rebuild the inbox rows and save: the locked ``row``'s step."""
-    instance_id, document = row.id, row.business_key
-
-    steps: list[dict[str, str]] = []
-    run.advance(InstanceOperators(uow, instance_id),
-                on_step=lambda s: steps.append({"task": s.bpmn_id, "kind": s.kind, "state": s.state}))
-    if steps:  # one audit row per engine pass, listing every decision the engine took in it
-        uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
-                   payload={"steps": steps})
-    applicant = row.applicant
-    status, ready = run.settle()
-    entries = [_inbox_entry(t, applicant=applicant, directory=uow.directory) for t in ready]
-    uow.instances.sync_inbox(instance_id, entries)
-    data = run.data
-    outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
-    if status == "complete" and outcome != "posted":
-        uow.claims.release_invoices(document)  # unpaid: its invoices may be claimed again
-    uow.instances.save(row, state=run.dump(), status=status, outcome=outcome, next_timer_at=run.next_timer_at())
-    uow.after_commit(lambda: _LIVE.put(instance_id, row.revision + 1, run))
-    return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
-
-
-def _inbox_entry(task: ReadyTask, *, applicant: str, directory: Any) -> InboxEntry:
-    people = candidates(task.lane, applicant=applicant, directory=directory, approver=task.approver,
-                        owners=task.lane_owners)
-    return InboxEntry(task.task_guid, task.bpmn_id, task.name, task.lane, people, task.form_key, task.due_at)
+    _require_active(uow, user, what="user")

@@ -17,7 +17,7 @@ from typing import Any
 from engine.domain.errors import BudgetflowError, ReservationClosed, UnknownReservation
 from engine.services import ledger
 from engine.services.ledger import WriteOffResult
-from engine.services.processes import NotAllowed, record_refusal
+from engine.services.steps import NotAllowed, record_refusal
 
 ADMIN_ROLE = "budget_admin"
 EXPIRY_ACTOR = "scheduler"

@@ -7,8 +7,10 @@ in a process-wide cache keyed by the bundle's hash (spiffworkflow.md §7).
 from __future__ import annotations
 
 import hashlib
+import json
+import posixpath
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,13 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
+from engine.domain.forms import PROTECTED_VARIABLES, FormSchema
 from engine.workflow.errors import BundleInvalid
 from engine.workflow.service_tasks import ConnectorServiceTask
 
 DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
+SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 
 class BudgetflowParser(SpiffBpmnParser):
@@ -36,12 +41,56 @@ class Bundle:
     sha256: str
     files: dict[str, str]  # relative path -> text; forms included
     processes: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)  # id -> (spec, subprocess specs)
+    # What the engine, not a person, sets: PROTECTED_VARIABLES and every variable a service task,
+    # an error or message event, a DMN table or a multi-instance item of these diagrams writes.
+    protected: frozenset[str] = PROTECTED_VARIABLES
+    _forms: dict[str, FormSchema] = field(default_factory=dict, repr=False)
 
     def spec(self, process_id: str) -> tuple[Any, dict[str, Any]]:
         try:
             return self.processes[process_id]
         except KeyError:
             raise BundleInvalid([f"no executable process {process_id!r} in bundle {self.sha256[:12]}"]) from None
+
+    def form(self, diagram_file: str, form_name: str) -> FormSchema:
+        """The compiled schema a user task of ``diagram_file`` names (parsed once per bundle)."""
+        path = resolve_form_path(self.files, diagram_file, form_name)
+        if path is None:
+            raise BundleInvalid([f"{diagram_file}: form {form_name!r} is not in bundle {self.sha256[:12]}"])
+        found = self._forms.get(path)
+        if found is None:
+            try:
+                found = self._forms[path] = FormSchema(json.loads(self.files[path]), name=path)
+            except ValueError as exc:  # not JSON, or not a usable schema: a deploy-time check missed it
+                raise BundleInvalid([f"{path}: {exc}"]) from None
+        return found
+
+
+def resolve_form_path(files: Mapping[str, str], diagram_file: str, form_name: str) -> str | None:
+    """Where a user task's ``formJsonSchemaFilename`` points: beside the diagram, in its forms/ folder, or as given."""
+    folder = posixpath.dirname(diagram_file)
+    for joined in (posixpath.join(folder, form_name), posixpath.join(folder, "forms", form_name), form_name):
+        candidate = posixpath.normpath(joined)
+        if candidate in files:
+            return candidate
+    return None
+
+
+def engine_variables(trees: Iterable[Any]) -> frozenset[str]:
+    """Variables the diagrams' machinery writes (service results, error/message payloads, DMN outputs, MI items)."""
+    found: set[str] = set()
+    for tree in trees:
+        for element in tree.iter():
+            if not isinstance(element.tag, str):
+                continue
+            local = etree.QName(element).localname
+            if element.tag == f"{SPIFF}serviceTaskOperator":
+                found.add(element.get("resultVariable") or "")
+            elif element.tag in (f"{SPIFF}variableName", f"{SPIFF}messageVariable", f"{BPMN}loopDataOutputRef"):
+                found.add((element.text or "").strip())
+            elif element.tag in (f"{BPMN}inputDataItem", f"{BPMN}outputDataItem") or local == "output":
+                found.add(element.get("name") or "")
+    return frozenset(found - {""})
 
 
 def read_folder(folder: Path) -> dict[str, str]:
@@ -64,19 +113,22 @@ def parse(files: Mapping[str, str]) -> Bundle:
     """Parse every diagram; raise BundleInvalid with ``file:element-id: message`` lines."""
     parser = BudgetflowParser(validator=VALIDATOR)
     problems: list[str] = []
+    trees = []
     for name, text in sorted(files.items()):
         if not name.endswith(DIAGRAM_SUFFIXES):
             continue
         tree = None
         try:
             tree = etree.fromstring(text.encode("utf-8"))
+            trees.append(tree)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(tree, filename=name)
             else:
                 parser.add_bpmn_xml(tree, filename=name)
         except (ValidationException, etree.XMLSyntaxError, ValueError) as exc:
             problems.append(_describe(name, exc, tree))
-    bundle = Bundle(sha256=content_hash(files), files=dict(files))
+    bundle = Bundle(sha256=content_hash(files), files=dict(files),
+                    protected=PROTECTED_VARIABLES | engine_variables(trees))
     for process_id in parser.get_process_ids() if not problems else []:
         try:
             bundle.processes[process_id] = (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))

@@ -2,7 +2,8 @@
 
 Rules: the diagrams parse (schema included); every service task names a known
 operator with exactly its declared parameters; every lane maps to a role; every
-form a user task names exists; every timer expression is a valid ISO 8601
+form a user task names exists and is a strict, bounded schema that leaves what the
+engine sets alone (check_forms.py); every timer expression is a valid ISO 8601
 duration, date-time or cycle; every DMN table parses.
 """
 
@@ -17,6 +18,7 @@ from lxml import etree
 from connectors.registry import OPERATORS
 from engine.domain.lanes import LANES
 from engine.workflow.bundle import parse
+from engine.workflow.check_forms import check_forms
 from engine.workflow.errors import BundleInvalid
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -34,6 +36,7 @@ def check(files: Mapping[str, str]) -> list[str]:
             problems.extend(_check_bpmn(name, text, files))
         elif name.endswith(".dmn"):
             problems.extend(_check_dmn(name, text))
+    problems.extend(check_forms(files))
     try:
         parse(files)
     except BundleInvalid as exc:

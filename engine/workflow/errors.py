@@ -15,10 +15,25 @@ class BundleInvalid(BudgetflowError):
         self.problems = problems
 
 
-class WorkflowFailed(BudgetflowError):
-    """The engine stopped on an error the diagram does not model (an incident for an admin)."""
+class StepFailed(BudgetflowError):
+    """The engine stopped on an error the diagram does not model: nothing of the step is kept.
 
-    code = "WORKFLOW_ERROR"
+    ``element`` is the BPMN id of the task that failed (``-`` when the saved state itself could
+    not be loaded or stored); ``reason`` says what went wrong in one line.
+    """
+
+    code = "STEP_FAILED"
+
+    def __init__(self, element: str, reason: str) -> None:
+        super().__init__(f"{element}: {reason}", element=element)
+        self.element, self.reason = element, reason
+
+    @classmethod
+    def of(cls, element: str, exc: BaseException) -> StepFailed:
+        text = " ".join(str(exc).split())[:500] or type(exc).__name__
+        if not isinstance(exc, BudgetflowError) and type(exc).__name__ not in text:
+            text = f"{type(exc).__name__}: {text}"
+        return cls(element, text)
 
 
 class TaskNotReady(BudgetflowError):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,9 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from connectors.base import ConnectorError
+from engine.domain.forms import plain_json_problems
 from engine.workflow.bundle import Bundle
-from engine.workflow.errors import TaskNotReady
+from engine.workflow.errors import StepFailed, TaskNotReady
 from engine.workflow.ports import OperatorPort
 from engine.workflow.serializer import STATE
 from engine.workflow.service_tasks import DispatchingScriptEngine, throw_bpmn_error
@@ -35,6 +37,7 @@ class ReadyTask:
     approver: str | None  # a multi-instance child's input item (countersign)
     lane_owners: list[str] | None  # a diagram-set override of the lane's candidates
     due_at: datetime | None = None  # when the task's interrupting timer (its SLA) fires
+    diagram_file: str = ""  # the bundle file the task's process comes from (forms resolve beside it)
 
 
 def _sla_due(task: Any) -> datetime | None:
@@ -63,11 +66,35 @@ class StepEvent:
     state: str
 
 
+def _element(task: Any) -> str:
+    spec = getattr(task, "task_spec", None)
+    return str(getattr(spec, "bpmn_id", None) or getattr(spec, "name", None) or "-")
+
+
 class WorkflowRun:
+    """Every call that runs engine work raises StepFailed (naming the element) for anything that goes wrong
+    inside it, so the services can tell "this instance failed" from a refusal or a database error."""
+
     def __init__(self, workflow: BpmnWorkflow, script_engine: DispatchingScriptEngine) -> None:
         self.wf = workflow
         self.wf.script_engine = script_engine  # not serialised: attach after every load
         self.engine = script_engine
+        self._current = "-"  # the element the engine is running, for StepFailed
+        self.details: dict[str, Any] = {}  # added to every StepFailed (the services put the instance here)
+
+    @contextmanager
+    def _step(self) -> Iterator[None]:
+        try:
+            yield
+        except StepFailed as failed:
+            for key, value in self.details.items():
+                failed.details.setdefault(key, value)
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure of engine work becomes the instance's failure
+            element = _element(getattr(exc, "task", None)) if getattr(exc, "task", None) else self._current
+            failed = StepFailed.of(element, exc)
+            failed.details.update(self.details)
+            raise failed from exc
 
     @classmethod
     def start(
@@ -81,14 +108,23 @@ class WorkflowRun:
 
     @classmethod
     def load(cls, state_json: str, engine: DispatchingScriptEngine) -> WorkflowRun:
-        return cls(STATE.deserialize_json(state_json), engine)
+        try:
+            return cls(STATE.deserialize_json(state_json), engine)
+        except Exception as exc:  # noqa: BLE001 - a state that cannot be loaded poisons only its instance
+            raise StepFailed.of("-", exc) from exc
 
     def dump(self) -> str:
-        return str(STATE.serialize_json(self.wf))
+        try:
+            return str(STATE.serialize_json(self.wf))
+        except Exception as exc:  # noqa: BLE001 - e.g. an int beyond the JSON limit left by a script
+            raise StepFailed("-", f"the instance's data cannot be saved: {StepFailed.of('-', exc).reason}") from exc
 
     def advance(self, operators: OperatorPort, on_step: Callable[[StepEvent], None] | None = None) -> None:
         """Fire due timers and run every non-manual step until the workflow waits."""
         self.engine.operators = operators
+
+        def will_complete(task: Any) -> None:
+            self._current = _element(task)
 
         def did_complete(task: Any) -> None:
             if on_step and not task.task_spec.manual:
@@ -96,8 +132,9 @@ class WorkflowRun:
                                   type(task.task_spec).__name__, TaskState.get_name(task.state)))
 
         try:
-            self.wf.refresh_timers()
-            self.wf.do_engine_steps(did_complete_task=did_complete)
+            with self._step():
+                self.wf.refresh_timers()
+                self.wf.do_engine_steps(will_complete_task=will_complete, did_complete_task=did_complete)
         finally:
             self.engine.operators = None
 
@@ -121,27 +158,40 @@ class WorkflowRun:
         return ReadyTask(str(task.id), spec.bpmn_id or spec.name, spec.bpmn_name or spec.name, spec.lane,
                          task.workflow.spec.name, props.get("formJsonSchemaFilename"),
                          approver if isinstance(approver, str) else None,
-                         list(lane_owners) if isinstance(lane_owners, list) else None, _sla_due(task))
+                         list(lane_owners) if isinstance(lane_owners, list) else None, _sla_due(task),
+                         str(getattr(task.workflow.spec, "file", "") or ""))
 
     def task_data(self, task_guid: str) -> dict[str, Any]:
         return dict(self._task(task_guid).data)
 
-    def complete(self, task_guid: str, form: dict[str, Any]) -> None:
+    def ready_task(self, task_guid: str) -> ReadyTask:
+        """The READY user task ``task_guid`` (its form and diagram), or TaskNotReady."""
         task = self._task(task_guid)
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise TaskNotReady(f"task {task.task_spec.bpmn_id} ({task_guid}) is not waiting for a person")
-        if hasattr(task.task_spec, "add_data_from_form"):
-            task.task_spec.add_data_from_form(task, form)
-        else:
-            task.data.update(form)
-        task.run()
+        return self._view(task)
+
+    def complete(self, task_guid: str, fields: dict[str, Any]) -> None:
+        """Write a checked form's ``fields`` into the task (each replaces its variable whole) and run it."""
+        task = self._task(task_guid)
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task.task_spec.bpmn_id} ({task_guid}) is not waiting for a person")
+        self._current = _element(task)
+        with self._step():
+            variable = getattr(task.task_spec, "variable", None)  # spiffworkflow:variableName on the user task
+            # A shallow update, not SpiffWorkflow's deep merge: a shorter ``lines`` list replaces the old one
+            # instead of merging by position, and a field can never reach into a dict the engine set.
+            task.data.update({variable: fields} if variable else fields)
+            task.run()
 
     def send_message(self, name: str, payload: dict[str, Any]) -> bool:
         """Deliver a message; False if nothing waits for it (a duplicate or late callback)."""
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)
         if not self.wf.get_tasks(catches_event=event, state=TaskState.NOT_FINISHED_MASK):
             return False
-        self.wf.catch(event)
+        self._current = f"message {name}"
+        with self._step():
+            self.wf.catch(event)
         return True
 
     def finish_service_task(self, task_guid: str, result_variable_value: dict[str, Any]) -> None:
@@ -149,15 +199,27 @@ class WorkflowRun:
         if task.state != TaskState.STARTED:
             state = TaskState.get_name(task.state)
             raise TaskNotReady(f"service task {task.task_spec.bpmn_id} is {state}, not STARTED")
-        task.data[task.task_spec.result_variable] = result_variable_value
-        task.complete()
+        self._current = _element(task)
+        with self._step():
+            problems = list(plain_json_problems(result_variable_value, task.task_spec.result_variable))
+            if problems:  # a connector's answer is input too: no typed values, nothing but JSON
+                raise ValueError(f"the connector's result was refused: {problems[0]}")
+            task.data[task.task_spec.result_variable] = result_variable_value
+            task.complete()
 
     def fail_service_task(self, task_guid: str, error: ConnectorError) -> None:
-        """Hand a connector's known failure to the diagram; re-raises it if no boundary event catches it."""
+        """Hand a connector's known failure to the diagram; StepFailed if no boundary event catches it."""
         task = self._task(task_guid)
         if task.state != TaskState.STARTED:
             raise TaskNotReady(f"service task {task.task_spec.bpmn_id} is not waiting for a result")
-        throw_bpmn_error(task, error)
+        self._current = _element(task)
+        with self._step():
+            throw_bpmn_error(task, error)
+
+    def cancel(self) -> None:
+        """Cancel every unfinished task (an admin or the applicant cancelled the document)."""
+        with self._step():
+            self.wf.cancel()
 
     def waits_for_service(self, task_guid: str) -> bool:
         task = self.wf.get_task_from_id(UUID(task_guid))

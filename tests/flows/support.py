@@ -35,7 +35,7 @@ FINANCE = ("E0009", "E0011", "E0012")  # role finance; E0009 is also the finance
 BUDGET_ADMIN = "E0013"
 COUNTERSIGNERS = {BUDGET_ADMIN, *FINANCE}  # the engine's default 会签 list for E0017
 TRAVEL_LINE = "2026/ORG:SALES-N/TRAVEL"
-START = {"org_unit": "SALES-N", "period": "2026", "currency": "CNY"}
+START = {"period": "2026", "currency": "CNY"}
 PREFIX = {"travel_application": "TA", "expense_claim": "EC"}
 POLICY = outbox.RetryPolicy(max_attempts=3, base=timedelta(seconds=0))
 
@@ -71,10 +71,11 @@ class Flow:
         self._invoices = itertools.count(10000001)
 
     # -- starting and acting ---------------------------------------------------------------------------
-    def start(self, process_id: str, *, applicant: str = APPLICANT, **data: Any) -> int:
+    def start(self, process_id: str, *, applicant: str = APPLICANT, application_no: str | None = None,
+              **data: Any) -> int:
         number = f"{PREFIX[process_id]}-2026-{next(self._numbers):04d}"
         started = processes.start(self.app.uow, process_id=process_id, applicant=applicant, business_key=number,
-                                  data={**START, **data})
+                                  data={**START, **data}, application_no=application_no)
         self.settle(started.instance_id)
         return started.instance_id
 

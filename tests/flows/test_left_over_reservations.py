@@ -109,7 +109,7 @@ def test_a_claim_in_progress_keeps_its_applications_reservation_from_release_and
     flow.decide(application)
     number = flow.instance(application).business_key
     reservation = open_reservation(flow, application)
-    claim = flow.claim("900.00", application_no=number, reservation_id=reservation)  # waits for the manager
+    claim = flow.claim("900.00", application_no=number)  # waits for the manager
     claim_no = flow.instance(claim).business_key
     assert expire_left_overs(flow.app.uow, now=utcnow() + timedelta(days=400), valid_days=30) == 0
     with pytest.raises(processes.NotAllowed, match=f"{claim_no} is in progress against {number}"):

@@ -130,9 +130,8 @@ def test_overrun_approval_reminds_escalates_is_sent_back_and_withdrawn(flow: Flo
     application = flow.apply("1000.00")
     flow.decide(application)
     number = flow.instance(application).business_key
-    reservation_id = flow.data(application)["reservation"]["reservation_id"]
     lines = flow.lines("1040.00")
-    instance = flow.claim(lines=lines, application_no=number, reservation_id=reservation_id)
+    instance = flow.claim(lines=lines, application_no=number)
     flow.decide(instance)
     assert flow.waiting_timers(instance) == ["overdue_overrun", "remind_overrun"]
     flow.force_due(instance, "remind_overrun")

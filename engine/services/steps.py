@@ -1,0 +1,190 @@
+"""One engine step of one instance, and what happens when it is refused or fails.
+
+Every write follows one shape (spiffworkflow.md §16): lock the instance row, load its
+state, let the engine run to the next wait state, rebuild the inbox rows, save, commit:
+one transaction, one writer per instance. Budget operators book in the same transaction;
+calls to other systems become outbox jobs in it.
+
+Two things can stop a step, and both are audited in a transaction of their own once the
+step's transaction has rolled back (so nothing of the step is kept):
+
+- a **refusal** (``NotAllowed``, an invalid form, a duplicate document): the caller asked
+  for something they may not do. The instance is untouched; ``access.refused`` is audited.
+- a **failure** (``StepFailed``): the engine could not run the instance (a script error, a
+  state that cannot be loaded or saved, an operator error no boundary event catches). The
+  instance goes into ``incident`` with the element and the error, for an admin to see
+  (``budgetflow incidents list``); ``engine.step_failed`` is audited. A failure never stops
+  the worker, the scheduler or any other instance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from engine.domain.errors import BudgetflowError, DocumentExists
+from engine.domain.forms import FormInvalid
+from engine.domain.inbox import InboxEntry
+from engine.domain.lanes import UnknownLane, candidates
+from engine.services.operators import InstanceOperators
+from engine.workflow import bundle as bundles
+from engine.workflow.errors import StepFailed, TaskNotReady
+from engine.workflow.runtime import ReadyTask, WorkflowRun
+from engine.workflow.scripting import new_script_engine
+
+log = logging.getLogger(__name__)
+UowFactory = Callable[[], Any]
+
+
+class NotAllowed(BudgetflowError):
+    code = "NOT_ALLOWED"
+
+
+REFUSALS = (NotAllowed, FormInvalid, DocumentExists, TaskNotReady)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    instance_id: int
+    status: str
+    outcome: str | None
+    open_tasks: list[dict[str, Any]]
+
+
+class _LiveWorkflows:
+    """Workflows this process committed, by instance: skips deserialising on the next step.
+
+    Taken out on load (so a failed transaction can never leave a mutated object behind)
+    and put back only after a commit; an entry counts only at the exact revision it saved.
+    """
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._items: OrderedDict[int, tuple[int, WorkflowRun]] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, revision: int) -> WorkflowRun | None:
+        with self._lock:
+            found = self._items.pop(instance_id, None)
+        return found[1] if found and found[0] == revision else None
+
+    def put(self, instance_id: int, revision: int, run: WorkflowRun) -> None:
+        with self._lock:
+            self._items[instance_id] = (revision, run)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+_LIVE = _LiveWorkflows()
+
+
+# ---------------------------------------------------------------- the step
+
+def bundle_of(uow: Any, sha: str) -> bundles.Bundle:
+    return bundles.cached(sha, lambda: uow.instances.version_files(sha))
+
+
+def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
+    """Lock an instance and load its workflow (its bundle first, from the cache or the database).
+
+    The live object a previous transaction of this process committed is reused when the
+    locked row still has the revision it saved: the row proves nobody changed it since.
+    Raises StepFailed (carrying the instance) if the saved state cannot be loaded.
+    """
+    row = uow.instances.lock(instance_id)
+    with failing_instance(row):
+        bundle_of(uow, row.model_sha)
+        run = _LIVE.take(instance_id, row.revision) or WorkflowRun.load(row.state, new_script_engine())
+    run.details = {"instance_id": row.id, "document": row.business_key}  # every later StepFailed names it
+    return row, run
+
+
+def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
+    """Run the engine to its next wait state, then rebuild the inbox rows and save: the locked ``row``'s step."""
+    instance_id, document = row.id, row.business_key
+    with failing_instance(row):
+        steps: list[dict[str, str]] = []
+        run.advance(InstanceOperators(uow, row),
+                    on_step=lambda s: steps.append({"task": s.bpmn_id, "kind": s.kind, "state": s.state}))
+        if steps:  # one audit row per engine pass, listing every decision the engine took in it
+            uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
+                       payload={"steps": steps})
+        status, ready = run.settle()
+        entries = [_inbox_entry(t, applicant=row.applicant, directory=uow.directory) for t in ready]
+        state = run.dump()
+    uow.instances.sync_inbox(instance_id, entries)
+    data = run.data
+    outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
+    if status == "complete" and outcome != "posted":
+        uow.claims.release_invoices(document)  # unpaid: its invoices may be claimed again
+    uow.instances.save(row, state=state, status=status, outcome=outcome, next_timer_at=run.next_timer_at())
+    uow.after_commit(lambda: _LIVE.put(instance_id, row.revision + 1, run))
+    return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
+
+
+def _inbox_entry(task: ReadyTask, *, applicant: str, directory: Any) -> InboxEntry:
+    try:
+        people = candidates(task.lane, applicant=applicant, directory=directory, approver=task.approver,
+                            owners=task.lane_owners)
+    except UnknownLane as exc:
+        raise StepFailed.of(task.bpmn_id, exc) from exc
+    return InboxEntry(task.task_guid, task.bpmn_id, task.name, task.lane, people, task.form_key, task.due_at)
+
+
+@contextmanager
+def failing_instance(row: Any) -> Iterator[None]:
+    """Tag a StepFailed raised inside with the instance it belongs to (for the incident)."""
+    try:
+        yield
+    except StepFailed as failed:
+        failed.details.setdefault("instance_id", row.id)
+        failed.details.setdefault("document", row.business_key)
+        raise
+
+
+# ---------------------------------------------------------------- refusals and failures
+
+@contextmanager
+def audited(uow_factory: UowFactory, *, actor: str, subject: str, stop_timers: bool = False) -> Iterator[None]:
+    """Audit what stops the enclosed step, after its transaction has rolled back; then re-raise it."""
+    try:
+        yield
+    except REFUSALS as refused:
+        record_refusal(uow_factory, user=actor, subject=subject, reason=str(refused))
+        raise
+    except StepFailed as failed:
+        record_failure(uow_factory, failed, actor=actor, stop_timers=stop_timers)
+        raise
+
+
+def record_refusal(uow_factory: UowFactory, *, user: str, subject: str, reason: str) -> None:
+    """Every refused action is an audit event of its own (ASVS 16.3.2), committed apart from the refusal."""
+    with uow_factory() as uow:
+        uow.record(actor=user, action="access.refused", subject_type="task", subject_id=subject,
+                   payload={"reason": reason[:500]})
+        uow.commit()
+
+
+def record_failure(uow_factory: UowFactory, failed: StepFailed, *, actor: str, stop_timers: bool) -> None:
+    """Put the failed instance into ``incident`` (element and error kept) and audit it; the state is untouched.
+
+    ``stop_timers``: the failure came from a timer or a job, which would run into it again at every
+    poll; the instance's timers wait until an admin retries it.
+    """
+    instance_id = failed.details.get("instance_id")
+    log.warning("step failed on instance %s at %s: %s", instance_id, failed.element, failed.reason)
+    if not isinstance(instance_id, int):
+        return
+    error = f"{failed.element}: {failed.reason}"
+    with uow_factory() as uow:
+        uow.instances.mark_incident(instance_id, error=error, stop_timers=stop_timers)
+        uow.record(actor=actor, action="engine.step_failed", subject_type="process_instance",
+                   subject_id=str(failed.details.get("document", instance_id)),
+                   payload={"element": failed.element, "error": failed.reason[:500], "id": instance_id})
+        uow.commit()

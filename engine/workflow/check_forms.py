@@ -1,0 +1,96 @@
+"""``bpmn check`` rules for the forms user tasks name: what makes a form unsafe to put in front of people.
+
+Every form a user task names must be a valid JSON Schema (draft 2020-12) of ``"type": "object"`` that
+says what each field is and how big it may get: every object closes itself (``additionalProperties:
+false``), every string has a ``maxLength`` (or is an enum, a const or a date), every array a ``maxItems``,
+and only known formats are used. No writable field may be one the engine sets (the applicant, the org
+unit, reservations, lane owners, service results...), and no user task may store its form under such a
+name (``spiffworkflow:variableName``). The engine enforces the same at run time; the check tells the
+designer before publishing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from lxml import etree
+
+from engine.domain.forms import IDENTIFIER_FORMAT, MONEY_FORMATS, PROTECTED_VARIABLES, schema_problems
+from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path
+
+KNOWN_FORMATS = frozenset({*MONEY_FORMATS, IDENTIFIER_FORMAT, "date", "date-time", "time", "email", "uri"})
+_BOUNDED_STRING = {"enum", "const", "maxLength"}
+
+
+def check_forms(files: Mapping[str, str]) -> list[str]:
+    """``file:element-id: message`` for every user task whose form is unsafe or unusable."""
+    trees = {name: _parse(text) for name, text in files.items() if name.endswith((".bpmn", ".dmn"))}
+    protected = PROTECTED_VARIABLES | engine_variables(t for t in trees.values() if t is not None)
+    problems: list[str] = []
+    for name, tree in sorted(trees.items()):
+        if tree is None or not name.endswith(".bpmn"):
+            continue
+        for task in tree.iter(f"{BPMN}userTask"):
+            problems.extend(f"{name}:{task.get('id')}: {p}" for p in _task_problems(name, task, files, protected))
+    return problems
+
+
+def _parse(text: str) -> Any:
+    try:
+        return etree.fromstring(text.encode("utf-8"))
+    except etree.XMLSyntaxError:
+        return None  # reported by the parse step
+
+
+def _task_problems(name: str, task: Any, files: Mapping[str, str], protected: frozenset[str]) -> Iterator[str]:
+    variable = task.find(f".//{SPIFF}variableName")
+    if variable is not None and (variable.text or "").strip() in protected:
+        yield f"the form is stored under {variable.text.strip()!r}, which the engine sets"
+    for prop in task.iter(f"{SPIFF}property"):
+        if prop.get("name") != "formJsonSchemaFilename":
+            continue
+        path = resolve_form_path(files, name, prop.get("value", ""))
+        if path is None:
+            continue  # "not found" is check.py's rule
+        try:
+            schema = json.loads(files[path])
+        except ValueError as exc:
+            yield f"form {path} is not JSON: {exc}"
+            continue
+        yield from (f"form {path}: {p}" for p in schema_problems(schema))
+        if isinstance(schema, dict) and not schema_problems(schema):
+            yield from (f"form {path}: {p}" for p in _looseness(schema, protected))
+
+
+def _looseness(schema: dict[str, Any], protected: frozenset[str]) -> Iterator[str]:
+    for field, spec in (schema.get("properties") or {}).items():
+        if field in protected and not (isinstance(spec, dict) and spec.get("readOnly")):
+            yield f"field {field!r} is set by the engine; a form may only show it (readOnly)"
+    yield from _unbounded(schema, "")
+
+
+def _bounded_string(node: dict[str, Any]) -> bool:
+    if _BOUNDED_STRING & set(node) or node.get("format") in ("date", "date-time"):
+        return True
+    options = node.get("oneOf") or node.get("anyOf")
+    return isinstance(options, list) and bool(options) and all(isinstance(o, dict) and "const" in o for o in options)
+
+
+def _unbounded(node: Any, path: str) -> Iterator[str]:
+    if not isinstance(node, dict):
+        return
+    kind, where = node.get("type"), path or "the form"
+    if kind == "object" and node.get("additionalProperties") is not False:
+        yield f"{where}: an object must say \"additionalProperties\": false"
+    if kind == "string" and not _bounded_string(node):
+        yield f"{where}: a text field needs a maxLength"
+    if kind == "array" and "maxItems" not in node:
+        yield f"{where}: a list needs a maxItems"
+    if "format" in node and node["format"] not in KNOWN_FORMATS:
+        yield f"{where}: unknown format {node['format']!r} (known: {', '.join(sorted(KNOWN_FORMATS))})"
+    for key, child in (node.get("properties") or {}).items():
+        yield from _unbounded(child, f"{path}.{key}" if path else key)
+    if isinstance(node.get("items"), dict):
+        yield from _unbounded(node["items"], f"{path}[]")
