@@ -19,11 +19,14 @@ from engine.domain.audit import (
     AuditAnchorInvalid,
     AuditKeyMissing,
     AuditRecord,
+    SealedAnchor,
     StoredEntry,
     canonical_json,
     canonical_payload,
     chain_hmac,
     parse_anchor,
+    seal_anchor,
+    seal_matches,
     verify_chain,
 )
 from engine.persistence.audit_table import AuditLog
@@ -188,7 +191,7 @@ def test_truncation_is_caught_only_with_the_anchor():
     anchor = verify_chain(KEY, rows).head
     assert verify_chain(KEY, rows[:90]).ok  # a shorter chain is a valid chain
     _only(verify_chain(KEY, rows[:90], anchor), 91, "table ends at seq 90 but the anchor is seq 100")
-    _only(verify_chain(KEY, [], anchor), 1, "table ends at seq 0")
+    _only(verify_chain(KEY, [], anchor), 1, "table is empty but the anchor is seq 100")
 
 
 def test_rewrite_by_a_key_holder_is_caught_by_the_anchor():
@@ -202,6 +205,43 @@ def test_rewrite_by_a_key_holder_is_caught_by_the_anchor():
         prev = mac
     assert verify_chain(KEY, rewritten).ok
     _only(verify_chain(KEY, rewritten, anchor), 100, "anchor mismatch at seq 100")
+
+
+def test_resuming_from_an_anchor_checks_only_the_new_rows_and_catches_what_the_anchor_pins():
+    rows = _chain(100)
+    start = verify_chain(KEY, rows[:60]).head
+    resumed = verify_chain(KEY, rows[59:], start=start)
+    assert resumed.ok and resumed.rows == 41 and resumed.head == verify_chain(KEY, rows).head
+    assert verify_chain(KEY, rows[59:60], start=start).head == start  # nothing new: the head stays
+    _only(verify_chain(KEY, rows[59:90], start=start, anchor=Anchor(100, rows[-1].mac)), 91,
+          "table ends at seq 90 but the anchor is seq 100")
+    _only(verify_chain(KEY, [], start=start), 60, "no row from seq 60 on, but the anchor is seq 60")
+    _only(verify_chain(KEY, rows[60:], start=start), 60, "gap after seq 59: seq 61 follows (deleted?)")
+    edited = replace(rows[59], record=replace(rows[59].record, actor="mallory"))
+    _only(verify_chain(KEY, [edited, *rows[60:]], start=start), 60, "row seq 60: content does not match its MAC")
+    # A key holder who re-signs the anchored row (content, or the prev_mac that links it to the
+    # rows before) cannot reach the anchored MAC again.
+    for forged in (replace(rows[59].record, actor="mallory"), rows[59].record):
+        prev = rows[58].mac if forged.actor == "mallory" else "f" * 64
+        resigned = StoredEntry(forged, prev, chain_hmac(KEY, prev, forged))
+        _only(verify_chain(KEY, [resigned, *rows[60:]], start=start), 60, "anchor mismatch at seq 60")
+
+
+def test_several_anchors_are_all_checked():
+    rows = _chain(100)
+    older, newer = Anchor(40, rows[39].mac), Anchor(100, rows[-1].mac)
+    assert verify_chain(KEY, rows, older, anchors=[newer]).ok
+    _only(verify_chain(KEY, rows, older, anchors=[Anchor(100, "e" * 64)]), 100, "anchor mismatch at seq 100")
+    result = verify_chain(KEY, rows[:30], older, anchors=[newer])
+    assert result.problems == ["table ends at seq 30 but the anchor is seq 100: rows after 30 are missing (truncated?)"]
+
+
+def test_a_stored_anchor_is_sealed_with_the_key():
+    anchor = Anchor(12, "ab" * 32)
+    sealed = SealedAnchor(anchor, seal_anchor(KEY, anchor))
+    assert seal_matches(KEY, sealed) and not seal_matches(WRONG_KEY, sealed)
+    assert not seal_matches(KEY, replace(sealed, anchor=Anchor(11, "ab" * 32)))
+    assert sealed.seal != chain_hmac(KEY, GENESIS_MAC, _record(1)) and len(sealed.seal) == 64
 
 
 def test_wrong_key_gives_a_hint_and_hostile_text_does_not_crash():
