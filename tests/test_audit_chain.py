@@ -1,4 +1,4 @@
-"""The tamper-evident audit chain as pure functions, and where its key comes from (reliability.md §4)."""
+"""The tamper-evident audit chain as pure functions, where its key and anchor live, and the anchor file."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The tamper-evident audit chain, as pure functions (reliability.md §4, test S5).
+"""The tamper-evident audit chain, as pure functions (docs/audit.md, test S5).
 
 Each entry's MAC is HMAC-SHA256(key, prev_mac ‖ "\\n" ‖ canonical_json(entry)), where
 prev_mac is the previous entry's MAC (``GENESIS_MAC`` for seq 1) and the entry includes
@@ -314,8 +314,8 @@ class _Checker:
     def _truncation_message(self, anchor_seq: int) -> str:
         end = self.last_seq
         if self.result.rows == 0 and self.start is not None:
-            return (f"no row from seq {self.start.seq} on, but the anchor is seq {anchor_seq}: "
-                    "the table was cut before the anchor (truncated?)")
+            return (f"the anchor is seq {anchor_seq} but the table has no row from seq {self.start.seq} on: "
+                    "rows were cut off the end (truncated?)")
         if self.result.rows == 0:
             return f"table is empty but the anchor is seq {anchor_seq}: every row is missing (truncated?)"
         return f"table ends at seq {end} but the anchor is seq {anchor_seq}: rows after {end} are missing (truncated?)"
