@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.local_erp import LocalErp
 from engine.audit_key import load_audit_key
 from engine.config import Settings
-from engine.persistence import masterdata_lookups
+from engine.persistence import audit_repository, masterdata_lookups
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.persistence.voucher_store import SqlVoucherStore
@@ -34,9 +34,11 @@ class Container:
         return SqlUnitOfWork(self.engine, reads_only=True)
 
     def audit_key(self) -> bytes:
-        """Loaded on first use (env, key file, or a development key created under the instance dir)."""
+        """Loaded on first use: env, key file, or a development key under the instance dir, which is
+        created only for a log never written before (a missing key next to audit rows is an error)."""
         if self._audit_key is None:
-            self._audit_key = load_audit_key(self.settings, create=True)
+            self._audit_key = load_audit_key(
+                self.settings, create=True, count_rows=lambda: audit_repository.count_rows(self.engine))
         return self._audit_key
 
     def job_runner(self) -> ConnectorJobRunner:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,22 +21,25 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Executable, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from engine.audit_key import KEY_ENV, KEY_FILE_ENV
-from engine.bootstrap import Container
+from engine.audit_key import ANCHOR_FILE_ENV, KEY_ENV, KEY_FILE_ENV
+from engine.bootstrap import Container, build
 from engine.cli import main
+from engine.cli.audit_anchor import AnchorKeeper
 from engine.domain.audit import (
     GENESIS_MAC,
+    AuditKeyMissing,
     AuditRecord,
     StoredEntry,
     canonical_payload,
     chain_hmac,
 )
 from engine.persistence import audit_repository
+from engine.persistence.audit_anchor_file import AnchorFile
 from engine.persistence.audit_repository import NewEntry
 from engine.persistence.audit_table import AuditLog
 from engine.persistence.db import make_engine
 from engine.persistence.tables import Base, Currency
-from engine.services.audit import verify
+from engine.services.audit import verify, verify_anchored
 
 KEY = b"test-audit-key-0123456789abcdef0123456789abcdef"
 WRONG_KEY = b"an-attacker-guess-0123456789abcdef0123"
@@ -206,10 +211,15 @@ def _tamper(db_url: str, *statements: tuple[str, Any] | Executable) -> None:
     engine.dispose()
 
 
-def _cli(cli_env: dict[str, str], *args: str, key: bytes = KEY) -> subprocess.CompletedProcess[str]:
-    env = {**cli_env, KEY_ENV: key.decode()}
+def _cli(cli_env: dict[str, str], *args: str, key: bytes | None = KEY, command: str = "audit"
+         ) -> subprocess.CompletedProcess[str]:
+    """``budgetflow <command> ARGS`` in a subprocess; ``key=None``: no key in the environment (development key)."""
+    env = {**cli_env, KEY_ENV: key.decode()} if key else {**cli_env}
+    if key is None:
+        env.pop(KEY_ENV, None)
     env.pop(KEY_FILE_ENV, None)
-    return subprocess.run([sys.executable, "-m", "engine", "audit", *args], env=env, capture_output=True,
+    env.pop(ANCHOR_FILE_ENV, None)
+    return subprocess.run([sys.executable, "-m", "engine", command, *args], env=env, capture_output=True,
                           text=True, timeout=120, check=False)
 
 
@@ -219,6 +229,7 @@ def _in_process(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys
     for name in ("BUDGETFLOW_DATABASE_URL", "BUDGETFLOW_INSTANCE_DIR"):
         monkeypatch.setenv(name, cli_env[name])
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    monkeypatch.delenv(ANCHOR_FILE_ENV, raising=False)
     if key is None:
         monkeypatch.delenv(KEY_ENV, raising=False)
     else:
@@ -314,30 +325,76 @@ def test_s5_swapped_rows(ten_thousand, cli_env, db_url):
                    "row seq 3500: holds the entry signed as seq 3000")
 
 
-def test_s5_truncated_tail_is_caught_only_with_the_anchor(ten_thousand, cli_env, db_url, monkeypatch, capsys):
-    code, anchor, _ = _in_process(cli_env, monkeypatch, capsys, "head")
-    assert code == 0
-    anchor = anchor.strip()
+def _stored(cli_env: dict[str, str]) -> str | None:
+    """The anchor in the default anchor file of this test's instance folder, as SEQ:MAC."""
+    sealed = AnchorFile(Path(cli_env["BUDGETFLOW_INSTANCE_DIR"]) / "audit.anchor").read()
+    return None if sealed is None else str(sealed.anchor)
+
+
+def test_s5_cut_tail_is_caught_by_the_stored_anchor(ten_thousand, cli_env, db_url, monkeypatch, capsys):
+    code, _, err = _in_process(cli_env, monkeypatch, capsys, "verify")  # the first run after an upgrade
+    assert code == 0 and f"anchor created at seq {N}" in err
+    head = f"{N}:{_by_seq(ten_thousand, N)['mac']}"
+    assert _stored(cli_env) == head
     _tamper(db_url, ("DELETE FROM audit_log WHERE seq > 9990", {}))
-    # The documented limit: a shorter chain is still a valid chain, so only the anchor tells.
+    # No --anchor: the anchor kept outside the database is enough.
+    _assert_caught(_cli(cli_env, "verify"), 9991, "table ends at seq 9990 but the anchor is seq 10000")
+    assert _stored(cli_env) == head  # a cut chain never replaces the good anchor
+    code, out, _ = _in_process(cli_env, monkeypatch, capsys, "verify", "--anchor",
+                               f"5000:{_by_seq(ten_thousand, 5000)['mac']}")  # an exported anchor still works
+    assert code == 1 and "table ends at seq 9990 but the anchor is seq 10000" in out
+    code, _, err = _in_process(cli_env, monkeypatch, capsys, "head")
+    assert code == 1 and "refusing to print an anchor" in err
+
+
+def test_s5_truncated_table_is_caught_by_the_stored_anchor(ten_thousand, cli_env, db_url, monkeypatch, capsys):
     assert _in_process(cli_env, monkeypatch, capsys, "verify")[0] == 0
-    _assert_caught(_cli(cli_env, "verify", "--anchor", anchor), 9991,
-                   "table ends at seq 9990 but the anchor is seq 10000")
+    if db_url.startswith("postgresql"):
+        engine = make_engine(db_url)
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE audit_log"))  # row-level triggers do not fire for TRUNCATE
+        engine.dispose()
+    else:
+        _tamper(db_url, ("DELETE FROM audit_log", {}))
+    _assert_caught(_cli(cli_env, "verify"), 1, f"table is empty but the anchor is seq {N}")
+    assert _stored(cli_env) == f"{N}:{_by_seq(ten_thousand, N)['mac']}"
 
 
-def test_s5_rewrite_with_the_key_is_caught_by_the_anchor(ten_thousand, cli_env, db_url, monkeypatch, capsys):
-    """Someone holding the key re-signs everything after an edit: only the exported anchor disagrees."""
-    anchor = f"{N}:{_by_seq(ten_thousand, N)['mac']}"
-    prev, updates = _by_seq(ten_thousand, 8999)["mac"], []
-    for row in ten_thousand[8999:]:
+def _resigned(rows: list[dict[str, Any]], key: bytes, edit_seq: int) -> list[tuple[str, Any]]:
+    """What a key holder does: edit one row and re-sign it and every row after it, so the table is a valid chain."""
+    prev, updates = _by_seq(rows, edit_seq - 1)["mac"], []
+    for row in rows[edit_seq - 1:]:
         record = _record(row["seq"])
-        if row["seq"] == 9000:
+        if row["seq"] == edit_seq:
             record = replace(record, payload={**record.payload, "amount": "1.00"})
-        mac = chain_hmac(KEY, prev, record)
+        mac = chain_hmac(key, prev, record)
         updates.append(("UPDATE audit_log SET payload = :payload, prev_mac = :prev, mac = :mac WHERE seq = :seq",
                         {"payload": canonical_payload(record.payload), "prev": prev, "mac": mac, "seq": row["seq"]}))
         prev = mac
-    _tamper(db_url, *updates)
+    return updates
+
+
+def test_s5_re_signing_with_the_development_key_is_caught_by_the_stored_anchor(
+    ten_thousand, cli_env, db_url, monkeypatch, capsys,
+):
+    instance = Path(cli_env["BUDGETFLOW_INSTANCE_DIR"])
+    (instance / "audit.key").write_text(KEY.decode() + "\n")  # a development deployment: the key in the instance folder
+    code, _, err = _in_process(cli_env, monkeypatch, capsys, "verify", key=None)
+    assert code == 0 and "warning: the audit key is the development key" in err
+    if db_url.startswith("sqlite"):
+        assert "beside the SQLite database" in err
+    stolen = (instance / "audit.key").read_text().strip().encode()  # anyone who can read the folder
+    _tamper(db_url, *_resigned(ten_thousand, stolen, 9000))
+    run = _cli(cli_env, "verify", key=None)
+    _assert_caught(run, N, f"anchor mismatch at seq {N}")
+    assert run.stderr.count("development key") == 1
+
+
+def test_s5_rewrite_with_the_key_is_caught_by_the_anchor(ten_thousand, cli_env, db_url, monkeypatch, capsys):
+    """Someone holding the key re-signs everything after an edit; no anchor was stored before, so only
+    the exported one disagrees."""
+    anchor = f"{N}:{_by_seq(ten_thousand, N)['mac']}"
+    _tamper(db_url, *_resigned(ten_thousand, KEY, 9000))
     assert _in_process(cli_env, monkeypatch, capsys, "verify")[0] == 0
     _assert_caught(_cli(cli_env, "verify", "--anchor", anchor), N, f"anchor mismatch at seq {N}")
 
@@ -351,3 +408,171 @@ def test_s5_json_report_and_key_errors(ten_thousand, cli_env, db_url, monkeypatc
     assert code == 2 and "no audit key" in err
     code, _, err = _in_process(cli_env, monkeypatch, capsys, "verify", "--anchor", "10:nope")
     assert code == 2 and "SEQ:MAC" in err
+
+
+# ---------------------------------------------------------------- the stored anchor and the worker
+
+
+def _append(container: Container, n: int) -> None:
+    with container.session_factory() as s:
+        start = audit_repository.read_head(s).seq + 1
+        audit_repository.append_many(s, KEY, _entries(start + n - 1)[start - 1:])
+        s.commit()
+
+
+def _head(container: Container) -> str:
+    with container.session_factory() as s:
+        return str(audit_repository.read_head(s))
+
+
+def test_without_a_stored_anchor_verify_says_so_and_anchors_only_a_valid_chain(
+    container, cli_env, db_url, monkeypatch, capsys,
+):
+    _append(container, 5)
+    code, out, err = _in_process(cli_env, monkeypatch, capsys, "verify")
+    assert code == 0
+    assert "there was no audit anchor" in err and "holds 5 row(s)" in err and "anchor created at seq 5" in err
+    assert "none before, advanced to seq 5" in out and _stored(cli_env) == _head(container)
+    _append(container, 2)
+    code, out, err = _in_process(cli_env, monkeypatch, capsys, "verify", "--json")
+    report = json.loads(out)
+    assert code == 0 and err == ""
+    assert report["stored_anchor"].startswith("5:") and report["anchor_written"] == _head(container)
+    assert _stored(cli_env) == _head(container)
+    # A chain that does not verify is never anchored, not even when there is no anchor yet.
+    (Path(cli_env["BUDGETFLOW_INSTANCE_DIR"]) / "audit.anchor").unlink()
+    _tamper(db_url, ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3", {}))
+    code, out, _ = _in_process(cli_env, monkeypatch, capsys, "verify")
+    assert code == 1 and "row seq 3: content does not match its MAC" in out and _stored(cli_env) is None
+
+
+def test_an_anchor_file_moved_to_a_cut_head_without_the_key_is_caught(container, cli_env, db_url, monkeypatch,
+                                                                      capsys):
+    _append(container, 30)
+    assert _in_process(cli_env, monkeypatch, capsys, "verify")[0] == 0
+    _tamper(db_url, ("DELETE FROM audit_log WHERE seq > 20", {}))
+    path = Path(cli_env["BUDGETFLOW_INSTANCE_DIR"]) / "audit.anchor"
+    body = json.loads(path.read_text())
+    path.write_text(json.dumps({**body, "anchor": _head(container)}))  # the cut table's head, readable by anyone
+    code, out, _ = _in_process(cli_env, monkeypatch, capsys, "verify")
+    assert code == 1 and "(seq 20) is not sealed with this key" in out and "FAILED (1 problem(s))" in out
+
+
+def test_the_worker_keeps_the_anchor_current_and_reports_a_cut_chain(container, cli_env, db_url, monkeypatch,
+                                                                     capsys):
+    _append(container, 20)
+    worker = _cli(cli_env, "--once", command="worker")
+    assert worker.returncode == 0, worker.stderr
+    assert _stored(cli_env) == _head(container)
+    _append(container, 10)
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    monkeypatch.delenv(ANCHOR_FILE_ENV, raising=False)
+    outcome = AnchorKeeper(container, "worker").refresh()  # what the worker's loop runs every minute
+    assert outcome is not None and outcome.result.rows == 11  # the anchored row and the ten after it
+    assert _stored(cli_env) == _head(container) and _head(container).startswith("30:")
+    _tamper(db_url, ("DELETE FROM audit_log WHERE seq > 25", {}))
+    worker = _cli(cli_env, "--once", command="worker")
+    assert worker.returncode == 0, worker.stderr  # the business work goes on; the problem is reported
+    assert ("worker: AUDIT CHAIN DOES NOT VERIFY: the anchor is seq 30 but the table has no row from seq 30 on"
+            in worker.stderr), worker.stderr
+    assert "the anchor stays at seq 30" in worker.stderr and _stored(cli_env).startswith("30:")
+    _assert_caught(_cli(cli_env, "verify"), 26, "table ends at seq 25 but the anchor is seq 30")
+
+
+def test_the_scheduler_refreshes_the_anchor_and_warns_about_the_development_key(container, cli_env, tmp_path):
+    _append(container, 3)
+    (tmp_path / "audit.key").write_text(KEY.decode())
+    env = {k: v for k, v in cli_env.items() if k not in (KEY_ENV, KEY_FILE_ENV, ANCHOR_FILE_ENV)}
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "scheduler"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _stored(cli_env) is None:
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert _stored(cli_env) == _head(container), stderr
+    assert stderr.count("warning: the audit key is the development key") == 1, stderr
+
+
+def test_a_refresh_reads_only_the_rows_after_the_anchor_so_a_full_verify_still_matters(container, tmp_path, db_url):
+    store, seen = AnchorFile(tmp_path / "elsewhere" / "audit.anchor"), []
+
+    def rows(from_seq: int | None):
+        seen.append(from_seq)
+        return audit_repository.stream_rows(container.engine, from_seq)
+
+    _append(container, 10)
+    assert verify_anchored(rows, KEY, store, incremental=True).written.seq == 10  # no anchor yet: a full run
+    _append(container, 5)
+    assert verify_anchored(rows, KEY, store, incremental=True).written.seq == 15
+    assert seen == [None, 10]
+    _tamper(db_url, ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4", {}))
+    assert verify_anchored(rows, KEY, store, incremental=True).result.ok  # seq 4 is behind the anchor
+    full = verify_anchored(rows, KEY, store)
+    assert not full.result.ok and full.result.first_bad_seq == 4
+
+
+@pytest.mark.slow
+def test_refreshes_racing_each_other_and_the_writers_stay_correct_and_monotonic(container, tmp_path):
+    """Rows are appended while two refreshers verify incrementally: every refresh verifies, the anchor
+    only moves forwards, and it ends at the true head."""
+    store = AnchorFile(tmp_path / "audit.anchor")
+
+    def rows(from_seq: int | None):
+        return audit_repository.stream_rows(container.engine, from_seq, batch=16)
+
+    writers_done, failures, seen_by = threading.Event(), [], [[], []]
+
+    def refresh_until_done(seen: list[int]) -> None:
+        while not writers_done.is_set():
+            outcome = verify_anchored(rows, KEY, store, incremental=True)
+            if not outcome.result.ok:
+                failures.append(outcome.result.problems)
+            sealed = store.read()
+            seen.append(sealed.anchor.seq if sealed else 0)
+
+    refreshers = [threading.Thread(target=refresh_until_done, args=(seen,)) for seen in seen_by]
+    for t in refreshers:
+        t.start()
+    try:
+        assert _hammer(container, audit_repository.append, threads=4, each=50) == []
+    finally:
+        writers_done.set()
+        for t in refreshers:
+            t.join()
+    assert failures == []
+    assert all(seen == sorted(seen) for seen in seen_by), seen_by  # the anchor never moved backwards
+    assert len(set(seen_by[0] + seen_by[1])) > 3, "the anchor hardly moved: the test did not race anything"
+    final = verify_anchored(rows, KEY, store)
+    assert final.result.ok and final.result.rows == 200
+    assert str(store.read().anchor) == _head(container) and _head(container).startswith("200:")
+
+
+# ---------------------------------------------------------------- a missing key
+
+
+def _record_one(container: Container) -> None:
+    with container.uow() as uow:
+        uow.record(actor="E0016", action="budget.adjust", subject_type="budget_line", subject_id="B-1")
+        uow.commit()
+
+
+def test_a_deleted_key_file_stops_the_next_writer_instead_of_starting_a_new_chain(container, tmp_path, monkeypatch):
+    for name in (KEY_ENV, KEY_FILE_ENV, ANCHOR_FILE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    _record_one(container)  # an unused log: the development key is created
+    key_file = tmp_path / "audit.key"
+    assert key_file.exists()
+    key_file.unlink()
+    restarted = build(container.settings)  # the next process to start
+    try:
+        with pytest.raises(AuditKeyMissing) as exc:
+            _record_one(restarted)
+    finally:
+        restarted.dispose()
+    assert "audit key is missing" in str(exc.value) and "holds 1 row(s)" in str(exc.value)
+    assert str(key_file) in str(exc.value)
+    assert not key_file.exists() and len(_rows(container)) == 1

@@ -1,9 +1,10 @@
-"""The tamper-evident audit chain as pure functions, and where its key comes from (reliability.md §4)."""
+"""The tamper-evident audit chain as pure functions, where its key and anchor live, and the anchor file."""
 
 from __future__ import annotations
 
 import json
 import stat
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -11,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.audit_key import KEY_ENV, KEY_FILE_ENV, load_audit_key
+from engine.audit_key import (
+    ANCHOR_FILE_ENV,
+    KEY_ENV,
+    KEY_FILE_ENV,
+    anchor_file_path,
+    development_key_warning,
+    load_audit_key,
+)
 from engine.config import Settings
 from engine.domain.audit import (
     GENESIS_MAC,
@@ -19,13 +27,17 @@ from engine.domain.audit import (
     AuditAnchorInvalid,
     AuditKeyMissing,
     AuditRecord,
+    SealedAnchor,
     StoredEntry,
     canonical_json,
     canonical_payload,
     chain_hmac,
     parse_anchor,
+    seal_anchor,
+    seal_matches,
     verify_chain,
 )
+from engine.persistence.audit_anchor_file import AnchorFile
 from engine.persistence.audit_table import AuditLog
 
 KEY = b"test-audit-key-0123456789abcdef0123456789abcdef"
@@ -188,7 +200,7 @@ def test_truncation_is_caught_only_with_the_anchor():
     anchor = verify_chain(KEY, rows).head
     assert verify_chain(KEY, rows[:90]).ok  # a shorter chain is a valid chain
     _only(verify_chain(KEY, rows[:90], anchor), 91, "table ends at seq 90 but the anchor is seq 100")
-    _only(verify_chain(KEY, [], anchor), 1, "table ends at seq 0")
+    _only(verify_chain(KEY, [], anchor), 1, "table is empty but the anchor is seq 100")
 
 
 def test_rewrite_by_a_key_holder_is_caught_by_the_anchor():
@@ -202,6 +214,43 @@ def test_rewrite_by_a_key_holder_is_caught_by_the_anchor():
         prev = mac
     assert verify_chain(KEY, rewritten).ok
     _only(verify_chain(KEY, rewritten, anchor), 100, "anchor mismatch at seq 100")
+
+
+def test_resuming_from_an_anchor_checks_only_the_new_rows_and_catches_what_the_anchor_pins():
+    rows = _chain(100)
+    start = verify_chain(KEY, rows[:60]).head
+    resumed = verify_chain(KEY, rows[59:], start=start)
+    assert resumed.ok and resumed.rows == 41 and resumed.head == verify_chain(KEY, rows).head
+    assert verify_chain(KEY, rows[59:60], start=start).head == start  # nothing new: the head stays
+    _only(verify_chain(KEY, rows[59:90], start=start, anchor=Anchor(100, rows[-1].mac)), 91,
+          "table ends at seq 90 but the anchor is seq 100")
+    _only(verify_chain(KEY, [], start=start), 60, "the anchor is seq 60 but the table has no row from seq 60 on")
+    _only(verify_chain(KEY, rows[60:], start=start), 60, "gap after seq 59: seq 61 follows (deleted?)")
+    edited = replace(rows[59], record=replace(rows[59].record, actor="mallory"))
+    _only(verify_chain(KEY, [edited, *rows[60:]], start=start), 60, "row seq 60: content does not match its MAC")
+    # A key holder who re-signs the anchored row (content, or the prev_mac that links it to the
+    # rows before) cannot reach the anchored MAC again.
+    for forged in (replace(rows[59].record, actor="mallory"), rows[59].record):
+        prev = rows[58].mac if forged.actor == "mallory" else "f" * 64
+        resigned = StoredEntry(forged, prev, chain_hmac(KEY, prev, forged))
+        _only(verify_chain(KEY, [resigned, *rows[60:]], start=start), 60, "anchor mismatch at seq 60")
+
+
+def test_several_anchors_are_all_checked():
+    rows = _chain(100)
+    older, newer = Anchor(40, rows[39].mac), Anchor(100, rows[-1].mac)
+    assert verify_chain(KEY, rows, older, anchors=[newer]).ok
+    _only(verify_chain(KEY, rows, older, anchors=[Anchor(100, "e" * 64)]), 100, "anchor mismatch at seq 100")
+    result = verify_chain(KEY, rows[:30], older, anchors=[newer])
+    assert result.problems == ["table ends at seq 30 but the anchor is seq 100: rows after 30 are missing (truncated?)"]
+
+
+def test_a_stored_anchor_is_sealed_with_the_key():
+    anchor = Anchor(12, "ab" * 32)
+    sealed = SealedAnchor(anchor, seal_anchor(KEY, anchor))
+    assert seal_matches(KEY, sealed) and not seal_matches(WRONG_KEY, sealed)
+    assert not seal_matches(KEY, replace(sealed, anchor=Anchor(11, "ab" * 32)))
+    assert sealed.seal != chain_hmac(KEY, GENESIS_MAC, _record(1)) and len(sealed.seal) == 64
 
 
 def test_wrong_key_gives_a_hint_and_hostile_text_does_not_crash():
@@ -253,12 +302,91 @@ def test_short_or_missing_keys_are_refused_without_echoing_them(tmp_path):
     assert not (tmp_path / "instance" / "audit.key").exists()
 
 
+def _no_rows() -> int:
+    return 0
+
+
 def test_development_key_is_created_once_with_owner_only_permissions(tmp_path):
     settings = _settings(tmp_path)
-    first = load_audit_key(settings, {}, create=True)
+    first = load_audit_key(settings, {}, create=True, count_rows=_no_rows)
     path = tmp_path / "instance" / "audit.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(first) == 64
-    assert load_audit_key(settings, {}, create=True) == first
+    assert load_audit_key(settings, {}, create=True, count_rows=_no_rows) == first
     assert load_audit_key(settings, {}) == first
     assert [p.name for p in path.parent.iterdir()] == ["audit.key"]  # no temp files left behind
+    with pytest.raises(TypeError, match="count_rows"):  # a writer must say how to tell an unused log
+        load_audit_key(_settings(tmp_path / "other"), {}, create=True)
+
+
+def test_processes_starting_together_on_an_empty_log_agree_on_one_key(tmp_path):
+    settings, barrier, keys = _settings(tmp_path), threading.Barrier(8), []
+
+    def start() -> None:
+        barrier.wait()
+        keys.append(load_audit_key(settings, {}, create=True, count_rows=_no_rows))
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(keys) == 8 and len(set(keys)) == 1
+    assert [p.name for p in (tmp_path / "instance").iterdir()] == ["audit.key"]
+
+
+def test_a_missing_development_key_is_never_recreated_for_a_log_that_was_written(tmp_path):
+    settings = _settings(tmp_path)
+    with pytest.raises(AuditKeyMissing) as exc:
+        load_audit_key(settings, {}, create=True, count_rows=lambda: 1234)
+    message = str(exc.value)
+    assert "audit key is missing" in message and "1234 row(s)" in message
+    assert str(tmp_path / "instance" / "audit.key") in message
+    anchor = tmp_path / "instance" / "audit.anchor"
+    anchor.parent.mkdir()
+    anchor.write_text("{}")
+    with pytest.raises(AuditKeyMissing, match="the anchor .*audit.anchor shows it was written before"):
+        load_audit_key(settings, {}, create=True, count_rows=_no_rows)
+    assert not (tmp_path / "instance" / "audit.key").exists()
+
+
+def test_where_the_anchor_lives(tmp_path):
+    settings = _settings(tmp_path)
+    assert anchor_file_path(settings, {}) == tmp_path / "instance" / "audit.anchor"
+    beside_key = anchor_file_path(settings, {KEY_FILE_ENV: "/run/secrets/bf/audit.key"})
+    assert beside_key == Path("/run/secrets/bf/audit.anchor")
+    configured = anchor_file_path(settings, {KEY_FILE_ENV: "/k", ANCHOR_FILE_ENV: "/worm/bf.anchor"})
+    assert configured == Path("/worm/bf.anchor")
+
+
+def test_the_development_key_is_flagged(tmp_path):
+    instance = (tmp_path / "instance").resolve()
+    beside = Settings(instance_dir=instance, database_url=f"sqlite:///{instance / 'budgetflow.db'}")
+    warning = development_key_warning(beside, {})
+    assert warning and str(instance / "audit.key") in warning and "beside the SQLite database" in warning
+    assert ANCHOR_FILE_ENV in warning and KEY_FILE_ENV in warning
+    elsewhere = development_key_warning(Settings(instance_dir=instance, database_url="postgresql+psycopg://db/x"), {})
+    assert elsewhere and "beside" not in elsewhere
+    assert development_key_warning(beside, {KEY_ENV: "k" * 40}) is None
+    assert development_key_warning(beside, {KEY_FILE_ENV: "/run/secrets/audit.key"}) is None
+
+
+# ---------------------------------------------------------------- the anchor file
+
+
+def test_the_anchor_file_moves_only_by_compare_and_swap(tmp_path):
+    store = AnchorFile(tmp_path / "anchors" / "audit.anchor", database="sqlite:///x.db")
+    first, second = (SealedAnchor(a, seal_anchor(KEY, a)) for a in (Anchor(10, "a" * 64), Anchor(20, "b" * 64)))
+    assert store.read() is None
+    assert store.replace(None, first)
+    assert not store.replace(None, second)  # someone else created it first: theirs stays
+    assert store.read() == first
+    assert store.replace(first, second) and not store.replace(first, first)  # never back to an older one
+    assert store.read() == second
+    body = json.loads(store.path.read_text())
+    assert body["anchor"] == str(second.anchor) and body["database"] == "sqlite:///x.db"
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["audit.anchor", "audit.anchor.lock"]
+    for bad in ("not json", json.dumps({**body, "anchor": "20:xyz"}), json.dumps({**body, "format": 99}), "[]"):
+        store.path.write_text(bad)
+        with pytest.raises(AuditAnchorInvalid, match="malformed"):
+            store.read()

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from engine.bootstrap import Container, build
+from engine.cli.audit_anchor import ANCHOR_INTERVAL_S, AnchorKeeper
 from engine.persistence import schema
 from engine.persistence.types import utcnow
 from engine.services import outbox, processes
@@ -110,10 +111,12 @@ def run_worker(args: argparse.Namespace) -> int:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     next_expiry, expired = 0.0, 0
+    audit_anchor = AnchorKeeper(container, "worker")  # keeps the audit anchor outside the DB current
     try:
         while not stopping:
             ran = outbox.run_due(container.uow, runner, policy=policy)
             fired = processes.fire_due_timers(container.uow, now=utcnow())
+            audit_anchor.tick()
             if time.monotonic() >= next_expiry:  # hourly is plenty for a limit counted in days
                 expired = _expire(container)
                 next_expiry = time.monotonic() + EXPIRY_INTERVAL_S
@@ -142,6 +145,8 @@ def run_scheduler(args: argparse.Namespace) -> int:
                       seconds=args.timer_seconds, id="timers", max_instances=1, coalesce=True)
     scheduler.add_job(lambda: _expire(container), "interval", seconds=EXPIRY_INTERVAL_S, id="expiry",
                       max_instances=1, coalesce=True, next_run_time=utcnow())
+    scheduler.add_job(AnchorKeeper(container, "scheduler").refresh, "interval", seconds=ANCHOR_INTERVAL_S,
+                      id="audit-anchor", max_instances=1, coalesce=True, next_run_time=utcnow())
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     try:
         scheduler.start()

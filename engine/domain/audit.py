@@ -1,11 +1,13 @@
-"""The tamper-evident audit chain, as pure functions (reliability.md §4, test S5).
+"""The tamper-evident audit chain, as pure functions (docs/audit.md, test S5).
 
 Each entry's MAC is HMAC-SHA256(key, prev_mac ‖ "\\n" ‖ canonical_json(entry)), where
 prev_mac is the previous entry's MAC (``GENESIS_MAC`` for seq 1) and the entry includes
 its ``seq``. The key lives outside the database, so someone who can write the table but
 does not hold the key cannot edit, delete, insert or reorder a row without the verifier
 noticing. Dropping rows from the *end* leaves a shorter chain that is still valid; that
-is caught only by comparing with an exported ``Anchor`` (the head seq and MAC).
+is caught only by comparing with an ``Anchor`` (the head seq and MAC) kept outside the
+database. A stored anchor carries a ``seal`` (an HMAC under the same key), so someone who
+can write the anchor's file but does not hold the key cannot move it to a cut-down head.
 
 The verifier recomputes every MAC from the entries; stored MACs serve only to describe
 *what* went wrong (edited row, gap, reordering) once a recomputed MAC disagrees.
@@ -80,6 +82,14 @@ class Anchor:
 GENESIS_ANCHOR = Anchor(0, GENESIS_MAC)
 
 
+@dataclass(frozen=True, slots=True)
+class SealedAnchor:
+    """An anchor as stored outside the database, with its seal (see ``seal_anchor``)."""
+
+    anchor: Anchor
+    seal: str
+
+
 @dataclass
 class VerifyResult:
     rows: int = 0
@@ -93,6 +103,16 @@ class VerifyResult:
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
+
+    def add_problem(self, seq: int | None, message: str) -> int | None:
+        """Record a problem (``seq``: where the table departs, if known); its index, or None once the list is full."""
+        self.problem_count += 1
+        if self.first_bad_seq is None and seq is not None:
+            self.first_bad_seq = seq
+        if len(self.problems) >= MAX_PROBLEMS:
+            return None
+        self.problems.append(message)
+        return len(self.problems) - 1
 
 
 # ---------------------------------------------------------------- canonical form and MAC
@@ -141,6 +161,23 @@ def chain_hmac(key: bytes, prev_mac: str, record: AuditRecord, *, payload_text: 
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def seal_anchor(key: bytes, anchor: Anchor) -> str:
+    """The HMAC that proves a stored anchor was written by a holder of the key.
+
+    Without it, whoever can write the anchor's file could replace it with the head of a
+    cut-down table (that head's MAC is readable in the table) and hide the truncation.
+    The domain prefix keeps a seal from ever equalling a chain MAC.
+    """
+    if not key:
+        raise AuditKeyMissing("the audit key is empty")
+    message = f"budgetflow audit anchor v{FORMAT_VERSION}\n{anchor}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def seal_matches(key: bytes, stored: SealedAnchor) -> bool:
+    return _same(seal_anchor(key, stored.anchor), stored.seal)
+
+
 def parse_anchor(text: str) -> Anchor:
     """``SEQ:MAC`` as printed by ``budgetflow audit head``."""
     seq, sep, mac = text.strip().partition(":")
@@ -187,9 +224,20 @@ def _jsonable(value: Any) -> Any:  # noqa: C901 - one flat dispatch over the JSO
 # ---------------------------------------------------------------- verification
 
 
-def verify_chain(key: bytes, rows: Iterable[StoredEntry], anchor: Anchor | None = None) -> VerifyResult:
-    """Recompute the chain over ``rows`` (in seq order) and describe the first departures from it."""
-    checker = _Checker(key, anchor)
+def verify_chain(
+    key: bytes, rows: Iterable[StoredEntry], anchor: Anchor | None = None, *,
+    anchors: Iterable[Anchor] = (), start: Anchor | None = None,
+) -> VerifyResult:
+    """Recompute the chain over ``rows`` (in seq order) and describe the first departures from it.
+
+    ``anchor``/``anchors``: heads recorded earlier; each must still be in the chain with the same
+    MAC, which also catches rows cut off the end. ``start``: resume from an anchor proven by an
+    earlier run instead of from seq 1 (the incremental check). ``rows`` must then begin at
+    ``start.seq``: that row's recomputed MAC must equal the anchor's, which pins every row before
+    it, and only the rows after it are recomputed. Rows before it are *not* re-read, so an edit
+    there is left to a full run.
+    """
+    checker = _Checker(key, [*([anchor] if anchor else []), *anchors, *([start] if start else [])], start)
     for row in rows:
         checker.feed(row)
     return checker.finish()
@@ -198,23 +246,30 @@ def verify_chain(key: bytes, rows: Iterable[StoredEntry], anchor: Anchor | None 
 class _Checker:
     """Walks the rows once; after a bad row it re-synchronises so one tampering yields few problems."""
 
-    def __init__(self, key: bytes, anchor: Anchor | None) -> None:
+    def __init__(self, key: bytes, anchors: list[Anchor], start: Anchor | None) -> None:
         self.key = key
-        self.anchor = anchor
-        self.result = VerifyResult(anchor_checked=anchor is not None)
-        self.last_seq = 0
+        self.result = VerifyResult(anchor_checked=bool(anchors))
+        self.start = start if start is not None and start.seq > 0 else None
+        self.last_seq = self.start.seq - 1 if self.start else 0
         self.running = GENESIS_MAC  # the recomputed MAC of the previous row
         self.previous_ok = True
         self.consistent = 0  # rows whose MAC matches their own content under this key
-        self.anchor_seen = anchor is not None and anchor.seq == 0
+        self.waiting: dict[int, set[str]] = {}  # anchors not reached yet: seq -> MACs expected there
         self.recent: OrderedDict[str, int] = OrderedDict()  # stored MAC -> seq it is genuinely signed as
         self.pending: dict[str, tuple[int, StoredEntry]] = {}  # prev_mac -> (problem index, row)
         self.last_mismatch: tuple[int, int | None] = (0, None)  # seq and problem index of the last "edited?"
-        if anchor is not None and anchor.seq == 0 and anchor.mac != GENESIS_MAC:
-            self._problem(1, "anchor seq 0 must carry the genesis MAC")
+        for a in anchors:
+            if a.seq == 0 and a.mac != GENESIS_MAC:
+                self._problem(1, "anchor seq 0 must carry the genesis MAC")
+            elif a.seq > 0:
+                self.waiting.setdefault(a.seq, set()).add(a.mac)
 
     def feed(self, row: StoredEntry) -> None:
         seq = row.record.seq
+        if self.start is not None and self.result.rows == 0 and seq == self.start.seq:
+            # The anchored row's stored prev_mac is trusted only because the anchor's MAC covers it:
+            # a changed prev_mac gives a different recomputed MAC, reported as an anchor mismatch.
+            self.running = row.prev_mac
         self.result.rows += 1
         signed_as = self._classify(row, self._check_order(seq))
         if signed_as is not None:
@@ -242,16 +297,28 @@ class _Checker:
         return self._content_mismatch(row)
 
     def finish(self) -> VerifyResult:
-        anchor = self.anchor
-        if anchor is not None and not self.anchor_seen:
-            if anchor.seq > self.last_seq:
-                self._problem(self.last_seq + 1, f"table ends at seq {self.last_seq} but the anchor is seq "
-                              f"{anchor.seq}: rows after {self.last_seq} are missing (truncated?)")
-            else:
-                self._problem(anchor.seq, f"anchor seq {anchor.seq}: no such row (deleted?)")
+        if self.waiting:
+            self._report_missing_anchors()
         if self.result.rows and not self.consistent:
             self.result.hint = "no row verifies under this key: is it the key the log was written with?"
         return self.result
+
+    def _report_missing_anchors(self) -> None:
+        """Anchors whose row never came: the highest past the end is a cut tail, the rest deleted rows."""
+        beyond = [seq for seq in self.waiting if seq > self.last_seq]
+        for seq in sorted(s for s in self.waiting if s <= self.last_seq):
+            self._problem(seq, f"anchor seq {seq}: no such row (deleted?)")
+        if beyond:
+            self._problem(self.last_seq + 1, self._truncation_message(max(beyond)))
+
+    def _truncation_message(self, anchor_seq: int) -> str:
+        end = self.last_seq
+        if self.result.rows == 0 and self.start is not None:
+            return (f"the anchor is seq {anchor_seq} but the table has no row from seq {self.start.seq} on: "
+                    "rows were cut off the end (truncated?)")
+        if self.result.rows == 0:
+            return f"table is empty but the anchor is seq {anchor_seq}: every row is missing (truncated?)"
+        return f"table ends at seq {end} but the anchor is seq {anchor_seq}: rows after {end} are missing (truncated?)"
 
     def _check_order(self, seq: int) -> bool:
         if seq <= self.last_seq:
@@ -315,13 +382,12 @@ class _Checker:
                 self.last_mismatch = (0, None)
 
     def _check_anchor_row(self, seq: int) -> None:
-        anchor = self.anchor
-        if anchor is None or seq != anchor.seq or self.anchor_seen:
+        expected = self.waiting.pop(seq, None)
+        if expected is None:
             return
-        self.anchor_seen = True
-        if not _same(self.running, anchor.mac):
-            self._problem(seq, f"anchor mismatch at seq {seq}: the chain does not reach the exported MAC "
-                          "(rewritten, or the wrong anchor?)")
+        if not all(_same(self.running, mac) for mac in expected):
+            self._problem(seq, f"anchor mismatch at seq {seq}: the chain does not reach the anchored MAC "
+                          "(rewritten or re-signed, or the wrong anchor?)")
 
     def _remember(self, mac: str, seq: int) -> None:
         self.recent[mac] = seq
@@ -330,14 +396,7 @@ class _Checker:
 
     def _problem(self, seq: int, message: str) -> int | None:
         """Record a problem; returns its index in the list, or None once the list is full."""
-        result = self.result
-        result.problem_count += 1
-        if result.first_bad_seq is None:
-            result.first_bad_seq = seq
-        if len(result.problems) >= MAX_PROBLEMS:
-            return None
-        result.problems.append(message)
-        return len(result.problems) - 1
+        return self.result.add_problem(seq, message)
 
 
 def _signed_as(key: bytes, row: StoredEntry, seq: int, prev_mac: str) -> bool:

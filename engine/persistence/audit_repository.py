@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.domain.audit import GENESIS_MAC, Anchor, AuditRecord, StoredEntry, canonical_payload, chain_hmac
 from engine.persistence.audit_table import AuditLog
+from engine.persistence.db import read_only
 from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
 
@@ -102,11 +103,13 @@ def read_head(session: Session | Connection) -> Anchor:
     return Anchor(0, GENESIS_MAC) if row is None else Anchor(int(row[0]), row[1])
 
 
-def iter_rows(session: Session, batch: int = 5000) -> Iterator[StoredEntry]:
-    """Every row in seq order, streamed (server-side cursor on PostgreSQL), as plain entries.
+def iter_rows(session: Session | Connection, batch: int = 5000, *, from_seq: int | None = None
+              ) -> Iterator[StoredEntry]:
+    """Every row in seq order (from ``from_seq`` on, if given), streamed (server-side cursor on PostgreSQL).
 
     One ordered scan rather than keyset pages: paging on ``seq > last`` would skip a
     duplicated seq, hiding an inserted row from the verifier if the unique index were dropped.
+    Without ``from_seq`` there is no WHERE at all, so even rows with odd (negative) seqs are seen.
     """
     stmt = (
         select(_audit.c.seq, _audit.c.occurred_at, _audit.c.actor, _audit.c.action, _audit.c.subject_type,
@@ -114,6 +117,8 @@ def iter_rows(session: Session, batch: int = 5000) -> Iterator[StoredEntry]:
         .order_by(_audit.c.seq, _audit.c.id)
         .execution_options(yield_per=batch)
     )
+    if from_seq is not None:
+        stmt = stmt.where(_audit.c.seq >= from_seq)
     for row in session.execute(stmt):
         yield StoredEntry(
             record=AuditRecord(
@@ -122,6 +127,24 @@ def iter_rows(session: Session, batch: int = 5000) -> Iterator[StoredEntry]:
             ),
             prev_mac=row.prev_mac, mac=row.mac,
         )
+
+
+def stream_rows(engine: Engine, from_seq: int | None = None, batch: int = 5000) -> Iterator[StoredEntry]:
+    """``iter_rows`` on a connection of its own that only reads, closed when the stream ends.
+
+    One statement, so one snapshot: appends are serialised and commit in seq order (see the
+    module docstring), so what a snapshot sees is always a prefix of the chain, whatever is
+    appended while the scan runs. On SQLite the read-only connection takes no write lock, so
+    writers are not held up by a verify.
+    """
+    with engine.connect() as conn:
+        yield from iter_rows(read_only(conn), batch, from_seq=from_seq)
+
+
+def count_rows(engine: Engine) -> int:
+    """How many rows the log holds, read on a connection of its own (callers may be inside a write)."""
+    with engine.connect() as conn:
+        return int(read_only(conn).execute(select(func.count()).select_from(_audit)).scalar_one())
 
 
 def _connection(session: Session | Connection) -> Connection:
