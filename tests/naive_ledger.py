@@ -2,7 +2,7 @@
 
 Test-only negative control. It shows the concurrency test can fail: with the check
 and the booking in separate transactions, concurrent clients all see the same
-headroom and together book past the line's budget (reliability.md §3).
+headroom and together book past the line's budget (docs/ledger.md).
 """
 
 from __future__ import annotations

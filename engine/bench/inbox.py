@@ -1,4 +1,4 @@
-"""``budgetflow bench inbox``: the "my tasks" query with many open tasks and a long history (reliability.md P5).
+"""``budgetflow bench inbox``: the "my tasks" query with many open tasks and a long history (docs/performance.md).
 
 The database is filled straight through SQL (a realistic spread, not real flows: 1.1 M
 tasks through the engine would take an hour): one instance per open task, history rows

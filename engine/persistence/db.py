@@ -2,7 +2,7 @@
 
 SQLite's default deferred transaction takes the write lock only at the first
 write and then fails the upgrade at once under concurrency (busy_timeout does
-not help; reliability.md §3). Every transaction here starts IMMEDIATE, so the
+not help; docs/ledger.md). Every transaction here starts IMMEDIATE, so the
 write lock is taken up front and concurrent writers queue on busy_timeout.
 
 A connection with the execution option ``READ_ONLY`` (see ``read_only``) starts a plain

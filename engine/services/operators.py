@@ -1,7 +1,7 @@
 """The engine-side operators: budget and invoice checks, run inside the instance's transaction.
 
 Idempotency key of every call: instance id + task guid (the Temporal/Camunda rule,
-reliability.md §1), so a step re-run after a crash books nothing twice.
+docs/engine.md), so a step re-run after a crash books nothing twice.
 Operators that reach other systems are not run here: they go to the outbox.
 
 Ownership comes from the stored instance, never from task data: the document number,

@@ -1,6 +1,6 @@
 """One engine step of one instance, and what happens when it is refused or fails.
 
-Every write follows one shape (spiffworkflow.md §16): lock the instance row, load its
+Every write follows one shape (docs/engine.md, "One writer per instance"): lock the instance row, load its
 state, let the engine run to the next wait state, rebuild the inbox rows, save, commit:
 one transaction, one writer per instance. Budget operators book in the same transaction;
 calls to other systems become outbox jobs in it.

@@ -1,7 +1,7 @@
 """A bundle: one deployed set of diagrams (BPMN + DMN), identified by the hash of its files.
 
 Instances store only their state; the specs are parsed once per bundle and kept
-in a process-wide cache keyed by the bundle's hash (spiffworkflow.md §7).
+in a process-wide cache keyed by the bundle's hash (docs/engine.md, "Model versions").
 """
 
 from __future__ import annotations

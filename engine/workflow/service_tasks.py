@@ -1,7 +1,7 @@
 """Service tasks dispatch to an operator port instead of SpiffWorkflow's script-engine call_service.
 
 SpiffWorkflow's own ``call_service`` error path raises a NameError that hides the
-real error (spiffworkflow.md §14), so the task spec does the dispatching: the
+real error (in 3.2.0 it refers to an undefined name ``script``), so the task spec does the dispatching: the
 operator either completes (result stored in ``resultVariable``), defers (the task
 stays STARTED until the outbox worker reports back), or fails with a known code,
 which becomes a BPMN error event when the diagram has a boundary event for it.

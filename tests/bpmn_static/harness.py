@@ -1,7 +1,7 @@
 """Run the diagrams in bpmn/ in memory: stubbed service tasks, save/restore at every wait state.
 
 Self-contained on purpose (no engine imports): these tests pin the diagrams' contract, the engine
-gets its own tests. The stub service task mirrors what spiffworkflow.md §8 recommends for the
+gets its own tests. The stub service task mirrors what the engine does for the
 engine: evaluate the parameters, call an operator, and turn a known failure into a BPMN error
 event caught by the diagram's boundary error event.
 """
@@ -126,7 +126,7 @@ class Stub:
 
 
 class StubServiceTask(ServiceTask):
-    """spiffworkflow.md §8: dispatch in the task spec; a known failure becomes a caught BPMN error."""
+    """As engine/workflow/service_tasks.py: dispatch in the task spec; a known failure becomes a caught BPMN error."""
 
     def _execute(self, task: Any) -> bool:
         params = {name: p["value"] for name, p in self.evaluate_params(task).items()}
@@ -152,7 +152,7 @@ class StubParser(SpiffBpmnParser):
 
 # ---- script environments -----------------------------------------------------------------------
 class RestrictedEnv(TaskDataEnvironment):
-    """spiffworkflow.md §15: what the engine is expected to run scripts and conditions with."""
+    """docs/scripts.md: what the engine is expected to run scripts and conditions with."""
 
     def __init__(self, extra: dict[str, Any] | None = None) -> None:
         builtins = dict(safe_globals["__builtins__"])

@@ -1,7 +1,7 @@
 """Index the inbox by person: human_task_candidate, one row per candidate of each open task.
 
 The "my tasks" query used to read every open task and filter its JSON candidate list in
-Python; with 100k open tasks that is a full scan per page view (reliability.md P5).
+Python; with 100k open tasks that is a full scan per page view (docs/performance.md, "Inbox").
 
 Revision ID: 0005
 Revises: 0004
