@@ -51,6 +51,12 @@ class IdempotencyConflict(BudgetflowError):
     code = "IDEMPOTENCY_CONFLICT"
 
 
+class UnknownInstance(BudgetflowError, LookupError):
+    """No process instance has this id."""
+
+    code = "UNKNOWN_INSTANCE"
+
+
 class DocumentExists(BudgetflowError):
     """A document number (the business key of a process instance) is already taken."""
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from engine.domain.errors import DocumentExists
+from engine.domain.errors import DocumentExists, UnknownInstance
 from engine.domain.inbox import InboxEntry
 from engine.persistence.prepared import Prepared
 from engine.persistence.tables import Employee
@@ -192,7 +192,7 @@ class SqlInstanceRepository:
         """The instance, locked until the transaction ends: one writer per instance."""
         row = _LOCK.first(self.conn, {"instance_id": instance_id})
         if row is None:
-            raise LookupError(f"process instance {instance_id} does not exist")
+            raise UnknownInstance(f"process instance {instance_id} does not exist")
         return InstanceRow(*row)
 
     def save(self, row: InstanceRow, *, state: str, status: str, outcome: str | None,
