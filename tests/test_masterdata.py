@@ -108,6 +108,13 @@ def test_a_file_that_is_not_utf8_is_reported_as_a_whole_at_its_first_bad_line(tm
         "cost_centers.csv:2:-: is not UTF-8 text (byte 38 cannot be decoded); save it as UTF-8"]
 
 
+def test_a_utf16_file_is_recognised_and_the_way_out_named(tmp_path):
+    folder = write_folder(tmp_path)
+    (folder / "cost_centers.csv").write_bytes(BASE["cost_centers.csv"].encode("utf-16"))
+    assert problems_of(folder) == [
+        'cost_centers.csv:1:-: is UTF-16 text (Excel\'s "Unicode Text"); save it as "CSV UTF-8"']
+
+
 def test_every_problem_is_reported_in_file_and_row_order_not_just_the_first(tmp_path):
     lines = BASE["budget_lines.csv"].replace("1000.00", "abc").replace("WARN", "LOUD")
     employees = edit("employees.csv", "lisi@example.com", "not-an-email")

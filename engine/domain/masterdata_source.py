@@ -21,6 +21,7 @@ from engine.domain.masterdata_fields import DICTIONARY_FILES
 MAX_LINE_BYTES = 16 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024  # four short keys
 _BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CHANGED = "changed while it was being read; import it again once it is complete"
 
 
@@ -111,6 +112,8 @@ def _decoded(chunk: bytes, number: int, *, offset: int) -> str:
     if len(chunk) > MAX_LINE_BYTES:  # readline stopped at the limit, not at a line end
         raise UnreadableFile(number, f"is longer than {MAX_LINE_BYTES} bytes; no row of the data dictionary "
                              "is anywhere near that long")
+    if number == 1 and chunk.startswith(_UTF16_BOMS):
+        raise UnreadableFile(number, "is UTF-16 text (Excel's \"Unicode Text\"); save it as \"CSV UTF-8\"")
     start = len(_BOM) if number == 1 and chunk.startswith(_BOM) else 0  # Excel's "CSV UTF-8" writes one
     try:
         return chunk[start:].decode("utf-8")
