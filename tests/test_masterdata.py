@@ -108,6 +108,14 @@ def test_a_file_that_is_not_utf8_is_reported_as_a_whole_at_its_first_bad_line(tm
         "cost_centers.csv:2:-: is not UTF-8 text (byte 38 cannot be decoded); save it as UTF-8"]
 
 
+def test_a_file_full_of_problems_lists_the_first_two_hundred_and_counts_the_rest(tmp_path):
+    lines = BASE["budget_lines.csv"] + "".join(f"2026-X{n},OPS,,TRAVEL,,1,CNY,WARN,0\n" for n in range(250))
+    problems = problems_of(write_folder(tmp_path, budget_lines_csv=lines))
+    assert len(problems) == 201
+    assert problems[0].startswith("budget_lines.csv:4:period: ")
+    assert problems[-1] == "budget_lines.csv:-:-: 50 more problem(s) not listed; fix those above and run again"
+
+
 def test_a_utf16_file_is_recognised_and_the_way_out_named(tmp_path):
     folder = write_folder(tmp_path)
     (folder / "cost_centers.csv").write_bytes(BASE["cost_centers.csv"].encode("utf-16"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,11 +22,24 @@ from engine.domain.masterdata_source import UnreadableFile
 from engine.domain.untrusted_text import as_label, excerpt, refused_character
 
 _REFUSED_HINT = "a cell may not hold control characters, tabs or line breaks"
+# A broken 20 MiB file would otherwise print hundreds of thousands of lines (and hold them all).
+MAX_PROBLEMS_PER_FILE = 200
 _MANIFEST_LENGTHS = {"version": 64, "company": 200, "company_en": 200, "description": 500}
 
 
 class Problems(list[tuple[str, int | str, str, str]]):
+    """Every problem found, as (file, row, field, message); at most MAX_PROBLEMS_PER_FILE listed per file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._listed: Counter[str] = Counter()
+        self._unlisted: Counter[str] = Counter()
+
     def add(self, file: str, row: int | str, column: str, message: str) -> None:
+        if self._listed[file] >= MAX_PROBLEMS_PER_FILE:
+            self._unlisted[file] += 1
+            return
+        self._listed[file] += 1
         self.append((file, row, column, message))
 
     def lines(self) -> list[str]:
@@ -35,7 +49,9 @@ class Problems(list[tuple[str, int | str, str, str]]):
             file_rank = DICTIONARY_FILES.index(file) if file in DICTIONARY_FILES else -1
             columns = [c.name for c in LAYOUTS.get(file, ())]
             return file_rank, row if isinstance(row, int) else 0, columns.index(column) if column in columns else -1
-        return [f"{file}:{row}:{column}: {message}" for file, row, column, message in sorted(self, key=order)]
+        listed = [f"{file}:{row}:{column}: {message}" for file, row, column, message in sorted(self, key=order)]
+        return listed + [f"{file}:-:-: {count} more problem(s) not listed; fix those above and run again"
+                         for file, count in sorted(self._unlisted.items())]
 
 
 @dataclass(slots=True)
@@ -99,10 +115,10 @@ def _header_usable(name: str, header: list[str], problems: Problems) -> bool:
         problems.add(name, 1, "-", f"has no header line; expected columns: {', '.join(known)}")
         return False
     for column in (h for h in header if h not in known):
-        problems.add(name, 1, _label(name, column), f"unknown column; expected columns: {', '.join(known)}")
+        problems.add(name, 1, _label(column), f"unknown column; expected columns: {', '.join(known)}")
     before = len(problems)
     for column in sorted({h for h in header if header.count(h) > 1}):
-        problems.add(name, 1, _label(name, column), "column appears more than once")
+        problems.add(name, 1, _label(column), "column appears more than once")
     for column in LAYOUTS[name]:
         if column.required and column.name not in header:
             problems.add(name, 1, column.name, "required column is missing")
@@ -134,14 +150,14 @@ def _refused_cells(name: str, line: int, header: list[str], record: list[str], p
         if (found := refused_character(cell)) is None:
             continue
         if aligned:
-            problems.add(name, line, _label(name, header[position]), f"contains {found}; {_REFUSED_HINT}")
+            problems.add(name, line, _label(header[position]), f"contains {found}; {_REFUSED_HINT}")
             refused.add(header[position])
         else:
             problems.add(name, line, "-", f"value {position + 1} contains {found}; {_REFUSED_HINT}")
     return refused
 
 
-def _label(name: str, column: str) -> str:
+def _label(column: str) -> str:
     """A column name as the FIELD of a problem."""
     return as_label(column) if column else "-"
 
