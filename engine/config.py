@@ -11,6 +11,7 @@ from typing import TypeVar
 T = TypeVar("T", int, float)
 
 PREFIX = "BUDGETFLOW_"
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,8 @@ class Settings:
     outbox_backoff_cap_seconds: float = 600.0
     outbox_lease_seconds: float = 60.0  # a crashed worker's job becomes due again after this
     reservation_valid_days: int = 0  # release what a finished request still holds after this; 0: never
+    masterdata_max_bytes: int = 20 * MIB  # largest data-dictionary file import-master-data reads
+    masterdata_max_total_bytes: int = 50 * MIB  # and all of a folder's dictionary files together
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -35,6 +38,8 @@ class Settings:
             outbox_backoff_cap_seconds=_number(env, "OUTBOX_BACKOFF_CAP_SECONDS", float, 600.0),
             outbox_lease_seconds=_number(env, "OUTBOX_LEASE_SECONDS", float, 60.0),
             reservation_valid_days=_number(env, "RESERVATION_VALID_DAYS", int, 0),
+            masterdata_max_bytes=_number(env, "MASTERDATA_MAX_BYTES", int, 20 * MIB),
+            masterdata_max_total_bytes=_number(env, "MASTERDATA_MAX_TOTAL_BYTES", int, 50 * MIB),
         )
 
 

@@ -12,7 +12,7 @@ from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata import MasterData, checksum, require_unchanged_version
 from engine.domain.masterdata_fields import KNOWN_ROLES
 from engine.seed import demo_folder
-from engine.services.masterdata import load_folder, read_folder
+from engine.services.masterdata import load_folder
 
 BASE = {
     "manifest.toml": 'version = "t1"\ncompany = "测试有限公司"\n',
@@ -101,11 +101,26 @@ def test_a_byte_order_mark_from_excel_is_accepted(tmp_path):
     assert load_folder(folder).employees[0].code == "E1"
 
 
-def test_a_file_that_is_not_utf8_is_reported_as_a_whole(tmp_path):
+def test_a_file_that_is_not_utf8_is_reported_as_a_whole_at_its_first_bad_line(tmp_path):
     folder = write_folder(tmp_path)
     (folder / "cost_centers.csv").write_bytes(BASE["cost_centers.csv"].encode("gb18030"))
     assert problems_of(folder) == [
-        "cost_centers.csv:-:-: is not UTF-8 text (byte 38 cannot be decoded); save it as UTF-8"]
+        "cost_centers.csv:2:-: is not UTF-8 text (byte 38 cannot be decoded); save it as UTF-8"]
+
+
+def test_a_file_full_of_problems_lists_the_first_two_hundred_and_counts_the_rest(tmp_path):
+    lines = BASE["budget_lines.csv"] + "".join(f"2026-X{n},OPS,,TRAVEL,,1,CNY,WARN,0\n" for n in range(250))
+    problems = problems_of(write_folder(tmp_path, budget_lines_csv=lines))
+    assert len(problems) == 201
+    assert problems[0].startswith("budget_lines.csv:4:period: ")
+    assert problems[-1] == "budget_lines.csv:-:-: 50 more problem(s) not listed; fix those above and run again"
+
+
+def test_a_utf16_file_is_recognised_and_the_way_out_named(tmp_path):
+    folder = write_folder(tmp_path)
+    (folder / "cost_centers.csv").write_bytes(BASE["cost_centers.csv"].encode("utf-16"))
+    assert problems_of(folder) == [
+        'cost_centers.csv:1:-: is UTF-16 text (Excel\'s "Unicode Text"); save it as "CSV UTF-8"']
 
 
 def test_every_problem_is_reported_in_file_and_row_order_not_just_the_first(tmp_path):
@@ -114,8 +129,8 @@ def test_every_problem_is_reported_in_file_and_row_order_not_just_the_first(tmp_
     problems = problems_of(write_folder(tmp_path, budget_lines_csv=lines, employees_csv=employees))
     assert problems == [
         "employees.csv:3:email: 'not-an-email' is not an e-mail address",
-        "budget_lines.csv:2:amount: 'abc' is not a decimal number (digits and a '.', no thousands separators, "
-        "at most 4 decimal places)",
+        "budget_lines.csv:2:amount: 'abc' is not plain decimal text (digits and one '.', no exponent, separators, "
+        'spaces or full-width digits), e.g. "1280.50"',
         "budget_lines.csv:3:control_mode: 'LOUD' is not one of FORBID, WARN, IGNORE",
     ]
 
@@ -152,7 +167,7 @@ def test_codes_are_upper_case_letters_digits_and_separators(tmp_path):
     lines = BASE["budget_lines.csv"].replace(",TRAVEL,", ",travel fees,")
     problems = problems_of(write_folder(tmp_path, expense_subjects_csv=subjects, budget_lines_csv=lines))
     assert problems[0] == ("expense_subjects.csv:2:code: 'travel fees' is not a code (A-Z, 0-9, '.', '_' or '-', "
-                           "at most 64 characters)")
+                           "at most 64 characters): it contains a space")
     assert [p.split(": ")[0] for p in problems[1:]] == [
         "budget_lines.csv:2:subject_code", "budget_lines.csv:3:subject_code"]
 
@@ -230,11 +245,12 @@ def test_a_budget_line_belongs_to_exactly_one_org_unit_or_cost_center(tmp_path):
 
 
 @pytest.mark.parametrize(("amount", "expected"), [
-    ('"1,000.00"', "'1,000.00' is not a decimal number"),
-    ("1e3x", "'1e3x' is not a decimal number"),
-    ("NaN", "'NaN' is not a decimal number"),
-    ("-5.00", "-5.00 is negative; a budget is zero or more"),
-    ("10.001", "10.001 has more than 2 decimal places for CNY"),
+    ('"1,000.00"', "'1,000.00' is not plain decimal text"),
+    ("1e3x", "'1e3x' is not plain decimal text"),
+    ("NaN", "'NaN' is not plain decimal text"),
+    ("-5.00", "'-5.00' must not be negative; a budget is zero or more"),
+    ("10.001", "'10.001' has more than 2 decimal place(s) (CNY)"),
+    ("10.000", "'10.000' has trailing zeros beyond CNY's 2 decimal place(s); write 10.00"),
 ])
 def test_amounts_are_exact_decimals_in_the_currencys_precision(tmp_path, amount, expected):
     lines = BASE["budget_lines.csv"].replace("1000.00", amount)
@@ -245,7 +261,7 @@ def test_amounts_are_exact_decimals_in_the_currencys_precision(tmp_path, amount,
 def test_a_currency_without_minor_units_takes_whole_amounts_only(tmp_path):
     lines = BASE["budget_lines.csv"].replace("500,CNY", "500.5,JPY")
     assert problems_of(write_folder(tmp_path, budget_lines_csv=lines)) == [
-        "budget_lines.csv:3:amount: 500.5 has more than 0 decimal places for JPY"]
+        "budget_lines.csv:3:amount: '500.5' has more than 0 decimal place(s) (JPY)"]
 
 
 def test_control_mode_and_tolerance_are_checked(tmp_path):
@@ -310,11 +326,14 @@ def test_active_accepts_true_false_yes_no_and_defaults_to_true(tmp_path):
 
 def test_the_checksum_follows_the_dictionary_files_and_ignores_other_files(tmp_path):
     folder = write_folder(tmp_path)
-    before = checksum(read_folder(folder))
+    before = load_folder(folder).checksum
+    # Computed while the files stream past, it equals the checksum of the files' bytes taken whole,
+    # so versions imported before streaming keep their checksum.
+    assert before == checksum({path.name: path.read_bytes() for path in folder.iterdir()})
     (folder / "README.md").write_text("ignored", encoding="utf-8")
-    assert checksum(read_folder(folder)) == before
+    assert load_folder(folder).checksum == before
     (folder / "currencies.csv").write_text(BASE["currencies.csv"] + "USD,美元,2\n", encoding="utf-8")
-    assert checksum(read_folder(folder)) != before
+    assert load_folder(folder).checksum != before
 
 
 def test_a_version_once_imported_cannot_take_other_content(tmp_path):

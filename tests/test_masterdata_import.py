@@ -131,7 +131,7 @@ def test_a_broken_row_is_reported_by_file_row_and_field_and_the_database_stays_u
     result = run_cli(cli_env, "import-master-data", str(folder))
 
     assert result.returncode == 1
-    assert "budget_lines.csv:7:amount: '6O000.00' is not a decimal number" in result.stderr
+    assert "budget_lines.csv:7:amount: '6O000.00' is not plain decimal text" in result.stderr
     assert "1 problem(s)" in result.stderr and "nothing was imported" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert snapshot(container) == before

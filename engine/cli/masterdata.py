@@ -14,6 +14,7 @@ from engine.persistence import schema
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.seed import demo_folder
 from engine.services.masterdata import import_master_data
+from engine.services.masterdata_folder import ReadLimits
 
 _LABELS = {"currencies": "currencies", "org_units": "org units", "employees": "employees",
            "expense_subjects": "expense subjects", "cost_centers": "cost centers", "budget_lines": "budget lines"}
@@ -60,7 +61,9 @@ def _schema_is_current(container: Container) -> bool:
 
 def import_folder(container: Container, path: Path) -> int:
     try:
-        summary = import_master_data(path, SqlMasterDataStore(container.session_factory))
+        settings = container.settings
+        limits = ReadLimits(settings.masterdata_max_bytes, settings.masterdata_max_total_bytes)
+        summary = import_master_data(path, SqlMasterDataStore(container.session_factory), limits=limits)
     except MasterDataInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -9,7 +9,8 @@ from decimal import Decimal
 from engine.domain.budget import ControlMode
 from engine.domain.errors import InvalidAmount
 
-_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<q>[1-4])|(?P<m>0[1-9]|1[0-2])))?$")
+# [0-9], not \d: \d also matches Arabic-Indic and full-width digits.
+_PERIOD = re.compile(r"^(?P<year>[0-9]{4})(?:-(?:Q(?P<q>[1-4])|(?P<m>0[1-9]|1[0-2])))?$")
 
 
 def period_kind(period: str) -> str:

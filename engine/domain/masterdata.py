@@ -1,8 +1,9 @@
 """The data dictionary (主数据): a versioned folder of CSV files plus ``manifest.toml``.
 
-Parsing is pure: the service hands over the files' bytes; this module has them decoded
-and every field checked (masterdata_reading), every cross-reference checked
-(masterdata_checks), and returns typed records (masterdata_records), or raises
+Parsing is pure: the service opens the files and hands over a ``Source`` for each
+(masterdata_source); this module has them streamed, decoded and every field checked
+(masterdata_reading), every cross-reference checked (masterdata_checks), and returns
+typed records (masterdata_records), or raises
 MasterDataInvalid listing *every* problem as ``FILE:ROW:FIELD: what is wrong``.
 ROW is the CSV line number (the header is line 1); ``-`` stands for "the whole
 file" (ROW) or "the whole row" (FIELD). The format is documented in
@@ -14,13 +15,13 @@ folder itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from engine.domain.budget_line import LinePolicy
 from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata_checks import Tables, cross_check
 from engine.domain.masterdata_fields import DICTIONARY_FILES, LAYOUTS, MANIFEST
-from engine.domain.masterdata_reading import Problems, Row, checksum, parse_manifest, read_table
+from engine.domain.masterdata_reading import Problems, Row, parse_manifest, read_table
 from engine.domain.masterdata_records import (
     BudgetLineRecord,
     CostCenterRecord,
@@ -31,6 +32,8 @@ from engine.domain.masterdata_records import (
     MasterData,
     OrgUnitRecord,
 )
+from engine.domain.masterdata_source import DictionaryDigest, Source, UnreadableFile, checksum, csv_lines, whole_text
+from engine.domain.untrusted_text import as_label
 
 # checksum and MasterData are imported from here by the tests.
 __all__ = ["MasterData", "checksum", "parse_dictionary", "require_unchanged_version"]
@@ -45,20 +48,40 @@ def require_unchanged_version(data: MasterData, imported_checksum: str | None) -
         ])
 
 
-def parse_dictionary(files: Mapping[str, bytes]) -> MasterData:
-    """Validate a dictionary folder's files (name → bytes); raise MasterDataInvalid listing every problem."""
+def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] = ()) -> MasterData:
+    """Validate a dictionary folder; raise MasterDataInvalid listing every problem.
+
+    ``files`` holds the dictionary files found (name → opened Source); ``unexpected`` names other ``*.csv``
+    files in the folder, which are errors and are never read. Files are read in name order, each once,
+    so the checksum is computed as they stream past.
+    """
     problems = Problems()
-    for name in sorted(n for n in files if n.lower().endswith(".csv") and n not in LAYOUTS):
-        problems.add(name, "-", "-", f"is not part of the data dictionary; expected files: {', '.join(LAYOUTS)}")
+    for name in sorted(unexpected):
+        problems.add(as_label(name), "-", "-",
+                     f"is not part of the data dictionary; expected files: {', '.join(LAYOUTS)}")
     for name in (n for n in DICTIONARY_FILES if n not in files):
         problems.add(name, "-", "-", "required file is missing")
-    manifest = parse_manifest(files[MANIFEST], problems) if MANIFEST in files else None
-    tables = Tables({name: read_table(name, files[name], problems) if name in files else None
-                     for name in LAYOUTS})
+    digest = DictionaryDigest()
+    manifest, read = None, dict.fromkeys(LAYOUTS)
+    for name in sorted(n for n in files if n in DICTIONARY_FILES):
+        digest.begin(name, files[name].size)
+        if name == MANIFEST:
+            manifest = _manifest(files[name], digest, problems)
+        else:
+            read[name] = read_table(name, csv_lines(files[name], digest), problems)
+    tables = Tables(read)
     cross_check(tables, problems)
     if problems or manifest is None:
         raise MasterDataInvalid(problems.lines())
-    return _build(manifest, checksum(files), tables)
+    return _build(manifest, digest.hexdigest(), tables)
+
+
+def _manifest(source: Source, digest: DictionaryDigest, problems: Problems) -> Manifest | None:
+    try:
+        return parse_manifest(whole_text(source, digest), problems)
+    except UnreadableFile as exc:
+        problems.add(MANIFEST, exc.row, "-", exc.message)
+        return None
 
 
 def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:

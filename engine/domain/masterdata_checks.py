@@ -7,13 +7,15 @@ The checks add to the same ``Problems`` the file readers filled; a valid budget 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 
 from engine.domain.budget_line import BudgetLineKey
+from engine.domain.errors import InvalidAmount
+from engine.domain.identifiers import identifier_key
 from engine.domain.masterdata_fields import OA_ID_FIELDS
 from engine.domain.masterdata_reading import Problems, Row
+from engine.domain.money import parse_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +35,20 @@ class Tables:
         return {row.values["code"] for row in rows if row.values.get("code")}
 
 
-def _check_unique(rows: list[Row], column: str, problems: Problems, *, report_as: str | None = None) -> None:
-    first: dict[object, int] = {}
+def _check_unique(rows: list[Row], column: str, problems: Problems, *, report_as: str | None = None,
+                  key: Callable[[str], object] = lambda value: value) -> None:
+    """Each value once; ``key`` says when two spellings are the same value (OA ids compare without case)."""
+    first: dict[object, Row] = {}
     for row in rows:
         value = row.values.get(column)
         if value is None:
             continue
-        if value in first:
+        seen = first.setdefault(key(str(value)), row)
+        if seen is not row:
+            earlier = seen.values[column]
+            spelt = f" as {earlier}" if earlier != value else ""
             problems.add(row.file, row.line, report_as or column, f"duplicate {column} {value} "
-                         f"(first on row {first[value]})")
-        else:
-            first[value] = row.line
+                         f"(first on row {seen.line}{spelt})")
 
 
 def _check_refs(rows: list[Row], column: str, known: Collection[object] | None, target: str,
@@ -86,7 +91,7 @@ def _check_employees(tables: Tables, problems: Problems) -> None:
     employees = tables.rows("employees.csv")
     _check_refs(employees, "org_unit_code", tables.codes("org_units.csv"), "org_units.csv", problems)
     for column in OA_ID_FIELDS:  # one person per OA account, or approvals reach the wrong person
-        _check_unique(employees, column, problems)
+        _check_unique(employees, column, problems, key=identifier_key)
 
 
 def _check_budget_lines(tables: Tables, problems: Problems) -> None:
@@ -94,10 +99,10 @@ def _check_budget_lines(tables: Tables, problems: Problems) -> None:
     for column, target in (("org_unit_code", "org_units.csv"), ("cost_center_code", "cost_centers.csv"),
                            ("subject_code", "expense_subjects.csv"), ("currency", "currencies.csv")):
         _check_refs(lines, column, tables.codes(target), target, problems)
-    minor_units = {row.values["code"]: row.values.get("minor_units") for row in tables.rows("currencies.csv")}
+    minor_units = {row.values.get("code"): row.values.get("minor_units") for row in tables.rows("currencies.csv")}
     for row in lines:
         _check_line_holder(row, problems)
-        _check_amount_scale(row, minor_units, problems)
+        _check_amount(row, minor_units, problems)
     _check_unique(lines, "line_key", problems, report_as="-")
 
 
@@ -119,13 +124,22 @@ def _str_or_none(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _check_amount_scale(row: Row, minor_units: Mapping[object, object], problems: Problems) -> None:
-    amount, currency = row.values.get("amount"), row.values.get("currency")
-    places = minor_units.get(currency)
-    if not isinstance(amount, Decimal) or not isinstance(places, int):
+def _check_amount(row: Row, minor_units: Mapping[object, object], problems: Problems) -> None:
+    """The amount through ``parse_amount`` in the line's currency: zero or more, at most its minor units
+    (from currencies.csv; a currency missing there, already reported, is held to its ISO 4217 units)."""
+    text, currency = row.values.get("amount"), row.values.get("currency")
+    if not isinstance(text, str) or not isinstance(currency, str):
         return
-    if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        problems.add(row.file, row.line, "amount", f"{amount} has more than {places} decimal places for {currency}")
+    places = minor_units.get(currency)
+    try:
+        row.values["amount"] = parse_amount(text, currency=currency, sign="non_negative",
+                                            places=places if isinstance(places, int) else None)
+    except InvalidAmount as exc:
+        reason = str(exc).removeprefix("amount: ")
+        hint = "; a budget is zero or more" if "negative" in reason else ""
+        problems.add(row.file, row.line, "amount", reason + hint)
+        row.complete = False
+        del row.values["amount"]
 
 
 def cross_check(tables: Tables, problems: Problems) -> None:

@@ -1,8 +1,15 @@
 """The data dictionary's vocabulary and column layouts: what each CSV column may hold.
 
 Every parser takes the cell's stripped text (never empty: blanks are handled by the
-column's ``required``/``default``) and returns the typed value, or raises ValueError
-with a message that completes ``FILE:ROW:FIELD: ...``.
+column's ``required``/``default``; characters no cell may hold were refused before) and
+returns the typed value, or raises ValueError with a message that completes
+``FILE:ROW:FIELD: ...`` and quotes the cell only through ``excerpt``.
+
+Identifiers (codes, GL accounts, ERP and OA ids, currencies, periods) are put into their
+canonical form first (``canonical_identifier``: full-width forms folded, invisible format
+characters dropped; upper-cased, except OA ids, which keep their case) and only then
+matched against their documented pattern. Amounts and percentages follow the plain-text
+rule of ``parse_amount``.
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ from decimal import Decimal
 from engine.domain.budget import ControlMode
 from engine.domain.budget_line import period_kind
 from engine.domain.errors import InvalidAmount
-from engine.domain.money import to_decimal
+from engine.domain.identifiers import InvalidIdentifier, canonical_identifier
+from engine.domain.money import MAX_SCALE, plain_decimal
+from engine.domain.untrusted_text import excerpt
 
 MANIFEST = "manifest.toml"
 MANIFEST_KEYS = frozenset({"version", "company", "company_en", "description"})
@@ -29,22 +38,54 @@ TAX_TREATMENTS = {
 }
 OA_ID_FIELDS = ("dingtalk_userid", "wecom_userid", "feishu_open_id")
 
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,63}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_GL_NUMBERED = re.compile(r"^\d+(\.\d+)*$")  # Kingdee 6602.01, Yonyou 660201
-_GL_SAP = re.compile(r"^[0-9A-Z]{1,10}$")  # SAP G/L accounts: up to ten characters
+# Patterns are written with ASCII classes ([0-9], not \d: \d also matches Arabic-Indic and full-width
+# digits) and are matched in full against the canonical form (see _identifier).
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,63}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_GL_NUMBERED = re.compile(r"[0-9]+(?:\.[0-9]+)*")  # Kingdee 6602.01, Yonyou 660201
+_GL_SAP = re.compile(r"[0-9A-Z]{1,10}")  # SAP G/L accounts: up to ten characters
+_OA_USER_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._@-]{0,99}")  # DingTalk userid, WeCom userid
+_FEISHU_OPEN_ID = re.compile(r"ou_[0-9A-Za-z]{1,97}")
+_SPACE = re.compile(r"\s")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+_CODE_RULE = "A-Z, 0-9, '.', '_' or '-', at most 64 characters"
+_NOT_A_FIELD = "value"  # canonical_identifier names the field in its messages; here the column already does
 
 
 # ---------------------------------------------------------------- field parsers
 
 
-def _code(text: str) -> str:
-    if not _CODE.match(text):
-        raise ValueError(f"{text!r} is not a code (A-Z, 0-9, '.', '_' or '-', at most 64 characters)")
-    return text
+def _canonical(text: str, *, case: str, max_length: int, what: str) -> str:
+    """``text`` in canonical identifier form: NFKC, invisible format characters dropped, case as asked.
+
+    canonical_identifier would also drop spaces; a visible space inside a code is refused instead, because
+    joining ``SALES N`` into ``SALESN`` would make a key nobody wrote.
+    """
+    if _SPACE.search(text):
+        raise ValueError(f"{excerpt(text)} is not {what}: it contains a space")
+    try:
+        return canonical_identifier(text, field=_NOT_A_FIELD, case=case, max_length=max_length)
+    except InvalidIdentifier as exc:
+        reason = str(exc).removeprefix(f"{_NOT_A_FIELD}: ")
+        raise ValueError(f"{excerpt(text)} is not {what}: {reason}") from None
+
+
+def _identifier(pattern: re.Pattern[str], what: str, *, case: str = "upper",
+                max_length: int = 64) -> Callable[[str], str]:
+    """A parser for an identifier column: canonical form first, then the documented pattern."""
+    def parse(text: str) -> str:
+        value = _canonical(text, case=case, max_length=max_length, what=what)
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{excerpt(text)} is not {what}")
+        return value
+    return parse
+
+
+_code = _identifier(_CODE, f"a code ({_CODE_RULE})")
+_erp_code = _identifier(_CODE, f"an ERP code ({_CODE_RULE})")
+_currency = _identifier(_CURRENCY, "a three-letter ISO 4217 code")
 
 
 def _text(limit: int) -> Callable[[str], str]:
@@ -55,30 +96,16 @@ def _text(limit: int) -> Callable[[str], str]:
     return parse
 
 
-def _pattern(regex: re.Pattern[str], what: str) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if not regex.match(text):
-            raise ValueError(f"{text!r} is not {what}")
-        return text
-    return parse
-
-
-def _oa_id(text: str) -> str:
-    if len(text) > 100 or any(ch.isspace() for ch in text):
-        raise ValueError(f"{text!r} is not a user id (no spaces, at most 100 characters)")
-    return text
-
-
 def _boolean(text: str) -> bool:
     try:
         return _BOOLEANS[text.lower()]
     except KeyError:
-        raise ValueError(f"{text!r} is not true or false") from None
+        raise ValueError(f"{excerpt(text)} is not true or false") from None
 
 
 def _minor_units(text: str) -> int:
     if text not in {"0", "1", "2", "3", "4"}:
-        raise ValueError(f"{text!r} is not a whole number from 0 to 4")
+        raise ValueError(f"{excerpt(text)} is not a whole number from 0 to 4")
     return int(text)
 
 
@@ -86,9 +113,11 @@ def _roles(text: str) -> tuple[str, ...]:
     roles = tuple(r.strip() for r in text.split(";") if r.strip())
     unknown = [r for r in roles if r not in KNOWN_ROLES]
     if unknown:
-        raise ValueError(f"unknown role(s) {', '.join(unknown)}; known roles: {', '.join(sorted(KNOWN_ROLES))}")
+        shown = ", ".join(r if _CODE.fullmatch(r.upper()) else excerpt(r, 20) for r in unknown[:5])
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise ValueError(f"unknown role(s) {shown}{more}; known roles: {', '.join(sorted(KNOWN_ROLES))}")
     if len(set(roles)) != len(roles):
-        raise ValueError(f"a role is listed twice in {text!r}")
+        raise ValueError(f"a role is listed twice in {excerpt(text)}")
     if not roles:
         raise ValueError("at least one role is required")
     return roles
@@ -96,32 +125,34 @@ def _roles(text: str) -> tuple[str, ...]:
 
 def _tax_treatment(text: str) -> str:
     if text not in TAX_TREATMENTS:
-        raise ValueError(f"{text!r} is not one of {', '.join(TAX_TREATMENTS)}")
+        raise ValueError(f"{excerpt(text)} is not one of {', '.join(TAX_TREATMENTS)}")
     return text
 
 
 def _period(text: str) -> str:
-    period_kind(text)  # its ValueError already says what a period looks like
+    period = _canonical(text, case="upper", max_length=16, what="a period (YYYY, YYYY-Qn or YYYY-MM)")
+    period_kind(period)  # its ValueError already says what a period looks like
+    return period
+
+
+def _plain(text: str, field: str) -> Decimal:
+    try:
+        return plain_decimal(text, field)
+    except InvalidAmount as exc:
+        raise ValueError(str(exc).removeprefix(f"{field}: ")) from None
+
+
+def _amount(text: str) -> str:
+    """Plain decimal text, kept as written: its places and sign are checked against the line's currency
+    (``masterdata_checks``), once the currencies file has been read."""
+    _plain(text, "amount")
     return text
 
 
-def _decimal(text: str) -> Decimal:
-    try:
-        return to_decimal(text)
-    except InvalidAmount:
-        raise ValueError(f"{text!r} is not a decimal number (digits and a '.', no thousands separators, "
-                         "at most 4 decimal places)") from None
-
-
-def _amount(text: str) -> Decimal:
-    amount = _decimal(text)
-    if amount < 0:
-        raise ValueError(f"{text} is negative; a budget is zero or more")
-    return amount
-
-
 def _tolerance(text: str) -> Decimal:
-    pct = _decimal(text)
+    pct = _plain(text, "tolerance_pct")
+    if -pct.as_tuple().exponent > MAX_SCALE:  # type: ignore[operator]
+        raise ValueError(f"{text} has more than {MAX_SCALE} decimal places")
     if not Decimal(0) <= pct <= Decimal(100):
         raise ValueError(f"{text} is not a percentage from 0 to 100")
     return pct
@@ -131,7 +162,7 @@ def _control_mode(text: str) -> ControlMode:
     try:
         return ControlMode(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not one of FORBID, WARN, IGNORE") from None
+        raise ValueError(f"{excerpt(text)} is not one of FORBID, WARN, IGNORE") from None
 
 
 # ---------------------------------------------------------------- file layouts
@@ -151,10 +182,20 @@ def _optional(name: str, parse: Callable[[str], object], default: object = None)
     return Column(name, parse, required=False, default=default)
 
 
+# OA ids keep their case (DingTalk userids are case-sensitive); uniqueness compares identifier_key.
+_OA_ID_PARSERS = {
+    "dingtalk_userid": _identifier(_OA_USER_ID, "a DingTalk userid (letters, digits, '.', '_', '-' or '@', "
+                                   "at most 100 characters)", case="keep", max_length=100),
+    "wecom_userid": _identifier(_OA_USER_ID, "a WeCom userid (letters, digits, '.', '_', '-' or '@', "
+                                "at most 100 characters)", case="keep", max_length=100),
+    "feishu_open_id": _identifier(_FEISHU_OPEN_ID, "a Feishu open_id (ou_ then letters or digits, at most 100 "
+                                  "characters)", case="keep", max_length=100),
+}
+_email = _identifier(_EMAIL, "an e-mail address", case="keep", max_length=200)
 _NAME, _ACTIVE = Column("name", _text(200)), _optional("active", _boolean, default=True)
 LAYOUTS: dict[str, tuple[Column, ...]] = {
     "currencies.csv": (
-        Column("code", _pattern(_CURRENCY, "a three-letter ISO 4217 code")), Column("name", _text(100)),
+        Column("code", _currency), Column("name", _text(100)),
         _optional("minor_units", _minor_units, default=2),
     ),
     "org_units.csv": (
@@ -162,23 +203,23 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
         _optional("manager_code", _code), _ACTIVE,
     ),
     "employees.csv": (
-        Column("code", _code), _NAME, _optional("email", _pattern(_EMAIL, "an e-mail address")),
+        Column("code", _code), _NAME, _optional("email", _email),
         Column("org_unit_code", _code), Column("roles", _roles),
-        *(_optional(name, _oa_id) for name in OA_ID_FIELDS),
-        _optional("erp_employee_code", _text(64)), _optional("erp_vendor_code", _text(64)), _ACTIVE,
+        *(_optional(name, _OA_ID_PARSERS[name]) for name in OA_ID_FIELDS),
+        _optional("erp_employee_code", _erp_code), _optional("erp_vendor_code", _erp_code), _ACTIVE,
     ),
     "expense_subjects.csv": (
         Column("code", _code), _NAME, _optional("name_en", _text(200)),
-        _optional("gl_kingdee", _pattern(_GL_NUMBERED, "a Kingdee account like 6602.01")),
-        _optional("gl_yonyou", _pattern(_GL_NUMBERED, "a Yonyou account like 660201")),
-        _optional("gl_sap", _pattern(_GL_SAP, "an SAP G/L account like 6602010000")),
+        _optional("gl_kingdee", _identifier(_GL_NUMBERED, "a Kingdee account like 6602.01")),
+        _optional("gl_yonyou", _identifier(_GL_NUMBERED, "a Yonyou account like 660201")),
+        _optional("gl_sap", _identifier(_GL_SAP, "an SAP G/L account like 6602010000")),
         Column("tax_treatment", _tax_treatment), _ACTIVE,
     ),
     "cost_centers.csv": (Column("code", _code), _NAME, Column("org_unit_code", _code), _ACTIVE),
     "budget_lines.csv": (
         Column("period", _period), _optional("org_unit_code", _code), _optional("cost_center_code", _code),
         Column("subject_code", _code), _optional("project", _code), Column("amount", _amount),
-        Column("currency", _pattern(_CURRENCY, "a three-letter ISO 4217 code")),
+        Column("currency", _currency),
         Column("control_mode", _control_mode), _optional("tolerance_pct", _tolerance, default=Decimal(0)),
     ),
 }

@@ -61,7 +61,7 @@ def parse_amount(value: object, *, currency: str = "CNY", field: str = "amount",
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency):
         raise InvalidAmount(f"{field}: currency {currency!r} is not a three-letter ISO 4217 code")
     places = minor_units(currency) if places is None else places
-    amount = _plain_decimal(value, field)
+    amount = plain_decimal(value, field)
     digits, exponent = amount.as_tuple().digits, amount.as_tuple().exponent
     assert isinstance(exponent, int)  # finite by construction
     if -exponent > places and amount != amount.quantize(Decimal(1).scaleb(-places)):
@@ -83,7 +83,8 @@ def format_amount(amount: Decimal, currency: str) -> str:
     return str(amount.quantize(Decimal(1).scaleb(-minor_units(currency))))
 
 
-def _plain_decimal(value: object, field: str) -> Decimal:
+def plain_decimal(value: object, field: str) -> Decimal:
+    """The plain-text rule of ``parse_amount`` alone (no currency, sign or scale): for percentages and rates."""
     if isinstance(value, bool):
         raise InvalidAmount(f"{field}: {value!r} is not an amount")
     if isinstance(value, int):

@@ -14,7 +14,7 @@ from engine.domain.budget import ZERO, ControlMode, EntryKind
 from engine.domain.budget_line import BudgetLineKey, LinePolicy, period_kind
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.persistence.instance_repository import running_on_statement
-from engine.persistence.tables import BudgetLine, LedgerEntry, Reservation
+from engine.persistence.tables import BudgetLine, CostCenter, ExpenseSubject, LedgerEntry, OrgUnit, Reservation
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import ProcessInstance
 
@@ -94,6 +94,16 @@ def balances(session: Session, *, prefix: str | None = None) -> list[LineBalance
         LineBalance(r.id, r.line_key, r.currency, r.control_mode, r.budget, r.reserved, r.consumed)
         for r in session.execute(stmt)
     ]
+
+
+def line_names(session: Session) -> dict[int, tuple[str, str]]:
+    """Each line's holder (org unit or cost center) and subject by name: what people read in an export."""
+    org, center, subject = OrgUnit.__table__, CostCenter.__table__, ExpenseSubject.__table__
+    stmt = (select(_line.c.id, func.coalesce(org.c.name, center.c.name), subject.c.name).select_from(_line)
+            .outerjoin(org, org.c.id == _line.c.org_unit_id)
+            .outerjoin(center, center.c.id == _line.c.cost_center_id)
+            .join(subject, subject.c.id == _line.c.subject_id))
+    return {line_id: (holder or "", subject_name) for line_id, holder, subject_name in session.execute(stmt)}
 
 
 def find_line(session: Session, key: BudgetLineKey) -> int | None:

@@ -17,16 +17,18 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.domain import budget
 from engine.domain.budget import ControlMode, EntryKind, LineState
 from engine.domain.errors import BudgetflowError, MasterDataInvalid
 from engine.domain.idempotency import MAX_KEY_LENGTH, fingerprint
+from engine.domain.identifiers import InvalidIdentifier, identifier_key
 from engine.domain.masterdata_fields import OA_ID_FIELDS
 from engine.domain.masterdata_records import BudgetLineRecord, Change, EntityCounts, ImportSummary, MasterData
 from engine.domain.money import Money
+from engine.domain.untrusted_text import excerpt
 from engine.persistence import ledger_queries
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.tables import (
@@ -107,9 +109,9 @@ class SqlMasterDataStore:
             ids = {"org_unit": _ids(units), "cost_center": _ids(centers), "subject": _ids(subjects)}
             for record in data.budget_lines:
                 counts["budget_lines"].add(self._budget_line(record, ids, summary))
-        except IntegrityError as exc:
-            # The checks above should leave nothing for a constraint to catch; say so plainly if one does.
-            reason = str(exc.orig).strip().splitlines()[0]
+        except (IntegrityError, DataError) as exc:
+            # The checks above should leave nothing for the database to catch; say so plainly if it does.
+            reason = excerpt(str(exc.orig).strip().splitlines()[0], 200)
             raise MasterDataInvalid([f"-:-:-: the database refused the import: {reason}"]) from None
         if self._problems:
             raise MasterDataInvalid(self._problems)
@@ -163,14 +165,19 @@ class SqlMasterDataStore:
         self.session.flush()
 
     def _check_oa_ids_free(self, data: MasterData, employees: dict[str, Employee]) -> None:
-        """An OA account held by an employee who is not in the file cannot move to someone else."""
+        """An OA account held by an employee who is not in the file cannot move to someone else.
+
+        Ids are compared by ``identifier_key`` (without case), as within the file: ``DT_Hanxue`` in the file
+        is the account ``dt_hanxue`` stored earlier.
+        """
         in_file = {e.code for e in data.employees}
-        holders = {(name, getattr(row, name)): code for code, row in employees.items() if code not in in_file
-                   for name in OA_ID_FIELDS if getattr(row, name)}
+        holders = {(name, _oa_key(getattr(row, name))): code for code, row in employees.items()
+                   if code not in in_file for name in OA_ID_FIELDS if getattr(row, name)}
         for e in data.employees:
             for name in OA_ID_FIELDS:
-                if (holder := holders.get((name, getattr(e, name)))) is not None:
-                    self._problems.append(f"employees.csv:{e.row}:{name}: {getattr(e, name)} already belongs to "
+                value = getattr(e, name)
+                if value and (holder := holders.get((name, _oa_key(value)))) is not None:
+                    self._problems.append(f"employees.csv:{e.row}:{name}: {value} already belongs to "
                                           f"employee {holder} in the database; list {holder} with active=false "
                                           "and a blank id to free it")
 
@@ -292,6 +299,13 @@ class SqlMasterDataStore:
 
     def _problem(self, record: BudgetLineRecord, column: str, message: str) -> None:
         self._problems.append(f"{BUDGET_FILE}:{record.row}:{column}: {message}")
+
+
+def _oa_key(value: str) -> str:
+    try:
+        return identifier_key(value)
+    except InvalidIdentifier:  # a value stored before ids were checked: compare it as it is
+        return value
 
 
 def _ids(rows: dict[str, Any]) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """Master data use cases: import a data-dictionary folder, seed the demo company.
 
-Read the folder, validate it completely (engine.domain.masterdata), then bring the
-database in line with it in one transaction: all of it or, on any problem, none.
+Open the folder without trusting it (masterdata_folder), stream and validate it completely
+(engine.domain.masterdata), then bring the database in line with it in one transaction: all
+of it or, on any problem, none.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata import parse_dictionary, require_unchanged_version
-from engine.domain.masterdata_fields import MANIFEST
 from engine.domain.masterdata_records import ImportSummary, MasterData
 from engine.seed import demo_folder
+from engine.services.masterdata_folder import ReadLimits, open_folder
+
+DEFAULT_LIMITS = ReadLimits()
 
 
 class MasterDataStore(Protocol):
@@ -40,25 +42,15 @@ class MasterDataStore(Protocol):
     def record_import(self, summary: ImportSummary, *, source: str) -> None: ...
 
 
-def read_folder(path: Path) -> dict[str, bytes]:
-    """The folder's ``manifest.toml`` and ``*.csv`` files by name; other files (a README, say) are ignored."""
-    if not path.is_dir():
-        raise MasterDataInvalid([f"{path}:-:-: is not a folder"])
-    try:
-        return {file.name: file.read_bytes() for file in sorted(path.iterdir())
-                if file.is_file() and (file.suffix.lower() == ".csv" or file.name == MANIFEST)}
-    except OSError as exc:
-        raise MasterDataInvalid([f"{exc.filename or path}:-:-: cannot be read ({exc.strerror})"]) from None
-
-
-def load_folder(path: Path) -> MasterData:
+def load_folder(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> MasterData:
     """Read and validate a dictionary folder; MasterDataInvalid lists every problem."""
-    return parse_dictionary(read_folder(path))
+    with open_folder(path, limits) as folder:
+        return parse_dictionary(folder.files, unexpected=folder.unexpected)
 
 
-def import_master_data(path: Path, store: MasterDataStore) -> ImportSummary:
+def import_master_data(path: Path, store: MasterDataStore, *, limits: ReadLimits = DEFAULT_LIMITS) -> ImportSummary:
     """Import the dictionary folder at ``path``: all of it in one transaction, or nothing."""
-    data = load_folder(path)
+    data = load_folder(path, limits)
     with store:
         require_unchanged_version(data, store.imported_checksum(data.manifest.version))
         summary = store.apply(data)
