@@ -32,9 +32,10 @@ from engine.workflow.sandbox_errors import (
     defuse,
     describe_exception,
 )
-from engine.workflow.sandbox_limits import Budget, SandboxLimits, check_storable, is_storable_top_level, swap_budget
+from engine.workflow.sandbox_limits import Budget, SandboxLimits, swap_budget
 from engine.workflow.sandbox_policy import BUDGETED_NODES, check_syntax
 from engine.workflow.sandbox_rewriter import rewriter_for
+from engine.workflow.sandbox_storable import check_storable, is_storable_top_level
 
 T = TypeVar("T")
 
@@ -195,7 +196,7 @@ class Sandbox:
                     continue  # untouched task data stays, whatever it is
                 if key.startswith("_") or key in injected or not is_storable_top_level(value):
                     del context[key]  # guards, helpers, functions, sets, iterators: not data
-        check_storable(context, self.limits.max_size)  # inside the budget: it walks the data
+        check_storable(context, self.limits)  # inside the budget: it walks the data
 
     def _check_names(self, compiled: CompiledCode, context: dict[str, Any], external: dict[str, Any]) -> None:
         """Fail fast where task data and helper names collide (SpiffWorkflow's check, made precise):
