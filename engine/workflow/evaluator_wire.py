@@ -109,8 +109,8 @@ def decode(value: Any, depth: int = 0) -> Any:
         raise WireError(f"unexpected {kind.__name__}")
     if TAG not in value:
         return {key: decode(item, depth + 1) for key, item in value.items()}
-    if set(value) != {TAG, "v"}:
-        raise WireError("a tagged value must have exactly the keys tag and v")
+    if set(value) != {TAG, "v"} or type(value[TAG]) is not str:
+        raise WireError("a tagged value must have exactly a str tag and v")
     return _decode_tagged(value[TAG], value["v"], depth)
 
 

@@ -26,7 +26,7 @@ try:
 except ImportError:  # not POSIX: the parent's deadline still holds
     resource = None  # type: ignore[assignment]
 
-ADDRESS_HEADROOM = 64 * 2**20  # interpreter, allocator arenas and the reply on top of the script's own limit
+ADDRESS_HEADROOM = 32 * 2**20  # interpreter, allocator arenas and the reply on top of the script's own limit
 _sandboxes: dict[tuple[Any, ...], Sandbox] = {}
 
 
