@@ -23,6 +23,8 @@ _SMALL_INT_BITS = 60  # plain JSON ints below this; above, hex avoids Python's i
 _MAX_INT_HEX_DIGITS = 8192  # 32,768 bits: twice max_int_bits' default
 _HEX = re.compile(r"-?[0-9a-f]{1,8192}")
 _PAYLOAD_LENGTH = {"dec": 1100, "date": 16, "dt": 40, "uuid": 40}  # Decimal: 1,000 digits plus exponent
+# Leaves that travel as themselves: checked inline, as most of task data is these (no call per leaf).
+_PLAIN = frozenset({str, bool, float, type(None)})
 
 
 class WireError(ValueError):
@@ -46,7 +48,7 @@ def encode(value: Any, depth: int = 0) -> Any:
     if kind is int:
         return value if value.bit_length() < _SMALL_INT_BITS else {TAG: "int", "v": format(value, "x")}
     if kind is list:
-        return [encode(item, depth + 1) for item in value]
+        return [item if type(item) in _PLAIN else encode(item, depth + 1) for item in value]
     if kind is dict:
         return _encode_dict(value, depth)
     tagged = _encode_scalar(value, kind)
@@ -62,7 +64,7 @@ def _encode_dict(value: dict[Any, Any], depth: int) -> Any:
         raise Unencodable("a dict with keys that are not strings")
     if TAG in value:
         return {TAG: "dict", "v": [[key, encode(item, depth + 1)] for key, item in value.items()]}
-    return {key: encode(item, depth + 1) for key, item in value.items()}
+    return {key: item if type(item) in _PLAIN else encode(item, depth + 1) for key, item in value.items()}
 
 
 def _encode_scalar(value: Any, kind: type) -> dict[str, Any] | None:
@@ -104,11 +106,11 @@ def decode(value: Any, depth: int = 0) -> Any:
     if kind in (str, bool, float, int) or value is None:
         return value
     if kind is list:
-        return [decode(item, depth + 1) for item in value]
+        return [item if type(item) in _PLAIN else decode(item, depth + 1) for item in value]
     if kind is not dict:
         raise WireError(f"unexpected {kind.__name__}")
     if TAG not in value:
-        return {key: decode(item, depth + 1) for key, item in value.items()}
+        return {key: item if type(item) in _PLAIN else decode(item, depth + 1) for key, item in value.items()}
     if set(value) != {TAG, "v"} or type(value[TAG]) is not str:
         raise WireError("a tagged value must have exactly a str tag and v")
     return _decode_tagged(value[TAG], value["v"], depth)

@@ -50,9 +50,14 @@ def _sandbox(limits: list[Any], extras: dict[str, str]) -> Sandbox:
     return sandbox
 
 
+_statm: list[int] = []  # the open /proc/self/statm: read with pread, not reopened per script
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
 def _vm_bytes() -> int:
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    if not _statm:
+        _statm.append(os.open("/proc/self/statm", os.O_RDONLY))
+    return int(os.pread(_statm[0], 64, 0).split()[0]) * _PAGE_SIZE
 
 
 def _cpu_seconds() -> float:
