@@ -65,23 +65,32 @@ def _cpu_seconds() -> float:
     return usage.user + usage.system
 
 
+def _set_soft_limit(which: int, soft: int) -> None:
+    """Soft limits only, never above the hard limit the evaluator was started with (containers set one)."""
+    hard = resource.getrlimit(which)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = hard if soft == resource.RLIM_INFINITY else min(soft, hard)
+    try:
+        resource.setrlimit(which, (soft, hard))
+    except (OSError, ValueError):
+        pass  # the other limits and the parent's deadline still hold
+
+
 def _hold_limits(limits: SandboxLimits) -> None:
     """Soft limits for this script: address space from here, and CPU time from now."""
     if resource is None:
         return
     try:
-        address_space = _vm_bytes() + limits.max_memory_bytes + ADDRESS_HEADROOM
-        resource.setrlimit(resource.RLIMIT_AS, (address_space, resource.RLIM_INFINITY))
+        _set_soft_limit(resource.RLIMIT_AS, _vm_bytes() + limits.max_memory_bytes + ADDRESS_HEADROOM)
     except (OSError, ValueError):
         pass  # no /proc: the in-process memory sampling still applies
-    cpu = int(_cpu_seconds() + limits.script_seconds) + 2
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, resource.RLIM_INFINITY))
+    _set_soft_limit(resource.RLIMIT_CPU, int(_cpu_seconds() + limits.script_seconds) + 2)
 
 
 def _release_limits() -> None:
     """Between scripts the evaluator only encodes and waits: give it room to write the reply."""
     if resource is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        _set_soft_limit(resource.RLIMIT_AS, resource.RLIM_INFINITY)
 
 
 def _error(err: ScriptError) -> dict[str, Any]:
@@ -129,5 +138,5 @@ def main() -> None:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     if resource is not None:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would otherwise dump core
+        _set_soft_limit(resource.RLIMIT_CORE, 0)  # SIGXCPU would otherwise dump core
     serve(sys.stdin.buffer, replies)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from engine.workflow.sandbox_limits import (
     check_size,
     checkpoint,
     decimal_int_digits,
+    large_allocation,
     weigh,
 )
 from engine.workflow.sandbox_policy import CLASS_ATTRS, INSTANCE_ATTRS, ModuleProxy
@@ -297,10 +298,36 @@ class Guards(TextGuards):
         self._check_len(length * word_count, "range()")
         return result
 
+    def zip(self, *iterables: Any, strict: bool = False) -> Iterator[tuple[Any, ...]]:
+        """zip makes one tuple of ``len(iterables)`` per step in C: ``list(zip(*[l] * 10**6))`` asks for
+        10**12 elements in one call. Bounded up front when the inputs are sized, metered as it runs."""
+        sized = [len(it) for it in iterables if isinstance(it, (str, list, tuple, dict, set, frozenset, range))]
+        if sized:
+            self._check_len(min(sized) * len(iterables), "zip()")
+        return _metered(zip(*iterables, strict=strict), len(iterables))
+
+    def enumerate(self, iterable: Any, start: Any = 0) -> Iterator[tuple[Any, Any]]:
+        if isinstance(start, int) and start.bit_length() > 64:
+            too_large("enumerate() from a start beyond 64 bits is not allowed", "each index would be a huge int")
+        return _metered(enumerate(iterable, start), 3)
+
     def json_loads(self, text: Any) -> Any:
         if not isinstance(text, str):
             raise TypeError("json.loads() takes a str")
         return json.loads(text, parse_int=self.int)  # long digit strings: the same check as int()
+
+
+def _metered(items: Iterator[Any], width: int) -> Iterator[Any]:
+    """Pass ``items`` through, checking time and memory every 65,536 elements made: ``list()`` of a zip
+    or enumerate then runs its C loop through this generator, so the budget sees it grow."""
+    made = next_check = 0
+    for item in items:
+        made += width
+        if made >= next_check:
+            large_allocation()
+            checkpoint()
+            next_check = made + 65_536
+        yield item
 
 
 def _type_name(obj: Any) -> str:

@@ -82,6 +82,10 @@ PAYLOADS = [
     p("tuple-keys-colliding", f"{{(1, {COLLIDING}): 1 for k in range(1, 1000)}}", LIMIT, BOTH),
     p("set-of-huge-ints", "{2**16000 + k for k in range(100)}", LIMIT, BOTH),
     p("list-of-huge-int-range", "list(range(2**16000, 2**16000 + 10**5))", LIMIT, BOTH),
+    # C iterators that multiply what they are given
+    p("zip-of-a-list-a-thousand-times", "list(zip(*[[0] * 10**6] * 1000))", LIMIT, BOTH),
+    p("zip-of-iterators", "list(zip(*[reversed([0] * 10**6) for _ in range(1000)]))", LIMIT, BOTH),
+    p("enumerate-from-huge-start", "list(enumerate([0] * 10**6, 2**100))", LIMIT, BOTH),
     # task data a step may store
     p("many-variables", "\n".join(f"v{i} = 'a' * 900000" for i in range(70)), LIMIT),
     p("int-past-json-digits", "x = 2**16000", LIMIT),
