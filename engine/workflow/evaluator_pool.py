@@ -37,11 +37,12 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 class EvaluatorLost(Exception):
-    """The evaluator did not answer: killed at its deadline (``timed_out``), died, or broke protocol."""
+    """The evaluator did not answer: killed at its deadline (``timed_out``), died, or broke protocol;
+    ``before_request``: it was already gone when the request was to be sent, so nothing ran."""
 
-    def __init__(self, message: str, *, timed_out: bool = False):
+    def __init__(self, message: str, *, timed_out: bool = False, before_request: bool = False):
         super().__init__(message)
-        self.timed_out = timed_out
+        self.timed_out, self.before_request = timed_out, before_request
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,14 @@ class Evaluator:
         """Send one request and return its reply; raises EvaluatorLost (and the process is then dead)."""
         started = time.perf_counter()
         try:
+            if self.proc.poll() is not None:
+                raise BrokenPipeError(self._exit_reason())
             assert self.proc.stdin is not None
             self.proc.stdin.write(request)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             self.close()
-            raise EvaluatorLost(f"the evaluator process is gone ({exc})") from None
+            raise EvaluatorLost(f"the evaluator process is gone ({exc})", before_request=True) from None
         reply = self._read_reply(started, seconds + KILL_GRACE, cap=seconds * 4 + 1 + KILL_GRACE, budget=seconds)
         self.cpu_before = _number(reply.get("cpu"))
         return reply
@@ -182,25 +185,28 @@ class EvaluatorPool:
         self._pid = os.getpid()
 
     def call(self, request: dict[str, Any], seconds: float) -> dict[str, Any]:
-        """One request on one evaluator; a dead idle evaluator is replaced once, transparently."""
+        """One request on one evaluator; evaluators that died while idle are replaced, transparently."""
         line = wire.dumps(request)
-        for attempt in (1, 2):
-            evaluator, started = self._acquire(), time.perf_counter()
-            healthy = False
+        for _ in range(self.size):  # each dead idle evaluator is dropped; then a fresh one is started
             try:
-                reply = evaluator.call(line, seconds)
-                healthy = not reply.get("retire")
-                return reply
+                return self._call_once(line, seconds)
             except EvaluatorLost as lost:
-                if attempt == 1 and "is gone" in str(lost):
-                    continue  # it died while idle: nothing ran, so try a fresh one
-                raise
-            finally:
-                self._record(evaluator, started, healthy)
-                self._release(evaluator, healthy)
-        raise AssertionError("unreachable")
+                if not lost.before_request:
+                    raise
+        return self._call_once(line, seconds)
 
-    def _record(self, evaluator: Evaluator, started: float, healthy: bool) -> None:
+    def _call_once(self, line: bytes, seconds: float) -> dict[str, Any]:
+        evaluator, started = self._acquire(), time.perf_counter()
+        healthy = False
+        try:
+            reply = evaluator.call(line, seconds)
+            healthy = not reply.get("retire")
+            return reply
+        finally:
+            self._record(evaluator, started)
+            self._release(evaluator, healthy)
+
+    def _record(self, evaluator: Evaluator, started: float) -> None:
         peak = evaluator.peak_rss() if self.measure else None
         killed = evaluator.proc.returncode is not None
         self.last = RunStats(evaluator.pid, time.perf_counter() - started, killed, peak)

@@ -208,3 +208,14 @@ def test_concurrent_callers_each_get_an_evaluator():
     cap = LIMITS.script_seconds * 4 + 1 + KILL_GRACE
     assert all(elapsed < cap + SLACK for _, elapsed in results), results
     _assert_works(engine)
+
+
+def test_an_evaluator_that_died_while_idle_is_replaced_transparently(engine: Any):
+    test_concurrent_callers_each_get_an_evaluator()  # leaves the whole pool idle
+    idle = list(shared_pool()._idle)
+    assert idle
+    for evaluator in idle:
+        evaluator.proc.kill()
+        evaluator.proc.wait(timeout=10)
+    _assert_works(engine)
+    assert shared_pool().last.pid not in {e.pid for e in idle}
