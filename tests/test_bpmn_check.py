@@ -70,3 +70,50 @@ def test_deploy_refuses_a_broken_folder_and_stores_nothing(tmp_path, cli_env):
     listing = subprocess.run([sys.executable, "-m", "engine", "bpmn", "list"], cwd=ROOT, env=cli_env,
                              capture_output=True, text=True, check=False, timeout=120)
     assert "mini_claim" not in listing.stdout
+
+
+# ---------------------------------------------------------------- diagram code compiled at publishing
+
+CHAIN = (ROOT / "bpmn" / "shared" / "approval_chain.bpmn").read_text(encoding="utf-8")
+POST = "<spiffworkflow:postScript>vote = {'approver': approver, 'decision': decision, 'comment': comment}"
+CODE = {  # where the code sits -> (file, text with refused code, expected line start)
+    "script task": ("mini_claim.bpmn", CLAIM.replace("<bpmn:script>outcome = 'rejected'",
+                                                     "<bpmn:script>import os\noutcome = 'rejected'"),
+                    "mini_claim.bpmn:set_rejected: script is refused: 'import' is not allowed"),
+    "sequence-flow condition": ("mini_claim.bpmn", CLAIM.replace(">decision == 'approve'<", ">x.__class__<", 1),
+                                "mini_claim.bpmn:f5: condition is refused: attribute '__class__' is not allowed"),
+    "service parameter": ("mini_claim.bpmn", CLAIM.replace('value="org_unit"', 'value="open(org_unit)"'),
+                          "mini_claim.bpmn:reserve_budget: parameter 'org_unit' is refused: call to 'open'"),
+    "timer expression": ("mini_timer.bpmn", TIMER.replace(">reminder_after<", ">10**10**10<"),
+                         "mini_timer.bpmn:reminder_due: timer expression is refused: '**' would build"),
+    "post script": ("approval_chain.bpmn", CHAIN.replace(POST, POST.replace("vote = ", "vote = __import__('os')\n")),
+                    "approval_chain.bpmn:countersign: postScript is refused: name '__import__' is not allowed"),
+    "completion condition": ("approval_chain.bpmn", CHAIN.replace(">decision != 'approve'<", ">(y := 1)<"),
+                             "approval_chain.bpmn:countersign: completion condition is refused: ':=' is not allowed"),
+    "dmn input expression": ("route.dmn", DMN.replace("<text>subject</text>", "<text>subject.__class__</text>"),
+                             "route.dmn:input_subject_expression: input expression is refused: attribute '__class__'"),
+    "dmn input cell": ("route.dmn", DMN.replace("<text>&gt; 20000</text>", "<text>&gt; eval('1')</text>", 1),
+                       "route.dmn:rule_1_amount: cell \"> eval('1')\" is refused: call to 'eval'"),
+    "dmn output cell": ("route.dmn", DMN.replace('<outputEntry id="rule_1_department_head"><text>True</text>',
+                                                 '<outputEntry id="rule_1_department_head"><text>f"{x:{9}}"</text>'),
+                        "route.dmn:rule_1_department_head: cell 'f\"{x:{9}}\"' is refused: a computed format spec"),
+}
+
+
+@pytest.mark.parametrize("where", list(CODE))
+def test_code_the_sandbox_refuses_is_reported_at_its_element(where):
+    from engine.workflow.check import check as check_files
+
+    file_name, text, expected = CODE[where]
+    assert text not in (CLAIM, TIMER, DMN, CHAIN), "the fixture edit did not apply"
+    problems = check_files({file_name: text})
+    assert any(line.startswith(expected) for line in problems), problems
+
+
+def test_bpmn_check_and_deploy_refuse_a_diagram_whose_script_would_be_refused(tmp_path, cli_env):
+    (tmp_path / "mini_claim.bpmn").write_text(CODE["script task"][1], encoding="utf-8")
+    result = check(tmp_path)
+    assert result.returncode == 1 and CODE["script task"][2] in result.stdout, result.stdout + result.stderr
+    deploy = subprocess.run([sys.executable, "-m", "engine", "bpmn", "deploy", str(tmp_path)], cwd=ROOT,
+                            env=cli_env, capture_output=True, text=True, check=False, timeout=120)
+    assert deploy.returncode == 1 and CODE["script task"][2] in deploy.stderr, deploy.stderr

@@ -28,7 +28,8 @@ from engine.services.steps import (
 )
 from engine.services.tasks import comment, delegate
 from engine.workflow import bundle as bundles
-from engine.workflow.errors import StepFailed
+from engine.workflow.check import check
+from engine.workflow.errors import BundleInvalid, StepFailed
 from engine.workflow.runtime import WorkflowRun
 from engine.workflow.scripting import new_script_engine
 
@@ -40,7 +41,10 @@ MAX_MESSAGE_BYTES = 16 * 1024
 
 
 def deploy(uow_factory: UowFactory, files: dict[str, str], *, by: str, label: str | None = None) -> tuple[int, str]:
-    """Publish a bundle of diagrams as a model version (parse first: nothing invalid is stored)."""
+    """Publish a bundle of diagrams as a model version: every ``bpmn check`` rule first, nothing invalid is stored."""
+    problems = check(files)  # every caller (the CLI, simulate, a future upload) gets the same rules
+    if problems:
+        raise BundleInvalid(problems)
     parsed = bundles.parse(files)
     with uow_factory() as uow:
         version_id = uow.instances.add_version(sha=parsed.sha256, files=dict(files),

@@ -3,8 +3,9 @@
 Rules: the diagrams parse (schema included); every service task names a known
 operator with exactly its declared parameters; every lane maps to a role; every
 form a user task names exists and is a strict, bounded schema that leaves what the
-engine sets alone (check_forms.py); every timer expression is a valid ISO 8601
-duration, date-time or cycle; every DMN table parses.
+engine sets alone (``check_forms.py``); every timer expression is a valid ISO 8601
+duration, date-time or cycle; every DMN table parses; every script, condition and
+other piece of diagram code compiles under the sandbox policy (``check_code.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lxml import etree
 from connectors.registry import OPERATORS
 from engine.domain.lanes import LANES
 from engine.workflow.bundle import parse
+from engine.workflow.check_code import check_bpmn_code, check_dmn_code
 from engine.workflow.check_forms import check_forms
 from engine.workflow.errors import BundleInvalid
 
@@ -54,6 +56,7 @@ def _check_bpmn(name: str, text: str, files: Mapping[str, str]) -> Iterator[str]
     yield from _lanes(name, root)
     yield from _forms(name, root, files)
     yield from _timers(name, root)
+    yield from check_bpmn_code(name, root)
 
 
 def _operators(name: str, root: etree._Element) -> Iterator[str]:
@@ -104,11 +107,10 @@ def _timers(name: str, root: etree._Element) -> Iterator[str]:
 
 
 DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
-_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")  # outside quotes, as SpiffWorkflow does
 
 
 def _check_dmn(name: str, text: str) -> Iterator[str]:
-    """Rules with the wrong number of cells, and cells that are not expressions, which the parser lets through."""
+    """Rules with the wrong number of cells (the parser lets them through), and code the sandbox refuses."""
     try:
         root = etree.fromstring(text.encode("utf-8"))
     except etree.XMLSyntaxError:
@@ -121,25 +123,7 @@ def _check_dmn(name: str, text: str) -> Iterator[str]:
             if (len(entries[0]), len(entries[1])) != (inputs, outputs):
                 yield (f"{name}:{rule.get('id')}: rule has {len(entries[0])} input and {len(entries[1])} output "
                        f"cells; the table has {inputs} inputs and {outputs} outputs")
-            for cell in entries[0]:
-                yield from _cell(name, cell, ns, is_input=True)
-            for cell in entries[1]:
-                yield from _cell(name, cell, ns, is_input=False)
-
-
-def _cell(name: str, cell: etree._Element, ns: dict[str, str], *, is_input: bool) -> Iterator[str]:
-    text = (cell.findtext("dmn:text", default="", namespaces=ns) or "").strip()
-    if not text or (is_input and text == "-"):
-        return
-    candidates = [text] if not is_input else (
-        [_QUESTION_MARK.sub("v", text)] if _QUESTION_MARK.search(text) else [text, f"v {text}"])
-    for candidate in candidates:
-        try:
-            compile(candidate, "<dmn cell>", "eval")
-            return
-        except SyntaxError:
-            continue
-    yield f"{name}:{cell.get('id')}: cell {text!r} is not a valid expression"
+    yield from check_dmn_code(name, root)
 
 
 def _valid_timer(value: str) -> bool:

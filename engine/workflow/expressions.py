@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import operator
-import re
-from collections.abc import Callable, Iterable
-from datetime import date, time, timedelta
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from engine.workflow.sandbox_errors import refuse, too_large
 from engine.workflow.sandbox_limits import (
     SCALAR_TYPES,
-    SandboxLimits,
+    check_hash_key,
     check_size,
     checkpoint,
     decimal_int_digits,
@@ -29,8 +27,10 @@ from engine.workflow.sandbox_limits import (
     weigh,
 )
 from engine.workflow.sandbox_policy import CLASS_ATTRS, INSTANCE_ATTRS, ModuleProxy
+from engine.workflow.sandbox_text import TextGuards
 
 _SEQUENCES = (str, bytes, list, tuple)
+_HASHED = (set, frozenset, dict)
 _NUMBERS = frozenset({int, float, Decimal})
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -38,53 +38,61 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "+": operator.add, "*": operator.mul, "**": operator.pow, "<<": operator.lshift, "%": operator.mod,
+    "|": operator.or_, "^": operator.xor,
 }
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
     "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
     ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
 }
-# Width and precision of at most three digits: a format spec cannot build a huge string.
-_FORMAT_SPEC = re.compile(r"(.?[<>=^])?[-+ ]?z?#?0?\d{0,3}[,_]?(\.\d{1,3})?[bcdeEfFgGnosxX%]?")
 _NO_DEFAULT = object()
 
 
-class Guards:
-    """The functions behind ``_binop_``, ``_getattr_``, ``str``, ``sorted``... for one set of limits."""
-
-    def __init__(self, limits: SandboxLimits):
-        self.max_size, self.max_bits = limits.max_size, limits.max_int_bits
+class Guards(TextGuards):
+    """The functions behind ``_binop_``, ``_getattr_``, ``str``, ``sorted``... for one set of limits
+    (the text-writing ones are inherited from ``TextGuards``)."""
 
     # ---- operators -------------------------------------------------------------------
-    def _check_len(self, length: int, what: str) -> None:
-        if length > self.max_size:
-            too_large(f"{what} would build {length:,} elements", f"the limit is {self.max_size:,}")
-        if length > 65_536:
-            large_allocation()
-
     def _check_bits(self, bits: int, what: str) -> None:
         if bits > self.max_bits:
             too_large(f"{what} would build an integer of about {bits:,} bits", f"the limit is {self.max_bits:,}")
 
     def check_binop(self, op: str, a: Any, b: Any) -> None:
-        int_args = isinstance(a, int) and isinstance(b, int)
-        if op == "+" and isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
+        check = _BINOP_CHECKS.get(op)
+        if check is not None:
+            check(self, a, b)
+
+    def _check_add(self, a: Any, b: Any) -> None:
+        if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
             self._check_len(len(a) + len(b), "'+'")
-        elif op == "*" and int_args:
+
+    def _check_mul(self, a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int):
             self._check_bits(a.bit_length() + b.bit_length(), "'*'")
-        elif op == "*" and isinstance(a, _SEQUENCES) and isinstance(b, int):
+        elif isinstance(a, _SEQUENCES) and isinstance(b, int):
             self._check_len(len(a) * b, "'*'")
-        elif op == "*" and isinstance(b, _SEQUENCES) and isinstance(a, int):
+        elif isinstance(b, _SEQUENCES) and isinstance(a, int):
             self._check_len(len(b) * a, "'*'")
-        elif op == "**" and int_args and b > 0 and abs(a) > 1:
+
+    def _check_pow(self, a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
             self._check_bits((a.bit_length() - 1) * b, "'**'")
-        elif op == "<<" and int_args and a and b > 0:
+
+    def _check_shift(self, a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int) and a and b > 0:
             self._check_bits(a.bit_length() + b, "'<<'")
-        elif op == "%" and isinstance(a, (str, bytes)):
+
+    def _check_mod(self, a: Any, _b: Any) -> None:
+        if isinstance(a, (str, bytes)):
             refuse("'%' formatting of strings is not allowed", "use an f-string")
 
+    def _check_union(self, a: Any, b: Any) -> None:
+        """set | set, set ^ set, dict | dict: the result can hold both operands (& and - only shrink)."""
+        if isinstance(a, _HASHED) and isinstance(b, _HASHED):
+            self._check_len(len(a) + len(b), "a set or dict union")
+
     def binop(self, op: str, a: Any, b: Any) -> Any:
-        """``a op b`` for the operators that can build a large value in one step (+ * ** << %)."""
+        """``a op b`` for the operators that can build a large value in one step (+ * ** << % | ^)."""
         self.check_binop(op, a, b)
         return _BINOPS[op](a, b)
 
@@ -123,6 +131,19 @@ class Guards:
             check_size(value, self.max_size, "value")
         return value
 
+    def key(self, value: Any) -> Any:
+        """A value about to be stored as a dict key or set member: bounded, and not chosen to collide."""
+        if type(value) is not str:
+            self.bounded(value)
+            check_hash_key(value)
+        return value
+
+    def isinstance(self, value: Any, classinfo: Any) -> bool:
+        """Python walks nested tuples of types recursively: ``(t, t)`` forty times deep is 2**40 checks."""
+        if type(classinfo) is tuple and any(type(item) is tuple for item in classinfo):
+            refuse("isinstance() with nested tuples of types is not allowed", "list the types in one flat tuple")
+        return isinstance(value, classinfo)
+
     def getitem(self, obj: Any, key: Any) -> Any:
         return obj[self.bounded(key)]
 
@@ -131,22 +152,6 @@ class Guards:
         if type(obj) is dict or type(obj) is list:
             return obj
         refuse(f"changing {_type_name(obj)} is not allowed", "only dict and list values can be changed")
-
-    def format_value(self, value: Any, conversion: int, spec: str) -> str:
-        """An f-string field: size-checked value, bounded width and precision."""
-        self.bounded(value)
-        if conversion != -1:
-            value = {ord("r"): repr, ord("s"): str, ord("a"): ascii}[conversion](value)
-        if not spec:
-            return format(value)
-        if isinstance(value, (date, time)):  # a strftime pattern
-            if len(spec) > 64:
-                refuse(f"format spec {spec[:20]!r}... is too long")
-        elif not _FORMAT_SPEC.fullmatch(spec):
-            refuse(f"format spec {spec!r} is not allowed", "use [fill]align, sign, width and precision up to 999")
-        elif isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) > 1000:
-            refuse("formatting a Decimal with more than 1000 digits is not allowed")
-        return format(value, spec)
 
     # ---- attributes ------------------------------------------------------------------
     def getattr(self, obj: Any, name: str) -> Any:
@@ -161,8 +166,9 @@ class Guards:
         return value if wrapper is None else getattr(self, f"_method_{wrapper}")(obj, value)
 
     def _method_args(self, _obj: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+        """set.union(...) and friends hash every member of their arguments: check them as set members."""
         def call(*args: Any) -> Any:
-            return method(*[self.bounded(a) for a in args])
+            return method(*[a if type(a) in _HASHED else self.set(a) for a in args])
         return call
 
     def _method_search(self, items: Any, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -178,22 +184,8 @@ class Guards:
 
     def _method_key(self, _obj: Any, method: Callable[..., Any]) -> Callable[..., Any]:
         def call(key: Any, *rest: Any) -> Any:
-            return method(self.bounded(key), *rest)
+            return method(self.key(key), *rest)
         return call
-
-    def _method_join(self, sep: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        def join(parts: Iterable[Any]) -> str:
-            items = list(parts)
-            self._check_len(len(sep) * len(items) + sum(len(p) for p in items if type(p) is str), "str.join")
-            return method(items)
-        return join
-
-    def _method_replace(self, text: str, method: Callable[..., Any]) -> Callable[..., Any]:
-        def replace(old: str, new: str, count: int = -1) -> str:
-            hits = text.count(old) if count < 0 else min(count, text.count(old))
-            self._check_len(len(text) + hits * (len(new) - len(old)), "str.replace")
-            return method(old, new, count)
-        return replace
 
     def _method_extend(self, target: list[Any], method: Callable[..., Any]) -> Callable[..., Any]:
         def extend(items: Iterable[Any]) -> None:
@@ -250,14 +242,6 @@ class Guards:
             return fn(value)
         return call
 
-    def str(self, *args: Any) -> str:
-        if len(args) > 1:
-            raise TypeError("str() takes at most one argument in diagram code")
-        return str(self.bounded(args[0])) if args else ""
-
-    def repr(self, value: Any) -> str:
-        return repr(self.bounded(value))
-
     def sum(self, items: Iterable[Any], /, start: Any = 0) -> Any:
         if isinstance(start, bool) or not isinstance(start, (int, float, Decimal)):
             raise TypeError("sum() start must be a number")  # sum of lists is quadratic
@@ -291,7 +275,7 @@ class Guards:
             for count, (key, value) in enumerate(source):
                 if not count & 4095:
                     checkpoint()
-                result[self.bounded(key)] = value
+                result[self.key(key)] = value
         result.update(kwargs)
         return result
 
@@ -300,7 +284,7 @@ class Guards:
         for count, item in enumerate(items):
             if not count & 4095:
                 checkpoint()
-            result.add(self.bounded(item))
+            result.add(self.key(item))
         return result
 
     def range(self, *args: Any) -> range:
@@ -309,15 +293,23 @@ class Guards:
             length = len(result)
         except OverflowError:
             length = self.max_size + 1
-        self._check_len(length, "range()")
+        # Each member is a new int: range(2**16000, 2**16000 + 10**5) is 200 MB for list() in one call.
+        word_count = 1 + max(abs(result.start), abs(result.stop)).bit_length() // 64
+        self._check_len(length * word_count, "range()")
         return result
 
-    def json_dumps(self, value: Any, *, sort_keys: bool = False, indent: Any = None, ensure_ascii: bool = True) -> str:
-        check_size(value, self.max_size, "json.dumps() argument")
-        if indent is not None and not (type(indent) is int and 0 <= indent <= 8):
-            refuse("json.dumps() indent must be an int from 0 to 8")
-        return json.dumps(value, sort_keys=bool(sort_keys), indent=indent, ensure_ascii=bool(ensure_ascii),
-                          default=_json_default)
+    def zip(self, *iterables: Any, strict: bool = False) -> Iterator[tuple[Any, ...]]:
+        """zip makes one tuple of ``len(iterables)`` per step in C: ``list(zip(*[l] * 10**6))`` asks for
+        10**12 elements in one call. Bounded up front when the inputs are sized, metered as it runs."""
+        sized = [len(it) for it in iterables if isinstance(it, (str, list, tuple, dict, set, frozenset, range))]
+        if sized:
+            self._check_len(min(sized) * len(iterables), "zip()")
+        return _metered(zip(*iterables, strict=strict), len(iterables))
+
+    def enumerate(self, iterable: Any, start: Any = 0) -> Iterator[tuple[Any, Any]]:
+        if isinstance(start, int) and start.bit_length() > 64:
+            too_large("enumerate() from a start beyond 64 bits is not allowed", "each index would be a huge int")
+        return _metered(enumerate(iterable, start), 3)
 
     def json_loads(self, text: Any) -> Any:
         if not isinstance(text, str):
@@ -325,13 +317,24 @@ class Guards:
         return json.loads(text, parse_int=self.int)  # long digit strings: the same check as int()
 
 
+def _metered(items: Iterator[Any], width: int) -> Iterator[Any]:
+    """Pass ``items`` through, checking time and memory every 65,536 elements made: ``list()`` of a zip
+    or enumerate then runs its C loop through this generator, so the budget sees it grow."""
+    made = next_check = 0
+    for item in items:
+        made += width
+        if made >= next_check:
+            large_allocation()
+            checkpoint()
+            next_check = made + 65_536
+        yield item
+
+
 def _type_name(obj: Any) -> str:
     return f"class {obj.__name__}" if isinstance(obj, type) else type(obj).__name__
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, time, timedelta)):
-        return str(value) if isinstance(value, timedelta) else value.isoformat()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+_BINOP_CHECKS: dict[str, Callable[[Guards, Any, Any], None]] = {
+    "+": Guards._check_add, "*": Guards._check_mul, "**": Guards._check_pow, "<<": Guards._check_shift,
+    "%": Guards._check_mod, "|": Guards._check_union, "^": Guards._check_union,
+}

@@ -32,9 +32,10 @@ from engine.workflow.sandbox_errors import (
     defuse,
     describe_exception,
 )
-from engine.workflow.sandbox_limits import Budget, SandboxLimits, check_storable, is_storable_top_level, swap_budget
+from engine.workflow.sandbox_limits import Budget, SandboxLimits, swap_budget
 from engine.workflow.sandbox_policy import BUDGETED_NODES, check_syntax
 from engine.workflow.sandbox_rewriter import rewriter_for
+from engine.workflow.sandbox_storable import check_storable, is_storable_top_level
 
 T = TypeVar("T")
 
@@ -52,6 +53,7 @@ class CompiledCode:
     budgeted: bool  # has loops, functions or comprehensions, so it needs a _tick_ budget
     names: frozenset[str]  # names the code reads
     assigned: frozenset[str]  # names the code assigns (anywhere: a conservative superset)
+    touched: frozenset[str]  # every name in the code: the only task data it can reach (no globals())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -87,8 +89,10 @@ def _compile(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
         raise ScriptRefused(f"the {kind} compiles with a warning", why=str(caught[0].message),
                             lineno=caught[0].lineno)
     assert result.code is not None
-    assigned = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    return CompiledCode(result.code, source, kind, budgeted, frozenset(result.used_names), assigned)
+    names = [node for node in ast.walk(tree) if isinstance(node, ast.Name)]
+    assigned = frozenset(n.id for n in names if isinstance(n.ctx, ast.Store))
+    touched = frozenset(n.id for n in names)
+    return CompiledCode(result.code, source, kind, budgeted, frozenset(result.used_names), assigned, touched)
 
 
 # ---------------------------------------------------------------- running
@@ -176,7 +180,7 @@ class Sandbox:
         """
         compiled = self.compile(source, "script")
         external = external or {}
-        self._check_names(compiled, context, external)
+        self.check_names(compiled, context, external)
         injected = {k: v for k, v in self.public.items() if k not in context}
         injected.update(external)
         before = dict(context)
@@ -195,9 +199,9 @@ class Sandbox:
                     continue  # untouched task data stays, whatever it is
                 if key.startswith("_") or key in injected or not is_storable_top_level(value):
                     del context[key]  # guards, helpers, functions, sets, iterators: not data
-        check_storable(context, self.limits.max_size)  # inside the budget: it walks the data
+        check_storable(context, self.limits)  # inside the budget: it walks the data
 
-    def _check_names(self, compiled: CompiledCode, context: dict[str, Any], external: dict[str, Any]) -> None:
+    def check_names(self, compiled: CompiledCode, context: dict[str, Any], external: dict[str, Any]) -> None:
         """Fail fast where task data and helper names collide (SpiffWorkflow's check, made precise):
         only names this script reads or assigns count, so a ``date`` field does not break every script."""
         clashes = (set(self.reserved) | set(external) | (compiled.names & set(self.public))) & set(context)

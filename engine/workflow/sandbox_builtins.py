@@ -35,9 +35,8 @@ def _guarded_type(real: type, factory: Callable[..., Any]) -> type:
 
 _PLAIN_BUILTINS: dict[str, Any] = {
     "None": None, "True": True, "False": False,
-    "abs": abs, "all": all, "any": any, "bool": bool, "chr": chr, "divmod": divmod, "enumerate": enumerate,
-    "float": float, "isinstance": isinstance, "len": len, "list": list, "ord": ord, "reversed": reversed,
-    "tuple": tuple, "zip": zip,
+    "abs": abs, "all": all, "any": any, "bool": bool, "chr": chr, "divmod": divmod,
+    "float": float, "len": len, "list": list, "ord": ord, "reversed": reversed, "tuple": tuple,
     # Exception subclasses only: BaseException would let ``except`` catch the sandbox's own signals.
     **{e.__name__: e for e in (Exception, ArithmeticError, AssertionError, IndexError, KeyError, LookupError, NameError,
                                RecursionError, TypeError, ValueError, ZeroDivisionError)},
@@ -74,8 +73,8 @@ def reserved_globals(guards: Guards) -> dict[str, Any]:
     builtins.update(
         int=_guarded_type(int, guards.int), str=_guarded_type(str, guards.str),
         dict=_guarded_type(dict, guards.dict), set=_guarded_type(set, guards.set),
-        repr=guards.repr, round=guards.round, sum=guards.sum, sorted=guards.sorted, min=guards.min,
-        max=guards.max, range=guards.range,
+        repr=guards.repr, round=guards.round, isinstance=guards.isinstance, sum=guards.sum, sorted=guards.sorted,
+        min=guards.min, max=guards.max, range=guards.range, zip=guards.zip, enumerate=guards.enumerate,
     )
     return {
         "__builtins__": builtins, "_getattr_": guards.getattr, "_getitem_": guards.getitem,
@@ -83,5 +82,5 @@ def reserved_globals(guards: Guards) -> dict[str, Any]:
         "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": guards.inplace,
         "_apply_": lambda fn, *args, **kwargs: fn(*args, **kwargs),
         "_binop_": guards.binop, "_compare_": guards.compare, "_bounded_": guards.bounded,
-        "_format_": guards.format_value,
+        "_format_": guards.format_value, "_fstring_": guards.fstring, "_key_": guards.key,
     }

@@ -1,9 +1,9 @@
 """Limits of the diagram-code sandbox: what one evaluation may cost and what it may leave behind.
 
 ``SandboxLimits`` holds the configured limits; ``Budget`` enforces CPU time and memory while code
-runs; the size checks (``weigh``, ``check_size``, ``check_storable``) bound the C-level work of a
-single operation and the task data a script leaves. Nothing here does I/O except reading this
-process's RSS from /proc.
+runs; the size checks (``weigh``, ``check_size``, ``check_hash_key``) bound the C-level work of a
+single operation (``sandbox_storable.py`` checks the task data a script leaves). Nothing here does
+I/O except reading this process's RSS from /proc.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from time import perf_counter, thread_time
-from typing import Any
 from uuid import UUID
 
-from engine.workflow.sandbox_errors import Abort, ScriptFailed, ScriptLimitExceeded, ScriptTimeout, too_large
+from engine.workflow.sandbox_errors import Abort, ScriptTimeout, too_large
 
 # ---------------------------------------------------------------- limits
 
@@ -55,13 +54,14 @@ class SandboxLimits:
     max_size: int = 1_000_000  # elements or characters one operation may produce, or one check may visit
     max_int_bits: int = 16_384  # ~4,900 decimal digits: far beyond any amount, far below a CPU bomb
     max_memory_bytes: int = 256 * 2**20  # growth of process RSS during one script (Linux only)
+    # What one step may leave in its task data, all variables together (same units as max_size):
+    # each variable under max_size is not enough, seventy of them made 64 MB of state.
+    max_task_data_size: int = 2_000_000
 
 
 # Values whose comparison, hashing and formatting cost is bounded by their own size.
 SCALAR_TYPES = frozenset({str, int, float, bool, type(None), Decimal, date, datetime, time, timedelta, UUID})
 CONTAINER_TYPES = (list, tuple, dict, set, frozenset)
-# What task data may hold after a script (SpiffWorkflow serializer + our Decimal/date converters).
-STORABLE_SCALARS = frozenset({str, int, float, bool, type(None), Decimal, date, datetime, timedelta, UUID})
 
 
 def _scalar_weight(item: object, kind: type) -> int:
@@ -115,39 +115,42 @@ def decimal_int_digits(value: Decimal) -> int:
     return max(value.adjusted() + 1, 1) if value.is_finite() else 0
 
 
-def check_storable(data: dict[str, Any], limit: int) -> None:
-    """Refuse task data that the serializer could not store, or that is too big to walk."""
-    for key, value in data.items():
-        stack, seen = [value], 0
-        while stack:
-            item = stack.pop()
-            seen += 1
-            if not seen & 4095:
-                checkpoint()
-            if seen > limit:
-                raise ScriptLimitExceeded(
-                    f"variable {key!r} is too large to store",
-                    why=f"it has more than {limit:,} values or refers to itself",
-                )
-            kind = type(item)
-            if kind in STORABLE_SCALARS:
-                continue
-            if kind is dict:
-                bad = next((k for k in item if type(k) is not str), None)
-                if bad is not None:
-                    raise ScriptFailed(f"variable {key!r} holds a dict with a {type(bad).__name__} key",
-                                       why="task data is JSON: dict keys must be strings")
-                stack.extend(item.values())
-            elif kind is list or kind is tuple:
-                stack.extend(item)
-            else:
-                raise ScriptFailed(f"variable {key!r} holds a {kind.__name__} value",
-                                   why="task data may only hold JSON values, Decimal, date, datetime and timedelta")
+_KEY_INT_BITS = 64
+_KEY_WHY = ("Python hashes numbers modulo 2**61-1, so larger or finer numbers can be chosen to collide and make "
+            "one set or dict operation quadratic; use a str key")
 
 
-def is_storable_top_level(value: object) -> bool:
-    """Top-level script variables that are not data (functions, sets, iterators...) are dropped."""
-    return type(value) in STORABLE_SCALARS or type(value) in (dict, list, tuple)
+def _collision_safe_decimal(value: Decimal) -> bool:
+    """At most 19 digits, at most 28 decimal places: a handful of such values share any one hash."""
+    if not value.is_finite():
+        return value.is_qnan()  # a quiet NaN hashes by identity; a signalling one cannot be hashed
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -28 and value.adjusted() < 19 and value.adjusted() - exponent < 19
+
+
+def check_hash_key(value: object) -> None:
+    """Refuse a dict key or set member whose hash an attacker can make collide with many others.
+
+    Strings hash with a per-process secret, but ints, Decimals (and tuples of them) hash by value
+    modulo 2**61-1: ``{k * (2**61 - 1) for k in range(20000)}`` all hash to 0, and every later ``|``,
+    ``==`` or copy of that set is one C call doing 10**8 comparisons. Within 64 bits (19 digits
+    for a Decimal) at most a few dozen numbers share a hash, so such keys stay cheap.
+    """
+    stack, steps = [value], 0
+    while stack:
+        item = stack.pop()
+        steps += 1
+        if not steps & 4095:
+            checkpoint()
+        kind = type(item)
+        if kind is tuple:
+            stack.extend(item)  # type: ignore[arg-type]
+        elif kind is int and item.bit_length() > _KEY_INT_BITS:  # type: ignore[attr-defined]
+            too_large(f"an int of {item.bit_length():,} bits as a dict key or set member is not allowed",  # type: ignore
+                      _KEY_WHY)
+        elif kind is Decimal and not _collision_safe_decimal(item):  # type: ignore[arg-type]
+            too_large("a Decimal with more than 19 digits or 28 decimal places as a dict key or set member "
+                      "is not allowed", _KEY_WHY)
 
 
 # ---------------------------------------------------------------- CPU and memory budget

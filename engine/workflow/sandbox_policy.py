@@ -46,12 +46,13 @@ def _names(text: str, kind: str | None = None) -> dict[str, str | None]:
 # would hash unchecked values. Anything else -- every dunder, every attribute of functions, frames,
 # generators, exceptions, modules and types -- is refused. Exact types, not isinstance: a
 # subclass could override a listed method.
-_STR = _names("capitalize casefold count endswith find index isalnum isalpha isdecimal isdigit islower "
-              "isnumeric isspace istitle isupper lower lstrip partition removeprefix removesuffix rfind "
-              "rindex rpartition rsplit rstrip split splitlines startswith strip swapcase title upper")
-_DATE = _names("year month day weekday isoweekday isoformat strftime replace toordinal isocalendar")
+_STR = _names("count endswith find index isalnum isalpha isdecimal isdigit islower isnumeric isspace istitle "
+              "isupper lstrip partition removeprefix removesuffix rfind rindex rpartition rsplit rstrip split "
+              "splitlines startswith strip")
+_DATE = _names("year month day weekday isoweekday isoformat replace toordinal isocalendar") | {"strftime": "strftime"}
 INSTANCE_ATTRS: dict[type, dict[str, str | None]] = {
-    str: _STR | {"join": "join", "replace": "replace"},
+    str: _STR | {"join": "join", "replace": "replace"}
+    | _names("capitalize casefold lower swapcase title upper", "case"),
     list: _names("append clear copy insert pop reverse") | _names("count index remove", "search")
     | {"extend": "extend", "sort": "sort"},
     tuple: _names("count index", "search"),

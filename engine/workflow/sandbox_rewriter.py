@@ -18,7 +18,8 @@ from engine.workflow.expressions import Guards
 from engine.workflow.sandbox_errors import Abort
 from engine.workflow.sandbox_limits import SandboxLimits
 
-_GUARDED_OPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
+_GUARDED_OPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%", ast.BitOr: "|",
+                ast.BitXor: "^"}
 _COMPARE_SYMBOLS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
                     ast.In: "in", ast.NotIn: "not in"}
 
@@ -54,6 +55,12 @@ class _Rewriter(RestrictingNodeTransformer):
 
     def _bounded(self, node: ast.expr) -> ast.expr:
         return node if isinstance(node, ast.Constant) else _call("_bounded_", [node], node)
+
+    def _key(self, node: ast.expr) -> ast.expr:
+        """A dict key or set member being stored: bounded, and no number chosen to collide (``check_hash_key``)."""
+        if isinstance(node, ast.Constant) and not (type(node.value) is int and node.value.bit_length() > 64):
+            return node
+        return _call("_key_", [node], node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
         node = self.node_contents_visit(node)
@@ -100,10 +107,19 @@ class _Rewriter(RestrictingNodeTransformer):
         copy_locations(new, node)
         return new
 
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
+        """``f'{a}{b}'`` becomes ``_fstring_(_format_(a, ...), _format_(b, ...))``: the sum is checked too."""
+        node = self.node_contents_visit(node)
+        if not any(isinstance(v, ast.FormattedValue) for v in node.values):
+            return node  # only constants (a format spec, or f'text'): nothing to bound
+        parts = [v.value if isinstance(v, ast.FormattedValue) else v for v in node.values]
+        return _call("_fstring_", parts, node)
+
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
         result = super().visit_Subscript(node)  # Load -> _getitem_ (checks the key); Store/Del -> _write_
         if isinstance(result, ast.Subscript) and not isinstance(result.slice, ast.Slice):
-            result.slice = self._bounded(result.slice)  # the key is hashed: bound it
+            stored = isinstance(result.ctx, ast.Store)
+            result.slice = self._key(result.slice) if stored else self._bounded(result.slice)
         return result
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
@@ -126,22 +142,22 @@ class _Rewriter(RestrictingNodeTransformer):
 
     def visit_Dict(self, node: ast.Dict) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
         node = self.node_contents_visit(node)
-        node.keys = [k if k is None else self._bounded(k) for k in node.keys]
+        node.keys = [k if k is None else self._key(k) for k in node.keys]
         return node
 
     def visit_Set(self, node: ast.Set) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
         node = self.node_contents_visit(node)
-        node.elts = [self._bounded(e) for e in node.elts]
+        node.elts = [self._key(e) for e in node.elts]
         return node
 
     def visit_DictComp(self, node: ast.DictComp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
         node = super().visit_DictComp(node)
-        node.key = self._bounded(node.key)
+        node.key = self._key(node.key)
         return node
 
     def visit_SetComp(self, node: ast.SetComp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
         node = super().visit_SetComp(node)
-        node.elt = self._bounded(node.elt)
+        node.elt = self._key(node.elt)
         return node
 
     # Budget checks: every way to run unboundedly passes a loop body, a call or a comprehension.

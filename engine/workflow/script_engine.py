@@ -24,9 +24,11 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.workflow.evaluator_pool import configured_size
 from engine.workflow.sandbox import Sandbox, compile_code
 from engine.workflow.sandbox_errors import ScriptError, describe_exception
 from engine.workflow.sandbox_limits import SandboxLimits
+from engine.workflow.script_isolation import IsolatedScripts
 
 # Sandbox and compile_code are imported from here by tests and docs/scripts.md.
 __all__ = ["Sandbox", "SandboxedEnvironment", "SandboxedScriptEngine", "compile_code", "make_script_engine"]
@@ -38,17 +40,28 @@ class SandboxedEnvironment(TaskDataEnvironment):
     Keeps the library's contract: ``evaluate`` sees task data (over helpers and any external
     context such as DMN's ``dmninputexpr``); ``execute`` runs with task data as globals, so
     assigned variables become task data, and cleans up after itself.
+
+    Scripts run in an evaluator process under kernel limits (``script_isolation.py``) unless
+    ``isolated`` is False, or None and ``BUDGETFLOW_SCRIPT_EVALUATORS=0``; expressions always run
+    in-process (docs/scripts.md says why).
     """
 
-    def __init__(self, extra_globals: dict[str, Any] | None = None, limits: SandboxLimits | None = None):
+    def __init__(self, extra_globals: dict[str, Any] | None = None, limits: SandboxLimits | None = None,
+                 *, isolated: bool | None = None):
         self.sandbox = Sandbox(extra_globals, limits)
         super().__init__(self.sandbox.public)
+        if isolated is None:
+            isolated = configured_size() > 0
+        self.scripts = IsolatedScripts(self.sandbox, extra_globals) if isolated else None
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         return self.sandbox.evaluate(expression, context, external_context)
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
-        self.sandbox.execute(script, context, external_context)
+        if self.scripts is not None:
+            self.scripts.execute(script, context, external_context)
+        else:
+            self.sandbox.execute(script, context, external_context)
         return True
 
 
@@ -102,12 +115,14 @@ def make_script_engine(
     *,
     limits: SandboxLimits | None = None,
     engine_class: type[PythonScriptEngine] = SandboxedScriptEngine,
+    isolated: bool | None = None,
 ) -> PythonScriptEngine:
     """The script engine every workflow gets: sandboxed expressions and scripts.
 
     ``extra_globals`` adds trusted, pure callables (names must not start with ``_``); scripts can
     call them but not read their attributes. ``engine_class`` lets a subclass (for example one
     that carries the connector port) keep the sandbox; derive it from SandboxedScriptEngine to
-    keep the task-naming errors as well.
+    keep the task-naming errors as well. ``isolated`` chooses where scripts run (see
+    ``SandboxedEnvironment``); the default follows ``BUDGETFLOW_SCRIPT_EVALUATORS``.
     """
-    return engine_class(environment=SandboxedEnvironment(extra_globals, limits))
+    return engine_class(environment=SandboxedEnvironment(extra_globals, limits, isolated=isolated))
