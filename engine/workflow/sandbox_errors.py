@@ -102,7 +102,7 @@ def describe_exception(exc: BaseException) -> str:
 
     Exception args come from sandboxed code and may be huge or self-referencing; reprlib
     bounds the output. Decimal errors carry a list of condition classes as args[0], which is
-    what makes SpiffWorkflow's own error path fail with a TypeError (spiffworkflow.md §14).
+    what makes SpiffWorkflow's own error path fail with a TypeError (SpiffWorkflow 3.2.0).
     """
     name, args = type(exc).__name__, exc.args
     if isinstance(exc, decimal.DecimalException) and args and isinstance(args[0], list):

@@ -68,7 +68,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
 class SandboxedScriptEngine(PythonScriptEngine):
     """Turns sandbox errors into ``WorkflowTaskException`` naming the task, line and reason.
 
-    Also replaces two error paths of the library that fail themselves (spiffworkflow.md §14):
+    Also replaces two error paths of the library that fail themselves in SpiffWorkflow 3.2.0:
     ``create_task_exec_exception`` (TypeError on a SyntaxError without line number, or on
     non-string exception args such as Decimal's) and ``call_service`` (NameError on ``script``).
     """

@@ -1,4 +1,4 @@
-"""S6 (docs/reliability.md): diagram expressions and scripts cannot escape, and cannot run away.
+"""Sandbox escapes (docs/scripts.md): diagram expressions and scripts cannot escape, and cannot run away.
 
 Every payload must be refused (at compile time or run time, with a ScriptError naming the code)
 or stopped within its limit. Limits are lowered here so the suite stays fast; one test per kind
