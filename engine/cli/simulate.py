@@ -9,12 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine.bootstrap import Container, build
+from engine.cli.audit_anchor import anchor_store, row_source
 from engine.cli.ledger import format_balances
 from engine.cli.masterdata import import_folder
 from engine.persistence import audit_repository, instance_repository, ledger_queries, schema
 from engine.seed import demo_folder
 from engine.services import processes
-from engine.services.audit import verify as verify_audit
+from engine.services.audit import verify_anchored
 from engine.services.ledger_verify import verify as verify_ledger
 from engine.simulation import SimulationReport, Simulator
 from engine.workflow.bundle import read_folder
@@ -37,6 +38,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     container = build()
     try:
         schema.upgrade(container.engine)
+        fresh_log = audit_repository.count_rows(container.engine) == 0
         if import_folder(container, demo_folder()) != 0:
             return 1
         version_id, sha = processes.deploy(container.uow, read_folder(args.bpmn), by="E0016", label="simulate")
@@ -44,7 +46,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         rng = random.Random(args.seed)  # noqa: S311 - a seeded, repeatable simulation, not security
         report = Simulator(container, rng).run(args.claims)
         _count_steps(container, report)
-        return _print(container, report)
+        return _print(container, report, fresh_log=fresh_log)
     finally:
         container.dispose()
 
@@ -66,11 +68,16 @@ def _count_steps(container: Container, report: SimulationReport) -> None:
         report.automatic_steps += s.execute(instance_repository.jobs_done_statement(documents)).scalar_one()
 
 
-def _print(container: Container, report: SimulationReport) -> int:
+def _print(container: Container, report: SimulationReport, *, fresh_log: bool) -> int:
+    # The whole chain, against the stored anchor, which then moves to the new head (docs/audit.md).
+    anchored = verify_anchored(row_source(container), container.audit_key(), anchor_store(container.settings))
+    audit = anchored.result
+    for note in anchored.notes:
+        if not (fresh_log and "there was no audit anchor" in note):  # this run wrote every row it anchors
+            print(note)
     with container.session_factory() as s:
         rows = [b for b in ledger_queries.balances(s) if b.reserved or b.consumed]
         ledger_ok = verify_ledger(ledger_queries.line_totals(s), ledger_queries.reservation_totals(s)).ok
-        audit = verify_audit(audit_repository.iter_rows(s), container.audit_key())
         vouchers = s.execute(instance_repository.voucher_count_statement()).scalar_one()
         left_over = [r for r in ledger_queries.open_reservations(s) if r.document_status == "complete"]
     print("\nbudget lines touched\n" + format_balances(rows))
