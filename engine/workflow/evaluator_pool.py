@@ -53,6 +53,7 @@ class RunStats:
     wall_seconds: float
     killed: bool
     peak_rss_bytes: int | None  # the evaluator's VmHWM, read when ``EvaluatorPool.measure`` is set
+    cpu_seconds: float | None = None  # CPU the evaluator spent on the request (None: it was killed)
 
 
 class Evaluator:
@@ -197,19 +198,20 @@ class EvaluatorPool:
 
     def _call_once(self, line: bytes, seconds: float) -> dict[str, Any]:
         evaluator, started = self._acquire(), time.perf_counter()
-        healthy = False
+        cpu_at_start, healthy = evaluator.cpu_before, False
         try:
             reply = evaluator.call(line, seconds)
             healthy = not reply.get("retire")
             return reply
         finally:
-            self._record(evaluator, started)
+            self._record(evaluator, started, cpu_at_start)
             self._release(evaluator, healthy)
 
-    def _record(self, evaluator: Evaluator, started: float) -> None:
+    def _record(self, evaluator: Evaluator, started: float, cpu_at_start: float) -> None:
         peak = evaluator.peak_rss() if self.measure else None
         killed = evaluator.proc.returncode is not None
-        self.last = RunStats(evaluator.pid, time.perf_counter() - started, killed, peak)
+        cpu = None if killed else max(evaluator.cpu_before - cpu_at_start, 0.0)
+        self.last = RunStats(evaluator.pid, time.perf_counter() - started, killed, peak, cpu)
 
     def _acquire(self) -> Evaluator:
         with self._changed:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import decimal
 import os
-import time
 from typing import Any
 
 import pytest
@@ -24,9 +23,8 @@ from engine.workflow.script_helpers import (
     ScriptRefused,
     ScriptTimeout,
 )
-from tests.workflow.sandbox_support import LIMITS, task_data
+from tests.workflow.sandbox_support import IN_PROCESS_WALL_SANITY, LIMITS, SLACK, stopped, task_data
 
-SLACK = 0.5  # scheduling noise on a busy 2-vCPU CI machine
 ESCAPE_FILE = "/tmp/budgetflow-sandbox-escape"
 
 REFUSED, LIMIT, TIMEOUT, FAILED = ScriptRefused, ScriptLimitExceeded, ScriptTimeout, ScriptFailed
@@ -190,13 +188,11 @@ def _targets(where: str) -> list[Any]:
 
 
 def _assert_stopped(run: Any, error: type[ScriptError], limit: float) -> ScriptError:
-    started = time.perf_counter()
-    with pytest.raises(error) as caught:
-        run()
-    elapsed = time.perf_counter() - started
-    assert elapsed < limit + SLACK, f"took {elapsed:.2f} s"
-    assert caught.value.kind and caught.value.source, "the error must name the code it came from"
-    return caught.value
+    result = stopped(run, error)
+    assert result.cpu < limit + SLACK, f"used {result.cpu:.2f} s of CPU"  # the limit is CPU time
+    assert result.wall < IN_PROCESS_WALL_SANITY, f"took {result.wall:.2f} s"
+    assert result.error.kind and result.error.source, "the error must name the code it came from"
+    return result.error
 
 
 @pytest.mark.parametrize(("source", "error"), _targets(EXPR))
