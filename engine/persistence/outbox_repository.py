@@ -85,10 +85,10 @@ class SqlOutboxRepository:
 
     def cancel_pending(self, instance_id: int) -> int:
         """Jobs of a cancelled instance that have not run yet will never run; returns how many."""
+        now = utcnow()
         done = self.conn.execute(update(_job).where(_job.c.instance_id == instance_id, _job.c.status == "pending",
-                                                    or_(_job.c.locked_until.is_(None),
-                                                        _job.c.locked_until <= utcnow()))
-                                 .values(status="cancelled", updated_at=utcnow()))
+                                                    or_(_job.c.locked_until.is_(None), _job.c.locked_until <= now))
+                                 .values(status="cancelled", updated_at=now))
         return int(done.rowcount)
 
     def results_of(self, instance_id: int) -> list[tuple[str, dict[str, Any]]]:

@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.services import ledger
-from engine.services.steps import NotAllowed, Outcome, UowFactory, advance_and_save, audited, load_run
+from engine.services.steps import NotAllowed, Outcome, UowFactory, advance_and_save, audited, is_admin, load_run
 from engine.workflow.errors import StepFailed
 
-ADMIN_ROLE = "admin"
 POSTING = "erp/PostVoucher"
 
 
@@ -45,8 +44,7 @@ def cancel(uow_factory: UowFactory, *, instance_id: int, by: str, reason: str) -
 def _may_cancel(uow: Any, row: Any, by: str) -> None:
     if row.status == "complete":
         raise NotAllowed(f"{row.business_key} has already finished")
-    is_admin = by in uow.directory.with_roles(ADMIN_ROLE)
-    if not is_admin and not (by == row.applicant and uow.directory.is_active(by)):
+    if not is_admin(uow, by) and not (by == row.applicant and uow.directory.is_active(by)):
         raise NotAllowed(f"{by} may not cancel {row.business_key}: only its applicant (while it is pending) "
                          "or an admin may")
     claim = uow.instances.running_on(row.business_key)
@@ -71,7 +69,7 @@ def retry(uow_factory: UowFactory, *, instance_id: int, by: str) -> Outcome:
     """Run an instance in ``incident`` again after a fix: results its jobs left are handed back, then the step."""
     with audited(uow_factory, actor=by, subject=f"retry instance {instance_id}", stop_timers=True), \
             uow_factory() as uow:
-        if by not in uow.directory.with_roles(ADMIN_ROLE):
+        if not is_admin(uow, by):
             raise NotAllowed(f"{by} is not an admin; only admins retry failed instances")
         row, run = load_run(uow, instance_id)
         if row.status != "incident":

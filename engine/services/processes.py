@@ -14,7 +14,6 @@ from typing import Any
 
 from engine.domain.forms import FormInvalid, check_plain_json
 from engine.services.steps import (
-    _LIVE,
     DocumentExists,
     NotAllowed,
     Outcome,
@@ -34,7 +33,7 @@ from engine.workflow.runtime import WorkflowRun
 from engine.workflow.scripting import new_script_engine
 
 __all__ = [  # what callers import from here; steps.py and tasks.py hold the implementations
-    "_LIVE", "DocumentExists", "NotAllowed", "Outcome", "advance_and_save", "comment", "complete_task", "delegate",
+    "DocumentExists", "NotAllowed", "Outcome", "advance_and_save", "comment", "complete_task", "delegate",
     "deploy", "fire_due_timers", "load_run", "record_refusal", "send_message", "start",
 ]
 MAX_MESSAGE_BYTES = 16 * 1024

@@ -47,6 +47,12 @@ class NotAllowed(BudgetflowError):
 
 
 REFUSALS = (NotAllowed, FormInvalid, DocumentExists, TaskNotReady)
+ADMIN_ROLE = "admin"
+
+
+def is_admin(uow: Any, employee: str) -> bool:
+    """Whether ``employee`` is an active admin (reassigns tasks, retries and cancels instances)."""
+    return employee in uow.directory.with_roles(ADMIN_ROLE)
 
 
 @dataclass(frozen=True)
@@ -98,26 +104,33 @@ def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
     Raises StepFailed (carrying the instance) if the saved state cannot be loaded.
     """
     row = uow.instances.lock(instance_id)
-    with failing_instance(row):
+    try:
         bundle_of(uow, row.model_sha)
         run = _LIVE.take(instance_id, row.revision) or WorkflowRun.load(row.state, new_script_engine())
-    run.details = {"instance_id": row.id, "document": row.business_key}  # every later StepFailed names it
+    except StepFailed as failed:  # the saved state itself is poisoned: the incident is still this instance's
+        failed.details.update(_owner(row))
+        raise
+    run.details = _owner(row)  # every later StepFailed of this run names its instance
     return row, run
+
+
+def _owner(row: Any) -> dict[str, Any]:
+    return {"instance_id": row.id, "document": row.business_key}
 
 
 def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
     """Run the engine to its next wait state, then rebuild the inbox rows and save: the locked ``row``'s step."""
     instance_id, document = row.id, row.business_key
-    with failing_instance(row):
-        steps: list[dict[str, str]] = []
-        run.advance(InstanceOperators(uow, row),
-                    on_step=lambda s: steps.append({"task": s.bpmn_id, "kind": s.kind, "state": s.state}))
-        if steps:  # one audit row per engine pass, listing every decision the engine took in it
-            uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
-                       payload={"steps": steps})
-        status, ready = run.settle()
-        entries = [_inbox_entry(t, applicant=row.applicant, directory=uow.directory) for t in ready]
-        state = run.dump()
+    run.details = _owner(row)  # a run that was just started has none yet
+    steps: list[dict[str, str]] = []
+    run.advance(InstanceOperators(uow, row),
+                on_step=lambda s: steps.append({"task": s.bpmn_id, "kind": s.kind, "state": s.state}))
+    if steps:  # one audit row per engine pass, listing every decision the engine took in it
+        uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
+                   payload={"steps": steps})
+    status, ready = run.settle()
+    entries = [_inbox_entry(t, run, applicant=row.applicant, directory=uow.directory) for t in ready]
+    state = run.dump()
     uow.instances.sync_inbox(instance_id, entries)
     data = run.data
     outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
@@ -128,24 +141,15 @@ def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 
 
-def _inbox_entry(task: ReadyTask, *, applicant: str, directory: Any) -> InboxEntry:
+def _inbox_entry(task: ReadyTask, run: WorkflowRun, *, applicant: str, directory: Any) -> InboxEntry:
     try:
         people = candidates(task.lane, applicant=applicant, directory=directory, approver=task.approver,
                             owners=task.lane_owners)
     except UnknownLane as exc:
-        raise StepFailed.of(task.bpmn_id, exc) from exc
+        failed = StepFailed.of(task.bpmn_id, exc)
+        failed.details.update(run.details)
+        raise failed from exc
     return InboxEntry(task.task_guid, task.bpmn_id, task.name, task.lane, people, task.form_key, task.due_at)
-
-
-@contextmanager
-def failing_instance(row: Any) -> Iterator[None]:
-    """Tag a StepFailed raised inside with the instance it belongs to (for the incident)."""
-    try:
-        yield
-    except StepFailed as failed:
-        failed.details.setdefault("instance_id", row.id)
-        failed.details.setdefault("document", row.business_key)
-        raise
 
 
 # ---------------------------------------------------------------- refusals and failures

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.services.steps import NotAllowed, UowFactory, audited
-
-ADMIN_ROLE = "admin"
+from engine.services.steps import NotAllowed, UowFactory, audited, is_admin
 
 
 def delegate(uow_factory: UowFactory, *, task_guid: str, user: str, to: str, reason: str = "") -> None:
@@ -35,7 +33,7 @@ def reassign(uow_factory: UowFactory, *, task_guid: str, to: str, by: str, reaso
     with audited(uow_factory, actor=by, subject=task_guid), uow_factory() as uow:
         if not reason.strip():
             raise NotAllowed("say why the task is reassigned (--reason)")
-        if by not in uow.directory.with_roles(ADMIN_ROLE):
+        if not is_admin(uow, by):
             raise NotAllowed(f"{by} is not an admin; only admins reassign tasks")
         task = _open_task(uow, task_guid)
         row = uow.instances.lock(task.instance_id)

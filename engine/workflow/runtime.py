@@ -114,10 +114,12 @@ class WorkflowRun:
             raise StepFailed.of("-", exc) from exc
 
     def dump(self) -> str:
-        try:
-            return str(STATE.serialize_json(self.wf))
-        except Exception as exc:  # noqa: BLE001 - e.g. an int beyond the JSON limit left by a script
-            raise StepFailed("-", f"the instance's data cannot be saved: {StepFailed.of('-', exc).reason}") from exc
+        with self._step():
+            try:
+                return str(STATE.serialize_json(self.wf))
+            except Exception as exc:  # noqa: BLE001 - e.g. an int beyond the JSON limit left by a script
+                reason = StepFailed.of("-", exc).reason
+                raise StepFailed("-", f"the instance's data cannot be saved: {reason}") from exc
 
     def advance(self, operators: OperatorPort, on_step: Callable[[StepEvent], None] | None = None) -> None:
         """Fire due timers and run every non-manual step until the workflow waits."""
