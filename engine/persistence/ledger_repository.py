@@ -35,7 +35,11 @@ _LOCK_LINE = (
     .where(_line.c.id == bindparam("line_id"))
     .with_for_update()
 )
-# The same lock, with the idempotency record for the key read in the same round trip.
+# The same lock, with the idempotency record for the key read in the same statement: for SQLite only,
+# whose BEGIN IMMEDIATE already excludes every other writer. On PostgreSQL a statement that waited for
+# a row lock re-reads the locked row but not the rows it joined, so a duplicate queued behind the
+# first caller would miss the key record the first one stored; there the key is read by a second
+# statement, sent in the same round trip, that starts after the lock is granted.
 _LOCK_LINE_WITH_KEY = (
     select(_line.c.id, _line.c.line_key, _line.c.currency, _line.c.control_mode, _line.c.tolerance_pct,
            _line.c.budget, _line.c.reserved, _line.c.consumed, _op.c.fingerprint, _op.c.result)
@@ -47,6 +51,7 @@ _LINE_OF_RESERVATION = Prepared(select(_res.c.line_id).where(_res.c.id == bindpa
 _RESERVATION = Prepared(select(_res.c.id, _res.c.line_id, _res.c.currency, _res.c.amount, _res.c.consumed,
                                _res.c.released, _res.c.status).where(_res.c.id == bindparam("reservation_id")))
 _STORED_RESULT = select(_op.c.fingerprint, _op.c.result).where(_op.c.key == bindparam("key"))
+_STORED_RESULT_FAST = Prepared(_STORED_RESULT)
 _STORE_RESULT = Prepared(insert(_op), column_keys=["key", "kind", "fingerprint", "result", "created_at"])
 _ADD_RESERVATION = Prepared(insert(_res).returning(_res.c.id), column_keys=[
     "line_id", "document_ref", "currency", "amount", "consumed", "released", "status", "created_at"])
@@ -117,12 +122,26 @@ class SqlLedgerRepository:
         return self._line_state(_LOCK_LINE_FAST.first(self.conn, {"line_id": line_id}), line_id)
 
     def lock_line_for(self, line_id: int, key: str, fingerprint: str) -> tuple[LineState, dict[str, object] | None]:
-        """Lock the line and fetch what ``key`` already recorded, in one statement."""
+        """Lock the line, then fetch what ``key`` already recorded: one round trip either way."""
         self.flush()
+        if self.conn.dialect.name == "postgresql":
+            return self._lock_then_read_key(line_id, key, fingerprint)
         row = _LOCK_LINE_WITH_KEY_FAST.first(self.conn, {"line_id": line_id, "key": key})
         line = self._line_state(row, line_id)
         assert row is not None
         return line, _prior(key, fingerprint, row[8], row[9])
+
+    def _lock_then_read_key(self, line_id: int, key: str, fingerprint: str
+                            ) -> tuple[LineState, dict[str, object] | None]:
+        """Two statements in one pipeline: the key is read under a snapshot taken after the lock is held
+        (READ COMMITTED takes one per statement), so it sees what a caller we waited for committed."""
+        driver = self.conn.connection.dbapi_connection
+        with driver.pipeline():  # type: ignore[union-attr]
+            locked = _LOCK_LINE_FAST.execute(self.conn, {"line_id": line_id})
+            stored = _STORED_RESULT_FAST.execute(self.conn, {"key": key})
+        line = self._line_state(_LOCK_LINE_FAST.read(self.conn, locked.fetchone()), line_id)
+        found = _STORED_RESULT_FAST.read(self.conn, stored.fetchone())
+        return line, None if found is None else _prior(key, fingerprint, found[0], found[1])
 
     @staticmethod
     def _line_state(row: Row[Any] | tuple[Any, ...] | None, line_id: int) -> LineState:

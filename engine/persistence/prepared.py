@@ -88,6 +88,10 @@ class Prepared:
             return None
         return _read(c, row)
 
+    def read(self, conn: Connection, row: Any) -> tuple[Any, ...] | None:
+        """Convert a raw row fetched from a cursor ``execute`` returned (for pipelined reads)."""
+        return None if row is None else _read(self._get(conn.dialect), row)
+
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         row = self.first(conn, params)
         return None if row is None else row[0]
