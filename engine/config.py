@@ -1,23 +1,53 @@
-"""Settings: read once from the environment into a frozen object; no Flask here."""
+"""Settings: read once from the environment into a frozen object; no Flask here.
+
+Where things live never depends on the current folder. The instance folder (SQLite database,
+development audit key, audit anchor) is ``BUDGETFLOW_INSTANCE_DIR`` if set, else the per-user data
+folder the platform defines (``$XDG_DATA_HOME/budgetflow``, by default ``~/.local/share/budgetflow`` on
+Linux; ``~/Library/Application Support/budgetflow`` on macOS; ``%LOCALAPPDATA%\\budgetflow`` on Windows),
+found with platformdirs as pip and other tools do. The diagrams folder is ``BUDGETFLOW_BPMN_DIR`` if
+set, else the ``bpmn`` folder shipped next to the ``engine`` package.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import platformdirs
+
+from engine.domain.errors import BudgetflowError
+
 T = TypeVar("T", int, float)
 
 PREFIX = "BUDGETFLOW_"
 MIB = 1024 * 1024
+SHIPPED_BPMN = Path(__file__).resolve().parents[1] / "bpmn"
+
+
+class SettingInvalid(BudgetflowError, ValueError):
+    """A BUDGETFLOW_* environment variable holds something that is not a valid value."""
+
+    code = "SETTING_INVALID"
+
+
+def default_instance_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The per-user data folder for budgetflow (honours XDG_DATA_HOME on Linux)."""
+    env = os.environ if environ is None else environ
+    xdg = env.get("XDG_DATA_HOME")
+    if xdg and os.path.isabs(xdg):  # platformdirs reads os.environ; an explicit mapping must win
+        return Path(xdg) / "budgetflow"
+    return Path(platformdirs.user_data_dir("budgetflow", appauthor=False))
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     instance_dir: Path
     database_url: str
+    bpmn_dir: Path = SHIPPED_BPMN  # the diagrams `bpmn check`/`deploy` read when given no folder
     outbox_max_attempts: int = 5
     outbox_backoff_seconds: float = 2.0  # doubles each attempt, up to the cap
     outbox_backoff_cap_seconds: float = 600.0
@@ -29,10 +59,11 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        instance = Path(env.get(f"{PREFIX}INSTANCE_DIR", "instance")).resolve()
+        instance = _folder(env, "INSTANCE_DIR") or default_instance_dir(env)
         url = env.get(f"{PREFIX}DATABASE_URL") or f"sqlite:///{instance / 'budgetflow.db'}"
         return cls(
             instance_dir=instance, database_url=normalise_url(url),
+            bpmn_dir=_folder(env, "BPMN_DIR") or SHIPPED_BPMN,
             outbox_max_attempts=_number(env, "OUTBOX_MAX_ATTEMPTS", int, 5),
             outbox_backoff_seconds=_number(env, "OUTBOX_BACKOFF_SECONDS", float, 2.0),
             outbox_backoff_cap_seconds=_number(env, "OUTBOX_BACKOFF_CAP_SECONDS", float, 600.0),
@@ -43,16 +74,26 @@ class Settings:
         )
 
 
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    """An explicitly set folder, made absolute once (``~`` expanded) so later chdirs cannot move it."""
+    raw = env.get(PREFIX + name, "").strip()
+    return Path(raw).expanduser().resolve() if raw else None
+
+
+_KINDS = {int: "a whole number", float: "a number"}
+
+
 def _number(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
     raw = env.get(PREFIX + name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        value = kind(raw)  # type: ignore[call-arg]
+        value = kind(raw.strip())
     except ValueError:
-        raise ValueError(f"{PREFIX}{name}={raw!r} is not a {kind.__name__}") from None
-    if value < 0:  # type: ignore[operator]
-        raise ValueError(f"{PREFIX}{name} must not be negative")
+        raise SettingInvalid(f"{PREFIX}{name}={raw!r} is not {_KINDS[kind]} (default {default}); "
+                             f"fix or unset it") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise SettingInvalid(f"{PREFIX}{name}={raw!r} must be a finite number, zero or more (default {default})")
     return value
 
 

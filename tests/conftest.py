@@ -26,6 +26,12 @@ PG_ENV = "BUDGETFLOW_TEST_DATABASE_URL"
 KEEP_ON_RESET = {"alembic_version", "role"}  # role rows are seeded by the migration itself
 
 
+@pytest.fixture(autouse=True)
+def _no_user_data_folder(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Without BUDGETFLOW_INSTANCE_DIR the instance folder is the per-user data folder: never the tester's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.getbasetemp() / "xdg-data"))
+
+
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"] if os.environ.get(PG_ENV) else ["sqlite"]
 
