@@ -52,10 +52,10 @@ def test_typical_expressions_evaluate(sandbox: Sandbox, expression: str, expecte
 
 
 def test_operations_python_would_make_slow_stay_fast(sandbox: Sandbox):
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: a busy machine stretches wall time, not the work done
     assert sandbox.evaluate("round(12345, -10**7)", {}) == 0  # CPython computes 10**10**7 first
     assert sandbox.evaluate("[_ for _ in range(3)]", {}) == [0, 1, 2]
-    assert time.perf_counter() - started < 0.1
+    assert time.thread_time() - started < 0.1
 
 
 def test_dmn_style_input_comes_from_external_context(sandbox: Sandbox):
