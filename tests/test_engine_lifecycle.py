@@ -146,8 +146,8 @@ def test_comments_and_refusals_land_in_the_verified_audit_log(app, cli_env):
 
 
 def test_the_engine_runs_diagram_code_in_the_sandbox():
-    from engine.workflow.script_engine import SandboxedEnvironment
-    from engine.workflow.scripting import new_script_engine
+    from engine.workflow.scripts.spiff_adapter import SandboxedEnvironment
+    from engine.workflow.service_tasks import new_script_engine
 
     engine = new_script_engine()
     assert isinstance(engine.environment, SandboxedEnvironment)

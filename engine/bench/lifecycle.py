@@ -23,7 +23,7 @@ from engine.services.masterdata import seed_demo
 from engine.workflow import bundle as bundles
 from engine.workflow.ports import OperatorCall
 from engine.workflow.runtime import WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 APPLICANT, MANAGER = "E0017", "E0005"

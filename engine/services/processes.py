@@ -30,7 +30,7 @@ from engine.workflow import bundle as bundles
 from engine.workflow.check import check
 from engine.workflow.errors import BundleInvalid, StepFailed
 from engine.workflow.runtime import WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 __all__ = [  # what callers import from here; steps.py and tasks.py hold the implementations
     "DocumentExists", "NotAllowed", "Outcome", "advance_and_save", "comment", "complete_task", "delegate",

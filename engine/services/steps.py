@@ -36,7 +36,7 @@ from engine.services.operators import InstanceOperators
 from engine.workflow import bundle as bundles
 from engine.workflow.errors import StepFailed, TaskNotReady
 from engine.workflow.runtime import ReadyTask, WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 log = logging.getLogger(__name__)
 UowFactory = Callable[[], Any]

@@ -26,7 +26,7 @@ from engine.persistence.workflow_tables import HumanTask, HumanTaskCandidate, Ou
 from engine.services import outbox, processes
 from engine.services.processes import load_run
 from engine.workflow.runtime import WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 

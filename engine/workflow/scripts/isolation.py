@@ -20,10 +20,8 @@ import itertools
 from importlib import import_module
 from typing import Any
 
-from engine.workflow import evaluator_wire as wire
-from engine.workflow.evaluator_pool import EvaluatorLost, EvaluatorPool, shared_pool
-from engine.workflow.sandbox import CompiledCode, Sandbox
-from engine.workflow.sandbox_errors import (
+from engine.workflow.scripts import evaluator_wire as wire
+from engine.workflow.scripts.errors import (
     ScriptError,
     ScriptFailed,
     ScriptLimitExceeded,
@@ -31,7 +29,9 @@ from engine.workflow.sandbox_errors import (
     ScriptSyntaxError,
     ScriptTimeout,
 )
-from engine.workflow.sandbox_storable import check_storable
+from engine.workflow.scripts.evaluator_pool import EvaluatorLost, EvaluatorPool, shared_pool
+from engine.workflow.scripts.sandbox import CompiledCode, Sandbox
+from engine.workflow.scripts.storable import check_storable
 
 _ERRORS = {cls.__name__: cls for cls in (ScriptRefused, ScriptLimitExceeded, ScriptTimeout, ScriptFailed,
                                          ScriptSyntaxError)}

@@ -16,9 +16,9 @@ from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
-from engine.workflow.expressions import Guards
-from engine.workflow.sandbox_policy import ModuleProxy
-from engine.workflow.script_helpers import BUSINESS_HELPERS
+from engine.workflow.scripts.guards import Guards
+from engine.workflow.scripts.helpers import BUSINESS_HELPERS
+from engine.workflow.scripts.policy import ModuleProxy
 
 
 def _guarded_type(real: type, factory: Callable[..., Any]) -> type:

@@ -1,7 +1,7 @@
 """Compile-time half of the sandbox: RestrictedPython's transformer, extended with our guards.
 
 ``_Rewriter`` routes size-changing operators, comparisons, hash keys and f-string fields through
-the guards of ``expressions.py`` and puts a ``_tick_()`` budget check in every loop, function and
+the guards of ``guards.py`` and puts a ``_tick_()`` budget check in every loop, function and
 comprehension. ``rewriter_for`` is the policy ``sandbox.py`` hands to RestrictedPython's compiler.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
-from engine.workflow.expressions import Guards
-from engine.workflow.sandbox_errors import Abort
-from engine.workflow.sandbox_limits import SandboxLimits
+from engine.workflow.scripts.errors import Abort
+from engine.workflow.scripts.guards import Guards
+from engine.workflow.scripts.limits import SandboxLimits
 
 _GUARDED_OPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%", ast.BitOr: "|",
                 ast.BitXor: "^"}

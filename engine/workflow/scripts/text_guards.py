@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from engine.workflow.sandbox_errors import refuse, too_large
-from engine.workflow.sandbox_limits import SandboxLimits, checkpoint, large_allocation
+from engine.workflow.scripts.errors import refuse, too_large
+from engine.workflow.scripts.limits import SandboxLimits, checkpoint, large_allocation
 
 # Width and precision of at most three digits: a format spec cannot build a huge string.
 _FORMAT_SPEC = re.compile(r"(.?[<>=^])?[-+ ]?z?#?0?\d{0,3}[,_]?(\.\d{1,3})?[bcdeEfFgGnosxX%]?")
@@ -90,7 +90,7 @@ def text_bound(value: object, budget: int, style: str = "repr", indent: int | No
 
 
 class TextGuards:
-    """The text-writing half of ``Guards`` (expressions.py); both share the limits."""
+    """The text-writing half of ``Guards`` (guards.py); both share the limits."""
 
     def __init__(self, limits: SandboxLimits):
         self.max_size, self.max_bits = limits.max_size, limits.max_int_bits

@@ -16,10 +16,10 @@ import sys
 from importlib import import_module
 from typing import Any, BinaryIO
 
-from engine.workflow import evaluator_wire as wire
-from engine.workflow.sandbox import Sandbox
-from engine.workflow.sandbox_errors import ScriptError
-from engine.workflow.sandbox_limits import SandboxLimits
+from engine.workflow.scripts import evaluator_wire as wire
+from engine.workflow.scripts.errors import ScriptError
+from engine.workflow.scripts.limits import SandboxLimits
+from engine.workflow.scripts.sandbox import Sandbox
 
 try:
     import resource

@@ -1,11 +1,11 @@
 """Run-time half of the sandbox: the guards compiled code calls instead of bare operators.
 
-The compiler (``sandbox.py`` with ``sandbox_rewriter.py``) rewrites ``a * b`` into
+The compiler (``sandbox.py`` with ``rewriter.py``) rewrites ``a * b`` into
 ``_binop_('*', a, b)``, ``x.y`` into ``_getattr_(x, 'y')`` and so on; this module implements those
 names and the size-checked builtins behind them. C-level work cannot be interrupted from Python,
 so every operation that can build a large value in one step checks the size of its result
-*before* computing it. The names are handed to code by ``sandbox_builtins.py``; the CPU/memory
-budget lives in ``sandbox_limits.py``.
+*before* computing it. The names are handed to code by ``namespace.py``; the CPU/memory
+budget lives in ``limits.py``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from engine.workflow.sandbox_errors import refuse, too_large
-from engine.workflow.sandbox_limits import (
+from engine.workflow.scripts.errors import refuse, too_large
+from engine.workflow.scripts.limits import (
     SCALAR_TYPES,
     check_hash_key,
     check_size,
@@ -26,8 +26,8 @@ from engine.workflow.sandbox_limits import (
     large_allocation,
     weigh,
 )
-from engine.workflow.sandbox_policy import CLASS_ATTRS, INSTANCE_ATTRS, ModuleProxy
-from engine.workflow.sandbox_text import TextGuards
+from engine.workflow.scripts.policy import CLASS_ATTRS, INSTANCE_ATTRS, ModuleProxy
+from engine.workflow.scripts.text_guards import TextGuards
 
 _SEQUENCES = (str, bytes, list, tuple)
 _HASHED = (set, frozenset, dict)

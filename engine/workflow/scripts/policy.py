@@ -14,7 +14,7 @@ from typing import Any
 
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-from engine.workflow.sandbox_errors import ScriptRefused, refuse
+from engine.workflow.scripts.errors import ScriptRefused, refuse
 
 # ---------------------------------------------------------------- what code may reach at run time
 

@@ -2,7 +2,7 @@
 
 ``SandboxLimits`` holds the configured limits; ``Budget`` enforces CPU time and memory while code
 runs; the size checks (``weigh``, ``check_size``, ``check_hash_key``) bound the C-level work of a
-single operation (``sandbox_storable.py`` checks the task data a script leaves). Nothing here does
+single operation (``storable.py`` checks the task data a script leaves). Nothing here does
 I/O except reading this process's RSS from /proc.
 """
 
@@ -16,7 +16,7 @@ from decimal import Decimal
 from time import perf_counter, thread_time
 from uuid import UUID
 
-from engine.workflow.sandbox_errors import Abort, ScriptTimeout, too_large
+from engine.workflow.scripts.errors import Abort, ScriptTimeout, too_large
 
 # ---------------------------------------------------------------- limits
 
