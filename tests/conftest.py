@@ -98,7 +98,7 @@ def app(container: Container) -> Container:
     """A database with the demo company and the engine's fixture diagrams deployed."""
     from engine.persistence.masterdata_repository import SqlMasterDataStore
     from engine.services import processes
-    from engine.services.masterdata import seed_demo
+    from engine.services.masterdata.importing import seed_demo
     from engine.workflow.bundle import read_folder
 
     seed_demo(SqlMasterDataStore(container.session_factory))

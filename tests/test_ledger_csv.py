@@ -16,7 +16,7 @@ from engine.domain.money import Money
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import BudgetLine
 from engine.services import ledger
-from engine.services.masterdata import import_master_data
+from engine.services.masterdata.importing import import_master_data
 from tests.test_masterdata import edit, write_folder
 from tests.test_masterdata_import import run_cli
 

@@ -15,8 +15,8 @@ import pytest
 from engine.domain.errors import MasterDataInvalid
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import BudgetLine
-from engine.services.masterdata import import_master_data, load_folder
-from engine.services.masterdata_folder import MIB, ReadLimits
+from engine.services.masterdata.folder import MIB, ReadLimits
+from engine.services.masterdata.importing import import_master_data, load_folder
 from tests.test_masterdata import BASE, write_folder
 from tests.test_masterdata_import import count, run_cli, snapshot
 

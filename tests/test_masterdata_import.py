@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import MetaData, func, select
 
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata_fields import KNOWN_ROLES
+from engine.domain.masterdata.fields import KNOWN_ROLES
 from engine.domain.money import Money
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import (
@@ -26,7 +26,7 @@ from engine.persistence.tables import (
 )
 from engine.seed import demo_folder
 from engine.services import ledger
-from engine.services.masterdata import import_master_data, load_folder, seed_demo
+from engine.services.masterdata.importing import import_master_data, load_folder, seed_demo
 
 D = Decimal
 # The demo's budget_lines.csv: line 2 is 2026/ORG:SALES-N/TRAVEL at 480000.00 CNY, FORBID with 5% tolerance.

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine.domain.errors import MasterDataInvalid
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import BudgetLine, Employee, ExpenseSubject
-from engine.services.masterdata import import_master_data
+from engine.services.masterdata.importing import import_master_data
 from tests.test_masterdata import BASE, edit, write_folder
 from tests.test_masterdata_import import snapshot
 

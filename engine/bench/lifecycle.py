@@ -19,7 +19,7 @@ from engine.bootstrap import Container, build
 from engine.config import Settings
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.services import outbox, processes
-from engine.services.masterdata import seed_demo
+from engine.services.masterdata.importing import seed_demo
 from engine.workflow import bundle as bundles
 from engine.workflow.ports import OperatorCall
 from engine.workflow.runtime import WorkflowRun

@@ -9,7 +9,7 @@ import pytest
 from engine.bootstrap import Container
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.services import processes
-from engine.services.masterdata import seed_demo
+from engine.services.masterdata.importing import seed_demo
 from engine.workflow.bundle import read_folder
 from tests.flows.support import BPMN, Flow
 

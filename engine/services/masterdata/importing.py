@@ -1,6 +1,6 @@
 """Master data use cases: import a data-dictionary folder, seed the demo company.
 
-Open the folder without trusting it (masterdata_folder), stream and validate it completely
+Open the folder without trusting it (``folder.py``), stream and validate it completely
 (engine.domain.masterdata), then bring the database in line with it in one transaction: all
 of it or, on any problem, none.
 """
@@ -11,10 +11,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from engine.domain.masterdata import parse_dictionary, require_unchanged_version
-from engine.domain.masterdata_records import ImportSummary, MasterData
+from engine.domain.masterdata.dictionary import parse_dictionary, require_unchanged_version
+from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.seed import demo_folder
-from engine.services.masterdata_folder import ReadLimits, open_folder
+from engine.services.masterdata.folder import ReadLimits, open_folder
 
 DEFAULT_LIMITS = ReadLimits()
 

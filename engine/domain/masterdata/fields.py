@@ -144,7 +144,7 @@ def _plain(text: str, field: str) -> Decimal:
 
 def _amount(text: str) -> str:
     """Plain decimal text, kept as written: its places and sign are checked against the line's currency
-    (``masterdata_checks``), once the currencies file has been read."""
+    (``checks.py``), once the currencies file has been read."""
     _plain(text, "amount")
     return text
 

@@ -1,16 +1,9 @@
-"""The data dictionary (主数据): a versioned folder of CSV files plus ``manifest.toml``.
+"""A whole dictionary folder, validated into ``MasterData``, or every problem in it.
 
-Parsing is pure: the service opens the files and hands over a ``Source`` for each
-(masterdata_source); this module has them streamed, decoded and every field checked
-(masterdata_reading), every cross-reference checked (masterdata_checks), and returns
-typed records (masterdata_records), or raises
-MasterDataInvalid listing *every* problem as ``FILE:ROW:FIELD: what is wrong``.
-ROW is the CSV line number (the header is line 1); ``-`` stands for "the whole
-file" (ROW) or "the whole row" (FIELD). The format is documented in
-docs/master-data.md.
-
-Each version is a complete snapshot, so every reference must resolve inside the
-folder itself.
+The service opens the files and hands over a ``Source`` for each; this module has them
+streamed, decoded and every field checked (``reading.py``), every cross-reference checked
+(``checks.py``), and builds the typed records (``records.py``), or raises MasterDataInvalid
+listing *every* problem (see the package docstring for the format of a problem).
 """
 
 from __future__ import annotations
@@ -19,10 +12,10 @@ from collections.abc import Iterable, Mapping
 
 from engine.domain.budget_line import LinePolicy
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata_checks import Tables, cross_check
-from engine.domain.masterdata_fields import DICTIONARY_FILES, LAYOUTS, MANIFEST
-from engine.domain.masterdata_reading import Problems, Row, parse_manifest, read_table
-from engine.domain.masterdata_records import (
+from engine.domain.masterdata.checks import Tables, cross_check
+from engine.domain.masterdata.fields import DICTIONARY_FILES, LAYOUTS, MANIFEST
+from engine.domain.masterdata.reading import Problems, Row, parse_manifest, read_table
+from engine.domain.masterdata.records import (
     BudgetLineRecord,
     CostCenterRecord,
     CurrencyRecord,
@@ -32,11 +25,8 @@ from engine.domain.masterdata_records import (
     MasterData,
     OrgUnitRecord,
 )
-from engine.domain.masterdata_source import DictionaryDigest, Source, UnreadableFile, checksum, csv_lines, whole_text
+from engine.domain.masterdata.source import DictionaryDigest, Source, UnreadableFile, csv_lines, whole_text
 from engine.domain.untrusted_text import as_label
-
-# checksum and MasterData are imported from here by the tests.
-__all__ = ["MasterData", "checksum", "parse_dictionary", "require_unchanged_version"]
 
 
 def require_unchanged_version(data: MasterData, imported_checksum: str | None) -> None:
