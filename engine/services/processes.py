@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.domain.errors import DocumentExists
 from engine.domain.forms import FormInvalid, check_plain_json
 from engine.services.steps import (
-    DocumentExists,
     NotAllowed,
     Outcome,
     UowFactory,
@@ -23,19 +23,13 @@ from engine.services.steps import (
     bundle_of,
     load_run,
     record_failure,
-    record_refusal,
 )
-from engine.services.tasks import comment, delegate
 from engine.workflow import bundle as bundles
 from engine.workflow.check import check
 from engine.workflow.errors import BundleInvalid, StepFailed
 from engine.workflow.runtime import WorkflowRun
 from engine.workflow.service_tasks import new_script_engine
 
-__all__ = [  # what callers import from here; steps.py and tasks.py hold the implementations
-    "DocumentExists", "NotAllowed", "Outcome", "advance_and_save", "comment", "complete_task", "delegate",
-    "deploy", "fire_due_timers", "load_run", "record_refusal", "send_message", "start",
-]
 MAX_MESSAGE_BYTES = 16 * 1024
 
 
