@@ -41,7 +41,7 @@ def test_sixteen_clients_never_over_commit_a_line_of_two_thousand(container, cli
     line_id = make_scratch_line(container, CAPACITY)
 
     def reserve_one(client: int, n: int) -> None:
-        ledger.reserve(container.uow(), line_id=line_id, amount=Money(ONE, "CNY"),
+        ledger.reserve(container.uow, line_id=line_id, amount=Money(ONE, "CNY"),
                        key=f"T{client}-{n}:reserve", document=f"T{client}-{n}")
 
     result = hammer(reserve_one, clients=CLIENTS, seconds=SECONDS, until_refused=CAP_SECONDS)

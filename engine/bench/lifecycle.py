@@ -17,7 +17,6 @@ from typing import Any
 
 from engine.bootstrap import Container, build
 from engine.config import Settings
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.services import outbox, processes
 from engine.services.masterdata.importing import seed_demo
 from engine.workflow import bundle as bundles
@@ -59,7 +58,7 @@ def paired_rates(url: str, *, count: int) -> Rates:
     """
     container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url, "BUDGETFLOW_AUDIT_KEY": "b" * 64}))
     try:
-        seed_demo(SqlMasterDataStore(container.session_factory))
+        seed_demo(container.masterdata_store)
         processes.deploy(container.uow, bundles.read_folder(BPMN), by="E0016")
         bundle = bundles.parse(bundles.read_folder(BPMN))
         runner = container.job_runner()

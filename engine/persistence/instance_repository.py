@@ -42,6 +42,7 @@ from engine.persistence.workflow_tables import (
     ProcessInstance,
     Voucher,
 )
+from engine.services.ports import InstanceRecord
 
 _inst = ProcessInstance.__table__
 _task = HumanTask.__table__
@@ -195,7 +196,7 @@ class SqlInstanceRepository:
             raise UnknownInstance(f"process instance {instance_id} does not exist")
         return InstanceRow(*row)
 
-    def save(self, row: InstanceRow, *, state: str, status: str, outcome: str | None,
+    def save(self, row: InstanceRecord, *, state: str, status: str, outcome: str | None,
              next_timer_at: datetime | None, error: str | None = None) -> None:
         now = utcnow()
         values = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,

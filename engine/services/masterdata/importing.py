@@ -8,38 +8,14 @@ of it or, on any problem, none.
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self
 
 from engine.domain.masterdata.dictionary import parse_dictionary, require_unchanged_version
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.seed import demo_folder
 from engine.services.masterdata.folder import ReadLimits, open_folder
+from engine.services.ports import MasterDataStoreFactory
 
 DEFAULT_LIMITS = ReadLimits()
-
-
-class MasterDataStore(Protocol):
-    """One import's transaction (implemented by engine.persistence.masterdata_repository)."""
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Roll back unless committed."""
-
-    def commit(self) -> None: ...
-
-    def imported_checksum(self, version: str) -> str | None:
-        """The checksum ``version`` was last imported with; None if never."""
-
-    def was_imported(self, checksum: str) -> bool: ...
-
-    def apply(self, data: MasterData) -> ImportSummary:
-        """Upsert everything and book budget changes; MasterDataInvalid if the database refuses some of it."""
-
-    def record_import(self, summary: ImportSummary, *, source: str) -> None: ...
 
 
 def load_folder(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> MasterData:
@@ -48,10 +24,11 @@ def load_folder(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> MasterData:
         return parse_dictionary(folder.files, unexpected=folder.unexpected)
 
 
-def import_master_data(path: Path, store: MasterDataStore, *, limits: ReadLimits = DEFAULT_LIMITS) -> ImportSummary:
+def import_master_data(path: Path, store_factory: MasterDataStoreFactory, *,
+                       limits: ReadLimits = DEFAULT_LIMITS) -> ImportSummary:
     """Import the dictionary folder at ``path``: all of it in one transaction, or nothing."""
     data = load_folder(path, limits)
-    with store:
+    with store_factory() as store:
         require_unchanged_version(data, store.imported_checksum(data.manifest.version))
         summary = store.apply(data)
         # Re-importing the same folder changes nothing, and records nothing either.
@@ -61,6 +38,6 @@ def import_master_data(path: Path, store: MasterDataStore, *, limits: ReadLimits
     return summary
 
 
-def seed_demo(store: MasterDataStore) -> ImportSummary:
+def seed_demo(store_factory: MasterDataStoreFactory) -> ImportSummary:
     """Import the shipped demo company (青禾智造); running it again changes nothing."""
-    return import_master_data(demo_folder(), store)
+    return import_master_data(demo_folder(), store_factory)
