@@ -48,10 +48,10 @@ def _number(env: Mapping[str, str], name: str, kind: type[T], default: T) -> T:
     if raw is None or raw == "":
         return default
     try:
-        value = kind(raw)  # type: ignore[call-arg]
+        value = kind(raw)
     except ValueError:
         raise ValueError(f"{PREFIX}{name}={raw!r} is not a {kind.__name__}") from None
-    if value < 0:  # type: ignore[operator]
+    if value < 0:
         raise ValueError(f"{PREFIX}{name} must not be negative")
     return value
 

@@ -1,4 +1,4 @@
-"""Lint, layering and schema drift are part of the suite, so CI fails on them like on any test."""
+"""Lint, layering, types and schema drift are part of the suite, so CI fails on them like on any test."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ BIN = Path(sys.executable).parent
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
 
 
 def test_ruff_finds_nothing():
@@ -27,6 +27,12 @@ def test_ruff_finds_nothing():
 
 def test_import_layers_hold():
     result = run(str(BIN / "lint-imports"), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_no_type_errors(tmp_path):
+    """engine/ and connectors/ type-check under [tool.mypy] in pyproject.toml (a cache of its own: a fresh run)."""
+    result = run(sys.executable, "-m", "mypy", "engine", "connectors", "--cache-dir", str(tmp_path / "mypy"))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

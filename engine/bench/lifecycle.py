@@ -97,7 +97,7 @@ def one_lifecycle(container: Container, runner: Any, tag: str) -> None:
 class InstantOperators:
     """Every operator answers at once, as a stub: the engine's own cost, nothing else."""
 
-    RESULTS = {
+    RESULTS: dict[str, dict[str, Any]] = {
         "budget/Reserve": {"reservation_id": 1, "over_budget": False, "available_after": "0"},
         "budget/ReserveClaim": {"reservation_id": 1, "over_budget": False, "available_after": "0"},
         "budget/CheckOverrun": {"overrun": False, "excess": "0", "within_tolerance": True},

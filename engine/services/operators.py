@@ -62,7 +62,7 @@ class InstanceOperators:
         except (BudgetInsufficient, ReservationClosed, UnknownReservation) as exc:
             # All mean "this money is not there for this claim": the diagram's budget boundary handles them.
             details = {k: str(v) for k, v in exc.details.items()}
-            raise ConnectorError("BUDGET_INSUFFICIENT", str(exc), **details) from exc
+            raise ConnectorError("BUDGET_INSUFFICIENT", str(exc), retryable=False, **details) from exc
 
 
 def _require_owned(call: OperatorCall, row: InstanceRecord) -> None:
@@ -160,7 +160,7 @@ def _check_invoices(uow: UnitOfWork, call: OperatorCall, key: str, row: Instance
     return {"checked": len(seen)}
 
 
-def _invoice(line: Any, n: int) -> tuple[str, str]:
+def _invoice(line: object, n: int) -> tuple[str, str]:
     """An invoice's code and number in canonical form: ``０１２３`` and ``0123 `` are the same invoice."""
     if not isinstance(line, dict):
         raise OwnershipMismatch(f"claim line {n} is not an object")

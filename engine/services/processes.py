@@ -75,8 +75,9 @@ def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, bu
         unit = uow.directory.unit_of(applicant)
         if unit is None:
             raise NotAllowed(f"{applicant} belongs to no org unit, so no budget line can be found for them")
-        engine_data = {"countersigners": _default_countersigners(uow.directory, applicant), "applicant": applicant,
-                       "document_no": business_key, "org_unit": unit.code}
+        engine_data: dict[str, Any] = {
+            "countersigners": _default_countersigners(uow.directory, applicant), "applicant": applicant,
+            "document_no": business_key, "org_unit": unit.code}
         if application_no is not None:
             engine_data.update(application_no=application_no,
                                reservation_id=_linked_reservation(uow, applicant, application_no))

@@ -8,9 +8,12 @@ listing *every* problem (see the package docstring for the format of a problem).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import TypeVar
 
-from engine.domain.budget_line import LinePolicy
+from engine.domain.budget import ControlMode
+from engine.domain.budget_line import BudgetLineKey, LinePolicy
 from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata.checks import Tables, cross_check
 from engine.domain.masterdata.fields import DICTIONARY_FILES, LAYOUTS, MANIFEST
@@ -27,6 +30,8 @@ from engine.domain.masterdata.records import (
 )
 from engine.domain.masterdata.source import DictionaryDigest, Source, UnreadableFile, csv_lines, whole_text
 from engine.domain.untrusted_text import as_label
+
+R = TypeVar("R")
 
 
 def require_unchanged_version(data: MasterData, imported_checksum: str | None) -> None:
@@ -75,7 +80,7 @@ def _manifest(source: Source, digest: DictionaryDigest, problems: Problems) -> M
 
 
 def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:
-    def records(name: str, cls: type) -> tuple:  # type: ignore[type-arg]
+    def records(name: str, cls: Callable[..., R]) -> tuple[R, ...]:  # a record class, given a row's fields
         return tuple(cls(row=row.line, **row.values) for row in tables.rows(name))
 
     return MasterData(
@@ -90,11 +95,19 @@ def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:
 
 
 def _budget_line(row: Row) -> BudgetLineRecord:
-    v = row.values
     return BudgetLineRecord(
-        row=row.line, key=v["key"], amount=v["amount"], currency=v["currency"],  # type: ignore[arg-type]
-        policy=LinePolicy(v["control_mode"], v["tolerance_pct"]),  # type: ignore[arg-type]
+        row=row.line, key=_field(row, "key", BudgetLineKey), amount=_field(row, "amount", Decimal),
+        currency=_field(row, "currency", str),
+        policy=LinePolicy(_field(row, "control_mode", ControlMode), _field(row, "tolerance_pct", Decimal)),
     )
+
+
+def _field(row: Row, column: str, kind: type[R]) -> R:
+    """A field of a row that passed every check, as the type its column parses to."""
+    value = row.values[column]
+    if not isinstance(value, kind):  # the checks guarantee it; a change that breaks that must not slip through
+        raise TypeError(f"{row.file}:{row.line}:{column}: holds a {type(value).__name__}, not a {kind.__name__}")
+    return value
 
 
 def _parents_first(units: tuple[OrgUnitRecord, ...]) -> tuple[OrgUnitRecord, ...]:

@@ -151,7 +151,8 @@ def _amount(text: str) -> str:
 
 def _tolerance(text: str) -> Decimal:
     pct = _plain(text, "tolerance_pct")
-    if -pct.as_tuple().exponent > MAX_SCALE:  # type: ignore[operator]
+    exponent = pct.as_tuple().exponent  # an int: _plain refused NaN and infinity
+    if isinstance(exponent, int) and -exponent > MAX_SCALE:
         raise ValueError(f"{text} has more than {MAX_SCALE} decimal places")
     if not Decimal(0) <= pct <= Decimal(100):
         raise ValueError(f"{text} is not a percentage from 0 to 100")

@@ -119,9 +119,9 @@ def _header_usable(name: str, header: list[str], problems: Problems) -> bool:
     before = len(problems)
     for column in sorted({h for h in header if header.count(h) > 1}):
         problems.add(name, 1, _label(column), "column appears more than once")
-    for column in LAYOUTS[name]:
-        if column.required and column.name not in header:
-            problems.add(name, 1, column.name, "required column is missing")
+    for expected in LAYOUTS[name]:
+        if expected.required and expected.name not in header:
+            problems.add(name, 1, expected.name, "required column is missing")
     return len(problems) == before
 
 

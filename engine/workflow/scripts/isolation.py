@@ -131,7 +131,7 @@ class IsolatedScripts:
 def _error(error: Any, source: str) -> ScriptError:
     """The evaluator's error, rebuilt from plain fields: a known class, bounded text, a plausible line."""
     fields = error if type(error) is dict else {}
-    cls = _ERRORS.get(fields.get("type"), ScriptFailed)  # type: ignore[arg-type]
+    cls = _ERRORS.get(fields.get("type"), ScriptFailed)
     what, why, lineno = fields.get("what"), fields.get("why"), fields.get("lineno")
     what = what[:1000] if type(what) is str else "the script failed in the evaluator"
     why = why[:1000] if type(why) is str else ""

@@ -65,6 +65,12 @@ def compile_code(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
         raise err.located(kind, source) from None
 
 
+def _parse(text: str, kind: str) -> ast.Expression | ast.Module:
+    if kind == "expression":
+        return ast.parse(text, FILENAMES[kind], "eval")
+    return ast.parse(text, FILENAMES[kind], "exec")
+
+
 def _compile(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
     # Like eval(), ignore the whitespace BPMN editors put around a condition.
     text = source.strip() if kind == "expression" else source
@@ -74,7 +80,7 @@ def _compile(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
         # filterwarnings=error, raising -- and refuse the code below with the warning's text.
         warnings.simplefilter("always")
         try:
-            tree = ast.parse(text, FILENAMES[kind], "eval" if kind == "expression" else "exec")
+            tree = _parse(text, kind)
         except SyntaxError as err:  # our error always has a message; SpiffWorkflow chokes on lineno=None
             raise ScriptSyntaxError(f"syntax error: {err.msg}", lineno=err.lineno) from None
         check_syntax(tree, kind)
