@@ -69,7 +69,10 @@ def _operators(name: str, root: etree._Element) -> Iterator[str]:
         if spec is None:
             yield f"{name}:{task.get('id')}: unknown operator {op.get('id')!r}"
             continue
-        given = {p.get("id", "") for p in op.iterfind(".//spiffworkflow:parameter", NS)}
+        parameters = list(op.iterfind(".//spiffworkflow:parameter", NS))
+        given = {p.get("id", "") for p in parameters} - {""}
+        if any(not p.get("id") for p in parameters):
+            yield f"{name}:{task.get('id')}: operator {spec.name} has a parameter without an id"
         for missing in sorted(set(spec.params) - given):
             yield f"{name}:{task.get('id')}: operator {spec.name} needs parameter {missing!r}"
         for extra in sorted(given - set(spec.params)):
