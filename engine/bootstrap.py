@@ -47,7 +47,7 @@ class Container:
         return self._audit_key
 
     def job_runner(self) -> ConnectorJobRunner:
-        """Connectors for outbox jobs: the ``local`` ERP until a vendor ERP is configured ([5/5])."""
+        """Connectors for outbox jobs: the ``local`` ERP until the vendor ERP connectors (Kingdee, Yonyou, SAP) come."""
         return ConnectorJobRunner(
             erp=LocalErp(SqlVoucherStore(self.engine)),
             gl_accounts=lambda: masterdata_lookups.gl_accounts(self.engine, erp="kingdee"),
