@@ -1,4 +1,4 @@
-"""The ERP interface every voucher connector implements (local now; Kingdee, Yonyou, SAP in [5/5])."""
+"""The ERP interface every voucher connector implements (the local one now; Kingdee, Yonyou and SAP come later)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from engine.audit_key import load_audit_key
 from engine.config import Settings
 from engine.persistence import audit_repository, masterdata_lookups
 from engine.persistence.db import make_engine, make_session_factory
+from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.persistence.voucher_store import SqlVoucherStore
 from engine.services.job_runner import ConnectorJobRunner
@@ -29,6 +30,10 @@ class Container:
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, audit_key=self.audit_key)
 
+    def masterdata_store(self) -> SqlMasterDataStore:
+        """One master-data import's transaction (an ORM session of its own)."""
+        return SqlMasterDataStore(self.session_factory)
+
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads (a snapshot; on SQLite it waits for no writer) and cannot commit."""
         return SqlUnitOfWork(self.engine, reads_only=True)
@@ -42,7 +47,7 @@ class Container:
         return self._audit_key
 
     def job_runner(self) -> ConnectorJobRunner:
-        """Connectors for outbox jobs: the ``local`` ERP until a vendor ERP is configured ([5/5])."""
+        """Connectors for outbox jobs: the ``local`` ERP until the vendor ERP connectors (Kingdee, Yonyou, SAP) come."""
         return ConnectorJobRunner(
             erp=LocalErp(SqlVoucherStore(self.engine)),
             gl_accounts=lambda: masterdata_lookups.gl_accounts(self.engine, erp="kingdee"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.domain.budget_line import BudgetLineKey
 from engine.services import outbox, processes
+from engine.services.steps import Outcome
 
 APPLICANTS = {  # employee -> org unit, from the demo company's data dictionary
     "E0017": "SALES-N", "E0018": "SALES-N", "E0019": "SALES-E", "E0020": "SALES-E",
@@ -117,7 +118,7 @@ class Simulator:
             row = uow.instances.lock(instance_id)
             tasks = uow.instances.open_tasks_of_instance(instance_id)
             outcome = uow.instances.outcome_of(instance_id)
-        return processes.Outcome(instance_id, row.status, outcome, tasks)
+        return Outcome(instance_id, row.status, outcome, tasks)
 
     def _subjects_of(self, unit: str) -> list[str]:
         """Subjects the unit has a FY2026 line for, so most requests meet a budget (some still exceed it)."""

@@ -102,11 +102,10 @@ def cli_env(db_url: str, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def app(container: Container) -> Container:
     """A database with the demo company and the engine's fixture diagrams deployed."""
-    from engine.persistence.masterdata_repository import SqlMasterDataStore
     from engine.services import processes
-    from engine.services.masterdata import seed_demo
+    from engine.services.masterdata.importing import seed_demo
     from engine.workflow.bundle import read_folder
 
-    seed_demo(SqlMasterDataStore(container.session_factory))
+    seed_demo(container.masterdata_store)
     processes.deploy(container.uow, read_folder(Path(__file__).parent / "engine_fixtures"), by="E0016")
     return container

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.workflow.check import check as check_files
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "engine_fixtures"
 CLAIM = (FIXTURES / "mini_claim.bpmn").read_text(encoding="utf-8")
@@ -117,3 +119,13 @@ def test_bpmn_check_and_deploy_refuse_a_diagram_whose_script_would_be_refused(tm
     deploy = subprocess.run([sys.executable, "-m", "engine", "bpmn", "deploy", str(tmp_path)], cwd=ROOT,
                             env=cli_env, capture_output=True, text=True, check=False, timeout=120)
     assert deploy.returncode == 1 and CODE["script task"][2] in deploy.stderr, deploy.stderr
+
+
+def test_a_parameter_without_an_id_is_reported_and_the_check_goes_on():
+    """A parameter with no id beside an unknown one: a problem line each, never a crash of the check itself."""
+    broken = CLAIM.replace('<spiffworkflow:parameter id="period" type="str" value="period" />',
+                           '<spiffworkflow:parameter type="str" value="period" />'
+                           '<spiffworkflow:parameter id="extra" type="str" value="1" />')
+    problems = check_files({"mini_claim.bpmn": broken})
+    assert "mini_claim.bpmn:reserve_budget: operator budget/Reserve has a parameter without an id" in problems
+    assert "mini_claim.bpmn:reserve_budget: operator budget/Reserve has no parameter 'extra'" in problems

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from connectors.base import ConnectorError
 from engine.persistence.workflow_tables import OutboxJob, Voucher
-from engine.services import outbox, processes
+from engine.services import outbox, processes, tasks
+from engine.services.steps import NotAllowed
 from tests.engine_support import APPLICANT, FINANCE, MANAGER, approved_claim, only_task, start_claim
 
 
@@ -38,10 +39,10 @@ def test_a_claim_runs_from_submission_to_one_posted_voucher(app):
 
 def test_the_applicant_cannot_approve_and_strangers_cannot_act(app):
     fill = only_task(start_claim(app, "EXP-T-2"))
-    with pytest.raises(processes.NotAllowed, match="not a candidate"):
+    with pytest.raises(NotAllowed, match="not a candidate"):
         processes.complete_task(app.uow, task_guid=fill["task_guid"], user=MANAGER, form={})
     approval = only_task(processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={}))
-    with pytest.raises(processes.NotAllowed, match="not a candidate"):
+    with pytest.raises(NotAllowed, match="not a candidate"):
         processes.complete_task(app.uow, task_guid=approval["task_guid"], user=APPLICANT,
                                 form={"decision": "approve"})
 
@@ -107,12 +108,12 @@ def test_transient_failures_retry_with_backoff_then_become_an_incident(app):
 def test_a_delegated_task_belongs_to_the_delegate_alone_and_never_to_the_applicant(app):
     fill = only_task(start_claim(app, "EXP-T-7"))
     approval = only_task(processes.complete_task(app.uow, task_guid=fill["task_guid"], user=APPLICANT, form={}))
-    with pytest.raises(processes.NotAllowed, match="the applicant"):
-        processes.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to=APPLICANT)
+    with pytest.raises(NotAllowed, match="the applicant"):
+        tasks.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to=APPLICANT)
     assert [t["task_guid"] for t in my_tasks(app, MANAGER)] == [approval["task_guid"]]
-    processes.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to="E0002", reason="on leave")
+    tasks.delegate(app.uow, task_guid=approval["task_guid"], user=MANAGER, to="E0002", reason="on leave")
     assert my_tasks(app, MANAGER) == [] and [t["document_no"] for t in my_tasks(app, "E0002")] == ["EXP-T-7"]
-    with pytest.raises(processes.NotAllowed, match="not a candidate"):
+    with pytest.raises(NotAllowed, match="not a candidate"):
         processes.complete_task(app.uow, task_guid=approval["task_guid"], user=MANAGER, form={"decision": "approve"})
     done = processes.complete_task(app.uow, task_guid=approval["task_guid"], user="E0002",
                                    form={"decision": "approve", "comment": "ok"})
@@ -130,10 +131,10 @@ def test_comments_and_refusals_land_in_the_verified_audit_log(app, cli_env):
     import sys
 
     started = start_claim(app, "EXP-T-8")
-    processes.comment(app.uow, instance_id=started.instance_id, user=APPLICANT, text="hotel receipts follow")
-    with pytest.raises(processes.NotAllowed):
-        processes.comment(app.uow, instance_id=started.instance_id, user="E0012", text="nosy")
-    with pytest.raises(processes.NotAllowed):
+    tasks.comment(app.uow, instance_id=started.instance_id, user=APPLICANT, text="hotel receipts follow")
+    with pytest.raises(NotAllowed):
+        tasks.comment(app.uow, instance_id=started.instance_id, user="E0012", text="nosy")
+    with pytest.raises(NotAllowed):
         processes.complete_task(app.uow, task_guid=only_task(started)["task_guid"], user="E0012", form={})
     from engine.persistence.audit_table import AuditLog
 
@@ -146,8 +147,8 @@ def test_comments_and_refusals_land_in_the_verified_audit_log(app, cli_env):
 
 
 def test_the_engine_runs_diagram_code_in_the_sandbox():
-    from engine.workflow.script_engine import SandboxedEnvironment
-    from engine.workflow.scripting import new_script_engine
+    from engine.workflow.scripts.spiff_adapter import SandboxedEnvironment
+    from engine.workflow.service_tasks import new_script_engine
 
     engine = new_script_engine()
     assert isinstance(engine.environment, SandboxedEnvironment)

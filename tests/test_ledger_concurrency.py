@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.bench.hammer import hammer
+from engine.bench.scratch_line import make_scratch_line
 from engine.domain.money import Money
 from engine.persistence.tables import BudgetLine, Reservation
 from engine.services import ledger
-from tests.factories import make_line
 from tests.naive_ledger import naive_reserve
 
 CLIENTS = 16
@@ -38,10 +38,10 @@ def run_verify(cli_env) -> subprocess.CompletedProcess[str]:
 
 
 def test_sixteen_clients_never_over_commit_a_line_of_two_thousand(container, cli_env):
-    line_id = make_line(container, CAPACITY)
+    line_id = make_scratch_line(container, CAPACITY)
 
     def reserve_one(client: int, n: int) -> None:
-        ledger.reserve(container.uow(), line_id=line_id, amount=Money(ONE, "CNY"),
+        ledger.reserve(container.uow, line_id=line_id, amount=Money(ONE, "CNY"),
                        key=f"T{client}-{n}:reserve", document=f"T{client}-{n}")
 
     result = hammer(reserve_one, clients=CLIENTS, seconds=SECONDS, until_refused=CAP_SECONDS)
@@ -55,7 +55,7 @@ def test_sixteen_clients_never_over_commit_a_line_of_two_thousand(container, cli
 
 
 def test_negative_control_naive_check_then_insert_over_commits(container, cli_env):
-    line_id = make_line(container, CAPACITY)
+    line_id = make_scratch_line(container, CAPACITY)
 
     def reserve_one(client: int, n: int) -> None:
         naive_reserve(container.session_factory, line_id=line_id, amount=ONE, key=f"N{client}-{n}")

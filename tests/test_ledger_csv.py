@@ -13,10 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from engine.domain.money import Money
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import BudgetLine
 from engine.services import ledger
-from engine.services.masterdata import import_master_data
+from engine.services.masterdata.importing import import_master_data
 from tests.test_masterdata import edit, write_folder
 from tests.test_masterdata_import import run_cli
 
@@ -29,10 +28,10 @@ def seeded(container, tmp_path) -> int:
     units = edit("org_units.csv", "OPS,运营部", f'OPS,"{FORMULA_UNIT.replace(chr(34), chr(34) * 2)}"')
     centers = edit("cost_centers.csv", "CC-OPS,运营成本中心", "CC-OPS,－1 成本中心")
     import_master_data(write_folder(tmp_path, org_units_csv=units, cost_centers_csv=centers),
-                       SqlMasterDataStore(container.session_factory))
+                       container.masterdata_store)
     with container.session_factory() as s:
         warn_line = s.scalar(select(BudgetLine.id).where(BudgetLine.line_key == "2026-Q1/CC:CC-OPS/TRAVEL"))
-    ledger.reserve(container.uow(), line_id=warn_line, amount=Money.of("800.00", "CNY"), key="csv-test-1",
+    ledger.reserve(container.uow, line_id=warn_line, amount=Money.of("800.00", "CNY"), key="csv-test-1",
                    document=FORMULA_DOCUMENT)
     return warn_line
 

@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from engine.bench.scratch_line import make_scratch_line as make_line
 from engine.domain.money import Money
 from engine.persistence.tables import LedgerEntry, Reservation
 from engine.services import ledger
-from tests.factories import make_line
 
 WAIT_S = 20
 
@@ -99,7 +99,7 @@ def booked_twice_at_most_once(results: list[Any]) -> None:
 def test_a_duplicate_reservation_waiting_for_the_line_replays(container, db_url):
     line_id = make_line(container, "1000")
     with line_held(db_url, line_id, waiters=2) as both_waiting:
-        racing = Race(lambda: ledger.reserve(container.uow(), line_id=line_id, amount=cny("300"),
+        racing = Race(lambda: ledger.reserve(container.uow, line_id=line_id, amount=cny("300"),
                                              key="DUP-1:reserve", document="DUP-1"))
         both_waiting()
     booked_twice_at_most_once(racing.results())
@@ -112,13 +112,13 @@ def test_a_duplicate_reservation_waiting_for_the_line_replays(container, db_url)
 @pytest.mark.parametrize("operation", ["write_off", "release", "adjust"])
 def test_other_duplicate_bookings_waiting_for_the_line_replay(container, db_url, operation):
     line_id = make_line(container, "1000")
-    r = ledger.reserve(container.uow(), line_id=line_id, amount=cny("300"), key="DUP-2:reserve", document="DUP-2")
+    r = ledger.reserve(container.uow, line_id=line_id, amount=cny("300"), key="DUP-2:reserve", document="DUP-2")
     calls = {
-        "write_off": lambda: ledger.write_off(container.uow(), reservation_id=r.reservation_id, amount=cny("100"),
+        "write_off": lambda: ledger.write_off(container.uow, reservation_id=r.reservation_id, amount=cny("100"),
                                               key="DUP-2:write-off", document="DUP-2"),
-        "release": lambda: ledger.release(container.uow(), reservation_id=r.reservation_id, key="DUP-2:release",
+        "release": lambda: ledger.release(container.uow, reservation_id=r.reservation_id, key="DUP-2:release",
                                           document="DUP-2"),
-        "adjust": lambda: ledger.adjust(container.uow(), line_id=line_id, amount=cny("50"), key="DUP-2:adjust"),
+        "adjust": lambda: ledger.adjust(container.uow, line_id=line_id, amount=cny("50"), key="DUP-2:adjust"),
     }
     with line_held(db_url, line_id, waiters=2) as both_waiting:
         racing = Race(calls[operation])

@@ -9,10 +9,12 @@ import pytest
 
 from engine.domain.budget import ControlMode
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata import MasterData, checksum, require_unchanged_version
-from engine.domain.masterdata_fields import KNOWN_ROLES
+from engine.domain.masterdata.dictionary import require_unchanged_version
+from engine.domain.masterdata.fields import KNOWN_ROLES
+from engine.domain.masterdata.records import MasterData
+from engine.domain.masterdata.source import checksum
 from engine.seed import demo_folder
-from engine.services.masterdata import load_folder
+from engine.services.masterdata.importing import load_folder
 
 BASE = {
     "manifest.toml": 'version = "t1"\ncompany = "测试有限公司"\n',

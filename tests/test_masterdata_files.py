@@ -13,10 +13,9 @@ import tracemalloc
 import pytest
 
 from engine.domain.errors import MasterDataInvalid
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import BudgetLine
-from engine.services.masterdata import import_master_data, load_folder
-from engine.services.masterdata_folder import MIB, ReadLimits
+from engine.services.masterdata.folder import MIB, ReadLimits
+from engine.services.masterdata.importing import import_master_data, load_folder
 from tests.test_masterdata import BASE, write_folder
 from tests.test_masterdata_import import count, run_cli, snapshot
 
@@ -26,7 +25,7 @@ LINK_OUT = ("employees.csv:-:-: is a symbolic link to a file outside the folder;
 
 
 def import_folder(container, folder, limits: ReadLimits | None = None):
-    store = SqlMasterDataStore(container.session_factory)
+    store = container.masterdata_store
     return import_master_data(folder, store, limits=limits) if limits else import_master_data(folder, store)
 
 

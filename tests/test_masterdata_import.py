@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import MetaData, func, select
 
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata_fields import KNOWN_ROLES
+from engine.domain.masterdata.fields import KNOWN_ROLES
 from engine.domain.money import Money
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import (
     BudgetLine,
     Employee,
@@ -26,7 +25,7 @@ from engine.persistence.tables import (
 )
 from engine.seed import demo_folder
 from engine.services import ledger
-from engine.services.masterdata import import_master_data, load_folder, seed_demo
+from engine.services.masterdata.importing import import_master_data, load_folder, seed_demo
 
 D = Decimal
 # The demo's budget_lines.csv: line 2 is 2026/ORG:SALES-N/TRAVEL at 480000.00 CNY, FORBID with 5% tolerance.
@@ -37,10 +36,6 @@ TRAVEL_NORTH = "2026/ORG:SALES-N/TRAVEL"
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "engine", *args], env=env, capture_output=True, text=True,
                           timeout=180, check=False)
-
-
-def store(container) -> SqlMasterDataStore:
-    return SqlMasterDataStore(container.session_factory)
 
 
 def demo_copy(tmp_path: Path, *, version: str) -> Path:
@@ -87,7 +82,7 @@ def entries_of(container, label: str) -> list[LedgerEntry]:
 
 
 def test_the_demo_company_seeds_every_role_and_allocates_every_budget_line(container):
-    summary = seed_demo(store(container))
+    summary = seed_demo(container.masterdata_store)
 
     expected = {line.key.label: line.amount for line in load_folder(demo_folder()).budget_lines}
     assert summary.recorded and summary.allocations == 35 and summary.adjustments == 0
@@ -122,7 +117,7 @@ def test_seed_demo_twice_through_the_cli_changes_nothing_the_second_time(contain
 
 
 def test_a_broken_row_is_reported_by_file_row_and_field_and_the_database_stays_unchanged(container, cli_env, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.2")
     edit_line(folder / "employees.csv", 3, "王芳", "王芳芳")  # a valid change that must not land either
     edit_line(folder / "budget_lines.csv", 7, "60000.00", "6O000.00")  # letter O for zero
@@ -139,11 +134,11 @@ def test_a_broken_row_is_reported_by_file_row_and_field_and_the_database_stays_u
 
 def test_a_changed_amount_in_a_new_version_books_an_adjust_entry_and_the_ledger_still_verifies(
         container, cli_env, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.2")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, "480000.00", "455000.50")
 
-    summary = import_master_data(folder, store(container))
+    summary = import_master_data(folder, container.masterdata_store)
 
     assert (summary.adjustments, summary.allocations) == (1, 0)
     assert summary.counts["budget_lines"].updated == 1 and summary.counts["budget_lines"].unchanged == 34
@@ -159,22 +154,22 @@ def test_a_changed_amount_in_a_new_version_books_an_adjust_entry_and_the_ledger_
 
 
 def test_reimporting_the_same_folder_records_nothing_new(container):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     before = snapshot(container)
 
-    summary = seed_demo(store(container))
+    summary = seed_demo(container.masterdata_store)
 
     assert not summary.changed and not summary.recorded
     assert snapshot(container) == before
 
 
 def test_new_content_under_an_already_imported_version_is_refused(container, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.1")
     edit_line(folder / "employees.csv", 3, "王芳", "王芳芳")
 
     with pytest.raises(MasterDataInvalid) as caught:
-        import_master_data(folder, store(container))
+        import_master_data(folder, container.masterdata_store)
 
     assert caught.value.problems == [
         "manifest.toml:-:version: version 2026.1 was already imported with different content; "
@@ -182,14 +177,14 @@ def test_new_content_under_an_already_imported_version_is_refused(container, tmp
 
 
 def test_deactivating_an_employee_and_changing_roles_updates_them_in_place(container, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.2")
     employees = folder / "employees.csv"
     edit_line(employees, 20, "employee,dt_gaoxiang", "employee;manager,dt_gaoxiang")  # E0019 is promoted
     edit_line(employees, 13, "employee;finance", "employee")  # E0012 leaves finance ...
     edit_line(employees, 13, ",true", ",false")  # ... and the company
 
-    summary = import_master_data(folder, store(container))
+    summary = import_master_data(folder, container.masterdata_store)
 
     assert summary.counts["employees"].updated == 2 and summary.counts["employees"].created == 0
     with container.session_factory() as s:
@@ -202,13 +197,13 @@ def test_deactivating_an_employee_and_changing_roles_updates_them_in_place(conta
 
 
 def test_a_new_line_and_a_changed_policy_in_a_new_version_are_booked_without_touching_the_rest(container, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.2")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, "FORBID,5", "WARN,0")
     with (folder / "budget_lines.csv").open("a", encoding="utf-8") as f:
         f.write("2026-03,FIN,,MEALS,,12000.00,CNY,IGNORE,\n")
 
-    summary = import_master_data(folder, store(container))
+    summary = import_master_data(folder, container.masterdata_store)
 
     assert (summary.allocations, summary.adjustments) == (1, 0)
     assert summary.counts["budget_lines"].created == 1 and summary.counts["budget_lines"].updated == 1
@@ -219,14 +214,14 @@ def test_a_new_line_and_a_changed_policy_in_a_new_version_are_booked_without_tou
 
 
 def test_changing_a_budget_lines_currency_is_refused_with_its_row_and_nothing_lands(container, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.2")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, ",CNY,", ",USD,")
     edit_line(folder / "employees.csv", 3, "王芳", "王芳芳")
     before = snapshot(container)
 
     with pytest.raises(MasterDataInvalid) as caught:
-        import_master_data(folder, store(container))
+        import_master_data(folder, container.masterdata_store)
 
     assert caught.value.problems == [
         f"budget_lines.csv:{TRAVEL_NORTH_ROW}:currency: budget line {TRAVEL_NORTH} is kept in CNY; a line's "
@@ -235,9 +230,9 @@ def test_changing_a_budget_lines_currency_is_refused_with_its_row_and_nothing_la
 
 
 def test_a_budget_cut_below_what_is_already_reserved_is_refused_and_rolls_everything_back(container, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     line_id = line_of(container, TRAVEL_NORTH).id
-    ledger.reserve(container.uow(), line_id=line_id, amount=Money.of("300000.00", "CNY"), key="claim-1:reserve",
+    ledger.reserve(container.uow, line_id=line_id, amount=Money.of("300000.00", "CNY"), key="claim-1:reserve",
                    document="claim-1")
     folder = demo_copy(tmp_path, version="2026.2")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, "480000.00", "200000.00")
@@ -245,7 +240,7 @@ def test_a_budget_cut_below_what_is_already_reserved_is_refused_and_rolls_everyt
     before = snapshot(container)
 
     with pytest.raises(MasterDataInvalid) as caught:
-        import_master_data(folder, store(container))
+        import_master_data(folder, container.masterdata_store)
 
     assert caught.value.problems == [
         f"budget_lines.csv:{TRAVEL_NORTH_ROW}:amount: budget line {TRAVEL_NORTH} already has 300,000.00 CNY "
@@ -254,15 +249,15 @@ def test_a_budget_cut_below_what_is_already_reserved_is_refused_and_rolls_everyt
 
 
 def test_switching_an_overspent_warn_line_to_forbid_is_refused(container, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     meals = "2026/ORG:SALES-N/MEALS"  # row 4: 120000.00 CNY under WARN
-    ledger.reserve(container.uow(), line_id=line_of(container, meals).id, amount=Money.of("130000.00", "CNY"),
+    ledger.reserve(container.uow, line_id=line_of(container, meals).id, amount=Money.of("130000.00", "CNY"),
                    key="claim-2:reserve", document="claim-2")
     folder = demo_copy(tmp_path, version="2026.2")
     edit_line(folder / "budget_lines.csv", 4, "WARN,0", "FORBID,5")
 
     with pytest.raises(MasterDataInvalid) as caught:
-        import_master_data(folder, store(container))
+        import_master_data(folder, container.masterdata_store)
 
     assert caught.value.problems == [
         f"budget_lines.csv:4:control_mode: budget line {meals} already has 130,000.00 CNY reserved or consumed; "
@@ -271,11 +266,11 @@ def test_switching_an_overspent_warn_line_to_forbid_is_refused(container, tmp_pa
 
 
 def test_a_reimport_after_a_manual_adjustment_restores_the_files_budget_under_a_fresh_key(container, cli_env):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     line_id = line_of(container, TRAVEL_NORTH).id
-    ledger.adjust(container.uow(), line_id=line_id, amount=Money.of("20000.00", "CNY"), key="manual-raise")
+    ledger.adjust(container.uow, line_id=line_id, amount=Money.of("20000.00", "CNY"), key="manual-raise")
 
-    summary = seed_demo(store(container))
+    summary = seed_demo(container.masterdata_store)
 
     assert summary.adjustments == 1 and summary.recorded
     keys = [(e.kind, e.budget_delta, e.operation_key) for e in entries_of(container, TRAVEL_NORTH)]
@@ -286,7 +281,7 @@ def test_a_reimport_after_a_manual_adjustment_restores_the_files_budget_under_a_
 
 
 def test_an_oa_account_still_held_by_someone_missing_from_the_file_is_refused(container, tmp_path):
-    seed_demo(store(container))
+    seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.2")
     employees = folder / "employees.csv"
     rows = employees.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -295,7 +290,7 @@ def test_an_oa_account_still_held_by_someone_missing_from_the_file_is_refused(co
                          .replace("Xieyu", "Xieyu2").replace("ou_", "ou_x"), encoding="utf-8")
 
     with pytest.raises(MasterDataInvalid) as caught:
-        import_master_data(folder, store(container))
+        import_master_data(folder, container.masterdata_store)
 
     assert caught.value.problems == [
         "employees.csv:26:dingtalk_userid: dt_hanxue already belongs to employee E0025 in the database; list E0025 "

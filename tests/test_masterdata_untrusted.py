@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.domain.errors import MasterDataInvalid
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.tables import BudgetLine, Employee, ExpenseSubject
-from engine.services.masterdata import import_master_data
+from engine.services.masterdata.importing import import_master_data
 from tests.test_masterdata import BASE, edit, write_folder
 from tests.test_masterdata_import import snapshot
 
@@ -23,7 +22,7 @@ BUDGET_HEADER = BASE["budget_lines.csv"].splitlines()[0]
 
 
 def import_folder(container, folder):
-    return import_master_data(folder, SqlMasterDataStore(container.session_factory))
+    return import_master_data(folder, container.masterdata_store)
 
 
 def refused(container, tmp_path, **changes: str) -> list[str]:

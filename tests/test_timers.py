@@ -15,9 +15,9 @@ from engine.persistence.audit_table import AuditLog
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import ProcessInstance
 from engine.services import processes
-from engine.services.processes import advance_and_save
+from engine.services.steps import advance_and_save
 from engine.workflow.runtime import WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 pytestmark = pytest.mark.slow
 INSTANCES = 30

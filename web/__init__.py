@@ -1,1 +1,1 @@
-"""The web inbox and REST API (Flask). Only this package imports Flask; built in [3/5]."""
+"""The web inbox and REST API (Flask), still to be built. Only this package imports Flask."""

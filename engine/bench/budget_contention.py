@@ -70,7 +70,7 @@ def _ledger_rate(container: Container, *, clients: int, seconds: float) -> Hamme
     run_id = uuid.uuid4().hex[:8]
 
     def reserve(client: int, n: int) -> None:
-        ledger.reserve(container.uow(), line_id=line_id, amount=ONE, key=f"bench-{run_id}-{client}-{n}",
+        ledger.reserve(container.uow, line_id=line_id, amount=ONE, key=f"bench-{run_id}-{client}-{n}",
                        document=f"BENCH-{run_id}")
 
     return hammer(reserve, clients=clients, seconds=seconds)
@@ -82,7 +82,7 @@ def _overcommit(container: Container, *, clients: int) -> Decimal:
     run_id = uuid.uuid4().hex[:8]
 
     def reserve(client: int, n: int) -> None:
-        ledger.reserve(container.uow(), line_id=line_id, amount=ONE, key=f"cap-{run_id}-{client}-{n}",
+        ledger.reserve(container.uow, line_id=line_id, amount=ONE, key=f"cap-{run_id}-{client}-{n}",
                        document=f"CAP-{run_id}")
 
     hammer(reserve, clients=clients, seconds=0.5, until_refused=60)

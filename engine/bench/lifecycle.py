@@ -17,13 +17,12 @@ from typing import Any
 
 from engine.bootstrap import Container, build
 from engine.config import Settings
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.services import outbox, processes
-from engine.services.masterdata import seed_demo
+from engine.services.masterdata.importing import seed_demo
 from engine.workflow import bundle as bundles
 from engine.workflow.ports import OperatorCall
 from engine.workflow.runtime import WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 APPLICANT, MANAGER = "E0017", "E0005"
@@ -59,7 +58,7 @@ def paired_rates(url: str, *, count: int) -> Rates:
     """
     container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url, "BUDGETFLOW_AUDIT_KEY": "b" * 64}))
     try:
-        seed_demo(SqlMasterDataStore(container.session_factory))
+        seed_demo(container.masterdata_store)
         processes.deploy(container.uow, bundles.read_folder(BPMN), by="E0016")
         bundle = bundles.parse(bundles.read_folder(BPMN))
         runner = container.job_runner()
@@ -98,7 +97,7 @@ def one_lifecycle(container: Container, runner: Any, tag: str) -> None:
 class InstantOperators:
     """Every operator answers at once, as a stub: the engine's own cost, nothing else."""
 
-    RESULTS = {
+    RESULTS: dict[str, dict[str, Any]] = {
         "budget/Reserve": {"reservation_id": 1, "over_budget": False, "available_after": "0"},
         "budget/ReserveClaim": {"reservation_id": 1, "over_budget": False, "available_after": "0"},
         "budget/CheckOverrun": {"overrun": False, "excess": "0", "within_tolerance": True},

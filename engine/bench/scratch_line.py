@@ -34,5 +34,5 @@ def make_scratch_line(
         )
         s.commit()
     if Decimal(budget) > 0:
-        ledger.allocate(container.uow(), line_id=line_id, amount=Money.of(budget, currency), key=f"alloc:{line_id}")
+        ledger.allocate(container.uow, line_id=line_id, amount=Money.of(budget, currency), key=f"alloc:{line_id}")
     return line_id

@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from engine.bootstrap import Container, build
 from engine.cli.ledger import format_balances
@@ -51,26 +52,26 @@ def _tour(container: Container, *, stamp: str) -> None:
     cny = lambda amount: Money.of(amount, "CNY")  # noqa: E731 - a local shorthand keeps the tour readable
     print(f"\nledger tour on {DEMO_LINE.label}")
     r = _step("travel application reserves 12,000.00", lambda: ledger.reserve(
-        container.uow(), line_id=line_id, amount=cny("12000.00"), key=f"{app}:reserve", document=app))
+        container.uow, line_id=line_id, amount=cny("12000.00"), key=f"{app}:reserve", document=app))
     _step("the same request again (a retry) books nothing", lambda: ledger.reserve(
-        container.uow(), line_id=line_id, amount=cny("12000.00"), key=f"{app}:reserve", document=app))
+        container.uow, line_id=line_id, amount=cny("12000.00"), key=f"{app}:reserve", document=app))
     _step("first claim writes off 7,500.00", lambda: ledger.write_off(
-        container.uow(), reservation_id=r.reservation_id, amount=cny("7500.00"), key=f"{exp1}:write_off",
+        container.uow, reservation_id=r.reservation_id, amount=cny("7500.00"), key=f"{exp1}:write_off",
         document=exp1))
     _step("last claim writes off 3,800.00 and closes", lambda: ledger.write_off(
-        container.uow(), reservation_id=r.reservation_id, amount=cny("3800.00"), key=f"{exp2}:write_off",
+        container.uow, reservation_id=r.reservation_id, amount=cny("3800.00"), key=f"{exp2}:write_off",
         document=exp2, close=True))
     r2 = _step("second application reserves 5,000.00", lambda: ledger.reserve(
-        container.uow(), line_id=line_id, amount=cny("5000.00"), key=f"{app2}:reserve", document=app2))
+        container.uow, line_id=line_id, amount=cny("5000.00"), key=f"{app2}:reserve", document=app2))
     _step("it is rejected: the reservation is released", lambda: ledger.release(
-        container.uow(), reservation_id=r2.reservation_id, key=f"{app2}:reject", document=app2, reason="rejected"))
+        container.uow, reservation_id=r2.reservation_id, key=f"{app2}:reject", document=app2, reason="rejected"))
     _step("a write-off after the release is refused", lambda: ledger.write_off(
-        container.uow(), reservation_id=r2.reservation_id, amount=cny("10.00"), key=f"{app2}:late", document=app2))
+        container.uow, reservation_id=r2.reservation_id, amount=cny("10.00"), key=f"{app2}:late", document=app2))
     _step("10,000,000.00 more is refused by FORBID", lambda: ledger.reserve(
-        container.uow(), line_id=line_id, amount=cny("10000000.00"), key=f"{app}-big:reserve", document=app))
+        container.uow, line_id=line_id, amount=cny("10000000.00"), key=f"{app}-big:reserve", document=app))
 
 
-def _step(title: str, action: Callable[[], object]) -> object:
+def _step(title: str, action: Callable[[], Any]) -> Any:
     try:
         result = action()
     except BudgetflowError as exc:

@@ -9,12 +9,11 @@ from pathlib import Path
 from engine.bootstrap import Container, build
 from engine.config import redact_url
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata_records import ImportSummary
+from engine.domain.masterdata.records import ImportSummary
 from engine.persistence import schema
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.seed import demo_folder
-from engine.services.masterdata import import_master_data
-from engine.services.masterdata_folder import ReadLimits
+from engine.services.masterdata.folder import ReadLimits
+from engine.services.masterdata.importing import import_master_data
 
 _LABELS = {"currencies": "currencies", "org_units": "org units", "employees": "employees",
            "expense_subjects": "expense subjects", "cost_centers": "cost centers", "budget_lines": "budget lines"}
@@ -63,7 +62,7 @@ def import_folder(container: Container, path: Path) -> int:
     try:
         settings = container.settings
         limits = ReadLimits(settings.masterdata_max_bytes, settings.masterdata_max_total_bytes)
-        summary = import_master_data(path, SqlMasterDataStore(container.session_factory), limits=limits)
+        summary = import_master_data(path, container.masterdata_store, limits=limits)
     except MasterDataInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

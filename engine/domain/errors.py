@@ -1,6 +1,6 @@
 """Domain errors: plain exceptions with a stable machine-readable code.
 
-The web layer maps them to HTTP once (web/errors.py); the CLI prints them; the
+The web app (still to be built) is to map them to HTTP in one place; the CLI prints them; the
 workflow turns known codes into BPMN error events. Messages name what is wrong
 and where, because finance users read them.
 """

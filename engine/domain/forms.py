@@ -243,8 +243,8 @@ def describe(error: ValidationError) -> str:
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return f"{_join(path, missing)}: required"
     if keyword in ("additionalProperties", "unevaluatedProperties"):
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {}))) \
-            if isinstance(error.instance, dict) else []
+        declared = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
+        extra = sorted(set(error.instance) - set(declared)) if isinstance(error.instance, dict) else []
         return "; ".join(f"{_join(path, k)}: unknown field" for k in extra[:10]) or f"{path}: unknown field"
     where = path or "the form"
     message = _MESSAGES.get(str(keyword), lambda _e: "")(expected)

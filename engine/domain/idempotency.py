@@ -29,7 +29,8 @@ def _canonical(value: object) -> object:
 
 def fingerprint(operation: str, **params: object) -> str:
     """A stable digest of an operation and its parameters."""
-    body = json.dumps({"op": operation, **_canonical(params)}, sort_keys=True, separators=(",", ":"))  # type: ignore[dict-item]
+    canonical = {name: _canonical(value) for name, value in params.items()}
+    body = json.dumps({"op": operation, **canonical}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 

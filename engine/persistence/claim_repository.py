@@ -51,7 +51,7 @@ class SqlClaimRepository:
                 if r.document_status == "complete" and r.drawn_on_by is None]
 
     def reservation_document(self, reservation_id: int) -> str | None:
-        return _RESERVATION_DOCUMENT.scalar(self.conn, {"reservation": reservation_id})  # type: ignore[no-any-return]
+        return _RESERVATION_DOCUMENT.scalar(self.conn, {"reservation": reservation_id})
 
     def release_invoices(self, document_no: str) -> None:
         """Forget the invoices a claim registered (it ended without payment, or it is re-checking them)."""
@@ -59,7 +59,7 @@ class SqlClaimRepository:
 
     def claimed_by(self, invoice_code: str, invoice_number: str) -> str | None:
         """The document that already claimed this invoice, if any."""
-        return _CLAIMED_BY.scalar(self.conn, {"code": invoice_code, "number": invoice_number})  # type: ignore[no-any-return]
+        return _CLAIMED_BY.scalar(self.conn, {"code": invoice_code, "number": invoice_number})
 
     def claim_invoices(self, document_no: str, invoices: list[tuple[str, str]]) -> None:
         if invoices:

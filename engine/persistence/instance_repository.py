@@ -42,6 +42,7 @@ from engine.persistence.workflow_tables import (
     ProcessInstance,
     Voucher,
 )
+from engine.services.ports import InstanceRecord
 
 _inst = ProcessInstance.__table__
 _task = HumanTask.__table__
@@ -157,7 +158,7 @@ class SqlInstanceRepository:
                 model_version_id=version_id, process_id=process_id, business_key=business_key, applicant=applicant,
                 linked_document=linked_document, org_unit=org_unit, status="new", state="", revision=0,
                 created_at=now, updated_at=now)))
-        except self.conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr] - raced another start
+        except self.conn.dialect.loaded_dbapi.IntegrityError:  # raced another start (raw DB-API cursor: its error)
             raise DocumentExists(f"document {business_key} already exists; every document number is used once") \
                 from None
         return InstanceRow(instance_id, sha, process_id, business_key, applicant, "new", "", 0, linked_document,
@@ -195,7 +196,7 @@ class SqlInstanceRepository:
             raise UnknownInstance(f"process instance {instance_id} does not exist")
         return InstanceRow(*row)
 
-    def save(self, row: InstanceRow, *, state: str, status: str, outcome: str | None,
+    def save(self, row: InstanceRecord, *, state: str, status: str, outcome: str | None,
              next_timer_at: datetime | None, error: str | None = None) -> None:
         now = utcnow()
         values = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,
@@ -276,7 +277,7 @@ class SqlInstanceRepository:
                      document_no=key, instance_id=i) for g, b, t, lane, a, c, key, i in self.conn.execute(stmt)]
 
     def applicant_of(self, business_key: str) -> str | None:
-        return _APPLICANT_OF.scalar(self.conn, {"key": business_key})  # type: ignore[no-any-return]
+        return _APPLICANT_OF.scalar(self.conn, {"key": business_key})
 
     def running_on(self, document: str) -> str | None:
         """A flow still running that draws on ``document`` (a claim on its application), if any."""

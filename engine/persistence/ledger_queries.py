@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, case, func, insert, select
+from sqlalchemy import ColumnElement, Connection, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.domain.budget import ZERO, ControlMode, EntryKind
@@ -41,7 +41,7 @@ def line_totals(session: Session) -> Iterator[LineTotals]:
 
 
 def reservation_totals(session: Session) -> Iterator[ReservationTotals]:
-    def reserved_delta_of(kind: EntryKind) -> object:
+    def reserved_delta_of(kind: EntryKind) -> ColumnElement[Decimal]:
         return func.sum(case((_entry.c.kind == kind.value, _entry.c.reserved_delta), else_=None))
 
     sums = (

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.domain.budget import ZERO, ControlMode, LineState, Posting, ReservationState, ReservationStatus
 from engine.domain.errors import IdempotencyConflict, UnknownBudgetLine, UnknownReservation
-from engine.persistence.prepared import Prepared
+from engine.persistence.prepared import Prepared, driver_connection
 from engine.persistence.tables import BudgetLine, LedgerEntry, LedgerOperation, Reservation
 from engine.persistence.types import utcnow
 
@@ -106,9 +106,8 @@ class SqlLedgerRepository:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        driver = self.conn.connection.dbapi_connection
         try:
-            with driver.pipeline():  # type: ignore[union-attr]
+            with driver_connection(self.conn).pipeline():  # psycopg's pipeline mode
                 for statement, params, many in pending:
                     if many:
                         statement.many(self.conn, params)

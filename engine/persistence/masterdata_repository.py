@@ -25,8 +25,8 @@ from engine.domain.budget import ControlMode, EntryKind, LineState
 from engine.domain.errors import BudgetflowError, MasterDataInvalid
 from engine.domain.idempotency import MAX_KEY_LENGTH, fingerprint
 from engine.domain.identifiers import InvalidIdentifier, identifier_key
-from engine.domain.masterdata_fields import OA_ID_FIELDS
-from engine.domain.masterdata_records import BudgetLineRecord, Change, EntityCounts, ImportSummary, MasterData
+from engine.domain.masterdata.fields import OA_ID_FIELDS
+from engine.domain.masterdata.records import BudgetLineRecord, Change, EntityCounts, ImportSummary, MasterData
 from engine.domain.money import Money
 from engine.domain.untrusted_text import excerpt
 from engine.persistence import ledger_queries

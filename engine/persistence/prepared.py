@@ -16,7 +16,9 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Date, DateTime, Dialect, Interval, Time
+from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 Processor = Callable[[Any], Any] | None
@@ -47,9 +49,12 @@ class Prepared:
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self._statement.compile(dialect=dialect, column_keys=self._column_keys)
+        if not isinstance(compiled, SQLCompiler):  # DDL compiles to another kind, without bind parameters
+            raise TypeError(f"only SELECT, INSERT, UPDATE and DELETE can be prepared, not {self._statement}")
         binds = compiled.binds
         names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(binds)
-        binders = {name: binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in binds}
+        binders: dict[str, Processor] = {
+            name: binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in binds}
         columns = getattr(self._statement, "exported_columns", ())  # SELECT columns or RETURNING columns
         readers = tuple(_reader(col.type, dialect) for col in columns)
         defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
@@ -110,11 +115,19 @@ def _read(c: _Compiled, row: Any) -> tuple[Any, ...]:
     return tuple(r(v) if r else v for r, v in zip(c.readers, row, strict=True))
 
 
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection under ``conn`` (sqlite3's or psycopg's: its API is the driver's)."""
+    driver = conn.connection.driver_connection
+    if driver is None:  # only once the pooled connection was invalidated, which ends its transaction first
+        raise ResourceClosedError("the database connection was invalidated")
+    return driver
+
+
 def _cursor(conn: Connection) -> Any:
     hook = conn.info.get(BEFORE_STATEMENT)
     if hook is not None:
         hook()
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    return driver_connection(conn).cursor()
 
 
 def _bind(c: _Compiled, params: Mapping[str, Any]) -> dict[str, Any]:

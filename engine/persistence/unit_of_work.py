@@ -75,7 +75,7 @@ class SqlUnitOfWork:
             if self._audit_key is None:
                 raise RuntimeError("audit entries were recorded but no audit key is configured")
             # Last write before COMMIT: the audit lock is then held for the shortest time.
-            audit_repository.append_many(self.conn, self._audit_key(), self._audit)  # type: ignore[arg-type]
+            audit_repository.append_many(self.conn, self._audit_key(), self._audit)
             self._audit = []
         self.conn.commit()
         hooks, self._after_commit = self._after_commit, []

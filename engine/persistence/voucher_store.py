@@ -41,8 +41,8 @@ class SqlVoucherStore:
                     voucher_no=voucher_no, idempotency_key=idempotency_key, document_no=draft.document_no,
                     currency=draft.currency, total=draft.total, lines=json.dumps(lines), posted_at=utcnow()))
         except IntegrityError:
-            existing = self.find(idempotency_key)  # a concurrent post of the same key won
-            if existing is None:
+            winner = self.find(idempotency_key)  # a concurrent post of the same key won
+            if winner is None:
                 raise
-            return PostedVoucher(existing.voucher_no, existing.document_no, replayed=True)
+            return PostedVoucher(winner.voucher_no, winner.document_no, replayed=True)
         return PostedVoucher(voucher_no, draft.document_no)

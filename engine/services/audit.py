@@ -29,7 +29,9 @@ RowSource = Callable[[int | None], Iterable[StoredEntry]]
 
 
 class AnchorStore(Protocol):
-    location: str  # for messages
+    @property
+    def location(self) -> str:
+        """Where the anchor is kept, for messages."""
 
     def read(self) -> SealedAnchor | None:
         """The stored anchor, None if there is none; AuditAnchorInvalid if unreadable."""

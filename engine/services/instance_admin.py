@@ -10,16 +10,15 @@ cannot be cancelled: its flow must finish.
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.services import ledger
-from engine.services.steps import NotAllowed, Outcome, UowFactory, advance_and_save, audited, is_admin, load_run
+from engine.services.ports import InstanceRecord, UnitOfWork, UnitOfWorkFactory
+from engine.services.steps import NotAllowed, Outcome, advance_and_save, audited, is_admin, load_run
 from engine.workflow.errors import StepFailed
 
 POSTING = "erp/PostVoucher"
 
 
-def cancel(uow_factory: UowFactory, *, instance_id: int, by: str, reason: str) -> Outcome:
+def cancel(uow_factory: UnitOfWorkFactory, *, instance_id: int, by: str, reason: str) -> Outcome:
     """End a document's flow and give back its reservations; audited with ``reason``."""
     with audited(uow_factory, actor=by, subject=f"cancel instance {instance_id}"), uow_factory() as uow:
         if not reason.strip():
@@ -41,7 +40,7 @@ def cancel(uow_factory: UowFactory, *, instance_id: int, by: str, reason: str) -
     return Outcome(instance_id, "complete", "cancelled", [])
 
 
-def _may_cancel(uow: Any, row: Any, by: str) -> None:
+def _may_cancel(uow: UnitOfWork, row: InstanceRecord, by: str) -> None:
     if row.status == "complete":
         raise NotAllowed(f"{row.business_key} has already finished")
     if not is_admin(uow, by) and not (by == row.applicant and uow.directory.is_active(by)):
@@ -55,7 +54,7 @@ def _may_cancel(uow: Any, row: Any, by: str) -> None:
                          "it cannot be cancelled, only finished (fix the posting)")
 
 
-def _cancelled_state(uow: Any, row: Any) -> str:
+def _cancelled_state(uow: UnitOfWork, row: InstanceRecord) -> str:
     """The state with every task cancelled; a state that cannot be loaded is kept as it is."""
     try:
         _row, run = load_run(uow, row.id)
@@ -65,7 +64,7 @@ def _cancelled_state(uow: Any, row: Any) -> str:
         return str(row.state)
 
 
-def retry(uow_factory: UowFactory, *, instance_id: int, by: str) -> Outcome:
+def retry(uow_factory: UnitOfWorkFactory, *, instance_id: int, by: str) -> Outcome:
     """Run an instance in ``incident`` again after a fix: results its jobs left are handed back, then the step."""
     with audited(uow_factory, actor=by, subject=f"retry instance {instance_id}", stop_timers=True), \
             uow_factory() as uow:

@@ -21,7 +21,7 @@ class ConnectorJobRunner:
     erp: ErpClient
     gl_accounts: Callable[[], Mapping[str, str]]  # expense subject code -> GL account of this ERP
     vendor_of: Callable[[str], str | None]  # employee code -> ERP vendor code
-    sent: list[dict[str, Any]] = field(default_factory=list)  # notifications (a log until [4/5] sends them)
+    sent: list[dict[str, Any]] = field(default_factory=list)  # notifications: a log until the OA connectors send them
     accounts_ttl: float = 60.0  # seconds a read of the chart of accounts is reused
     _accounts: tuple[float, Mapping[str, str]] | None = None
 

@@ -7,7 +7,7 @@ finds the first one's stored result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -16,7 +16,7 @@ from engine.domain import budget
 from engine.domain.budget import EntryKind
 from engine.domain.idempotency import fingerprint, validate_key
 from engine.domain.money import Money
-from engine.services.ports import LedgerRepository, UnitOfWork
+from engine.services.ports import LedgerRepository, UnitOfWorkFactory
 
 R = TypeVar("R")
 
@@ -57,37 +57,47 @@ class BudgetChangeResult(_Result):
 
 
 _DECIMALS = {"amount", "available_after", "from_reservation", "excess", "released", "budget_after"}
+ResultT = TypeVar("ResultT", bound=_Result)
 
 
-def _restore(cls: type[Any], data: dict[str, Any]) -> Any:
-    values = {k: Decimal(v) if k in _DECIMALS else v for k, v in data.items()}
+def _restore(cls: type[ResultT], data: object) -> ResultT:
+    """The result stored under a key (its JSON, read back), as the type the operation returns, marked as a replay."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"the stored {cls.__name__} is not a JSON object")
+    values: dict[str, Any] = {str(k): Decimal(str(v)) if k in _DECIMALS else v for k, v in data.items()}
     return cls(replayed=True, **values)
 
 
-def in_transaction(uow: UnitOfWork, operation: Callable[..., R], /, **kwargs: Any) -> R:
+def in_transaction(uow_factory: UnitOfWorkFactory, operation: Callable[..., R], /, **kwargs: Any) -> R:
     """Run ``operation(uow.ledger, **kwargs)`` in a transaction of its own and commit it."""
-    with uow:
+    with uow_factory() as uow:
         result = operation(uow.ledger, **kwargs)
         uow.commit()
     return result
 
 
-def reserve(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, document: str) -> ReservationResult:
+def reserve(
+    uow_factory: UnitOfWorkFactory, *, line_id: int, amount: Money, key: str, document: str
+) -> ReservationResult:
     """Earmark ``amount`` on a line (预占) for ``document``."""
-    return in_transaction(uow, reserve_in, line_id=line_id, amount=amount, key=key, document=document)
+    return in_transaction(uow_factory, reserve_in, line_id=line_id, amount=amount, key=key, document=document)
 
 
 def write_off(
-    uow: UnitOfWork, *, reservation_id: int, amount: Money, key: str, document: str, close: bool = False
+    uow_factory: UnitOfWorkFactory, *, reservation_id: int, amount: Money, key: str, document: str,
+    close: bool = False,
 ) -> WriteOffResult:
     """Consume an actual amount against a reservation (核销); ``close`` releases the rest."""
-    return in_transaction(uow, write_off_in, reservation_id=reservation_id, amount=amount, key=key,
+    return in_transaction(uow_factory, write_off_in, reservation_id=reservation_id, amount=amount, key=key,
                           document=document, close=close)
 
 
-def release(uow: UnitOfWork, *, reservation_id: int, key: str, document: str, reason: str = "") -> WriteOffResult:
+def release(
+    uow_factory: UnitOfWorkFactory, *, reservation_id: int, key: str, document: str, reason: str = ""
+) -> WriteOffResult:
     """Close a reservation and give back what it still holds (rejection, withdrawal, cancellation)."""
-    return in_transaction(uow, release_in, reservation_id=reservation_id, key=key, document=document, reason=reason)
+    return in_transaction(uow_factory, release_in, reservation_id=reservation_id, key=key, document=document,
+                          reason=reason)
 
 
 # The *_in variants run inside the caller's transaction (the workflow's save, for one):
@@ -152,21 +162,25 @@ def _apply(
     )
 
 
-def allocate(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, memo: str = "") -> BudgetChangeResult:
+def allocate(
+    uow_factory: UnitOfWorkFactory, *, line_id: int, amount: Money, key: str, memo: str = ""
+) -> BudgetChangeResult:
     """Give a line its budget (or more of it)."""
-    return _change_budget(uow, EntryKind.ALLOCATE, line_id=line_id, amount=amount, key=key, memo=memo)
+    return _change_budget(uow_factory, EntryKind.ALLOCATE, line_id=line_id, amount=amount, key=key, memo=memo)
 
 
-def adjust(uow: UnitOfWork, *, line_id: int, amount: Money, key: str, memo: str = "") -> BudgetChangeResult:
+def adjust(
+    uow_factory: UnitOfWorkFactory, *, line_id: int, amount: Money, key: str, memo: str = ""
+) -> BudgetChangeResult:
     """Raise (positive) or cut (negative) a line's budget; a cut never goes below what is committed."""
-    return _change_budget(uow, EntryKind.ADJUST, line_id=line_id, amount=amount, key=key, memo=memo)
+    return _change_budget(uow_factory, EntryKind.ADJUST, line_id=line_id, amount=amount, key=key, memo=memo)
 
 
 def _change_budget(
-    uow: UnitOfWork, kind: EntryKind, *, line_id: int, amount: Money, key: str, memo: str
+    uow_factory: UnitOfWorkFactory, kind: EntryKind, *, line_id: int, amount: Money, key: str, memo: str
 ) -> BudgetChangeResult:
     fp = fingerprint(kind.value, line_id=line_id, amount=amount.amount, currency=amount.currency)
-    with uow:
+    with uow_factory() as uow:
         line, prior = uow.ledger.lock_line_for(line_id, validate_key(key), fp)
         if prior is not None:
             return _restore(BudgetChangeResult, prior)
@@ -179,7 +193,7 @@ def _change_budget(
 
 
 def transfer(
-    uow: UnitOfWork, *, from_line: int, to_line: int, amount: Money, key: str, memo: str = ""
+    uow_factory: UnitOfWorkFactory, *, from_line: int, to_line: int, amount: Money, key: str, memo: str = ""
 ) -> tuple[BudgetChangeResult, BudgetChangeResult]:
     """Move budget between two lines: both ADJUST legs in one transaction, or neither."""
     if from_line == to_line:
@@ -187,7 +201,7 @@ def transfer(
     budget.require_positive(amount, what="transfer", where=f"budget line {from_line}")
     fp = fingerprint("transfer", from_line=from_line, to_line=to_line, amount=amount.amount,
                      currency=amount.currency)
-    with uow:
+    with uow_factory() as uow:
         # Lock in id order so two opposite transfers cannot deadlock.
         locked = {i: uow.ledger.lock_line(i) for i in sorted((from_line, to_line))}
         if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:

@@ -25,6 +25,7 @@ from engine.domain.errors import BudgetflowError, BudgetInsufficient, Reservatio
 from engine.domain.identifiers import canonical_identifier
 from engine.domain.money import Money, parse_amount
 from engine.services import ledger
+from engine.services.ports import InstanceRecord, UnitOfWork
 from engine.workflow.ports import OperatorCall
 
 
@@ -34,14 +35,14 @@ class OwnershipMismatch(BudgetflowError):
     code = "OWNERSHIP_MISMATCH"
 
 
-Handler = Callable[[Any, OperatorCall, str, Any], dict[str, Any]]
+Handler = Callable[[UnitOfWork, OperatorCall, str, InstanceRecord], dict[str, Any]]
 _OWNED_PARAMS = {"document_no": "business_key", "applicant": "applicant", "org_unit": "org_unit"}
 
 
 class InstanceOperators:
     """The OperatorPort for one instance's engine pass; ``row`` is the locked, stored instance."""
 
-    def __init__(self, uow: Any, row: Any) -> None:
+    def __init__(self, uow: UnitOfWork, row: InstanceRecord) -> None:
         self.uow = uow
         self.row = row
 
@@ -61,10 +62,10 @@ class InstanceOperators:
         except (BudgetInsufficient, ReservationClosed, UnknownReservation) as exc:
             # All mean "this money is not there for this claim": the diagram's budget boundary handles them.
             details = {k: str(v) for k, v in exc.details.items()}
-            raise ConnectorError("BUDGET_INSUFFICIENT", str(exc), **details) from exc
+            raise ConnectorError("BUDGET_INSUFFICIENT", str(exc), retryable=False, **details) from exc
 
 
-def _require_owned(call: OperatorCall, row: Any) -> None:
+def _require_owned(call: OperatorCall, row: InstanceRecord) -> None:
     for param, column in _OWNED_PARAMS.items():
         stored = getattr(row, column, None)
         if param in call.params and stored is not None and call.params[param] != stored:
@@ -77,7 +78,7 @@ def _money(p: dict[str, Any]) -> Money:
     return Money.of(parse_amount(p["amount"], currency=currency, field="amount"), currency)
 
 
-def _own_reservation(uow: Any, row: Any, reservation_id: int, *, linked_allowed: bool) -> str:
+def _own_reservation(uow: UnitOfWork, row: InstanceRecord, reservation_id: int, *, linked_allowed: bool) -> str:
     """The document of ``reservation_id``, which must be this instance's own (or its linked application's)."""
     document = uow.claims.reservation_document(reservation_id)
     if document is None:
@@ -91,7 +92,7 @@ def _own_reservation(uow: Any, row: Any, reservation_id: int, *, linked_allowed:
                                row.linked_document else ""))
 
 
-def _reserve(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
+def _reserve(uow: UnitOfWork, call: OperatorCall, key: str, row: InstanceRecord) -> dict[str, Any]:
     p = call.params
     unit = row.org_unit or p["org_unit"]  # instances made before the org unit was stored keep the diagram's
     line_key = BudgetLineKey(period=str(p["period"]), org_unit=unit, subject=p["subject"])
@@ -102,7 +103,7 @@ def _reserve(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]
     return result.to_json()
 
 
-def _check_overrun(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
+def _check_overrun(uow: UnitOfWork, call: OperatorCall, key: str, row: InstanceRecord) -> dict[str, Any]:
     p = call.params
     reservation_id = int(p["reservation_id"])
     if _own_reservation(uow, row, reservation_id, linked_allowed=True) != row.linked_document:
@@ -120,7 +121,7 @@ def _check_overrun(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str
     return {"overrun": True, "excess": str(excess), "within_tolerance": True, "over_budget": over_budget}
 
 
-def _write_off(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
+def _write_off(uow: UnitOfWork, call: OperatorCall, key: str, row: InstanceRecord) -> dict[str, Any]:
     p = call.params
     _own_reservation(uow, row, int(p["reservation_id"]), linked_allowed=True)
     result = ledger.write_off_in(uow.ledger, reservation_id=int(p["reservation_id"]), amount=_money(p), key=key,
@@ -128,7 +129,7 @@ def _write_off(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, An
     return result.to_json()
 
 
-def _release(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
+def _release(uow: UnitOfWork, call: OperatorCall, key: str, row: InstanceRecord) -> dict[str, Any]:
     p = call.params
     if p.get("reservation_id") in (None, ""):
         return {"released": "0", "note": "nothing was reserved"}
@@ -141,7 +142,7 @@ def _release(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]
     return result.to_json()
 
 
-def _check_invoices(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[str, Any]:
+def _check_invoices(uow: UnitOfWork, call: OperatorCall, key: str, row: InstanceRecord) -> dict[str, Any]:
     document = row.business_key
     uow.claims.release_invoices(document)  # a resubmission may have changed them: claim the current set afresh
     seen: set[tuple[str, str]] = set()
@@ -159,7 +160,7 @@ def _check_invoices(uow: Any, call: OperatorCall, key: str, row: Any) -> dict[st
     return {"checked": len(seen)}
 
 
-def _invoice(line: Any, n: int) -> tuple[str, str]:
+def _invoice(line: object, n: int) -> tuple[str, str]:
     """An invoice's code and number in canonical form: ``０１２３`` and ``0123 `` are the same invoice."""
     if not isinstance(line, dict):
         raise OwnershipMismatch(f"claim line {n} is not an object")

@@ -13,7 +13,6 @@ instance goes into ``incident``; the worker goes on with the next job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -21,12 +20,13 @@ from typing import Any, Protocol
 from connectors.base import ConnectorError
 from connectors.registry import spec
 from engine.persistence.types import utcnow
+from engine.services.ports import JobRecord, UnitOfWork, UnitOfWorkFactory
 from engine.services.steps import advance_and_save, load_run, record_failure
 from engine.workflow.errors import StepFailed
 
 log = logging.getLogger(__name__)
 
-Outcome = tuple[Any, dict[str, Any]]  # a job and what its connector returned
+Outcome = tuple[JobRecord, dict[str, Any]]  # a job and what its connector returned
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class JobRunner(Protocol):
         """Execute one connector call; raise ConnectorError (retryable or not) on failure."""
 
 
-def run_due(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryPolicy = RetryPolicy(),
+def run_due(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryPolicy = RetryPolicy(),
             now: datetime | None = None, limit: int = 100) -> int:
     """Run up to ``limit`` due jobs, one at a time; returns how many ran.
 
@@ -62,7 +62,7 @@ def run_due(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryP
         ran += 1
 
 
-def run_one(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryPolicy,
+def run_one(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryPolicy,
             now: datetime | None = None) -> bool:
     """Run the next due job, if there is one."""
     job = _settle_and_claim(uow_factory, None, policy=policy, now=now or utcnow(), claim=True)
@@ -74,7 +74,7 @@ def run_one(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryP
     return True
 
 
-def _run(uow_factory: Callable[[], Any], runner: JobRunner, job: Any, *, policy: RetryPolicy,
+def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: JobRecord, *, policy: RetryPolicy,
          now: datetime) -> Outcome | None:
     """Call the connector; a failure is recorded at once, a success is returned for the caller to record."""
     try:
@@ -88,8 +88,8 @@ def _run(uow_factory: Callable[[], Any], runner: JobRunner, job: Any, *, policy:
     return None
 
 
-def _settle_and_claim(uow_factory: Callable[[], Any], succeeded: Outcome | None, *, policy: RetryPolicy,
-                      now: datetime, claim: bool) -> Any:
+def _settle_and_claim(uow_factory: UnitOfWorkFactory, succeeded: Outcome | None, *, policy: RetryPolicy,
+                      now: datetime, claim: bool) -> JobRecord | None:
     """Record ``succeeded`` (resuming the instance that waits for it), then lease the next due job."""
     if succeeded is None and not claim:
         return None
@@ -106,7 +106,7 @@ def _settle_and_claim(uow_factory: Callable[[], Any], succeeded: Outcome | None,
     return jobs[0] if jobs else None
 
 
-def _keep_outcome(uow_factory: Callable[[], Any], job: Any, failed: StepFailed, *, status: str,
+def _keep_outcome(uow_factory: UnitOfWorkFactory, job: JobRecord, failed: StepFailed, *, status: str,
                   result: dict[str, Any] | None = None, error: str = "") -> None:
     """The instance's step failed on this job's outcome: keep the outcome, put the instance in incident."""
     with uow_factory() as uow:
@@ -120,7 +120,7 @@ def _keep_outcome(uow_factory: Callable[[], Any], job: Any, failed: StepFailed, 
     record_failure(uow_factory, failed, actor="worker", stop_timers=True)
 
 
-def _record_success(uow: Any, job: Any, result: dict[str, Any]) -> None:
+def _record_success(uow: UnitOfWork, job: JobRecord, result: dict[str, Any]) -> None:
     if _flow_waits(job.operator):
         row, run = load_run(uow, job.instance_id)
         if run.waits_for_service(job.task_guid):
@@ -130,7 +130,7 @@ def _record_success(uow: Any, job: Any, result: dict[str, Any]) -> None:
     _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
 
 
-def _failed(uow_factory: Callable[[], Any], job: Any, error: ConnectorError, *, policy: RetryPolicy,
+def _failed(uow_factory: UnitOfWorkFactory, job: JobRecord, error: ConnectorError, *, policy: RetryPolicy,
             now: datetime) -> None:
     message = f"{error.code}: {error}"
     try:
@@ -149,7 +149,7 @@ def _failed(uow_factory: Callable[[], Any], job: Any, error: ConnectorError, *, 
         _keep_outcome(uow_factory, job, failed, status="incident", error=message)
 
 
-def _audit(uow: Any, job: Any, action: str, payload: dict[str, Any]) -> None:
+def _audit(uow: UnitOfWork, job: JobRecord, action: str, payload: dict[str, Any]) -> None:
     uow.record(actor="worker", action=action, subject_type="outbox_job", subject_id=job.key,
                payload={"operator": job.operator, **payload})
 
@@ -159,7 +159,7 @@ def _flow_waits(operator: str) -> bool:
     return found is None or found.waits
 
 
-def _to_diagram(uow: Any, job: Any, error: ConnectorError, message: str) -> str:
+def _to_diagram(uow: UnitOfWork, job: JobRecord, error: ConnectorError, message: str) -> str:
     if not _flow_waits(job.operator):  # nobody waits for it in the diagram: an incident, not a BPMN error
         uow.outbox.close(job.id, status="incident", error=message)
         return "connector.incident"

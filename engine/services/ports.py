@@ -1,13 +1,103 @@
-"""What the services need from persistence, as Protocols (implemented in engine.persistence)."""
+"""What the services need from persistence, as Protocols (implemented in engine.persistence).
+
+**How a service receives its transaction (one convention).** A use case that commits takes a
+*factory* as its first argument, ``uow_factory: UnitOfWorkFactory`` (a callable returning a fresh,
+not yet entered ``UnitOfWork``; ``Container.uow`` in engine/bootstrap.py is one), and opens one unit
+of work per transaction with ``with uow_factory() as uow: ... uow.commit()``. A use case needs more
+than one transaction (a refusal is audited in a transaction of its own after the refused one rolled
+back; the worker settles each job apart), so it is never handed an open one. Helpers that run
+inside their caller's transaction take the open ``uow: UnitOfWork`` (or only the repository they
+use: ``ledger.reserve_in(ledger: LedgerRepository, ...)``) and never commit. The master-data import
+follows the same rule with ``MasterDataStoreFactory``.
+
+Records the repositories hand out (``InstanceRecord``, ``TaskRecord``, ``JobRecord``) are declared
+read-only: services read them, and change what they describe only through a repository.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from engine.domain.budget import LineState, Posting, ReservationState
+from engine.domain.budget_line import BudgetLineKey
+from engine.domain.inbox import InboxEntry
+from engine.domain.lanes import Directory
+from engine.domain.masterdata.records import ImportSummary, MasterData
+
+# ---------------------------------------------------------------- records
+
+
+class InstanceRecord(Protocol):
+    """A process instance as stored (``lock`` returns it, locked until the transaction ends)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def model_sha(self) -> str: ...
+    @property
+    def process_id(self) -> str: ...
+    @property
+    def business_key(self) -> str: ...
+    @property
+    def applicant(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def revision(self) -> int: ...
+    @property
+    def linked_document(self) -> str | None:
+        """The application a claim draws on."""
+    @property
+    def org_unit(self) -> str | None:
+        """The applicant's unit when the document was made: whose budget it uses."""
+
+
+class TaskRecord(Protocol):
+    """An inbox row: a user task with who may take it."""
+
+    @property
+    def instance_id(self) -> int: ...
+    @property
+    def task_guid(self) -> str: ...
+    @property
+    def bpmn_id(self) -> str: ...
+    @property
+    def lane(self) -> str | None: ...
+    @property
+    def candidates(self) -> list[str]: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def status(self) -> str: ...
+
+
+class JobRecord(Protocol):
+    """A leased outbox job: one connector call under its idempotency key."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def instance_id(self) -> int: ...
+    @property
+    def task_guid(self) -> str: ...
+    @property
+    def operator(self) -> str: ...
+    @property
+    def params(self) -> dict[str, Any]: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def attempts(self) -> int:
+        """Attempts so far, this one included."""
+
+
+# ---------------------------------------------------------------- repositories
 
 
 class LedgerRepository(Protocol):
@@ -40,15 +130,166 @@ class LedgerRepository(Protocol):
     ) -> None: ...
 
 
+class InstanceRepository(Protocol):
+    """Model versions, process instances and their inbox rows."""
+
+    def version_files(self, sha: str) -> dict[str, str]: ...
+
+    def add_version(self, *, sha: str, files: dict[str, str], process_ids: list[str], by: str,
+                    label: str | None) -> int:
+        """Store a model version once (deploying the same files again returns the existing id)."""
+
+    def latest_version(self, process_id: str) -> tuple[int, str] | None:
+        """(version id, sha) of the newest version holding ``process_id``."""
+
+    def create(self, *, version_id: int, sha: str, process_id: str, business_key: str, applicant: str,
+               linked_document: str | None = None, org_unit: str | None = None) -> InstanceRecord:
+        """A new instance, held by this transaction; DocumentExists if ``business_key`` is taken."""
+
+    def lock(self, instance_id: int) -> InstanceRecord:
+        """The instance, locked until the transaction ends: one writer per instance."""
+
+    def save(self, row: InstanceRecord, *, state: str, status: str, outcome: str | None,
+             next_timer_at: datetime | None) -> None:
+        """Store the locked ``row``'s new state as revision + 1."""
+
+    def mark_incident(self, instance_id: int, *, error: str, stop_timers: bool) -> None: ...
+
+    def id_of(self, business_key: str) -> int | None: ...
+
+    def document(self, business_key: str) -> dict[str, Any] | None:
+        """``applicant``, ``process_id``, ``status`` and ``outcome`` of document ``business_key``."""
+
+    def applicant_of(self, business_key: str) -> str | None: ...
+
+    def status_of(self, business_key: str) -> str | None: ...
+
+    def running_on(self, document: str) -> str | None:
+        """The document number of a flow still running that draws on ``document``, if any."""
+
+    def due_timer_instances(self, now: datetime) -> list[int]: ...
+
+    def task(self, task_guid: str) -> TaskRecord | None: ...
+
+    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> None:
+        """Open rows for newly ready tasks; cancel open rows whose task is no longer ready."""
+
+    def complete_task(self, task_guid: str, by: str) -> None: ...
+
+    def reassign(self, task_guid: str, to: str) -> None: ...
+
+    def involved(self, instance_id: int, employee: str) -> bool:
+        """Whether ``employee`` may act on one of the instance's open tasks."""
+
+    def orphaned_tasks(self) -> list[dict[str, Any]]: ...
+
+    def enqueue(self, *, instance_id: int, task_guid: str, operator: str, params: dict[str, Any], key: str) -> None:
+        """Queue an outbox job once per ``key``."""
+
+
+class ClaimRepository(Protocol):
+    """Budget lines by key, reservations by document, and which claim holds which invoice."""
+
+    def line_id(self, key: BudgetLineKey) -> int | None: ...
+
+    def open_reservation_of(self, document_no: str) -> int | None: ...
+
+    def open_reservations_of(self, document_no: str) -> list[int]: ...
+
+    def left_over_reservations(self, *, created_before: datetime) -> list[int]:
+        """Open reservations made before ``created_before`` whose document's flow has ended."""
+
+    def reservation_document(self, reservation_id: int) -> str | None: ...
+
+    def release_invoices(self, document_no: str) -> None: ...
+
+    def claimed_by(self, invoice_code: str, invoice_number: str) -> str | None: ...
+
+    def claim_invoices(self, document_no: str, invoices: list[tuple[str, str]]) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    """Outbox jobs: leased one at a time, settled with their outcome."""
+
+    def claim_due(self, now: datetime, *, lease: timedelta, limit: int = 1) -> Sequence[JobRecord]:
+        """Lease up to ``limit`` due jobs (an expired lease makes a job due again)."""
+
+    def done(self, job_id: int, result: dict[str, Any]) -> None: ...
+
+    def retry_later(self, job_id: int, *, at: datetime, error: str) -> None: ...
+
+    def close(self, job_id: int, *, status: str, error: str) -> None: ...
+
+    def has_job(self, instance_id: int, operator: str) -> bool: ...
+
+    def cancel_pending(self, instance_id: int) -> int: ...
+
+    def results_of(self, instance_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """(task guid, result) of the instance's finished jobs."""
+
+
+# ---------------------------------------------------------------- transactions
+
+
 class UnitOfWork(Protocol):
-    ledger: LedgerRepository
+    """One transaction: every repository on one connection; rolled back on exit unless committed."""
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def instances(self) -> InstanceRepository: ...
+    @property
+    def directory(self) -> Directory: ...
+    @property
+    def claims(self) -> ClaimRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
+               payload: dict[str, Any] | None = None) -> None:
+        """Queue an audit entry; it is chained and written with this transaction's commit."""
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once this transaction has committed (never if it rolls back)."""
 
     def __enter__(self) -> Self: ...
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
+    ) -> None:
+        """Roll back unless committed."""
 
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""A fresh unit of work per call (not yet entered): how every service receives its transactions."""
+
+
+class MasterDataStore(Protocol):
+    """One master-data import's transaction (implemented by engine.persistence.masterdata_repository)."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Roll back unless committed."""
+
+    def commit(self) -> None: ...
+
+    def imported_checksum(self, version: str) -> str | None:
+        """The checksum ``version`` was last imported with; None if never."""
+
+    def was_imported(self, checksum: str) -> bool: ...
+
+    def apply(self, data: MasterData) -> ImportSummary:
+        """Upsert everything and book budget changes; MasterDataInvalid if the database refuses some of it."""
+
+    def record_import(self, summary: ImportSummary, *, source: str) -> None: ...
+
+
+MasterDataStoreFactory = Callable[[], MasterDataStore]
+"""A fresh master-data store per call, as ``UnitOfWorkFactory`` is for the unit of work."""

@@ -12,34 +12,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.domain.errors import DocumentExists
 from engine.domain.forms import FormInvalid, check_plain_json
+from engine.domain.lanes import Directory
+from engine.services.ports import InstanceRecord, TaskRecord, UnitOfWork, UnitOfWorkFactory
 from engine.services.steps import (
-    DocumentExists,
     NotAllowed,
     Outcome,
-    UowFactory,
     advance_and_save,
     audited,
     bundle_of,
     load_run,
     record_failure,
-    record_refusal,
 )
-from engine.services.tasks import comment, delegate
 from engine.workflow import bundle as bundles
 from engine.workflow.check import check
 from engine.workflow.errors import BundleInvalid, StepFailed
 from engine.workflow.runtime import WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
-__all__ = [  # what callers import from here; steps.py and tasks.py hold the implementations
-    "DocumentExists", "NotAllowed", "Outcome", "advance_and_save", "comment", "complete_task", "delegate",
-    "deploy", "fire_due_timers", "load_run", "record_refusal", "send_message", "start",
-]
 MAX_MESSAGE_BYTES = 16 * 1024
 
 
-def deploy(uow_factory: UowFactory, files: dict[str, str], *, by: str, label: str | None = None) -> tuple[int, str]:
+def deploy(uow_factory: UnitOfWorkFactory, files: dict[str, str], *, by: str,
+           label: str | None = None) -> tuple[int, str]:
     """Publish a bundle of diagrams as a model version: every ``bpmn check`` rule first, nothing invalid is stored."""
     problems = check(files)  # every caller (the CLI, simulate, a future upload) gets the same rules
     if problems:
@@ -53,7 +49,7 @@ def deploy(uow_factory: UowFactory, files: dict[str, str], *, by: str, label: st
     return version_id, parsed.sha256
 
 
-def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_key: str,
+def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, business_key: str,
           data: dict[str, Any] | None = None, application_no: str | None = None) -> Outcome:
     """Start ``process_id`` on its latest model version for ``applicant`` (an active employee).
 
@@ -79,8 +75,9 @@ def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_
         unit = uow.directory.unit_of(applicant)
         if unit is None:
             raise NotAllowed(f"{applicant} belongs to no org unit, so no budget line can be found for them")
-        engine_data = {"countersigners": _default_countersigners(uow.directory, applicant), "applicant": applicant,
-                       "document_no": business_key, "org_unit": unit.code}
+        engine_data: dict[str, Any] = {
+            "countersigners": _default_countersigners(uow.directory, applicant), "applicant": applicant,
+            "document_no": business_key, "org_unit": unit.code}
         if application_no is not None:
             engine_data.update(application_no=application_no,
                                reservation_id=_linked_reservation(uow, applicant, application_no))
@@ -94,7 +91,7 @@ def start(uow_factory: UowFactory, *, process_id: str, applicant: str, business_
     return outcome
 
 
-def _linked_reservation(uow: Any, applicant: str, application_no: str) -> int:
+def _linked_reservation(uow: UnitOfWork, applicant: str, application_no: str) -> int:
     """The open reservation of ``applicant``'s own approved application ``application_no``, checked in the records."""
     document = uow.instances.document(application_no)
     if document is None or document["applicant"] != applicant:
@@ -112,7 +109,7 @@ def _linked_reservation(uow: Any, applicant: str, application_no: str) -> int:
     return int(reservation_id)
 
 
-def complete_task(uow_factory: UowFactory, *, task_guid: str, user: str, form: dict[str, Any]) -> Outcome:
+def complete_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, form: dict[str, Any]) -> Outcome:
     """Complete a user task as ``user`` with a form checked against the task's schema.
 
     Checked at completion time: the user is active and a candidate or the assignee, and no
@@ -135,7 +132,7 @@ def complete_task(uow_factory: UowFactory, *, task_guid: str, user: str, form: d
     return outcome
 
 
-def _checked_form(uow: Any, row: Any, run: WorkflowRun, task_guid: str, form: Any) -> dict[str, Any]:
+def _checked_form(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun, task_guid: str, form: Any) -> dict[str, Any]:
     ready = run.ready_task(task_guid)
     bundle = bundle_of(uow, row.model_sha)
     if ready.form_key is None:  # a task without a form takes no fields
@@ -153,7 +150,7 @@ def _decision(form: dict[str, Any]) -> dict[str, Any]:
     return {k: str(form[k])[:500] for k in ("decision", "comment") if k in form}
 
 
-def send_message(uow_factory: UowFactory, *, instance_id: int, name: str, payload: dict[str, Any],
+def send_message(uow_factory: UnitOfWorkFactory, *, instance_id: int, name: str, payload: dict[str, Any],
                  user: str) -> Outcome:
     """Deliver a message (``withdraw`` by the applicant, OA callbacks): refused if nothing waits for it."""
     with audited(uow_factory, actor=user, subject=f"message {name} to instance {instance_id}"), \
@@ -171,7 +168,7 @@ def send_message(uow_factory: UowFactory, *, instance_id: int, name: str, payloa
     return outcome
 
 
-def fire_due_timers(uow_factory: UowFactory, *, now: datetime) -> int:
+def fire_due_timers(uow_factory: UnitOfWorkFactory, *, now: datetime) -> int:
     """Run every instance whose next timer is due, each in its own transaction under its row lock.
 
     An instance whose step fails goes into ``incident`` (its timers stop until an admin retries
@@ -194,18 +191,18 @@ def fire_due_timers(uow_factory: UowFactory, *, now: datetime) -> int:
     return fired
 
 
-def _default_countersigners(directory: Any, applicant: str) -> list[str]:
+def _default_countersigners(directory: Directory, applicant: str) -> list[str]:
     """Who co-signs (会签) when the DMN asks for it and the request names nobody: budget admins and finance."""
     people = directory.with_roles("budget_admin") + directory.with_roles("finance")
     return [p for p in dict.fromkeys(people) if p != applicant]
 
 
-def _require_active(uow: Any, employee: str, *, what: str) -> None:
+def _require_active(uow: UnitOfWork, employee: str, *, what: str) -> None:
     if not uow.directory.is_active(employee):
         raise NotAllowed(f"{what} {employee} is not an active employee")
 
 
-def _authorize(uow: Any, task: Any, *, user: str, applicant: str) -> None:
+def _authorize(uow: UnitOfWork, task: TaskRecord, *, user: str, applicant: str) -> None:
     allowed = task.assignee == user if task.assignee else user in task.candidates
     if not allowed:
         raise NotAllowed(f"{user} is not a candidate for task {task.bpmn_id} ({task.task_guid})")

@@ -10,20 +10,19 @@ so a repeat (or the admin and the worker both) books nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from engine.domain.errors import BudgetflowError, ReservationClosed, UnknownReservation
 from engine.services import ledger
 from engine.services.ledger import WriteOffResult
+from engine.services.ports import UnitOfWork, UnitOfWorkFactory
 from engine.services.steps import NotAllowed, record_refusal
 
 ADMIN_ROLE = "budget_admin"
 EXPIRY_ACTOR = "scheduler"
 
 
-def release_left_over(uow_factory: Callable[[], Any], *, reservation_id: int, by: str,
+def release_left_over(uow_factory: UnitOfWorkFactory, *, reservation_id: int, by: str,
                       reason: str) -> WriteOffResult:
     """Close an open reservation whose document's flow has ended and give its remainder back to the line."""
     if not reason.strip():
@@ -40,7 +39,7 @@ def release_left_over(uow_factory: Callable[[], Any], *, reservation_id: int, by
     return result
 
 
-def expire_left_overs(uow_factory: Callable[[], Any], *, now: datetime, valid_days: int) -> int:
+def expire_left_overs(uow_factory: UnitOfWorkFactory, *, now: datetime, valid_days: int) -> int:
     """Release what finished requests have held for ``valid_days`` or more (0: never); returns how many."""
     if valid_days <= 0:
         return 0
@@ -59,7 +58,7 @@ def expire_left_overs(uow_factory: Callable[[], Any], *, now: datetime, valid_da
     return released
 
 
-def _release(uow: Any, reservation_id: int, *, actor: str, reason: str) -> WriteOffResult:
+def _release(uow: UnitOfWork, reservation_id: int, *, actor: str, reason: str) -> WriteOffResult:
     document = uow.claims.reservation_document(reservation_id)
     if document is None:
         raise UnknownReservation(f"reservation {reservation_id} does not exist")

@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,15 +31,15 @@ from typing import Any
 from engine.domain.errors import BudgetflowError, DocumentExists
 from engine.domain.forms import FormInvalid
 from engine.domain.inbox import InboxEntry
-from engine.domain.lanes import UnknownLane, candidates
+from engine.domain.lanes import Directory, UnknownLane, candidates
 from engine.services.operators import InstanceOperators
+from engine.services.ports import InstanceRecord, UnitOfWork, UnitOfWorkFactory
 from engine.workflow import bundle as bundles
 from engine.workflow.errors import StepFailed, TaskNotReady
 from engine.workflow.runtime import ReadyTask, WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 log = logging.getLogger(__name__)
-UowFactory = Callable[[], Any]
 
 
 class NotAllowed(BudgetflowError):
@@ -50,7 +50,7 @@ REFUSALS = (NotAllowed, FormInvalid, DocumentExists, TaskNotReady)
 ADMIN_ROLE = "admin"
 
 
-def is_admin(uow: Any, employee: str) -> bool:
+def is_admin(uow: UnitOfWork, employee: str) -> bool:
     """Whether ``employee`` is an active admin (reassigns tasks, retries and cancels instances)."""
     return employee in uow.directory.with_roles(ADMIN_ROLE)
 
@@ -92,11 +92,11 @@ _LIVE = _LiveWorkflows()
 
 # ---------------------------------------------------------------- the step
 
-def bundle_of(uow: Any, sha: str) -> bundles.Bundle:
+def bundle_of(uow: UnitOfWork, sha: str) -> bundles.Bundle:
     return bundles.cached(sha, lambda: uow.instances.version_files(sha))
 
 
-def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
+def load_run(uow: UnitOfWork, instance_id: int) -> tuple[InstanceRecord, WorkflowRun]:
     """Lock an instance and load its workflow (its bundle first, from the cache or the database).
 
     The live object a previous transaction of this process committed is reused when the
@@ -114,11 +114,11 @@ def load_run(uow: Any, instance_id: int) -> tuple[Any, WorkflowRun]:
     return row, run
 
 
-def _owner(row: Any) -> dict[str, Any]:
+def _owner(row: InstanceRecord) -> dict[str, Any]:
     return {"instance_id": row.id, "document": row.business_key}
 
 
-def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
+def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> Outcome:
     """Run the engine to its next wait state, then rebuild the inbox rows and save: the locked ``row``'s step."""
     instance_id, document = row.id, row.business_key
     run.details = _owner(row)  # a run that was just started has none yet
@@ -141,7 +141,7 @@ def advance_and_save(uow: Any, row: Any, run: WorkflowRun) -> Outcome:
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 
 
-def _inbox_entry(task: ReadyTask, run: WorkflowRun, *, applicant: str, directory: Any) -> InboxEntry:
+def _inbox_entry(task: ReadyTask, run: WorkflowRun, *, applicant: str, directory: Directory) -> InboxEntry:
     try:
         people = candidates(task.lane, applicant=applicant, directory=directory, approver=task.approver,
                             owners=task.lane_owners)
@@ -155,7 +155,7 @@ def _inbox_entry(task: ReadyTask, run: WorkflowRun, *, applicant: str, directory
 # ---------------------------------------------------------------- refusals and failures
 
 @contextmanager
-def audited(uow_factory: UowFactory, *, actor: str, subject: str, stop_timers: bool = False) -> Iterator[None]:
+def audited(uow_factory: UnitOfWorkFactory, *, actor: str, subject: str, stop_timers: bool = False) -> Iterator[None]:
     """Audit what stops the enclosed step, after its transaction has rolled back; then re-raise it."""
     try:
         yield
@@ -167,7 +167,7 @@ def audited(uow_factory: UowFactory, *, actor: str, subject: str, stop_timers: b
         raise
 
 
-def record_refusal(uow_factory: UowFactory, *, user: str, subject: str, reason: str) -> None:
+def record_refusal(uow_factory: UnitOfWorkFactory, *, user: str, subject: str, reason: str) -> None:
     """Every refused action is an audit event of its own (ASVS 16.3.2), committed apart from the refusal."""
     with uow_factory() as uow:
         uow.record(actor=user, action="access.refused", subject_type="task", subject_id=subject,
@@ -175,7 +175,7 @@ def record_refusal(uow_factory: UowFactory, *, user: str, subject: str, reason: 
         uow.commit()
 
 
-def record_failure(uow_factory: UowFactory, failed: StepFailed, *, actor: str, stop_timers: bool) -> None:
+def record_failure(uow_factory: UnitOfWorkFactory, failed: StepFailed, *, actor: str, stop_timers: bool) -> None:
     """Put the failed instance into ``incident`` (element and error kept) and audit it; the state is untouched.
 
     ``stop_timers``: the failure came from a timer or a job, which would run into it again at every

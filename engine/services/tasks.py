@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.services.steps import NotAllowed, UowFactory, audited, is_admin
+from engine.services.ports import TaskRecord, UnitOfWork, UnitOfWorkFactory
+from engine.services.steps import NotAllowed, audited, is_admin
 
 
-def delegate(uow_factory: UowFactory, *, task_guid: str, user: str, to: str, reason: str = "") -> None:
+def delegate(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, to: str, reason: str = "") -> None:
     """Hand a task to someone else (转交); the new assignee alone may then act, never the applicant."""
     with audited(uow_factory, actor=user, subject=task_guid), uow_factory() as uow:
         task = _open_task(uow, task_guid)
@@ -28,7 +29,7 @@ def delegate(uow_factory: UowFactory, *, task_guid: str, user: str, to: str, rea
         uow.commit()
 
 
-def reassign(uow_factory: UowFactory, *, task_guid: str, to: str, by: str, reason: str) -> None:
+def reassign(uow_factory: UnitOfWorkFactory, *, task_guid: str, to: str, by: str, reason: str) -> None:
     """An admin gives a task to ``to`` (an orphaned task, typically); the reason is required and audited."""
     with audited(uow_factory, actor=by, subject=task_guid), uow_factory() as uow:
         if not reason.strip():
@@ -45,13 +46,13 @@ def reassign(uow_factory: UowFactory, *, task_guid: str, to: str, by: str, reaso
         uow.commit()
 
 
-def orphaned_tasks(uow_factory: UowFactory) -> list[dict[str, Any]]:
+def orphaned_tasks(uow_factory: UnitOfWorkFactory) -> list[dict[str, Any]]:
     """Open tasks no active employee can take: an inactive assignee, or no active candidate left."""
     with uow_factory() as uow:
         return list(uow.instances.orphaned_tasks())
 
 
-def comment(uow_factory: UowFactory, *, instance_id: int, user: str, text: str) -> None:
+def comment(uow_factory: UnitOfWorkFactory, *, instance_id: int, user: str, text: str) -> None:
     """Add a comment to a request; anyone involved (applicant or a candidate of an open task) may."""
     with audited(uow_factory, actor=user, subject=f"instance {instance_id}"), uow_factory() as uow:
         row = uow.instances.lock(instance_id)
@@ -65,14 +66,14 @@ def comment(uow_factory: UowFactory, *, instance_id: int, user: str, text: str) 
         uow.commit()
 
 
-def _open_task(uow: Any, task_guid: str) -> Any:
+def _open_task(uow: UnitOfWork, task_guid: str) -> TaskRecord:
     task = uow.instances.task(task_guid)
     if task is None or task.status != "open":
         raise NotAllowed(f"task {task_guid} is not open")
     return task
 
 
-def _check_new_holder(uow: Any, task: Any, *, to: str, by: str, applicant: str) -> None:
+def _check_new_holder(uow: UnitOfWork, task: TaskRecord, *, to: str, by: str, applicant: str) -> None:
     if to == by:
         raise NotAllowed(f"{by} cannot delegate task {task.bpmn_id} to themselves")
     if to == applicant:

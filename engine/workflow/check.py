@@ -69,7 +69,10 @@ def _operators(name: str, root: etree._Element) -> Iterator[str]:
         if spec is None:
             yield f"{name}:{task.get('id')}: unknown operator {op.get('id')!r}"
             continue
-        given = {p.get("id") for p in op.iterfind(".//spiffworkflow:parameter", NS)}
+        parameters = list(op.iterfind(".//spiffworkflow:parameter", NS))
+        given = {p.get("id", "") for p in parameters} - {""}
+        if any(not p.get("id") for p in parameters):
+            yield f"{name}:{task.get('id')}: operator {spec.name} has a parameter without an id"
         for missing in sorted(set(spec.params) - given):
             yield f"{name}:{task.get('id')}: operator {spec.name} needs parameter {missing!r}"
         for extra in sorted(given - set(spec.params)):
@@ -97,13 +100,14 @@ def _forms(name: str, root: etree._Element, files: Mapping[str, str]) -> Iterato
 def _timers(name: str, root: etree._Element) -> Iterator[str]:
     for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
         event = timer.getparent()
+        event_id = event.get("id") if event is not None else "-"
         for child in timer:
             expression = (child.text or "").strip()
             literal = expression[1:-1] if expression[:1] in "'\"" and expression[-1:] == expression[:1] else None
             if literal is None:
                 continue  # an expression over task data: checked when it runs
             if not _valid_timer(literal):
-                yield f"{name}:{event.get('id')}: timer {expression} is not an ISO 8601 duration, date-time or cycle"
+                yield f"{name}:{event_id}: timer {expression} is not an ISO 8601 duration, date-time or cycle"
 
 
 DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}

@@ -17,9 +17,9 @@ from typing import Any
 
 from lxml import etree
 
-from engine.workflow.sandbox import compile_code
-from engine.workflow.sandbox_errors import ScriptError, ScriptSyntaxError
-from engine.workflow.sandbox_limits import SandboxLimits
+from engine.workflow.scripts.errors import ScriptError, ScriptSyntaxError
+from engine.workflow.scripts.limits import SandboxLimits
+from engine.workflow.scripts.sandbox import compile_code
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"

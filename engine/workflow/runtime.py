@@ -92,9 +92,9 @@ class WorkflowRun:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure of engine work becomes the instance's failure
             element = _element(getattr(exc, "task", None)) if getattr(exc, "task", None) else self._current
-            failed = StepFailed.of(element, exc)
-            failed.details.update(self.details)
-            raise failed from exc
+            wrapped = StepFailed.of(element, exc)
+            wrapped.details.update(self.details)
+            raise wrapped from exc
 
     @classmethod
     def start(

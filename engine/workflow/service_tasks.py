@@ -19,13 +19,20 @@ from SpiffWorkflow.util.task import TaskState
 
 from connectors.base import ConnectorError
 from engine.workflow.ports import OperatorCall, OperatorPort
-from engine.workflow.script_engine import SandboxedScriptEngine
+from engine.workflow.scripts.spiff_adapter import SandboxedScriptEngine, make_script_engine
 
 
 class DispatchingScriptEngine(SandboxedScriptEngine):
     """The sandboxed script engine, also carrying the operator port for the current engine pass."""
 
     operators: OperatorPort | None = None
+
+
+def new_script_engine() -> DispatchingScriptEngine:
+    """The script engine every workflow run gets: the sandbox (docs/scripts.md) carrying the operator port."""
+    engine = make_script_engine(engine_class=DispatchingScriptEngine)
+    assert isinstance(engine, DispatchingScriptEngine)
+    return engine
 
 
 class ConnectorServiceTask(ServiceTask):

@@ -18,13 +18,14 @@ from hypothesis import strategies as st
 from engine.domain.errors import BudgetflowError
 from engine.domain.forms import FormInvalid
 from engine.services import processes
+from engine.services.steps import NotAllowed
 from engine.workflow.errors import TaskNotReady
 from tests.boundary.schema_strategies import mutated, submission
 from tests.flows.support import BPMN, FlakyErp, Flow
 
 IDENTITY = ("applicant", "org_unit", "document_no", "application_no", "reservation_id", "lane_owners",
             "countersigners")
-REFUSALS = (FormInvalid, processes.NotAllowed, TaskNotReady)
+REFUSALS = (FormInvalid, NotAllowed, TaskNotReady)
 
 
 def _apply(flow: Flow, amount: str, subject: str = "TRAVEL", approvals: int = 0) -> int:

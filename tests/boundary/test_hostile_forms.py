@@ -13,6 +13,7 @@ import pytest
 
 from engine.domain.forms import FormInvalid, FormSchema
 from engine.services import processes
+from engine.services.steps import NotAllowed
 from tests.boundary.support import audit_rows, snapshot
 from tests.flows.support import APPLICANT, MANAGER, Flow
 
@@ -93,7 +94,7 @@ def test_a_standalone_claim_cannot_take_a_colleagues_reservation(flow):
     with pytest.raises(FormInvalid, match="set by the engine"):
         processes.start(flow.app.uow, process_id="expense_claim", applicant=APPLICANT, business_key="EC-X-1",
                         data={"application_no": number, "reservation_id": reservation})
-    with pytest.raises(processes.NotAllowed, match=f"{number} is not an application of {APPLICANT}"):
+    with pytest.raises(NotAllowed, match=f"{number} is not an application of {APPLICANT}"):
         flow.start("expense_claim", application_no=number)
     assert flow.reservations(number)[0][3] == "open" and flow.vouchers(number) == []
 

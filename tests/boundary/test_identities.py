@@ -6,6 +6,7 @@ import pytest
 
 from engine.domain.errors import DocumentExists
 from engine.services import processes, tasks
+from engine.services.steps import NotAllowed
 from tests.boundary.support import audit_rows, set_active, snapshot
 from tests.flows.support import APPLICANT, DEPARTMENT_HEAD, MANAGER
 
@@ -16,7 +17,7 @@ COLLEAGUE = "E0018"
 def test_an_inactive_employee_cannot_start_a_process(flow):
     set_active(flow.app, APPLICANT, False)
     before = snapshot(flow.app)
-    with pytest.raises(processes.NotAllowed, match=f"applicant {APPLICANT} is not an active employee"):
+    with pytest.raises(NotAllowed, match=f"applicant {APPLICANT} is not an active employee"):
         flow.start("travel_application")
     assert snapshot(flow.app) == before
     assert "not an active employee" in audit_rows(flow.app, "access.refused")[-1]["reason"]
@@ -27,12 +28,12 @@ def test_an_approver_who_left_cannot_decide_and_the_task_is_listed_for_reassignm
     task = flow.task(instance, "approve_by_manager")
     set_active(flow.app, MANAGER, False)
     before = snapshot(flow.app)
-    with pytest.raises(processes.NotAllowed, match=f"user {MANAGER} is not an active employee"):
+    with pytest.raises(NotAllowed, match=f"user {MANAGER} is not an active employee"):
         flow.decide(instance, "approve", user=MANAGER)
     assert snapshot(flow.app) == before
     orphaned = tasks.orphaned_tasks(flow.app.uow)
     assert [t["task_guid"] for t in orphaned] == [task["task_guid"]]
-    with pytest.raises(processes.NotAllowed, match="only admins reassign"):
+    with pytest.raises(NotAllowed, match="only admins reassign"):
         tasks.reassign(flow.app.uow, task_guid=task["task_guid"], to=DEPARTMENT_HEAD, by=COLLEAGUE, reason="x")
     tasks.reassign(flow.app.uow, task_guid=task["task_guid"], to=DEPARTMENT_HEAD, by=ADMIN, reason="E0005 left")
     assert tasks.orphaned_tasks(flow.app.uow) == []
@@ -55,8 +56,8 @@ def test_nobody_delegates_to_an_inactive_employee_to_themselves_or_to_the_applic
     before = snapshot(flow.app)
     for to, match in ((COLLEAGUE, "not an active employee"), (MANAGER, "to themselves"),
                       (APPLICANT, "is the applicant")):
-        with pytest.raises(processes.NotAllowed, match=match):
-            processes.delegate(flow.app.uow, task_guid=guid, user=MANAGER, to=to)
+        with pytest.raises(NotAllowed, match=match):
+            tasks.delegate(flow.app.uow, task_guid=guid, user=MANAGER, to=to)
     assert snapshot(flow.app) == before
     assert len(audit_rows(flow.app, "access.refused")) == 3
 
@@ -64,10 +65,10 @@ def test_nobody_delegates_to_an_inactive_employee_to_themselves_or_to_the_applic
 def test_refused_withdraws_and_comments_are_audited(flow):
     instance = flow.apply("1280.50")
     before = snapshot(flow.app)
-    with pytest.raises(processes.NotAllowed, match="only the applicant"):
+    with pytest.raises(NotAllowed, match="only the applicant"):
         processes.send_message(flow.app.uow, instance_id=instance, name="withdraw", payload={}, user=COLLEAGUE)
-    with pytest.raises(processes.NotAllowed, match="not involved"):
-        processes.comment(flow.app.uow, instance_id=instance, user=COLLEAGUE, text="let me in")
+    with pytest.raises(NotAllowed, match="not involved"):
+        tasks.comment(flow.app.uow, instance_id=instance, user=COLLEAGUE, text="let me in")
     assert snapshot(flow.app) == before
     reasons = [r["reason"] for r in audit_rows(flow.app, "access.refused")]
     assert any("only the applicant" in r for r in reasons) and any("not involved" in r for r in reasons)

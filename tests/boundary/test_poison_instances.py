@@ -13,8 +13,8 @@ from uuid import UUID
 
 import pytest
 
-from engine.services import instance_admin, processes
-from engine.services.processes import load_run
+from engine.services import instance_admin
+from engine.services.steps import NotAllowed, load_run
 from engine.workflow.errors import StepFailed
 from tests.boundary.support import audit_rows, instance_row, rewrite_state, snapshot
 from tests.flows.support import APPLICANT, TRAVEL_LINE, Flow
@@ -100,13 +100,13 @@ def test_an_admin_cancels_a_poisoned_instance_and_its_reservation_goes_back(flow
 def test_applicants_cancel_their_own_pending_document_and_nobody_elses(flow):
     instance = flow.apply("1280.50")
     before = snapshot(flow.app)
-    with pytest.raises(processes.NotAllowed, match=f"{COLLEAGUE} may not cancel"):
+    with pytest.raises(NotAllowed, match=f"{COLLEAGUE} may not cancel"):
         instance_admin.cancel(flow.app.uow, instance_id=instance, by=COLLEAGUE, reason="mine now")
     assert snapshot(flow.app) == before
     assert "may not cancel" in audit_rows(flow.app, "access.refused")[-1]["reason"]
     instance_admin.cancel(flow.app.uow, instance_id=instance, by=APPLICANT, reason="trip called off")
     assert flow.finished(instance) == ("complete", "cancelled") and flow.reserved() == 0
-    with pytest.raises(processes.NotAllowed, match="already finished"):
+    with pytest.raises(NotAllowed, match="already finished"):
         instance_admin.cancel(flow.app.uow, instance_id=instance, by=ADMIN, reason="again")
     assert flow.balance(TRAVEL_LINE).reserved == 0
 
@@ -114,7 +114,7 @@ def test_applicants_cancel_their_own_pending_document_and_nobody_elses(flow):
 def test_a_written_off_claim_cannot_be_cancelled(flow):
     instance = flow.claim("300.00")
     flow.decide(instance)  # written off, voucher queued and posted
-    with pytest.raises(processes.NotAllowed, match="already finished|written off"):
+    with pytest.raises(NotAllowed, match="already finished|written off"):
         instance_admin.cancel(flow.app.uow, instance_id=instance, by=ADMIN, reason="too late")
 
 
@@ -124,7 +124,7 @@ def test_an_admin_retries_an_incident_once_its_cause_is_gone(flow):
     form = {"subject": "TRAVEL", "purpose": "x", "currency": "CNY", "period": "2026", "lines": flow.lines("100.00")}
     with pytest.raises(StepFailed):
         flow.act(instance, form)
-    with pytest.raises(processes.NotAllowed, match="only admins retry"):
+    with pytest.raises(NotAllowed, match="only admins retry"):
         instance_admin.retry(flow.app.uow, instance_id=instance, by=APPLICANT)
     plant_in_task_data(flow, instance, "fill_claim")  # nothing planted: the same poison is still there
     with pytest.raises(StepFailed):

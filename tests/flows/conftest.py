@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from engine.bootstrap import Container
-from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.services import processes
-from engine.services.masterdata import seed_demo
+from engine.services.masterdata.importing import seed_demo
 from engine.workflow.bundle import read_folder
 from tests.flows.support import BPMN, Flow
 
@@ -17,7 +16,7 @@ from tests.flows.support import BPMN, Flow
 @pytest.fixture
 def flows_app(container: Container) -> Container:
     """A database seeded with the demo company (青禾智造) and the real diagrams of bpmn/ deployed."""
-    seed_demo(SqlMasterDataStore(container.session_factory))
+    seed_demo(container.masterdata_store)
     processes.deploy(container.uow, read_folder(BPMN), by="E0016")
     return container
 

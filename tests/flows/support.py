@@ -24,9 +24,9 @@ from engine.persistence.tables import Reservation
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import HumanTask, HumanTaskCandidate, OutboxJob, ProcessInstance, Voucher
 from engine.services import outbox, processes
-from engine.services.processes import load_run
+from engine.services.steps import Outcome, load_run
 from engine.workflow.runtime import WorkflowRun
-from engine.workflow.scripting import new_script_engine
+from engine.workflow.service_tasks import new_script_engine
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 
@@ -99,7 +99,7 @@ class Flow:
         return instance
 
     def act(self, instance: int, form: dict[str, Any], *, bpmn_id: str | None = None, user: str | None = None,
-            settle: bool = True) -> processes.Outcome:
+            settle: bool = True) -> Outcome:
         """Complete the instance's single open task (of ``bpmn_id``) as its first candidate (or ``user``)."""
         task = self.task(instance, bpmn_id, user)
         done = processes.complete_task(self.app.uow, task_guid=task["task_guid"], user=user or task["candidates"][0],
@@ -109,7 +109,7 @@ class Flow:
             self.settle(instance)
         return done
 
-    def decide(self, instance: int, decision: str = "approve", comment: str = "", **kw: Any) -> processes.Outcome:
+    def decide(self, instance: int, decision: str = "approve", comment: str = "", **kw: Any) -> Outcome:
         return self.act(instance, {"decision": decision, "comment": comment}, **kw)
 
     def withdraw(self, instance: int, *, user: str = APPLICANT, reason: str = "Trip cancelled 行程取消") -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.services import processes
+from engine.services.steps import NotAllowed
 from tests.flows.support import (
     APPLICANT,
     COUNTERSIGNERS,
@@ -125,13 +125,13 @@ def test_claim_send_back_keeps_the_lines_and_reserves_again_on_resubmission(flow
 @pytest.mark.parametrize("process_id", PROCESSES)
 def test_only_the_applicant_withdraws_while_pending_and_it_releases(flow, process_id):
     instance = flow.start(process_id)
-    with pytest.raises(processes.NotAllowed, match="not waiting for 'withdraw'"):
+    with pytest.raises(NotAllowed, match="not waiting for 'withdraw'"):
         flow.withdraw(instance)  # still being filled in: nothing to withdraw from
     instance = submit(flow, process_id, "8000.00")
     flow.decide(instance, "approve")
     assert flow.inbox(instance) == [DEPARTMENT_HEAD_TASK]
     for someone in (MANAGER, DEPARTMENT_HEAD):
-        with pytest.raises(processes.NotAllowed, match="only the applicant"):
+        with pytest.raises(NotAllowed, match="only the applicant"):
             flow.withdraw(instance, user=someone)
     assert flow.reserved() == Decimal("8000.00")
     flow.withdraw(instance, reason="Trip cancelled 行程取消")
@@ -140,7 +140,7 @@ def test_only_the_applicant_withdraws_while_pending_and_it_releases(flow, proces
     assert flow.data(instance)["withdraw_request"] == {"reason": "Trip cancelled 行程取消", "by": APPLICANT}
     assert flow.reserved() == 0
     assert flow.templates(instance) == [f"{process_id}_withdrawn"]
-    with pytest.raises(processes.NotAllowed):
+    with pytest.raises(NotAllowed):
         flow.withdraw(instance)  # a finished request cannot be withdrawn twice
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.services.processes import NotAllowed
+from engine.services.steps import NotAllowed
 from tests.flows.support import APPLICANT, FINANCE, MANAGER, FlakyErp, Flow
 
 

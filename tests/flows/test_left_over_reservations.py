@@ -15,9 +15,9 @@ from engine.persistence import ledger_queries
 from engine.persistence.audit_table import AuditLog
 from engine.persistence.tables import LedgerEntry
 from engine.persistence.types import utcnow
-from engine.services import processes
 from engine.services.ledger_verify import verify
 from engine.services.reservations import EXPIRY_ACTOR, expire_left_overs, release_left_over
+from engine.services.steps import NotAllowed
 from tests.flows.support import BUDGET_ADMIN, MANAGER, Flow
 
 
@@ -41,11 +41,11 @@ def test_only_a_budget_admin_releases_and_only_once_the_flow_has_ended(flow):
     instance = flow.apply("8000.00")
     flow.decide(instance, "approve")  # the department head has yet to decide: the flow counts on its reservation
     reservation = open_reservation(flow, instance)
-    with pytest.raises(processes.NotAllowed, match="still in progress"):
+    with pytest.raises(NotAllowed, match="still in progress"):
         release(flow, reservation)
     flow.decide(instance, "approve")
     assert flow.finished(instance) == ("complete", "approved") and flow.reserved() == Decimal("8000.00")
-    with pytest.raises(processes.NotAllowed, match="not a budget admin"):
+    with pytest.raises(NotAllowed, match="not a budget admin"):
         release(flow, reservation, by=MANAGER)
     with pytest.raises(BudgetflowError, match="say why"):
         release(flow, reservation, reason="  ")
@@ -112,7 +112,7 @@ def test_a_claim_in_progress_keeps_its_applications_reservation_from_release_and
     claim = flow.claim("900.00", application_no=number)  # waits for the manager
     claim_no = flow.instance(claim).business_key
     assert expire_left_overs(flow.app.uow, now=utcnow() + timedelta(days=400), valid_days=30) == 0
-    with pytest.raises(processes.NotAllowed, match=f"{claim_no} is in progress against {number}"):
+    with pytest.raises(NotAllowed, match=f"{claim_no} is in progress against {number}"):
         release(flow, reservation)
     with flow.app.session_factory() as s:
         [listed] = [r for r in ledger_queries.open_reservations(s) if r.reservation_id == reservation]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.persistence.workflow_tables import ProcessInstance
 from engine.services import processes
+from engine.services.steps import NotAllowed
 from engine.workflow.bundle import read_folder
 from tests.flows.support import APPLICANT, BPMN, DEPARTMENT_HEAD, FINANCE_DIRECTOR, MANAGER, Flow
 
@@ -42,7 +43,7 @@ def test_a_missed_manager_sla_moves_the_decision_to_the_department_head(flow: Fl
     flow.force_due(instance, "escalate_manager")
     assert flow.fire_timers(instance) == 1
     assert flow.inbox(instance) == [DEPARTMENT_HEAD_TASK]
-    with pytest.raises(processes.NotAllowed, match="not open"):  # the manager's task was taken away
+    with pytest.raises(NotAllowed, match="not open"):  # the manager's task was taken away
         processes.complete_task(flow.app.uow, task_guid=manager_task, user=MANAGER, form={"decision": "approve"})
     flow.decide(instance)
     assert flow.finished(instance) == ("complete", "posted")

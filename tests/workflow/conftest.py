@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.workflow.script_engine import Sandbox
+from engine.workflow.scripts.sandbox import Sandbox
 from tests.workflow.sandbox_support import LIMITS
 
 

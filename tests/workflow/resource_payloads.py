@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.workflow.script_helpers import ScriptFailed, ScriptLimitExceeded, ScriptRefused, ScriptTimeout
+from engine.workflow.scripts.errors import ScriptFailed, ScriptLimitExceeded, ScriptRefused, ScriptTimeout
 
 REFUSED, LIMIT, TIMEOUT, FAILED = ScriptRefused, ScriptLimitExceeded, ScriptTimeout, ScriptFailed
 BOTH, EXPR, SCRIPT = "both", "expression", "script"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from engine.workflow.script_helpers import SandboxLimits
+from engine.workflow.scripts.limits import SandboxLimits
 
 LIMITS = SandboxLimits(expression_seconds=0.05, script_seconds=0.25, max_memory_bytes=64 * 2**20)
 SLACK = 0.5  # seconds of CPU the guards may overshoot by (a size walk, the check interval)

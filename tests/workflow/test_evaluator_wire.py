@@ -10,10 +10,10 @@ from uuid import UUID
 
 import pytest
 
-from engine.workflow import evaluator_wire as wire
-from engine.workflow.script_engine import Sandbox
-from engine.workflow.script_helpers import ScriptFailed, ScriptLimitExceeded, ScriptTimeout
-from engine.workflow.script_isolation import IsolatedScripts
+from engine.workflow.scripts import evaluator_wire as wire
+from engine.workflow.scripts.errors import ScriptFailed, ScriptLimitExceeded, ScriptTimeout
+from engine.workflow.scripts.isolation import IsolatedScripts
+from engine.workflow.scripts.sandbox import Sandbox
 from tests.workflow.sandbox_support import LIMITS
 
 TASK_DATA = {
@@ -112,6 +112,6 @@ def test_only_the_task_data_a_script_names_is_sent():
 def test_extra_globals_must_be_importable_to_reach_the_evaluator():
     with pytest.raises(ValueError, match="module-level function"):
         IsolatedScripts(Sandbox({"f": lambda: 1}, LIMITS), {"f": lambda: 1})
-    from engine.workflow.script_helpers import round_money
+    from engine.workflow.scripts.helpers import round_money
     assert IsolatedScripts(Sandbox({"rm": round_money}, LIMITS), {"rm": round_money}).extras == {
-        "rm": "engine.workflow.script_helpers:round_money"}
+        "rm": "engine.workflow.scripts.helpers:round_money"}

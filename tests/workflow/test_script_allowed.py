@@ -15,13 +15,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.workflow.script_engine import Sandbox, compile_code, make_script_engine
-from engine.workflow.script_helpers import (
+from engine.workflow.scripts.errors import (
     ScriptError,
     ScriptFailed,
     ScriptRefused,
     ScriptSyntaxError,
 )
+from engine.workflow.scripts.sandbox import Sandbox, compile_code
+from engine.workflow.scripts.spiff_adapter import make_script_engine
 from tests.workflow.sandbox_support import LIMITS, task_data
 
 # ---------------------------------------------------------------- what diagram code may do

@@ -19,10 +19,12 @@ from typing import Any
 
 import pytest
 
-from engine.workflow.evaluator_pool import KILL_GRACE, shared_pool
-from engine.workflow.evaluator_worker import ADDRESS_HEADROOM
-from engine.workflow.script_engine import Sandbox, make_script_engine
-from engine.workflow.script_helpers import SandboxLimits, ScriptError, ScriptLimitExceeded, ScriptTimeout
+from engine.workflow.scripts.errors import ScriptError, ScriptLimitExceeded, ScriptTimeout
+from engine.workflow.scripts.evaluator_pool import KILL_GRACE, shared_pool
+from engine.workflow.scripts.evaluator_worker import ADDRESS_HEADROOM
+from engine.workflow.scripts.limits import SandboxLimits
+from engine.workflow.scripts.sandbox import Sandbox
+from engine.workflow.scripts.spiff_adapter import make_script_engine
 from tests.workflow.resource_payloads import BOTH, EXPR, PAYLOADS, SCRIPT
 from tests.workflow.sandbox_support import IN_PROCESS_WALL_SANITY, LIMITS, SLACK, stopped, task_data
 from tests.workflow.test_script_allowed import run_claim

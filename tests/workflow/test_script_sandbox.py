@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from RestrictedPython import safe_globals
 
-from engine.workflow.script_engine import Sandbox
-from engine.workflow.script_helpers import (
-    SandboxLimits,
+from engine.workflow.scripts.errors import (
     ScriptError,
     ScriptFailed,
     ScriptLimitExceeded,
     ScriptRefused,
     ScriptTimeout,
 )
+from engine.workflow.scripts.limits import SandboxLimits
+from engine.workflow.scripts.sandbox import Sandbox
 from tests.workflow.sandbox_support import IN_PROCESS_WALL_SANITY, LIMITS, SLACK, stopped, task_data
 
 ESCAPE_FILE = "/tmp/budgetflow-sandbox-escape"

@@ -1,28 +1,24 @@
-"""The data dictionary (主数据): a versioned folder of CSV files plus ``manifest.toml``.
+"""A whole dictionary folder, validated into ``MasterData``, or every problem in it.
 
-Parsing is pure: the service opens the files and hands over a ``Source`` for each
-(masterdata_source); this module has them streamed, decoded and every field checked
-(masterdata_reading), every cross-reference checked (masterdata_checks), and returns
-typed records (masterdata_records), or raises
-MasterDataInvalid listing *every* problem as ``FILE:ROW:FIELD: what is wrong``.
-ROW is the CSV line number (the header is line 1); ``-`` stands for "the whole
-file" (ROW) or "the whole row" (FIELD). The format is documented in
-docs/master-data.md.
-
-Each version is a complete snapshot, so every reference must resolve inside the
-folder itself.
+The service opens the files and hands over a ``Source`` for each; this module has them
+streamed, decoded and every field checked (``reading.py``), every cross-reference checked
+(``checks.py``), and builds the typed records (``records.py``), or raises MasterDataInvalid
+listing *every* problem (see the package docstring for the format of a problem).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import TypeVar
 
-from engine.domain.budget_line import LinePolicy
+from engine.domain.budget import ControlMode
+from engine.domain.budget_line import BudgetLineKey, LinePolicy
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata_checks import Tables, cross_check
-from engine.domain.masterdata_fields import DICTIONARY_FILES, LAYOUTS, MANIFEST
-from engine.domain.masterdata_reading import Problems, Row, parse_manifest, read_table
-from engine.domain.masterdata_records import (
+from engine.domain.masterdata.checks import Tables, cross_check
+from engine.domain.masterdata.fields import DICTIONARY_FILES, LAYOUTS, MANIFEST
+from engine.domain.masterdata.reading import Problems, Row, parse_manifest, read_table
+from engine.domain.masterdata.records import (
     BudgetLineRecord,
     CostCenterRecord,
     CurrencyRecord,
@@ -32,11 +28,10 @@ from engine.domain.masterdata_records import (
     MasterData,
     OrgUnitRecord,
 )
-from engine.domain.masterdata_source import DictionaryDigest, Source, UnreadableFile, checksum, csv_lines, whole_text
+from engine.domain.masterdata.source import DictionaryDigest, Source, UnreadableFile, csv_lines, whole_text
 from engine.domain.untrusted_text import as_label
 
-# checksum and MasterData are imported from here by the tests.
-__all__ = ["MasterData", "checksum", "parse_dictionary", "require_unchanged_version"]
+R = TypeVar("R")
 
 
 def require_unchanged_version(data: MasterData, imported_checksum: str | None) -> None:
@@ -85,7 +80,7 @@ def _manifest(source: Source, digest: DictionaryDigest, problems: Problems) -> M
 
 
 def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:
-    def records(name: str, cls: type) -> tuple:  # type: ignore[type-arg]
+    def records(name: str, cls: Callable[..., R]) -> tuple[R, ...]:  # a record class, given a row's fields
         return tuple(cls(row=row.line, **row.values) for row in tables.rows(name))
 
     return MasterData(
@@ -100,11 +95,19 @@ def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:
 
 
 def _budget_line(row: Row) -> BudgetLineRecord:
-    v = row.values
     return BudgetLineRecord(
-        row=row.line, key=v["key"], amount=v["amount"], currency=v["currency"],  # type: ignore[arg-type]
-        policy=LinePolicy(v["control_mode"], v["tolerance_pct"]),  # type: ignore[arg-type]
+        row=row.line, key=_field(row, "key", BudgetLineKey), amount=_field(row, "amount", Decimal),
+        currency=_field(row, "currency", str),
+        policy=LinePolicy(_field(row, "control_mode", ControlMode), _field(row, "tolerance_pct", Decimal)),
     )
+
+
+def _field(row: Row, column: str, kind: type[R]) -> R:
+    """A field of a row that passed every check, as the type its column parses to."""
+    value = row.values[column]
+    if not isinstance(value, kind):  # the checks guarantee it; a change that breaks that must not slip through
+        raise TypeError(f"{row.file}:{row.line}:{column}: holds a {type(value).__name__}, not a {kind.__name__}")
+    return value
 
 
 def _parents_first(units: tuple[OrgUnitRecord, ...]) -> tuple[OrgUnitRecord, ...]:

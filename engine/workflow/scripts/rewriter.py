@@ -1,7 +1,7 @@
 """Compile-time half of the sandbox: RestrictedPython's transformer, extended with our guards.
 
 ``_Rewriter`` routes size-changing operators, comparisons, hash keys and f-string fields through
-the guards of ``expressions.py`` and puts a ``_tick_()`` budget check in every loop, function and
+the guards of ``guards.py`` and puts a ``_tick_()`` budget check in every loop, function and
 comprehension. ``rewriter_for`` is the policy ``sandbox.py`` hands to RestrictedPython's compiler.
 """
 
@@ -10,13 +10,14 @@ from __future__ import annotations
 import ast
 import copy
 import functools
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer, copy_locations
 
-from engine.workflow.expressions import Guards
-from engine.workflow.sandbox_errors import Abort
-from engine.workflow.sandbox_limits import SandboxLimits
+from engine.workflow.scripts.errors import Abort
+from engine.workflow.scripts.guards import Guards
+from engine.workflow.scripts.limits import SandboxLimits
 
 _GUARDED_OPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%", ast.BitOr: "|",
                 ast.BitXor: "^"}
@@ -24,7 +25,19 @@ _COMPARE_SYMBOLS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", a
                     ast.In: "in", ast.NotIn: "not in"}
 
 
-def _call(name: str, args: list[ast.expr], where: ast.AST) -> ast.Call:
+_N = TypeVar("_N", bound=ast.AST)
+_Loop = TypeVar("_Loop", ast.For, ast.While, ast.FunctionDef)  # the nodes whose body gets a _tick_()
+
+
+def _same(kind: type[_N], visited: ast.AST | Iterable[ast.AST] | None) -> _N:
+    """What RestrictedPython's visitor made of a ``kind`` node. Its visitors are typed to return any
+    node, several or none; for the kinds rewritten here they return the node itself, transformed."""
+    if not isinstance(visited, kind):
+        raise TypeError(f"RestrictedPython turned a {kind.__name__} into {type(visited).__name__}")
+    return visited
+
+
+def _call(name: str, args: list[ast.expr], where: ast.expr | ast.stmt) -> ast.Call:
     node = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
     copy_locations(node, where)
     return node
@@ -67,15 +80,16 @@ class _Rewriter(RestrictingNodeTransformer):
         symbol = _GUARDED_OPS.get(type(node.op))
         if symbol is None:
             return node
-        if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
-            return self._fold(node, symbol)
+        left, right = node.left, node.right
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
+            return self._fold(node, symbol, left.value, right.value)
         return _call("_binop_", [ast.Constant(symbol), node.left, node.right], node)
 
-    def _fold(self, node: ast.BinOp, symbol: str) -> ast.AST:
+    def _fold(self, node: ast.BinOp, symbol: str, left: Any, right: Any) -> ast.AST:
         """Constant operands: compute now, so ``10**10**10`` is refused when the diagram is published."""
         runtime = _call("_binop_", [ast.Constant(symbol), node.left, node.right], node)
         try:
-            value = self.guards.binop(symbol, node.left.value, node.right.value)  # type: ignore[attr-defined]
+            value = self.guards.binop(symbol, left, right)
         except Abort as abort:
             self.error(node, abort.error.what + (f" ({abort.error.why})" if abort.error.why else ""))
             return node
@@ -101,7 +115,9 @@ class _Rewriter(RestrictingNodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
         node = self.node_contents_visit(node)
-        spec = "".join(v.value for v in node.format_spec.values) if node.format_spec else ""  # type: ignore
+        # check_syntax let through only constant parts in a format spec
+        spec_parts = node.format_spec.values if isinstance(node.format_spec, ast.JoinedStr) else []
+        spec = "".join(str(v.value) for v in spec_parts if isinstance(v, ast.Constant))
         args: list[ast.expr] = [node.value, ast.Constant(node.conversion), ast.Constant(spec)]
         new = ast.FormattedValue(value=_call("_format_", args, node), conversion=-1, format_spec=None)
         copy_locations(new, node)
@@ -116,7 +132,8 @@ class _Rewriter(RestrictingNodeTransformer):
         return _call("_fstring_", parts, node)
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        result = super().visit_Subscript(node)  # Load -> _getitem_ (checks the key); Store/Del -> _write_
+        # Load -> _getitem_ (checks the key); Store/Del -> _write_
+        result = _same(ast.AST, super().visit_Subscript(node))
         if isinstance(result, ast.Subscript) and not isinstance(result.slice, ast.Slice):
             stored = isinstance(result.ctx, ast.Store)
             result.slice = self._key(result.slice) if stored else self._bounded(result.slice)
@@ -131,7 +148,7 @@ class _Rewriter(RestrictingNodeTransformer):
         """
         target = node.target
         if not (isinstance(target, ast.Subscript) and _plain(target.value) and _plain(target.slice)):
-            return super().visit_AugAssign(node)
+            return _same(ast.AST, super().visit_AugAssign(node))
         read = ast.Subscript(value=copy.deepcopy(target.value), slice=copy.deepcopy(target.slice), ctx=ast.Load())
         copy_locations(read, target)
         operator = ast.Constant(IOPERATOR_TO_STR[type(node.op)])
@@ -151,42 +168,42 @@ class _Rewriter(RestrictingNodeTransformer):
         return node
 
     def visit_DictComp(self, node: ast.DictComp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        node = super().visit_DictComp(node)
+        node = _same(ast.DictComp, super().visit_DictComp(node))
         node.key = self._key(node.key)
         return node
 
     def visit_SetComp(self, node: ast.SetComp) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        node = super().visit_SetComp(node)
+        node = _same(ast.SetComp, super().visit_SetComp(node))
         node.elt = self._key(node.elt)
         return node
 
     # Budget checks: every way to run unboundedly passes a loop body, a call or a comprehension.
-    def _tick(self, where: ast.AST) -> ast.Call:
+    def _tick(self, where: ast.expr | ast.stmt) -> ast.Call:
         return _call("_tick_", [], where)
 
-    def _tick_body(self, node: Any) -> Any:
+    def _tick_body(self, node: _Loop) -> _Loop:
         tick = ast.Expr(self._tick(node))
         copy_locations(tick, node.body[0])
         node.body.insert(0, tick)
         return node
 
     def visit_For(self, node: ast.For) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        return self._tick_body(super().visit_For(node))
+        return self._tick_body(_same(ast.For, super().visit_For(node)))
 
     def visit_While(self, node: ast.While) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        return self._tick_body(super().visit_While(node))
+        return self._tick_body(_same(ast.While, super().visit_While(node)))
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        return self._tick_body(super().visit_FunctionDef(node))
+        return self._tick_body(_same(ast.FunctionDef, super().visit_FunctionDef(node)))
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        node = super().visit_Lambda(node)
+        node = _same(ast.Lambda, super().visit_Lambda(node))
         node.body = ast.BoolOp(op=ast.And(), values=[self._tick(node), node.body])
         copy_locations(node.body, node)
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.AST:  # noqa: N802 - NodeTransformer dispatch name
-        node = super().visit_comprehension(node)
+        node = _same(ast.comprehension, super().visit_comprehension(node))
         node.ifs.insert(0, self._tick(node.iter))  # first, so a false filter cannot skip it
         return node
 

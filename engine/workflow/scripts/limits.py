@@ -2,7 +2,7 @@
 
 ``SandboxLimits`` holds the configured limits; ``Budget`` enforces CPU time and memory while code
 runs; the size checks (``weigh``, ``check_size``, ``check_hash_key``) bound the C-level work of a
-single operation (``sandbox_storable.py`` checks the task data a script leaves). Nothing here does
+single operation (``storable.py`` checks the task data a script leaves). Nothing here does
 I/O except reading this process's RSS from /proc.
 """
 
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from time import perf_counter, thread_time
+from typing import Any
 from uuid import UUID
 
-from engine.workflow.sandbox_errors import Abort, ScriptTimeout, too_large
+from engine.workflow.scripts.errors import Abort, ScriptTimeout, too_large
 
 # ---------------------------------------------------------------- limits
 
@@ -64,11 +65,11 @@ SCALAR_TYPES = frozenset({str, int, float, bool, type(None), Decimal, date, date
 CONTAINER_TYPES = (list, tuple, dict, set, frozenset)
 
 
-def _scalar_weight(item: object, kind: type) -> int:
+def _scalar_weight(item: Any, kind: type) -> int:
     if kind is str or kind is bytes:
-        return len(item)  # type: ignore[arg-type]
+        return len(item)
     if kind is int:
-        return item.bit_length() // 64  # type: ignore[attr-defined]
+        return item.bit_length() // 64
     if kind is Decimal:
         return len(str(item))  # a Decimal built from a long string prints long
     return 0
@@ -81,7 +82,9 @@ def weigh(value: object, budget: int) -> int:
     code does: ``a = [a, a]`` forty times is 80 lines of script but 2**40 steps of ``==``.
     Self-references therefore also run into the budget instead of looping.
     """
-    total, stack, steps = 0, [value], 0
+    # Anything a script built can be in there; each item is dispatched on its exact type.
+    stack: list[Any] = [value]
+    total, steps = 0, 0
     while stack:
         item = stack.pop()
         kind = type(item)
@@ -89,15 +92,15 @@ def weigh(value: object, budget: int) -> int:
         if not steps & 4095:
             checkpoint()
         if kind is dict:
-            total += 1 + 2 * len(item)  # type: ignore[arg-type]
+            total += 1 + 2 * len(item)
             if total <= budget:
-                stack.extend(item.keys())  # type: ignore[attr-defined]
-                stack.extend(item.values())  # type: ignore[attr-defined]
+                stack.extend(item.keys())
+                stack.extend(item.values())
         elif kind in CONTAINER_TYPES or isinstance(item, BaseException):
             members = item.args if isinstance(item, BaseException) else item
-            total += 1 + len(members)  # type: ignore[arg-type]
+            total += 1 + len(members)
             if total <= budget:
-                stack.extend(members)  # type: ignore[arg-type]
+                stack.extend(members)
         else:
             total += 1 + _scalar_weight(item, kind)
         if total > budget:
@@ -136,7 +139,8 @@ def check_hash_key(value: object) -> None:
     ``==`` or copy of that set is one C call doing 10**8 comparisons. Within 64 bits (19 digits
     for a Decimal) at most a few dozen numbers share a hash, so such keys stay cheap.
     """
-    stack, steps = [value], 0
+    stack: list[Any] = [value]
+    steps = 0
     while stack:
         item = stack.pop()
         steps += 1
@@ -144,11 +148,11 @@ def check_hash_key(value: object) -> None:
             checkpoint()
         kind = type(item)
         if kind is tuple:
-            stack.extend(item)  # type: ignore[arg-type]
-        elif kind is int and item.bit_length() > _KEY_INT_BITS:  # type: ignore[attr-defined]
-            too_large(f"an int of {item.bit_length():,} bits as a dict key or set member is not allowed",  # type: ignore
+            stack.extend(item)
+        elif kind is int and item.bit_length() > _KEY_INT_BITS:
+            too_large(f"an int of {item.bit_length():,} bits as a dict key or set member is not allowed",
                       _KEY_WHY)
-        elif kind is Decimal and not _collision_safe_decimal(item):  # type: ignore[arg-type]
+        elif kind is Decimal and not _collision_safe_decimal(item):
             too_large("a Decimal with more than 19 digits or 28 decimal places as a dict key or set member "
                       "is not allowed", _KEY_WHY)
 

@@ -12,7 +12,7 @@ from a share. So a dictionary file is opened only when it is a regular file insi
 - a file larger than the per-file limit, or a folder whose files add up to more than the total limit,
   is refused from its size alone, before a byte is read.
 
-The opened files are then streamed by the domain (``engine.domain.masterdata_source``), which also
+The opened files are then streamed by the domain (``engine.domain.masterdata.source``), which also
 refuses a file that grows or shrinks while it is read.
 """
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.domain.errors import MasterDataInvalid
-from engine.domain.masterdata_fields import DICTIONARY_FILES, MANIFEST
-from engine.domain.masterdata_source import Source
+from engine.domain.masterdata.fields import DICTIONARY_FILES, MANIFEST
+from engine.domain.masterdata.source import Source
 
 MIB = 1024 * 1024
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)

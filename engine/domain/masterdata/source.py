@@ -1,6 +1,6 @@
 """A dictionary file as it streams in: bounded lines, strict UTF-8, and the folder's checksum on the way.
 
-The service opens each file safely (``engine/services/masterdata_folder.py``) and hands over a
+The service opens each file safely (``engine/services/masterdata/folder.py``) and hands over a
 ``Source``: the size the file had when it was opened, and a binary stream. Files are read here one
 line at a time, so a large file is never held in memory whole, and every line is bounded, so one
 endless line cannot be either. Reading more or fewer bytes than the size the file was opened with
@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.domain.masterdata_fields import DICTIONARY_FILES
+from engine.domain.masterdata.fields import DICTIONARY_FILES
 
 # A dictionary row is well under 2 KB; 16 KB leaves room for long names and still bounds memory per line.
 MAX_LINE_BYTES = 16 * 1024

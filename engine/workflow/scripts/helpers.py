@@ -1,9 +1,6 @@
 """The pure business helpers diagram scripts may call (``to_decimal``, ``round_money``...).
 
-They take and return plain values and never touch I/O. The rest of the sandbox lives in the
-``sandbox_*`` modules: errors, limits, allow-lists, rewriting, builtins; the run-time guards in
-``expressions.py``; compiling and running in ``sandbox.py``; the SpiffWorkflow wiring in
-``script_engine.py``.
+They take and return plain values and never touch I/O; ``namespace.py`` hands them to diagram code.
 """
 
 from __future__ import annotations
@@ -11,22 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-
-# Callers that knew the sandbox as one module import its errors and limits from here.
-from engine.workflow.sandbox_errors import (
-    ScriptError,
-    ScriptFailed,
-    ScriptLimitExceeded,
-    ScriptRefused,
-    ScriptSyntaxError,
-    ScriptTimeout,
-)
-from engine.workflow.sandbox_limits import SandboxLimits
-
-__all__ = [
-    "BUSINESS_HELPERS", "SandboxLimits", "ScriptError", "ScriptFailed", "ScriptLimitExceeded", "ScriptRefused",
-    "ScriptSyntaxError", "ScriptTimeout", "days_between", "percent_of", "round_money", "sum_amounts", "to_decimal",
-]
 
 
 def to_decimal(value: object) -> Decimal:

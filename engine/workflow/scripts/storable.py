@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from engine.workflow.sandbox_errors import ScriptFailed, ScriptLimitExceeded
-from engine.workflow.sandbox_limits import SandboxLimits, checkpoint
+from engine.workflow.scripts.errors import ScriptFailed, ScriptLimitExceeded
+from engine.workflow.scripts.limits import SandboxLimits, checkpoint
 
 # What task data may hold after a script (SpiffWorkflow serializer + our Decimal/date converters).
 STORABLE_SCALARS = frozenset({str, int, float, bool, type(None), Decimal, date, datetime, timedelta, UUID})

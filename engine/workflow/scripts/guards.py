@@ -1,11 +1,11 @@
 """Run-time half of the sandbox: the guards compiled code calls instead of bare operators.
 
-The compiler (``sandbox.py`` with ``sandbox_rewriter.py``) rewrites ``a * b`` into
+The compiler (``sandbox.py`` with ``rewriter.py``) rewrites ``a * b`` into
 ``_binop_('*', a, b)``, ``x.y`` into ``_getattr_(x, 'y')`` and so on; this module implements those
 names and the size-checked builtins behind them. C-level work cannot be interrupted from Python,
 so every operation that can build a large value in one step checks the size of its result
-*before* computing it. The names are handed to code by ``sandbox_builtins.py``; the CPU/memory
-budget lives in ``sandbox_limits.py``.
+*before* computing it. The names are handed to code by ``namespace.py``; the CPU/memory
+budget lives in ``limits.py``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from engine.workflow.sandbox_errors import refuse, too_large
-from engine.workflow.sandbox_limits import (
+from engine.workflow.scripts.errors import refuse, too_large
+from engine.workflow.scripts.limits import (
     SCALAR_TYPES,
     check_hash_key,
     check_size,
@@ -26,8 +26,8 @@ from engine.workflow.sandbox_limits import (
     large_allocation,
     weigh,
 )
-from engine.workflow.sandbox_policy import CLASS_ATTRS, INSTANCE_ATTRS, ModuleProxy
-from engine.workflow.sandbox_text import TextGuards
+from engine.workflow.scripts.policy import CLASS_ATTRS, INSTANCE_ATTRS, ModuleProxy
+from engine.workflow.scripts.text_guards import TextGuards
 
 _SEQUENCES = (str, bytes, list, tuple)
 _HASHED = (set, frozenset, dict)
@@ -50,7 +50,11 @@ _NO_DEFAULT = object()
 
 class Guards(TextGuards):
     """The functions behind ``_binop_``, ``_getattr_``, ``str``, ``sorted``... for one set of limits
-    (the text-writing ones are inherited from ``TextGuards``)."""
+    (the text-writing ones are inherited from ``TextGuards``).
+
+    A guard that stands in for a builtin is named after it with a trailing underscore (``int_`` for
+    ``int``), as PEP 8 advises, so the builtin's own name still means the type inside this class.
+    """
 
     # ---- operators -------------------------------------------------------------------
     def _check_bits(self, bits: int, what: str) -> None:
@@ -105,7 +109,7 @@ class Guards(TextGuards):
         if type(a) is list and op == "+=" and not isinstance(b, _SEQUENCES):
             b = list(b)  # list += any iterable (zip, generator...): size it first
         elif type(a) is dict and op == "|=" and type(b) is not dict:
-            b = self.dict(b)  # dict |= pairs hashes the keys: check them first
+            b = self.dict_(b)  # dict |= pairs hashes the keys: check them first
         self.check_binop(op[:-1], a, b)
         return _INPLACE[op](a, b)
 
@@ -138,7 +142,7 @@ class Guards(TextGuards):
             check_hash_key(value)
         return value
 
-    def isinstance(self, value: Any, classinfo: Any) -> bool:
+    def isinstance_(self, value: Any, classinfo: Any) -> bool:
         """Python walks nested tuples of types recursively: ``(t, t)`` forty times deep is 2**40 checks."""
         if type(classinfo) is tuple and any(type(item) is tuple for item in classinfo):
             refuse("isinstance() with nested tuples of types is not allowed", "list the types in one flat tuple")
@@ -154,7 +158,7 @@ class Guards(TextGuards):
         refuse(f"changing {_type_name(obj)} is not allowed", "only dict and list values can be changed")
 
     # ---- attributes ------------------------------------------------------------------
-    def getattr(self, obj: Any, name: str) -> Any:
+    def getattr_(self, obj: Any, name: str) -> Any:
         if type(obj) is ModuleProxy:
             return obj.member(name)
         allowed = CLASS_ATTRS.get(obj, {}) if type(obj) is type else INSTANCE_ATTRS.get(type(obj), {})
@@ -168,7 +172,7 @@ class Guards(TextGuards):
     def _method_args(self, _obj: Any, method: Callable[..., Any]) -> Callable[..., Any]:
         """set.union(...) and friends hash every member of their arguments: check them as set members."""
         def call(*args: Any) -> Any:
-            return method(*[a if type(a) in _HASHED else self.set(a) for a in args])
+            return method(*[a if type(a) in _HASHED else self.set_(a) for a in args])
         return call
 
     def _method_search(self, items: Any, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -202,7 +206,7 @@ class Guards(TextGuards):
 
     def _method_update(self, target: dict[Any, Any], method: Callable[..., Any]) -> Callable[..., Any]:
         def update(*args: Any, **kwargs: Any) -> None:
-            method(self.dict(*args, **kwargs))
+            method(self.dict_(*args, **kwargs))
         return update
 
     def _key_fn(self, key: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
@@ -221,13 +225,13 @@ class Guards(TextGuards):
             too_large(f"Decimal() of {digits:,} digits is not allowed", "the limit is 1,000")
         return Decimal(value)
 
-    def int(self, value: Any = 0, *base: Any) -> int:
+    def int_(self, value: Any = 0, *base: Any) -> int:
         self._check_decimal_int(value)
         if isinstance(value, str) and len(value) > 5000:
             too_large("int() of a string longer than 5000 characters is not allowed", "it is not an amount")
         return int(value, *base)
 
-    def round(self, value: Any, ndigits: Any = None) -> Any:
+    def round_(self, value: Any, ndigits: Any = None) -> Any:
         if ndigits is None:
             self._check_decimal_int(value)
             return round(value)
@@ -242,12 +246,12 @@ class Guards(TextGuards):
             return fn(value)
         return call
 
-    def sum(self, items: Iterable[Any], /, start: Any = 0) -> Any:
+    def sum_(self, items: Iterable[Any], /, start: Any = 0) -> Any:
         if isinstance(start, bool) or not isinstance(start, (int, float, Decimal)):
             raise TypeError("sum() start must be a number")  # sum of lists is quadratic
         return sum(items, start)
 
-    def sorted(self, items: Iterable[Any], /, *, key: Any = None, reverse: bool = False) -> list[Any]:
+    def sorted_(self, items: Iterable[Any], /, *, key: Any = None, reverse: bool = False) -> list[Any]:
         values = list(items)
         check_size(values, self.max_size, "sorted() argument")
         return sorted(values, key=self._key_fn(key), reverse=reverse)
@@ -258,13 +262,13 @@ class Guards(TextGuards):
         extra = {} if default is _NO_DEFAULT else {"default": default}
         return fn(values, key=self._key_fn(key), **extra)
 
-    def min(self, *args: Any, key: Any = None, default: Any = _NO_DEFAULT) -> Any:
+    def min_(self, *args: Any, key: Any = None, default: Any = _NO_DEFAULT) -> Any:
         return self._extreme(min, args, key, default)
 
-    def max(self, *args: Any, key: Any = None, default: Any = _NO_DEFAULT) -> Any:
+    def max_(self, *args: Any, key: Any = None, default: Any = _NO_DEFAULT) -> Any:
         return self._extreme(max, args, key, default)
 
-    def dict(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
+    def dict_(self, *args: Any, **kwargs: Any) -> dict[Any, Any]:
         if len(args) > 1:
             raise TypeError(f"dict expected at most 1 argument, got {len(args)}")
         source = args[0] if args else {}
@@ -279,7 +283,7 @@ class Guards(TextGuards):
         result.update(kwargs)
         return result
 
-    def set(self, items: Iterable[Any] = ()) -> set[Any]:
+    def set_(self, items: Iterable[Any] = ()) -> set[Any]:
         result = set()
         for count, item in enumerate(items):
             if not count & 4095:
@@ -287,7 +291,7 @@ class Guards(TextGuards):
             result.add(self.key(item))
         return result
 
-    def range(self, *args: Any) -> range:
+    def range_(self, *args: Any) -> range:
         result = range(*args)
         try:
             length = len(result)
@@ -298,7 +302,7 @@ class Guards(TextGuards):
         self._check_len(length * word_count, "range()")
         return result
 
-    def zip(self, *iterables: Any, strict: bool = False) -> Iterator[tuple[Any, ...]]:
+    def zip_(self, *iterables: Any, strict: bool = False) -> Iterator[tuple[Any, ...]]:
         """zip makes one tuple of ``len(iterables)`` per step in C: ``list(zip(*[l] * 10**6))`` asks for
         10**12 elements in one call. Bounded up front when the inputs are sized, metered as it runs."""
         sized = [len(it) for it in iterables if isinstance(it, (str, list, tuple, dict, set, frozenset, range))]
@@ -306,7 +310,7 @@ class Guards(TextGuards):
             self._check_len(min(sized) * len(iterables), "zip()")
         return _metered(zip(*iterables, strict=strict), len(iterables))
 
-    def enumerate(self, iterable: Any, start: Any = 0) -> Iterator[tuple[Any, Any]]:
+    def enumerate_(self, iterable: Any, start: Any = 0) -> Iterator[tuple[Any, Any]]:
         if isinstance(start, int) and start.bit_length() > 64:
             too_large("enumerate() from a start beyond 64 bits is not allowed", "each index would be a huge int")
         return _metered(enumerate(iterable, start), 3)
@@ -314,7 +318,7 @@ class Guards(TextGuards):
     def json_loads(self, text: Any) -> Any:
         if not isinstance(text, str):
             raise TypeError("json.loads() takes a str")
-        return json.loads(text, parse_int=self.int)  # long digit strings: the same check as int()
+        return json.loads(text, parse_int=self.int_)  # long digit strings: the same check as int()
 
 
 def _metered(items: Iterator[Any], width: int) -> Iterator[Any]:

@@ -17,8 +17,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from engine.workflow.sandbox_errors import refuse, too_large
-from engine.workflow.sandbox_limits import SandboxLimits, checkpoint, large_allocation
+from engine.workflow.scripts.errors import refuse, too_large
+from engine.workflow.scripts.limits import SandboxLimits, checkpoint, large_allocation
 
 # Width and precision of at most three digits: a format spec cannot build a huge string.
 _FORMAT_SPEC = re.compile(r"(.?[<>=^])?[-+ ]?z?#?0?\d{0,3}[,_]?(\.\d{1,3})?[bcdeEfFgGnosxX%]?")
@@ -26,6 +26,7 @@ _STRFTIME_WIDTH = re.compile(r"%[-_0^#]*(\d+)")  # glibc pads a field to any wid
 _STRFTIME_FIELD = 64  # the longest field without a width (%c, %x...), timezone names aside
 _SCALAR_TEXT = 64  # longest repr of a date, datetime, timedelta, UUID or None without a timezone name
 _OTHER_TEXT = 200  # functions, iterators, proxies: a fixed-form repr with a source-bounded name
+_CONVERSIONS: dict[int, Callable[[object], str]] = {ord("r"): repr, ord("s"): str, ord("a"): ascii}  # !r !s !a
 # Characters one character may become, by output style, when it is not plain printable text.
 _ESCAPED_WIDTH = {"repr": 10, "ascii": 10, "json": 6, "json_ascii": 12}
 
@@ -67,7 +68,9 @@ def text_bound(value: object, budget: int, style: str = "repr", indent: int | No
 
     Like ``weigh``, shared sub-objects count every time they are reached, as the C code visits them.
     """
-    total, stack, steps = 0, [(value, 0)], 0
+    # Anything a script built can be in there; each item is dispatched on its exact type.
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    total, steps = 0, 0
     while stack and total <= budget:
         item, depth = stack.pop()
         steps += 1
@@ -75,22 +78,22 @@ def text_bound(value: object, budget: int, style: str = "repr", indent: int | No
             checkpoint()
         kind = type(item)
         if kind is str:
-            total += _string_text(item, style)  # type: ignore[arg-type]
+            total += _string_text(item, style)
             continue
         if kind in (list, tuple, dict, set, frozenset) or isinstance(item, BaseException):
-            members = item.args if isinstance(item, BaseException) else item
-            children = [*members.keys(), *members.values()] if kind is dict else members  # type: ignore
+            children = item.args if isinstance(item, BaseException) else \
+                [*item.keys(), *item.values()] if kind is dict else item
             separators = 2 if indent is None else 2 + indent * (depth + 1)
-            total += 40 + separators * len(children)  # type: ignore[arg-type]
+            total += 40 + separators * len(children)
             if total <= budget:
-                stack.extend((child, depth + 1) for child in children)  # type: ignore[union-attr]
+                stack.extend((child, depth + 1) for child in children)
             continue
         total += _scalar_text(item, kind)
     return total
 
 
 class TextGuards:
-    """The text-writing half of ``Guards`` (expressions.py); both share the limits."""
+    """The text-writing half of ``Guards`` (guards.py); both share the limits."""
 
     def __init__(self, limits: SandboxLimits):
         self.max_size, self.max_bits = limits.max_size, limits.max_int_bits
@@ -109,7 +112,7 @@ class TextGuards:
         if bound > 65_536:
             large_allocation()
 
-    def str(self, *args: Any) -> str:
+    def str_(self, *args: Any) -> str:
         if len(args) > 1:
             raise TypeError("str() takes at most one argument in diagram code")
         if not args or type(args[0]) is str:
@@ -117,7 +120,7 @@ class TextGuards:
         self._check_text(args[0], "str()")
         return str(args[0])
 
-    def repr(self, value: Any) -> str:
+    def repr_(self, value: Any) -> str:
         self._check_text(value, "repr()")
         return repr(value)
 
@@ -127,7 +130,7 @@ class TextGuards:
             style = "ascii" if conversion == ord("a") else "repr"
             self._check_text(value, "an f-string field", style)
         if conversion != -1:
-            value = {ord("r"): repr, ord("s"): str, ord("a"): ascii}[conversion](value)
+            value = _CONVERSIONS[conversion](value)
         if not spec:
             return format(value)
         if isinstance(value, (date, time)):  # the spec is a strftime pattern

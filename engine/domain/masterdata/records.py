@@ -1,6 +1,6 @@
 """The records of the data dictionary (主数据), and the outcome of importing one version.
 
-``MasterData`` is what ``parse_dictionary`` (``masterdata.py``) returns once every file and every
+``MasterData`` is what ``parse_dictionary`` (``dictionary.py``) returns once every file and every
 cross-reference checked out; ``ImportSummary`` is what the import use case reports back.
 """
 

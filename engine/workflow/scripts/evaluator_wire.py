@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +24,8 @@ _SMALL_INT_BITS = 60  # plain JSON ints below this; above, hex avoids Python's i
 _MAX_INT_HEX_DIGITS = 8192  # 32,768 bits: twice max_int_bits' default
 _HEX = re.compile(r"-?[0-9a-f]{1,8192}")
 _PAYLOAD_LENGTH = {"dec": 1100, "date": 16, "dt": 40, "uuid": 40}  # Decimal: 1,000 digits plus exponent
+_SCALAR_DECODERS: dict[str, Callable[[str], Any]] = {
+    "dec": Decimal, "date": date.fromisoformat, "dt": datetime.fromisoformat, "uuid": UUID}
 # Leaves that travel as themselves: checked inline, as most of task data is these (no call per leaf).
 _PLAIN = frozenset({str, bool, float, type(None)})
 
@@ -132,7 +135,7 @@ def _decode_tagged(tag: Any, payload: Any, depth: int) -> Any:
     if tag not in _PAYLOAD_LENGTH or type(payload) is not str or len(payload) > _PAYLOAD_LENGTH[tag]:
         raise WireError(f"unknown tag or oversized payload: {str(tag)[:20]!r}")
     try:
-        return {"dec": Decimal, "date": date.fromisoformat, "dt": datetime.fromisoformat, "uuid": UUID}[tag](payload)
+        return _SCALAR_DECODERS[tag](payload)
     except (ValueError, InvalidOperation) as exc:
         raise WireError(f"bad {tag} payload: {str(exc)[:100]}") from None
 

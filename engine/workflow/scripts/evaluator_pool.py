@@ -23,16 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.workflow import evaluator_wire as wire
+from engine.workflow.scripts import evaluator_wire as wire
 
 KILL_GRACE = 0.25  # seconds past the script's own limit before the parent kills a stuck evaluator
 STARTUP_SECONDS = 60.0  # an interpreter importing the sandbox on a loaded machine
 MAX_REPLY_BYTES = 256 * 2**20  # far above any task data the limits let through
 SIZE_ENV = "BUDGETFLOW_SCRIPT_EVALUATORS"  # pool size; 0 runs scripts in-process (tests of the sandbox itself)
 DEFAULT_SIZE = 2
-_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the ``engine`` package
+_ROOT = Path(__file__).resolve().parents[3]  # the folder that holds the ``engine`` package
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
-         "from engine.workflow.evaluator_worker import main; main()")
+         "from engine.workflow.scripts.evaluator_worker import main; main()")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -164,7 +164,8 @@ class Evaluator:
             pass
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
-                stream.close()  # type: ignore[union-attr]
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
 

@@ -20,10 +20,8 @@ import itertools
 from importlib import import_module
 from typing import Any
 
-from engine.workflow import evaluator_wire as wire
-from engine.workflow.evaluator_pool import EvaluatorLost, EvaluatorPool, shared_pool
-from engine.workflow.sandbox import CompiledCode, Sandbox
-from engine.workflow.sandbox_errors import (
+from engine.workflow.scripts import evaluator_wire as wire
+from engine.workflow.scripts.errors import (
     ScriptError,
     ScriptFailed,
     ScriptLimitExceeded,
@@ -31,7 +29,9 @@ from engine.workflow.sandbox_errors import (
     ScriptSyntaxError,
     ScriptTimeout,
 )
-from engine.workflow.sandbox_storable import check_storable
+from engine.workflow.scripts.evaluator_pool import EvaluatorLost, EvaluatorPool, shared_pool
+from engine.workflow.scripts.sandbox import CompiledCode, Sandbox
+from engine.workflow.scripts.storable import check_storable
 
 _ERRORS = {cls.__name__: cls for cls in (ScriptRefused, ScriptLimitExceeded, ScriptTimeout, ScriptFailed,
                                          ScriptSyntaxError)}
@@ -131,7 +131,7 @@ class IsolatedScripts:
 def _error(error: Any, source: str) -> ScriptError:
     """The evaluator's error, rebuilt from plain fields: a known class, bounded text, a plausible line."""
     fields = error if type(error) is dict else {}
-    cls = _ERRORS.get(fields.get("type"), ScriptFailed)  # type: ignore[arg-type]
+    cls = _ERRORS.get(fields.get("type"), ScriptFailed)
     what, why, lineno = fields.get("what"), fields.get("why"), fields.get("lineno")
     what = what[:1000] if type(what) is str else "the script failed in the evaluator"
     why = why[:1000] if type(why) is str else ""

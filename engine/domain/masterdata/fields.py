@@ -144,14 +144,15 @@ def _plain(text: str, field: str) -> Decimal:
 
 def _amount(text: str) -> str:
     """Plain decimal text, kept as written: its places and sign are checked against the line's currency
-    (``masterdata_checks``), once the currencies file has been read."""
+    (``checks.py``), once the currencies file has been read."""
     _plain(text, "amount")
     return text
 
 
 def _tolerance(text: str) -> Decimal:
     pct = _plain(text, "tolerance_pct")
-    if -pct.as_tuple().exponent > MAX_SCALE:  # type: ignore[operator]
+    exponent = pct.as_tuple().exponent  # an int: _plain refused NaN and infinity
+    if isinstance(exponent, int) and -exponent > MAX_SCALE:
         raise ValueError(f"{text} has more than {MAX_SCALE} decimal places")
     if not Decimal(0) <= pct <= Decimal(100):
         raise ValueError(f"{text} is not a percentage from 0 to 100")

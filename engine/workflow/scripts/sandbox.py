@@ -1,7 +1,7 @@
 """Compile and run diagram code: one checked, rewritten, cached code object per source, run under
 the budget, the guards and a fresh Decimal context.
 
-``Sandbox`` is the entry point (``compile``, ``evaluate``, ``execute``); ``script_engine.py`` wires
+``Sandbox`` is the entry point (``compile``, ``evaluate``, ``execute``); ``spiff_adapter.py`` wires
 it into SpiffWorkflow. See docs/scripts.md for what diagram code may do.
 """
 
@@ -20,9 +20,7 @@ from typing import Any, TypeVar
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 
-from engine.workflow.expressions import Guards
-from engine.workflow.sandbox_builtins import public_globals, reserved_globals
-from engine.workflow.sandbox_errors import (
+from engine.workflow.scripts.errors import (
     Abort,
     ScriptError,
     ScriptFailed,
@@ -32,10 +30,12 @@ from engine.workflow.sandbox_errors import (
     defuse,
     describe_exception,
 )
-from engine.workflow.sandbox_limits import Budget, SandboxLimits, swap_budget
-from engine.workflow.sandbox_policy import BUDGETED_NODES, check_syntax
-from engine.workflow.sandbox_rewriter import rewriter_for
-from engine.workflow.sandbox_storable import check_storable, is_storable_top_level
+from engine.workflow.scripts.guards import Guards
+from engine.workflow.scripts.limits import Budget, SandboxLimits, swap_budget
+from engine.workflow.scripts.namespace import public_globals, reserved_globals
+from engine.workflow.scripts.policy import BUDGETED_NODES, check_syntax
+from engine.workflow.scripts.rewriter import rewriter_for
+from engine.workflow.scripts.storable import check_storable, is_storable_top_level
 
 T = TypeVar("T")
 
@@ -65,6 +65,12 @@ def compile_code(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
         raise err.located(kind, source) from None
 
 
+def _parse(text: str, kind: str) -> ast.Expression | ast.Module:
+    if kind == "expression":
+        return ast.parse(text, FILENAMES[kind], "eval")
+    return ast.parse(text, FILENAMES[kind], "exec")
+
+
 def _compile(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
     # Like eval(), ignore the whitespace BPMN editors put around a condition.
     text = source.strip() if kind == "expression" else source
@@ -74,7 +80,7 @@ def _compile(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
         # filterwarnings=error, raising -- and refuse the code below with the warning's text.
         warnings.simplefilter("always")
         try:
-            tree = ast.parse(text, FILENAMES[kind], "eval" if kind == "expression" else "exec")
+            tree = _parse(text, kind)
         except SyntaxError as err:  # our error always has a message; SpiffWorkflow chokes on lineno=None
             raise ScriptSyntaxError(f"syntax error: {err.msg}", lineno=err.lineno) from None
         check_syntax(tree, kind)

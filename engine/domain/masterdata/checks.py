@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from engine.domain.budget_line import BudgetLineKey
 from engine.domain.errors import InvalidAmount
 from engine.domain.identifiers import identifier_key
-from engine.domain.masterdata_fields import OA_ID_FIELDS
-from engine.domain.masterdata_reading import Problems, Row
+from engine.domain.masterdata.fields import OA_ID_FIELDS
+from engine.domain.masterdata.reading import Problems, Row
 from engine.domain.money import parse_amount
 
 

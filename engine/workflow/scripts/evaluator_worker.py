@@ -16,15 +16,15 @@ import sys
 from importlib import import_module
 from typing import Any, BinaryIO
 
-from engine.workflow import evaluator_wire as wire
-from engine.workflow.sandbox import Sandbox
-from engine.workflow.sandbox_errors import ScriptError
-from engine.workflow.sandbox_limits import SandboxLimits
+from engine.workflow.scripts import evaluator_wire as wire
+from engine.workflow.scripts.errors import ScriptError
+from engine.workflow.scripts.limits import SandboxLimits
+from engine.workflow.scripts.sandbox import Sandbox
 
-try:
+if sys.platform == "win32":  # no kernel limits to set: the parent's deadline still holds
+    resource = None
+else:
     import resource
-except ImportError:  # not POSIX: the parent's deadline still holds
-    resource = None  # type: ignore[assignment]
 
 ADDRESS_HEADROOM = 32 * 2**20  # interpreter, allocator arenas and the reply on top of the script's own limit
 _sandboxes: dict[tuple[Any, ...], Sandbox] = {}

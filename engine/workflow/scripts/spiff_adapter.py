@@ -1,19 +1,7 @@
-"""The safe script engine for BPMN diagrams: the sandbox, wired into SpiffWorkflow.
+"""The sandbox wired into SpiffWorkflow: its task-data environment and script engine, sandboxed.
 
-Expressions (gateway conditions, timers, service parameters, completion conditions, DMN cells)
-and scripts (script tasks, pre/post scripts) share one pipeline:
-
-1. parse, then check every node against an allow-list (``sandbox_policy.py``; expressions get the
-   smaller one);
-2. RestrictedPython's transformer (``_getattr_``, ``_getitem_``, ``_write_`` ...), extended by
-   ``sandbox_rewriter.py`` to route size-changing operators, comparisons, hash keys and f-string
-   fields through the guards of ``expressions.py`` and to put a ``_tick_()`` budget check in every
-   loop, function and comprehension;
-3. compile once per source (LRU cache) and run with the safe builtins of ``sandbox_builtins.py``
-   under the limits of ``sandbox_limits.py`` (``sandbox.py``).
-
-This module adapts that ``Sandbox`` to SpiffWorkflow's environment and script-engine classes.
-See docs/scripts.md for what diagram code may do and why the limits are enforced this way.
+Expressions run in-process through ``Sandbox``; scripts run in an evaluator process
+(``isolation.py``) unless configured otherwise. See docs/scripts.md for what diagram code may do.
 """
 
 from __future__ import annotations
@@ -24,14 +12,11 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.workflow.evaluator_pool import configured_size
-from engine.workflow.sandbox import Sandbox, compile_code
-from engine.workflow.sandbox_errors import ScriptError, describe_exception
-from engine.workflow.sandbox_limits import SandboxLimits
-from engine.workflow.script_isolation import IsolatedScripts
-
-# Sandbox and compile_code are imported from here by tests and docs/scripts.md.
-__all__ = ["Sandbox", "SandboxedEnvironment", "SandboxedScriptEngine", "compile_code", "make_script_engine"]
+from engine.workflow.scripts.errors import ScriptError, describe_exception
+from engine.workflow.scripts.evaluator_pool import configured_size
+from engine.workflow.scripts.isolation import IsolatedScripts
+from engine.workflow.scripts.limits import SandboxLimits
+from engine.workflow.scripts.sandbox import Sandbox
 
 
 class SandboxedEnvironment(TaskDataEnvironment):
@@ -41,7 +26,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
     context such as DMN's ``dmninputexpr``); ``execute`` runs with task data as globals, so
     assigned variables become task data, and cleans up after itself.
 
-    Scripts run in an evaluator process under kernel limits (``script_isolation.py``) unless
+    Scripts run in an evaluator process under kernel limits (``isolation.py``) unless
     ``isolated`` is False, or None and ``BUDGETFLOW_SCRIPT_EVALUATORS=0``; expressions always run
     in-process (docs/scripts.md says why).
     """

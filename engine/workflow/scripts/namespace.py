@@ -16,9 +16,9 @@ from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
-from engine.workflow.expressions import Guards
-from engine.workflow.sandbox_policy import ModuleProxy
-from engine.workflow.script_helpers import BUSINESS_HELPERS
+from engine.workflow.scripts.guards import Guards
+from engine.workflow.scripts.helpers import BUSINESS_HELPERS
+from engine.workflow.scripts.policy import ModuleProxy
 
 
 def _guarded_type(real: type, factory: Callable[..., Any]) -> type:
@@ -71,13 +71,14 @@ def reserved_globals(guards: Guards) -> dict[str, Any]:
     """Names only compiled code uses (users cannot write a name starting with ``_``)."""
     builtins = dict(_PLAIN_BUILTINS, __import__=_internal_import)
     builtins.update(
-        int=_guarded_type(int, guards.int), str=_guarded_type(str, guards.str),
-        dict=_guarded_type(dict, guards.dict), set=_guarded_type(set, guards.set),
-        repr=guards.repr, round=guards.round, isinstance=guards.isinstance, sum=guards.sum, sorted=guards.sorted,
-        min=guards.min, max=guards.max, range=guards.range, zip=guards.zip, enumerate=guards.enumerate,
+        int=_guarded_type(int, guards.int_), str=_guarded_type(str, guards.str_),
+        dict=_guarded_type(dict, guards.dict_), set=_guarded_type(set, guards.set_),
+        repr=guards.repr_, round=guards.round_, isinstance=guards.isinstance_, sum=guards.sum_,
+        sorted=guards.sorted_, min=guards.min_, max=guards.max_, range=guards.range_, zip=guards.zip_,
+        enumerate=guards.enumerate_,
     )
     return {
-        "__builtins__": builtins, "_getattr_": guards.getattr, "_getitem_": guards.getitem,
+        "__builtins__": builtins, "_getattr_": guards.getattr_, "_getitem_": guards.getitem,
         "_write_": guards.write, "_getiter_": iter, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
         "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": guards.inplace,
         "_apply_": lambda fn, *args, **kwargs: fn(*args, **kwargs),

@@ -14,7 +14,7 @@ from typing import Any
 
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-from engine.workflow.sandbox_errors import ScriptRefused, refuse
+from engine.workflow.scripts.errors import ScriptRefused, refuse
 
 # ---------------------------------------------------------------- what code may reach at run time
 
@@ -139,8 +139,8 @@ def _node_problem(node: ast.AST, allowed: frozenset[type]) -> tuple[str, str] | 
     if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and not isinstance(getattr(node, "ctx", None), ast.Store) \
             and any(isinstance(e, ast.Starred) for e in node.elts):
         return "'*' unpacking inside a literal is not allowed", "concatenate with + instead"
-    if isinstance(node, ast.FormattedValue) and node.format_spec is not None and \
-            not all(isinstance(v, ast.Constant) for v in node.format_spec.values):  # type: ignore[attr-defined]
+    if isinstance(node, ast.FormattedValue) and isinstance(node.format_spec, ast.JoinedStr) and \
+            not all(isinstance(v, ast.Constant) for v in node.format_spec.values):
         return "a computed format spec is not allowed", "write the width and precision as digits"
     if isinstance(node, ast.FunctionDef) and node.decorator_list:
         return "decorators are not allowed", "a decorator is a call diagram code cannot vet"

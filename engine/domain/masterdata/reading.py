@@ -2,7 +2,7 @@
 
 Each CSV file becomes a list of ``Row``s holding the fields that parsed; ``manifest.toml`` becomes
 a ``Manifest``. Every problem is collected in ``Problems`` as ``FILE:ROW:FIELD: what is wrong``
-(see ``masterdata.py``); checks between files are in ``masterdata_checks.py``.
+(see the package docstring); checks between files are in ``checks.py``.
 
 Every cell is checked for characters no cell may hold (``untrusted_text``) before it is trimmed or
 parsed, and messages quote input only through ``excerpt``: short, with control characters escaped.
@@ -16,9 +16,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.domain.masterdata_fields import DICTIONARY_FILES, LAYOUTS, MANIFEST, MANIFEST_KEYS, VERSION, Column
-from engine.domain.masterdata_records import Manifest
-from engine.domain.masterdata_source import UnreadableFile
+from engine.domain.masterdata.fields import DICTIONARY_FILES, LAYOUTS, MANIFEST, MANIFEST_KEYS, VERSION, Column
+from engine.domain.masterdata.records import Manifest
+from engine.domain.masterdata.source import UnreadableFile
 from engine.domain.untrusted_text import as_label, excerpt, refused_character
 
 _REFUSED_HINT = "a cell may not hold control characters, tabs or line breaks"
@@ -66,7 +66,7 @@ class Row:
 def read_table(name: str, lines: Iterable[str], problems: Problems) -> list[Row] | None:
     """The file's rows; None when the file as a whole is unusable (then nothing is checked against it).
 
-    ``lines`` is consumed one line at a time (see masterdata_source.csv_lines), so a file is never held whole.
+    ``lines`` is consumed one line at a time (see ``source.csv_lines``), so a file is never held whole.
     """
     reader = csv.reader(lines)
     rows: list[Row] = []
@@ -119,9 +119,9 @@ def _header_usable(name: str, header: list[str], problems: Problems) -> bool:
     before = len(problems)
     for column in sorted({h for h in header if header.count(h) > 1}):
         problems.add(name, 1, _label(column), "column appears more than once")
-    for column in LAYOUTS[name]:
-        if column.required and column.name not in header:
-            problems.add(name, 1, column.name, "required column is missing")
+    for expected in LAYOUTS[name]:
+        if expected.required and expected.name not in header:
+            problems.add(name, 1, expected.name, "required column is missing")
     return len(problems) == before
 
 
