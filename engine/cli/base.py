@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from engine.cli.help_format import Context
+from engine.cli.help_format import Context, shorten
 from engine.cli.i18n import N_, _
 
 HELP_OPTION = N_("Show this message and exit.")
@@ -58,11 +58,7 @@ class _Translated:
                 formatter.write_text(text)
 
     def get_short_help_str(self, limit: int = 45) -> str:
-        line = first_line(translated_help(self.help))
-        if len(line) <= limit:
-            return line
-        cut = line[: max(limit - 3, 1)]
-        return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "..."
+        return shorten(first_line(translated_help(self.help)), limit)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []

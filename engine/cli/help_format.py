@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import click
 
+NO_LINE_START = set("，。；：、）！？」』,.;:)!?")  # punctuation that must not begin a line
 _TOKEN = re.compile(r"\s+|[\x00-\u10ff]+?(?=\s|[^\x00-\u10ff]|$)|.", re.S)
 
 
@@ -30,7 +31,7 @@ def wrap(paragraph: str, width: int) -> list[str]:
             if line:
                 line, used = line + " ", used + 1
             continue
-        if used + size > width and line.strip():
+        if used + size > width and line.strip() and token not in NO_LINE_START:
             lines.append(line.rstrip())
             line, used = "", 0
         while size > width:  # a URL or a path longer than the whole line
@@ -41,6 +42,20 @@ def wrap(paragraph: str, width: int) -> list[str]:
     if line.strip():
         lines.append(line.rstrip())
     return lines
+
+
+def fit(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns (a table heading that may be Chinese)."""
+    padding = " " * max(width - width_of(text), 0)
+    return padding + text if right else text + padding
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns (at a word end where there is one), with "..." if cut."""
+    if width_of(text) <= width:
+        return text
+    kept = wrap(text, max(width - 3, 1))[0]
+    return kept.rstrip(" ,;:，；：") + "..."
 
 
 def paragraphs(text: str) -> list[str]:

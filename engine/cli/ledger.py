@@ -16,6 +16,7 @@ import click
 from engine.cli.base import group
 from engine.cli.context import App, pass_app
 from engine.cli.csv_output import print_csv
+from engine.cli.help_format import fit, width_of
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, say
 from engine.domain.money import minor_units
@@ -86,9 +87,10 @@ def _money(amount: Decimal, currency: str) -> Decimal:
 
 
 def format_balances(rows: list[LineBalance]) -> str:
-    header = (f"{_('budget line'):<44} {_('mode'):<6} {_('budget'):>14} {_('reserved'):>12} {_('consumed'):>12} "
-              f"{_('available'):>14}")
-    out = [header, "-" * len(header)]
+    header = (f"{fit(_('budget line'), 44)} {fit(_('mode'), 6)} {fit(_('budget'), 14, right=True)} "
+              f"{fit(_('reserved'), 12, right=True)} {fit(_('consumed'), 12, right=True)} "
+              f"{fit(_('available'), 14, right=True)}")
+    out = [header, "-" * width_of(header)]
     for r in rows:
         out.append(f"{r.label:<44} {r.control_mode:<6} {r.budget:>14,.2f} {r.reserved:>12,.2f} "
                    f"{r.consumed:>12,.2f} {r.available:>14,.2f} {r.currency}")
@@ -120,9 +122,9 @@ def reservations_command(app: App, older_than_days: int, as_csv: bool, as_json: 
 
 
 def format_reservations(rows: list[OpenReservation], now: datetime) -> str:
-    header = (f"{'id':>6}  {_('document'):<24} {_('flow'):<20} {_('age'):>5}  {_('budget line'):<36} "
-              f"{_('remaining'):>14}")
-    return "\n".join([header, "-" * len(header)] + [
+    header = (f"{'id':>6}  {fit(_('document'), 24)} {fit(_('flow'), 20)} {fit(_('age'), 5, right=True)}  "
+              f"{fit(_('budget line'), 36)} {fit(_('remaining'), 14, right=True)}")
+    return "\n".join([header, "-" * width_of(header)] + [
         f"{r.reservation_id:>6}  {r.document:<24} {_flow(r):<20} {(now - r.created_at).days:>4}d  "
         f"{r.line:<36} {r.remaining:>14,.2f} {r.currency}" for r in rows])
 

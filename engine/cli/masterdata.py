@@ -11,6 +11,7 @@ import click
 from engine.bootstrap import Container
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
+from engine.cli.help_format import fit
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, note, say
 from engine.config import redact_url
@@ -104,10 +105,10 @@ def format_summary(summary: ImportSummary, path: Path) -> str:
         version=summary.version, company=summary.company, path=path, verdict=verdict)]
     for name, c in summary.counts.items():
         lines.append("  " + _("{label} {created} created {updated} updated {unchanged} unchanged").format(
-            label=f"{_(LABELS[name]):<17}", created=f"{c.created:>4}", updated=f"{c.updated:>4}",
+            label=fit(_(LABELS[name]), 17), created=f"{c.created:>4}", updated=f"{c.updated:>4}",
             unchanged=f"{c.unchanged:>4}"))
     lines.append("  " + _("{label} {allocations} ALLOCATE and {adjustments} ADJUST entries").format(
-        label=f"{_('budget ledger'):<17}", allocations=f"{summary.allocations:>4}", adjustments=summary.adjustments))
+        label=fit(_("budget ledger"), 17), allocations=f"{summary.allocations:>4}", adjustments=summary.adjustments))
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ import click
 
 from engine.cli.base import group
 from engine.cli.context import App, pass_app
+from engine.cli.help_format import fit
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, note, say
 from engine.services import instance_admin, processes, read_models
@@ -82,7 +83,8 @@ def list_command(app: App, as_json: bool) -> int:
     if as_json:
         emit_json({"versions": versions})
         return 0
-    say(f"{_('version'):>7}  {'sha256':<12}  {_('instances'):>9}  {_('deployed at'):<20} {_('processes')}")
+    say(f"{fit(_('version'), 7, right=True)}  {'sha256':<12}  {fit(_('instances'), 9, right=True)}  "
+        f"{fit(_('deployed at'), 20)} {_('processes')}")
     for v in versions:
         say(f"{v['id']:>7}  {v['sha256'][:12]:<12}  {v['instances']:>9}  {v['deployed_at']:%Y-%m-%d %H:%M:%S}  "
             f"{v['process_ids']}{'  (' + v['label'] + ')' if v['label'] else ''}")

@@ -4,7 +4,9 @@ exactly these (tests/cli/test_catalog.py)."""
 
 from __future__ import annotations
 
+import ast
 import inspect
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from engine.cli.base import HELP_OPTION
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [*sorted((ROOT / "engine" / "cli").glob("*.py")), ROOT / "engine" / "settings_help.py"]
 KEYWORDS = {"_": None, "N_": None}
+# _('...') written inside an f-string, which Babel's extractor reads as one string token
+IN_FSTRING = re.compile(r"""(?<![\w.])_\(\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*\)""")
 
 
 def marked_in_source() -> dict[str, str]:
@@ -27,6 +31,8 @@ def marked_in_source() -> dict[str, str]:
             for line, message, _comments, _context in extract("python", source, keywords=KEYWORDS):
                 if isinstance(message, str) and message:
                     found.setdefault(message, f"{path.relative_to(ROOT)}:{line}")
+        for match in IN_FSTRING.finditer(path.read_text(encoding="utf-8")):
+            found.setdefault(ast.literal_eval(match.group(1)), str(path.relative_to(ROOT)))
     return found
 
 
