@@ -58,6 +58,8 @@ SETTINGS: tuple[SettingHelp, ...] = (
                 N_("largest data-dictionary file import-master-data reads"), "masterdata_max_bytes"),
     SettingHelp(f"{PREFIX}MASTERDATA_MAX_TOTAL_BYTES", _default("masterdata_max_total_bytes"),
                 N_("largest data-dictionary folder, all files together"), "masterdata_max_total_bytes"),
+    SettingHelp(f"{PREFIX}SCRIPT_EVALUATORS", "2",
+                N_("processes that evaluate diagram scripts in the sandbox; 0 runs them in-process (tests only)")),
     SettingHelp(f"{PREFIX}LANG", N_("from the locale (LANG)"), N_("language of the output: zh or en")),
     SettingHelp(f"{PREFIX}DEBUG", "0", N_("1: show the traceback of an internal error")),
 )

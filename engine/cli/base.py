@@ -35,7 +35,7 @@ class _Translated:
 
     examples: Sequence[str]
     help: str | None
-    context_class = Context  # help wrapped by display width (Chinese takes two columns a character)
+    context_class: type[click.Context] = Context  # help wrapped by display width: a Chinese character is 2 columns
 
     def _setup(self, examples: Sequence[str]) -> None:
         self.examples = tuple(examples)

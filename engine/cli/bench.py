@@ -79,7 +79,7 @@ def contention_command(seconds: float, as_json: bool) -> int:
                 name=name, ledger=report["reservations_per_s"], raw=report["raw_update_per_s"],
                 ratio=report["ratio_to_raw"], over=report["overcommit"], problems=report["verify_problems"]),
                 as_json=as_json)
-            for error in report["errors"]:
+            for error in report["errors"]:  # type: ignore[attr-defined]  # to_json() gives a list here
                 say(f"  error: {error}", as_json=as_json)
     if not os.environ.get(PG_ENV):
         note(_("postgresql: skipped (set {env} to measure it)").format(env=PG_ENV))

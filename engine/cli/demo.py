@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -73,7 +74,7 @@ def _tour(container: Container, *, stamp: str) -> None:
         uow(), line_id=line_id, amount=cny("10000000.00"), key=f"{app}-big:reserve", document=app))
 
 
-def _step(title: str, action: Callable[[], object]) -> object:
+def _step(title: str, action: Callable[[], Any]) -> Any:
     try:
         result = action()
     except BudgetflowError as exc:
