@@ -9,6 +9,8 @@ Unknown exceptions are internal errors; ``BUDGETFLOW_DEBUG=1`` shows their trace
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from engine.cli.context import SettingsInvalid
@@ -74,15 +76,25 @@ def _database_problem(exc: BaseException, url: str) -> tuple[str, int] | None:
     if isinstance(exc, ImportError):
         return _("the database driver for {url} is not installed ({detail}); budgetflow runs on SQLite and on "
                  "PostgreSQL through psycopg 3").format(url=url, detail=_first_line(exc)), USAGE
-    if not isinstance(exc, SQLAlchemyError):
+    driver = _driver_error(exc)
+    if driver is None:
         return None
-    detail = _first_line(exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc)
-    kind = type(exc.orig).__name__ if isinstance(exc, DBAPIError) and exc.orig is not None else ""
-    text = f"{kind} {detail}".lower()
+    detail = _first_line(driver)
+    text = f"{type(driver).__name__} {detail}".lower()
     for needles, message, code in _DATABASE_PROBLEMS:
         if any(needle in text for needle in needles):
             return _(message).format(url=url, detail=detail), code
     return _("database error on {url}: {detail}").format(url=url, detail=detail), FAILURE
+
+
+def _driver_error(exc: BaseException) -> BaseException | None:
+    """The database's own error: what SQLAlchemy wraps, or a driver error raised directly (prepared statements
+    run on the DB-API cursor), or SQLAlchemy's own; None for anything else."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return exc.orig
+    if isinstance(exc, SQLAlchemyError | sqlite3.Error) or type(exc).__module__.partition(".")[0] == "psycopg":
+        return exc
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

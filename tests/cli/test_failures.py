@@ -47,6 +47,13 @@ def test_a_database_without_tables_says_run_init(tmp_path):
     one_line(message)
 
 
+def test_a_driver_error_raised_directly_is_read_the_same_way(tmp_path):
+    """Prepared statements run on the DB-API cursor: their errors are the driver's, not SQLAlchemy's."""
+    path = tmp_path / "empty.db"
+    message, code = explain(raised(lambda: sqlite3.connect(path).execute("SELECT * FROM outbox_job")), "sqlite:///x")
+    assert code == 2 and message.startswith("database not initialised")
+
+
 @pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set")
 def test_postgresql_without_tables_says_run_init():
     url = os.environ[PG_ENV].replace("postgresql://", "postgresql+psycopg://")
@@ -113,7 +120,8 @@ def test_a_refusal_by_the_rules_keeps_exit_2_and_an_unknown_error_is_internal():
 
 def test_a_reading_command_before_init_prints_one_line(tmp_path, monkeypatch, capsys):
     env = {"BUDGETFLOW_INSTANCE_DIR": str(tmp_path)}
-    for args in (["ledger", "balances"], ["bpmn", "list"], ["incidents", "list"], ["ledger", "verify", "--json"]):
+    for args in (["ledger", "balances"], ["bpmn", "list"], ["incidents", "list"], ["ledger", "verify", "--json"],
+                 ["ledger", "release", "1", "--by", "E0002", "--reason", "left over"]):
         done = run(monkeypatch, capsys, env, *args)
         assert done.code == 2 and done.out == "", args
         [line] = done.err.splitlines()
