@@ -16,6 +16,7 @@ from engine.cli.context import App
 from engine.cli.i18n import N_, _
 from engine.settings_help import SETTINGS, SettingHelp
 
+INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
 EXIT_CODES = (
     ("0", N_("done")),
     ("1", N_("the command ran and found a problem (a check failed), or could not finish: the database is locked, "
@@ -57,8 +58,11 @@ class Root(Group):
         except click.ClickException as exc:
             exc.show()
             code = exc.exit_code
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
             click.echo(_("aborted"), err=True)
+            code = INTERRUPTED if isinstance(exc.__cause__, KeyboardInterrupt) else failures.FAILURE
+        except BrokenPipeError:  # `budgetflow ledger balances | head`: the reader has all it wanted
+            _silence_stdout()
             code = failures.FAILURE
         except Exception as exc:  # the boundary: one line, never a traceback
             if os.environ.get(failures.DEBUG_ENV) == "1":
@@ -70,6 +74,15 @@ class Root(Group):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit does not fail a second time on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stdout)
+        pass
 
 
 def _setting_text(setting: SettingHelp) -> str:
