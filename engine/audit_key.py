@@ -59,6 +59,17 @@ def load_audit_key(
     return _read_key_file(dev_file, str(dev_file))
 
 
+def key_source(settings: Settings, environ: Mapping[str, str] | None = None) -> tuple[str, Path | None]:
+    """Where the key would be read from, in ``load_audit_key``'s order, without reading it:
+    ``("environment", None)``, ``("key_file", path)`` or ``("development_key_file", path)``."""
+    env = os.environ if environ is None else environ
+    if env.get(KEY_ENV):
+        return "environment", None
+    if env.get(KEY_FILE_ENV):
+        return "key_file", Path(env[KEY_FILE_ENV])
+    return "development_key_file", settings.instance_dir / DEV_KEY_NAME
+
+
 def anchor_file_path(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
     """Where the audit anchor is kept: the configured file, else beside the key file, else the instance folder."""
     env = os.environ if environ is None else environ

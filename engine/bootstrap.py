@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +26,9 @@ class Container:
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    # Where the audit key and anchor are looked up (BUDGETFLOW_AUDIT_*); None: the process environment.
+    # ``simulate`` passes {} so a throwaway database gets its own key in its own folder.
+    audit_environ: Mapping[str, str] | None = None
     _audit_key: bytes | None = None
 
     def uow(self) -> SqlUnitOfWork:
@@ -42,8 +46,8 @@ class Container:
         """Loaded on first use: env, key file, or a development key under the instance dir, which is
         created only for a log never written before (a missing key next to audit rows is an error)."""
         if self._audit_key is None:
-            self._audit_key = load_audit_key(
-                self.settings, create=True, count_rows=lambda: audit_repository.count_rows(self.engine))
+            self._audit_key = load_audit_key(self.settings, self.audit_environ, create=True,
+                                             count_rows=lambda: audit_repository.count_rows(self.engine))
         return self._audit_key
 
     def job_runner(self) -> ConnectorJobRunner:
@@ -64,7 +68,9 @@ class Container:
         self.engine.dispose()
 
 
-def build(settings: Settings | None = None, *, pool_size: int = 10) -> Container:
+def build(settings: Settings | None = None, *, pool_size: int = 10,
+          audit_environ: Mapping[str, str] | None = None) -> Container:
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url, pool_size=pool_size)
-    return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))
+    return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine),
+                     audit_environ=audit_environ)

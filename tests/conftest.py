@@ -23,6 +23,9 @@ from engine.persistence import schema
 from engine.persistence.db import make_engine
 
 PG_ENV = "BUDGETFLOW_TEST_DATABASE_URL"
+# Tests read the command line's English output, whatever the locale of whoever runs them;
+# subprocesses inherit it. tests/cli/test_language.py sets the language it tests explicitly.
+os.environ["BUDGETFLOW_LANG"] = "en"
 KEEP_ON_RESET = {"alembic_version", "role"}  # role rows are seeded by the migration itself
 
 

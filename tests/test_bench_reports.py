@@ -16,7 +16,7 @@ def report(*args: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", "engine", "bench", *args, "--json"], env=dict(os.environ),
                           capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout)  # stdout is the one JSON document; the rest goes to stderr
 
 
 def test_lifecycle_reports_each_database_and_the_state_sizes():

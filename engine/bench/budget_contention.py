@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -46,7 +47,9 @@ class ContentionReport:
         }
 
 
-def run(url: str, *, seconds: float, clients: tuple[int, ...] = CLIENT_COUNTS) -> ContentionReport:
+def run(url: str, *, seconds: float, clients: tuple[int, ...] = CLIENT_COUNTS,
+        progress: Callable[[int], None] = lambda _n: None) -> ContentionReport:
+    """Each client count in turn (``progress(1)`` after each), then the over-commit run and the verify."""
     container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url}), pool_size=max(clients) + 2)
     report = ContentionReport()
     try:
@@ -56,7 +59,9 @@ def run(url: str, *, seconds: float, clients: tuple[int, ...] = CLIENT_COUNTS) -
             report.reservations_per_s[str(n)] = round(ledger_run.per_second, 1)
             report.raw_update_per_s[str(n)] = round(raw_run.per_second, 1)
             report.errors += ledger_run.errors + raw_run.errors
+            progress(1)
         report.overcommit = _overcommit(container, clients=max(clients))
+        progress(1)
         with container.session_factory() as s:
             report.verify_problems = len(verify(ledger_queries.line_totals(s),
                                                 ledger_queries.reservation_totals(s)).problems)

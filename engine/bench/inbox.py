@@ -16,7 +16,7 @@ import json
 import random
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,14 +46,23 @@ class InboxFigures:
         return {k: round(v, 2) if isinstance(v, float) else v for k, v in self.__dict__.items()}
 
 
-def run(url: str, *, open_tasks: int, history: int, queries: int = 200, seed: int = 7) -> InboxFigures:
+def work_units(*, open_tasks: int, history: int, queries: int) -> int:
+    """The sum of what ``run`` reports to ``progress``: one per instance and task row written, one per query."""
+    return 2 * open_tasks + history + queries
+
+
+def run(url: str, *, open_tasks: int, history: int, queries: int = 200, seed: int = 7,
+        progress: Callable[[int], None] = lambda _n: None) -> InboxFigures:
     container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url}))
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by seed
     try:
         with container.engine.begin() as conn:
-            busiest = _fill(conn, rng, open_tasks=open_tasks, history=history)
+            busiest = _fill(conn, rng, open_tasks=open_tasks, history=history, progress=progress)
         people = [_employee(rng.randrange(_employees(open_tasks))) for _ in range(queries)]
-        times = [_timed(container, person) for person in people]
+        times = []
+        for person in people:
+            times.append(_timed(container, person))
+            progress(1)
         busy_ms = min(_timed(container, busiest[0]) for _ in range(5))
         scan_ms = min(_timed_scan(container, people[0]) for _ in range(3))
     finally:
@@ -96,7 +105,8 @@ def _p95(values: list[float]) -> float:
 # ---------------------------------------------------------------- data
 
 
-def _fill(conn: Connection, rng: random.Random, *, open_tasks: int, history: int) -> tuple[str, int]:
+def _fill(conn: Connection, rng: random.Random, *, open_tasks: int, history: int,
+          progress: Callable[[int], None]) -> tuple[str, int]:
     """Write the synthetic inbox; returns the busiest person and their open task count."""
     now = utcnow()
     version = conn.execute(insert(ModelVersion.__table__).values(
@@ -105,14 +115,14 @@ def _fill(conn: Connection, rng: random.Random, *, open_tasks: int, history: int
     _in_batches(conn, ProcessInstance.__table__, (dict(
         id=i + 1, model_version_id=version, process_id="bench", business_key=f"BENCH-{i:07d}", applicant="A",
         status="user_input_required", state="", revision=1, created_at=now, updated_at=now)
-        for i in range(open_tasks)))
+        for i in range(open_tasks)), progress)
     people = _employees(open_tasks)
     offered: dict[int, list[str]] = {}
     for n in range(open_tasks):
         group = rng.random() < 0.2
         offered[n + 1] = ([_employee(people + rng.randrange(GROUP_POOL)) for _ in range(5)] if group
                           else [_employee(rng.randrange(people))])
-    _in_batches(conn, HumanTask.__table__, _task_rows(rng, offered, history, now, people))
+    _in_batches(conn, HumanTask.__table__, _task_rows(rng, offered, history, now, people), progress)
     _in_batches(conn, HumanTaskCandidate.__table__, (
         {"task_id": task_id, "employee": e} for task_id, names in offered.items() for e in dict.fromkeys(names)))
     conn.execute(text("ANALYZE"))  # planner statistics, as autovacuum keeps them on a live PostgreSQL
@@ -137,12 +147,15 @@ def _task_rows(rng: random.Random, offered: dict[int, list[str]], history: int, 
                    status="completed" if n % 10 else "cancelled")
 
 
-def _in_batches(conn: Connection, table: Any, rows: Iterator[dict[str, Any]] | Any) -> None:
+def _in_batches(conn: Connection, table: Any, rows: Iterator[dict[str, Any]] | Any,
+                progress: Callable[[int], None] = lambda _n: None) -> None:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
         if len(batch) == BATCH:
             conn.execute(insert(table), batch)
+            progress(len(batch))
             batch = []
     if batch:
         conn.execute(insert(table), batch)
+        progress(len(batch))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class Rates:
         return self.in_memory_per_s / self.persisted_per_s
 
 
-def paired_rates(url: str, *, count: int) -> Rates:
+def paired_rates(url: str, *, count: int, progress: Callable[[int], None] = lambda _n: None) -> Rates:
     """Persisted and in-memory lifecycles taken turn about, each timed on its own.
 
     Alternating puts whatever else the (shared) machine does on both sides alike, so the
@@ -71,6 +72,7 @@ def paired_rates(url: str, *, count: int) -> Rates:
             middle = time.perf_counter()
             in_memory_lifecycle(bundle)
             persisted, in_memory = persisted + middle - began, in_memory + time.perf_counter() - middle
+            progress(1)
         return Rates(count / persisted, count / in_memory)
     finally:
         container.dispose()

@@ -1,37 +1,20 @@
-"""The ``budgetflow`` command line. Each area registers its subcommands from its own module."""
+"""The ``budgetflow`` command line (click). Each area adds its commands from its own module."""
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Sequence
 
-from engine.cli import audit, bench, demo, instances, ledger, masterdata, setup, simulate, workflow
-from engine.domain.errors import BudgetflowError
+from engine.cli import audit, bench, demo, info, instances, ledger, masterdata, setup, simulate, worker, workflow
+from engine.cli.app import cli
 
-AREAS = (setup, masterdata, ledger, demo, simulate, workflow, instances, bench, audit)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="budgetflow",
-        description="Budget control and expense reimbursement. Database: $BUDGETFLOW_DATABASE_URL "
-        "(default: SQLite under ./instance).",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for area in AREAS:
-        area.register(sub)
-    return parser
+AREAS = (setup, info, masterdata, ledger, demo, simulate, workflow, worker, instances, bench, audit)
+for _area in AREAS:
+    _area.register(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args) or 0)
-    except BudgetflowError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    """Run ``budgetflow ARGS``; returns the exit code (see ``budgetflow --help``)."""
+    return cli.main(list(argv) if argv is not None else None, standalone_mode=False)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+__all__ = ["cli", "main"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 
 from engine.audit_key import anchor_file_path, development_key_warning
 from engine.bootstrap import Container
@@ -20,8 +21,9 @@ from engine.services.audit import AnchoredVerify, RowSource, verify_anchored
 ANCHOR_INTERVAL_S = 60.0  # each refresh re-reads only the rows appended since the last one
 
 
-def anchor_store(settings: Settings) -> AnchorFile:
-    return AnchorFile(anchor_file_path(settings), database=redact_url(settings.database_url))
+def anchor_store(settings: Settings, environ: Mapping[str, str] | None = None) -> AnchorFile:
+    """The anchor file for ``settings`` (``environ``: where BUDGETFLOW_AUDIT_* are read; None: the process's)."""
+    return AnchorFile(anchor_file_path(settings, environ), database=redact_url(settings.database_url))
 
 
 def row_source(container: Container) -> RowSource:

@@ -1,123 +1,158 @@
-"""``budgetflow bench budget-contention|lifecycle|inbox [--json]``."""
+"""``budgetflow bench budget-contention|lifecycle|inbox [--json]``: figures for docs/performance.md.
+
+Each runs on throw-away databases: a temporary SQLite file, and a temporary schema on
+$BUDGETFLOW_TEST_DATABASE_URL when that is set. A progress bar on stderr shows how far
+it has come (hidden when stderr is not a terminal, and with --json).
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
+
+import click
 
 from engine.bench import budget_contention, inbox, lifecycle
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
+from engine.cli.base import group
+from engine.cli.i18n import N_, _
+from engine.cli.output import emit_json, json_option, note, progress, say
 
 PG_ENV = "BUDGETFLOW_TEST_DATABASE_URL"
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("bench", help="measure performance (figures go to docs/performance.md)")
-    bench_sub = p.add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
-    c = bench_sub.add_parser(
-        "budget-contention",
-        help=f"reservations/s on one hot line vs a raw UPDATE, on SQLite and on ${PG_ENV} if set",
-    )
-    c.add_argument("--seconds", type=float, default=3.0, help="duration of each measurement (default 3)")
-    c.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    c.set_defaults(handler=run_budget_contention)
-    lc = bench_sub.add_parser(
-        "lifecycle", help=f"full lifecycles/s persisted vs in memory, on SQLite and on ${PG_ENV} if set")
-    lc.add_argument("--count", type=int, default=30, help="lifecycles per measurement (default 30)")
-    lc.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    lc.set_defaults(handler=run_lifecycle)
-    ib = bench_sub.add_parser(
-        "inbox", help=f"the 'my tasks' query with many open tasks and a long history, on SQLite and on ${PG_ENV}")
-    ib.add_argument("--open", type=int, default=100_000, dest="open_tasks", help="open tasks (default 100,000)")
-    ib.add_argument("--history", type=int, default=1_000_000, help="closed tasks (default 1,000,000)")
-    ib.add_argument("--queries", type=int, default=200, help="queries for random employees (default 200)")
-    ib.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    ib.set_defaults(handler=run_inbox)
+@group("bench", examples=("budgetflow bench lifecycle --count 30 --json",
+                          f"{PG_ENV}=postgresql://postgres@127.0.0.1:5432/test budgetflow bench inbox"))
+def bench() -> None:
+    """Measure performance on throw-away databases (figures go to docs/performance.md).
+
+    SQLite always; PostgreSQL too when BUDGETFLOW_TEST_DATABASE_URL is set.
+    """
 
 
-def run_budget_contention(args: argparse.Namespace) -> int:
+def _databases() -> list[tuple[str, AbstractContextManager[str]]]:
+    """A throw-away SQLite file, and a schema on $BUDGETFLOW_TEST_DATABASE_URL when it is set."""
+    found: list[tuple[str, AbstractContextManager[str]]] = [("sqlite", scratch_sqlite())]
+    if os.environ.get(PG_ENV):
+        found.append(("postgresql", scratch_postgresql(os.environ[PG_ENV])))
+    return found
+
+
+def _machine(as_json: bool) -> None:
+    say(_("machine: {node} {arch}, {cores} cores, Python {python}").format(
+        node=platform.node(), arch=platform.machine(), cores=os.cpu_count(), python=platform.python_version()),
+        as_json=as_json)
+
+
+def _each(databases: list[tuple[str, AbstractContextManager[str]]]) -> Iterator[tuple[str, str]]:
+    for name, scratch in databases:
+        with scratch as url:
+            yield name, url
+
+
+@bench.command("budget-contention", examples=("budgetflow bench budget-contention --seconds 3 --json",))
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=3.0,
+              help=N_("duration of each measurement (default 3)"))
+@json_option
+def contention_command(seconds: float, as_json: bool) -> int:
+    """Reservations per second on one hot line against a raw UPDATE; exit 1 on any over-commit."""
     # Clients are threads of this process. With CPython's default 5 ms switch interval a
     # thread returning from a commit waits for the GIL behind threads doing Python work,
     # which measures the GIL rather than the database. A server runs several processes;
     # a short interval here, for ledger and raw runs alike, approximates that.
     sys.setswitchinterval(0.0002)
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    results: dict[str, dict[str, object]] = {}
-    with scratch_sqlite() as url:
-        results["sqlite"] = _measure("sqlite", url, args.seconds)
-    if os.environ.get(PG_ENV):
-        with scratch_postgresql(os.environ[PG_ENV]) as url:
-            results["postgresql"] = _measure("postgresql", url, args.seconds)
-    else:
-        print(f"postgresql: skipped (set {PG_ENV} to measure it)")
-    if args.json:
-        print(json.dumps(results))
+    _machine(as_json)
+    databases = _databases()
+    results: dict[str, dict[str, Any]] = {}
+    steps = len(budget_contention.CLIENT_COUNTS) + 1
+    with progress(steps * len(databases), _("measuring"), as_json=as_json) as advance:
+        for name, url in _each(databases):
+            report = budget_contention.run(url, seconds=seconds, progress=advance).to_json()
+            results[name] = report
+            say(_("{name}: reservations/s {ledger}, raw UPDATE/s {raw}, ledger/raw at 8 clients {ratio}, over-commit "
+                  "{over}, verify problems {problems}").format(
+                name=name, ledger=report["reservations_per_s"], raw=report["raw_update_per_s"],
+                ratio=report["ratio_to_raw"], over=report["overcommit"], problems=report["verify_problems"]),
+                as_json=as_json)
+            for error in report["errors"]:  # type: ignore[attr-defined]  # to_json() gives a list here
+                say(f"  error: {error}", as_json=as_json)
+    if not os.environ.get(PG_ENV):
+        note(_("postgresql: skipped (set {env} to measure it)").format(env=PG_ENV))
+    if as_json:
+        emit_json(results)
     clean = all(r["overcommit"] == 0 and r["verify_problems"] == 0 and not r["errors"] for r in results.values())
     return 0 if clean else 1
 
 
-def _measure(name: str, url: str, seconds: float) -> dict[str, object]:
-    report = budget_contention.run(url, seconds=seconds).to_json()
-    print(f"{name}: reservations/s {report['reservations_per_s']}, raw UPDATE/s {report['raw_update_per_s']}, "
-          f"ledger/raw at 8 clients {report['ratio_to_raw']}, over-commit {report['overcommit']}, "
-          f"verify problems {report['verify_problems']}")
-    for error in report["errors"]:  # type: ignore[attr-defined]
-        print(f"  error: {error}")
-    return report
-
-
-def _scratch_databases() -> list[tuple[str, Any]]:
-    """A throw-away SQLite file, and a schema on ${PG_ENV} when it is set: (name, context manager giving a URL)."""
-    databases: list[tuple[str, Any]] = [("sqlite", scratch_sqlite())]
-    if os.environ.get(PG_ENV):
-        databases.append(("postgresql", scratch_postgresql(os.environ[PG_ENV])))
-    return databases
-
-
-def run_lifecycle(args: argparse.Namespace) -> int:
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+@bench.command("lifecycle", examples=("budgetflow bench lifecycle --count 30 --json",))
+@click.option("--count", type=click.IntRange(min=1), default=30, help=N_("lifecycles per measurement (default 30)"))
+@json_option
+def lifecycle_command(count: int, as_json: bool) -> int:
+    """Full lifecycles per second persisted against in memory, and the size of an instance's state."""
+    _machine(as_json)
+    databases = _databases()
     results: dict[str, object] = {}
-    databases = _scratch_databases()
-    for name, scratch in databases:
-        with scratch as url:
-            rates = lifecycle.paired_rates(url, count=args.count)
-        results[name] = {"lifecycles_per_s": round(rates.persisted_per_s, 2),
-                         "in_memory_per_s": round(rates.in_memory_per_s, 2), "overhead_ratio": round(rates.overhead, 2)}
-        print(f"{name}: {rates.persisted_per_s:.1f} lifecycles/s persisted, {rates.in_memory_per_s:.1f}/s in memory "
-              f"(SpiffWorkflow alone, same diagrams, taken turn about); overhead {rates.overhead:.2f}x")
-    states = {str(n): lifecycle.state_figures(n) for n in (50, 200)}
+    with progress(count * len(databases) + 2, _("measuring"), as_json=as_json) as advance:
+        for name, url in _each(databases):
+            rates = lifecycle.paired_rates(url, count=count, progress=advance)
+            results[name] = {"lifecycles_per_s": round(rates.persisted_per_s, 2),
+                             "in_memory_per_s": round(rates.in_memory_per_s, 2),
+                             "overhead_ratio": round(rates.overhead, 2)}
+            say(_("{name}: {persisted} lifecycles/s persisted, {memory}/s in memory (SpiffWorkflow alone, same "
+                  "diagrams, taken turn about); overhead {overhead}x").format(
+                name=name, persisted=f"{rates.persisted_per_s:.1f}", memory=f"{rates.in_memory_per_s:.1f}",
+                overhead=f"{rates.overhead:.2f}"), as_json=as_json)
+        states = {}
+        for n in (50, 200):
+            states[str(n)] = lifecycle.state_figures(n)
+            advance(1)
     results["state_bytes"] = {n: f.bytes for n, f in states.items()}
     results["state_load_save_ms"] = {n: round(f.load_save_ms, 2) for n, f in states.items()}
     small, large = states["50"], states["200"]
-    print(f"state of one instance: {small.bytes:,} bytes with 50 completed tasks, {large.bytes:,} with 200 "
-          f"({large.bytes / small.bytes:.2f}x for 4x the tasks); load + save {small.load_save_ms:.1f} ms and "
-          f"{large.load_save_ms:.1f} ms ({large.load_save_ms / small.load_save_ms:.2f}x)")
-    if args.json:
-        print(json.dumps(results))
+    say(_("state of one instance: {small} bytes with 50 completed tasks, {large} with 200 ({ratio}x for 4x the tasks); "
+          "load + save {small_ms} ms and {large_ms} ms ({ms_ratio}x)").format(
+        small=f"{small.bytes:,}", large=f"{large.bytes:,}", ratio=f"{large.bytes / small.bytes:.2f}",
+        small_ms=f"{small.load_save_ms:.1f}", large_ms=f"{large.load_save_ms:.1f}",
+        ms_ratio=f"{large.load_save_ms / small.load_save_ms:.2f}"), as_json=as_json)
+    if as_json:
+        emit_json(results)
     return 0
 
 
-def run_inbox(args: argparse.Namespace) -> int:
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
-    databases = _scratch_databases()
+@bench.command("inbox", examples=("budgetflow bench inbox", "budgetflow bench inbox --open 5000 --history 50000"))
+@click.option("--open", "open_tasks", type=click.IntRange(min=1), default=100_000,
+              help=N_("open tasks (default 100,000)"))
+@click.option("--history", type=click.IntRange(min=0), default=1_000_000, help=N_("closed tasks (default 1,000,000)"))
+@click.option("--queries", type=click.IntRange(min=1), default=200,
+              help=N_("queries for random employees (default 200)"))
+@json_option
+def inbox_command(open_tasks: int, history: int, queries: int, as_json: bool) -> int:
+    """The "my tasks" query with many open tasks and a long history."""
+    _machine(as_json)
+    databases = _databases()
     results: dict[str, object] = {}
-    for name, scratch in databases:
-        with scratch as url:
+    units = inbox.work_units(open_tasks=open_tasks, history=history, queries=queries)
+    with progress(units * len(databases), _("filling and querying"), as_json=as_json) as advance:
+        for name, url in _each(databases):
             began = time.perf_counter()
-            figures = inbox.run(url, open_tasks=args.open_tasks, history=args.history, queries=args.queries)
-        results[name] = figures.to_json()
-        print(f"{name}: {figures.open_tasks:,} open tasks, {figures.history:,} closed; my tasks p50 "
-              f"{figures.p50_ms:.1f} ms, p95 {figures.p95_ms:.1f} ms, max {figures.max_ms:.1f} ms; busiest person "
-              f"({figures.busiest_tasks:,} tasks, first page) {figures.busiest_ms:.1f} ms; the former full scan "
-              f"{figures.full_scan_ms:.0f} ms ({time.perf_counter() - began:.0f} s with the fill)")
-    if args.json:
-        print(json.dumps(results))
+            figures = inbox.run(url, open_tasks=open_tasks, history=history, queries=queries, progress=advance)
+            results[name] = figures.to_json()
+            say(_("{name}: {open} open tasks, {history} closed; my tasks p50 {p50} ms, p95 {p95} ms, max {max} ms; "
+                  "busiest person ({busiest} tasks, first page) {busiest_ms} ms; the former full scan {scan} ms "
+                  "({seconds} s with the fill)").format(
+                name=name, open=f"{figures.open_tasks:,}", history=f"{figures.history:,}",
+                p50=f"{figures.p50_ms:.1f}", p95=f"{figures.p95_ms:.1f}", max=f"{figures.max_ms:.1f}",
+                busiest=f"{figures.busiest_tasks:,}", busiest_ms=f"{figures.busiest_ms:.1f}",
+                scan=f"{figures.full_scan_ms:.0f}", seconds=f"{time.perf_counter() - began:.0f}"), as_json=as_json)
+    if as_json:
+        emit_json(results)
     return 0
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(bench)

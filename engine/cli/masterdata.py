@@ -2,80 +2,115 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from engine.bootstrap import Container, build
+import click
+
+from engine.bootstrap import Container
+from engine.cli.base import command
+from engine.cli.context import App, pass_app
+from engine.cli.help_format import fit
+from engine.cli.i18n import N_, _
+from engine.cli.output import emit_json, json_option, note, say
 from engine.config import redact_url
 from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata.records import ImportSummary
 from engine.persistence import schema
 from engine.seed import demo_folder
+from engine.services import read_models
 from engine.services.masterdata.folder import ReadLimits
 from engine.services.masterdata.importing import import_master_data
 
-_LABELS = {"currencies": "currencies", "org_units": "org units", "employees": "employees",
-           "expense_subjects": "expense subjects", "cost_centers": "cost centers", "budget_lines": "budget lines"}
+LABELS = {"currencies": N_("currencies"), "org_units": N_("org units"), "employees": N_("employees"),
+          "expense_subjects": N_("expense subjects"), "cost_centers": N_("cost centers"),
+          "budget_lines": N_("budget lines")}
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("import-master-data", help="validate a data-dictionary folder and import it, all or nothing")
-    p.add_argument("path", type=Path, metavar="PATH",
-                   help="folder with manifest.toml and the CSV files (see docs/master-data.md)")
-    p.set_defaults(handler=run_import)
-    s = sub.add_parser("seed", help="load shipped sample data (creates the schema if needed)")
-    s.add_argument("dataset", choices=["demo"], help="demo: a Chinese demo company with FY2026 budgets")
-    s.set_defaults(handler=run_seed)
+@command("import-master-data", examples=("budgetflow import-master-data ./dictionary-2026",
+                                         "budgetflow import-master-data ./dictionary-2026 --json"))
+@click.argument("path", type=click.Path(path_type=Path), metavar="PATH")
+@json_option
+@pass_app
+def import_command(app: App, path: Path, as_json: bool) -> int:
+    """Validate a data-dictionary folder and import it, all or nothing.
+
+    PATH is a folder with manifest.toml and the CSV files (docs/master-data.md). Every problem
+    is listed as file:row:column: message, and then nothing is imported (exit 1).
+    """
+    if not _schema_is_current(app):
+        return 2
+    return import_folder(app.container, path, as_json=as_json)
 
 
-def run_import(args: argparse.Namespace) -> int:
-    container = build()
-    try:
-        if not _schema_is_current(container):
-            return 2
-        return import_folder(container, args.path)
-    finally:
-        container.dispose()
+@command("seed", examples=("budgetflow seed demo",))
+@click.argument("dataset", type=click.Choice(["demo"]))
+@json_option
+@pass_app
+def seed(app: App, dataset: str, as_json: bool) -> int:
+    """Load shipped sample data; creates the schema if needed.
+
+    demo: a Chinese demo company (青禾智造) with FY2026 budgets. Running it again changes nothing.
+    """
+    schema.upgrade(app.container.engine)  # seeding is how people try budgetflow out: no separate init step
+    return import_folder(app.container, demo_folder(), as_json=as_json)
 
 
-def run_seed(_args: argparse.Namespace) -> int:
-    container = build()
-    try:
-        schema.upgrade(container.engine)  # seeding is how people try budgetflow out: no separate init step
-        return import_folder(container, demo_folder())
-    finally:
-        container.dispose()
-
-
-def _schema_is_current(container: Container) -> bool:
-    current, head = schema.current_revision(container.engine), schema.head_revision()
+def _schema_is_current(app: App) -> bool:
+    current, head = read_models.schema_revision(app.reader), schema.head_revision()
     if current == head:
         return True
-    state = "has no budgetflow tables" if current is None else f"is at schema revision {current}, not {head}"
-    where = redact_url(container.settings.database_url)
-    print(f"error: the database {where} {state}; run `budgetflow init` first", file=sys.stderr)
+    where = redact_url(app.settings.database_url)
+    if current is None:
+        line = _("the database {where} has no budgetflow tables; run `budgetflow init` first")
+    else:
+        line = _("the database {where} is at schema revision {current}, not {head}; run `budgetflow init` first")
+    note(_("error: {message}").format(message=line.format(where=where, current=current, head=head)))
     return False
 
 
-def import_folder(container: Container, path: Path) -> int:
+def import_folder(container: Container, path: Path, *, as_json: bool = False, quiet: bool = False) -> int:
+    """Import a dictionary folder; the summary (or every problem) is reported. Returns the exit code."""
     try:
         settings = container.settings
         limits = ReadLimits(settings.masterdata_max_bytes, settings.masterdata_max_total_bytes)
         summary = import_master_data(path, container.masterdata_store, limits=limits)
     except MasterDataInvalid as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in {path}; nothing was imported", file=sys.stderr)
+            note(problem)
+        note(_("{count} problem(s) in {path}; nothing was imported").format(count=len(exc.problems), path=path))
+        if as_json:
+            emit_json({"imported": False, "source": str(path), "problems": exc.problems})
         return 1
-    print(format_summary(summary, path))
+    if as_json:
+        emit_json(summary_json(summary, path))
+    elif quiet:  # a step of a bigger command: its first line is enough
+        note(format_summary(summary, path).splitlines()[0])
+    else:
+        say(format_summary(summary, path))
     return 0
 
 
+def summary_json(summary: ImportSummary, path: Path) -> dict[str, Any]:
+    return {"imported": True, "changed": summary.changed, "version": summary.version, "company": summary.company,
+            "source": str(path), "counts": {name: asdict(c) for name, c in summary.counts.items()},
+            "allocations": summary.allocations, "adjustments": summary.adjustments}
+
+
 def format_summary(summary: ImportSummary, path: Path) -> str:
-    verdict = "imported" if summary.changed else "already up to date, nothing changed"
-    lines = [f"master data {summary.version} ({summary.company}) from {path}: {verdict}"]
+    verdict = _("imported") if summary.changed else _("already up to date, nothing changed")
+    lines = [_("master data {version} ({company}) from {path}: {verdict}").format(
+        version=summary.version, company=summary.company, path=path, verdict=verdict)]
     for name, c in summary.counts.items():
-        lines.append(f"  {_LABELS[name]:<17} {c.created:>4} created {c.updated:>4} updated {c.unchanged:>4} unchanged")
-    lines.append(f"  {'budget ledger':<17} {summary.allocations:>4} ALLOCATE and {summary.adjustments} ADJUST entries")
+        lines.append("  " + _("{label} {created} created {updated} updated {unchanged} unchanged").format(
+            label=fit(_(LABELS[name]), 17), created=f"{c.created:>4}", updated=f"{c.updated:>4}",
+            unchanged=f"{c.unchanged:>4}"))
+    lines.append("  " + _("{label} {allocations} ALLOCATE and {adjustments} ADJUST entries").format(
+        label=fit(_("budget ledger"), 17), allocations=f"{summary.allocations:>4}", adjustments=summary.adjustments))
     return "\n".join(lines)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(import_command)
+    cli.add_command(seed)

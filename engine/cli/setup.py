@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-import argparse
+import click
 
-from engine.bootstrap import build
+from engine.cli.base import command
+from engine.cli.context import App, pass_app
+from engine.cli.i18n import _
+from engine.cli.output import emit_json, json_option, say
 from engine.config import redact_url
 from engine.persistence import schema
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("init", help="create or upgrade the database schema (Alembic)")
-    p.set_defaults(handler=run_init)
+@command("init", examples=("budgetflow init",
+                           "BUDGETFLOW_DATABASE_URL=postgresql://app@db:5432/budget budgetflow init"))
+@json_option
+@pass_app
+def init(app: App, as_json: bool) -> int:
+    """Create or upgrade the database schema (Alembic).
 
-
-def run_init(_args: argparse.Namespace) -> int:
-    container = build()
-    try:
-        before = schema.current_revision(container.engine)
-        schema.upgrade(container.engine)
-        after = schema.current_revision(container.engine)
-    finally:
-        container.dispose()
-    where = redact_url(container.settings.database_url)
-    change = "unchanged" if before == after else f"upgraded from {before or 'an empty database'}"
-    print(f"schema at revision {after} ({change}) on {where}")
+    Run it once on a new database and again after every upgrade of budgetflow; running it
+    on a database that is up to date changes nothing.
+    """
+    engine = app.container.engine
+    before = schema.current_revision(engine)
+    schema.upgrade(engine)
+    after = schema.current_revision(engine)
+    where = redact_url(app.settings.database_url)
+    if as_json:
+        emit_json({"revision": after, "previous": before, "changed": before != after, "database": where})
+        return 0
+    change = _("unchanged") if before == after else _("upgraded from {before}").format(
+        before=before or _("an empty database"))
+    say(_("schema at revision {after} ({change}) on {where}").format(after=after, change=change, where=where))
     return 0
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(init)

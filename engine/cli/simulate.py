@@ -1,101 +1,153 @@
-"""``budgetflow simulate --claims N``: the main job until the web inbox exists."""
+"""``budgetflow simulate``: the demo company's applications and claims through the diagrams.
+
+By default it runs in a throwaway SQLite database in a temporary folder, with the demo
+company imported there and its own audit key, and removes it afterwards (``--keep DIR``
+keeps it): the configured database is never touched. ``--into-configured-database`` runs
+in the configured database instead, and only if that holds nothing but the demo company
+(engine/services/simulation_target.py).
+"""
 
 from __future__ import annotations
 
-import argparse
 import random
-import statistics
-from decimal import Decimal
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import click
 
 from engine.bootstrap import Container, build
 from engine.cli.audit_anchor import anchor_store, row_source
-from engine.cli.ledger import format_balances
+from engine.cli.base import command
+from engine.cli.context import App, pass_app
+from engine.cli.i18n import N_, _
 from engine.cli.masterdata import import_folder
-from engine.persistence import audit_repository, instance_repository, ledger_queries, schema
+from engine.cli.output import emit_json, json_option, note, progress
+from engine.cli.simulate_report import print_report, report_json
+from engine.config import SHIPPED_BPMN, redact_url
+from engine.persistence import schema
+from engine.persistence.audit_anchor_file import AnchorFile
 from engine.seed import demo_folder
-from engine.services import processes
+from engine.services import processes, read_models
 from engine.services.audit import verify_anchored
-from engine.services.ledger_verify import verify as verify_ledger
-from engine.simulation import SimulationReport, Simulator
+from engine.services.masterdata.folder import ReadLimits
+from engine.services.simulation_target import NotTheDemo, refuse_unless_demo_only
+from engine.simulation import Simulator, figures
 from engine.workflow.bundle import read_folder
 
-BPMN = Path(__file__).resolve().parents[2] / "bpmn"
+DEMO_PUBLISHER = "E0016"  # the demo company's process admin deploys the diagrams
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("simulate", help="run N applications and claims of the demo company through the diagrams")
-    p.add_argument("--claims", type=int, default=20, help="how many application + claim pairs (default 20)")
-    p.add_argument("--seed", type=int, default=2026, help="random seed of the rule-based approvers")
-    p.add_argument("--bpmn", type=Path, default=BPMN, help="folder of diagrams to deploy (default: bpmn/)")
-    p.set_defaults(handler=run_simulate)
+@dataclass(frozen=True)
+class Target:
+    container: Container
+    anchor: AnchorFile
+    throwaway: bool
+    folder: Path | None  # the throwaway database's folder
+    kept: bool
 
 
-def run_simulate(args: argparse.Namespace) -> int:
-    if args.claims < 1:
-        print("error: --claims must be at least 1")
-        return 2
-    container = build()
+@command("simulate", examples=("budgetflow simulate --claims 20", "budgetflow simulate --claims 500 --keep ./sim",
+                               "budgetflow simulate --into-configured-database"))
+@click.option("--claims", type=click.IntRange(min=1), default=20,
+              help=N_("how many travel applications, each followed by its expense claim (default 20)"))
+@click.option("--seed", type=int, default=2026, help=N_("random seed of the rule-based approvers (default 2026)"))
+@click.option("--bpmn", "bpmn_folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=SHIPPED_BPMN, help=N_("folder of diagrams to deploy (default: the shipped diagrams)"))
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help=N_("run in DIR and keep the database there instead of removing it"))
+@click.option("--into-configured-database", "into_configured", is_flag=True,
+              help=N_("run in the configured database; refused unless it holds only the demo company"))
+@json_option
+@pass_app
+def simulate(app: App, claims: int, seed: int, bpmn_folder: Path, keep: Path | None, into_configured: bool,
+             as_json: bool) -> int:
+    """Run travel applications (TA) and expense claims (EC) of the demo company through the diagrams.
+
+    Rule-based approvers act as people would and the worker posts vouchers to the local ERP.
+    By default in a throwaway SQLite database with the demo company (removed afterwards): the
+    configured database is not touched. The report gives this run's figures apart from the
+    database's totals.
+    """
+    if keep and into_configured:
+        raise click.UsageError(_("--keep and --into-configured-database exclude each other"))
     try:
-        schema.upgrade(container.engine)
-        fresh_log = audit_repository.count_rows(container.engine) == 0
-        if import_folder(container, demo_folder()) != 0:
-            return 1
-        version_id, sha = processes.deploy(container.uow, read_folder(args.bpmn), by="E0016", label="simulate")
-        print(f"\nmodel version {version_id} ({sha[:12]}) from {args.bpmn}; simulating {args.claims} claims ...")
-        rng = random.Random(args.seed)  # noqa: S311 - a seeded, repeatable simulation, not security
-        report = Simulator(container, rng).run(args.claims)
-        _count_steps(container, report)
-        return _print(container, report, fresh_log=fresh_log)
+        with _target(app, keep, into_configured) as target:
+            return _run(target, claims=claims, seed=seed, bpmn_folder=bpmn_folder, as_json=as_json)
+    except NotTheDemo as refused:
+        note(_("error: simulate will not write into {url}: {reason}. Nothing was changed; run it without "
+               "--into-configured-database to use a throwaway database").format(
+            url=redact_url(app.settings.database_url), reason=refused))
+        return 1
+
+
+@contextmanager
+def _target(app: App, keep: Path | None, into_configured: bool) -> Iterator[Target]:
+    if into_configured:
+        _refuse_unless_demo_only(app)
+        yield Target(app.container, anchor_store(app.settings), throwaway=False, folder=None, kept=False)
+        return
+    folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="budgetflow-simulate-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = replace(app.settings, instance_dir=folder, database_url=f"sqlite:///{folder / 'budgetflow.db'}")
+    container = build(settings, audit_environ={})  # its own key and anchor, in its own folder
+    try:
+        yield Target(container, anchor_store(settings, {}), throwaway=True, folder=folder, kept=keep is not None)
     finally:
         container.dispose()
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-AUTOMATIC_WORK = {"ConnectorServiceTask", "ScriptTask", "BusinessRuleTask"}  # not events, gateways, joins
+def _refuse_unless_demo_only(app: App) -> None:
+    revision, head = read_models.schema_revision(app.reader), schema.head_revision()
+    if revision is None:
+        return  # no budgetflow tables yet: nothing of a company's to protect
+    if revision != head:
+        raise NotTheDemo(f"its schema is at revision {revision}, not {head}; run `budgetflow init` first")
+    settings = app.settings
+    limits = ReadLimits(settings.masterdata_max_bytes, settings.masterdata_max_total_bytes)
+    refuse_unless_demo_only(app.reader, app.container.masterdata_store, demo_folder(), limits)
 
 
-def _count_steps(container: Container, report: SimulationReport) -> None:
-    """Automatic steps from the audit log: service, script and rule tasks run on this run's documents."""
-    documents = set(report.documents)
-    with container.session_factory() as s:
-        report.automatic_steps = sum(
-            1 for e in audit_repository.iter_rows(s)
-            if e.record.action == "engine.steps" and e.record.subject_id in documents
-            for step in e.record.payload.get("steps", [])
-            if step.get("kind") in AUTOMATIC_WORK and step.get("state") == "COMPLETED"
-        )
-        # Connector calls finish later, in the worker: count the jobs done for these documents.
-        report.automatic_steps += s.execute(instance_repository.jobs_done_statement(documents)).scalar_one()
-
-
-def _print(container: Container, report: SimulationReport, *, fresh_log: bool) -> int:
+def _run(target: Target, *, claims: int, seed: int, bpmn_folder: Path, as_json: bool) -> int:
+    container = target.container
+    where = (_("a throwaway database in {folder}").format(folder=target.folder) if target.throwaway
+             else redact_url(container.settings.database_url))
+    note(_("simulate: {where}").format(where=where))
+    schema.upgrade(container.engine)
+    fresh_log = read_models.audit_row_count(container.reader) == 0
+    if import_folder(container, demo_folder(), quiet=True) != 0:
+        return 1
+    version_id, sha = processes.deploy(container.uow, read_folder(bpmn_folder), by=DEMO_PUBLISHER, label="simulate")
+    note(_("model version {id} ({sha}) from {path}; simulating {claims} claims ...").format(
+        id=version_id, sha=sha[:12], path=bpmn_folder, claims=claims))
+    rng = random.Random(seed)  # noqa: S311 - a seeded, repeatable simulation, not security
+    with progress(claims, _("simulating"), as_json=as_json) as advance:
+        report = Simulator(container, rng).run(claims, progress=advance)
     # The whole chain, against the stored anchor, which then moves to the new head (docs/audit.md).
-    anchored = verify_anchored(row_source(container), container.audit_key(), anchor_store(container.settings))
-    audit = anchored.result
-    for note in anchored.notes:
-        if not (fresh_log and "there was no audit anchor" in note):  # this run wrote every row it anchors
-            print(note)
-    with container.session_factory() as s:
-        rows = [b for b in ledger_queries.balances(s) if b.reserved or b.consumed]
-        ledger_ok = verify_ledger(ledger_queries.line_totals(s), ledger_queries.reservation_totals(s)).ok
-        vouchers = s.execute(instance_repository.voucher_count_statement()).scalar_one()
-        left_over = [r for r in ledger_queries.open_reservations(s) if r.document_status == "complete"]
-    print("\nbudget lines touched\n" + format_balances(rows))
-    print("\noutcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items())))
-    print(f"vouchers posted (local ERP): {vouchers}")
-    if left_over:
-        held: dict[str, Decimal] = {}
-        for r in left_over:
-            held[r.currency] = held.get(r.currency, Decimal(0)) + r.remaining
-        amounts = ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(held.items()))
-        print(f"left-over reservations: {len(left_over)} finished request(s) still hold {amounts} (approved "
-              "applications whose claim was rejected); see `budgetflow ledger reservations`")
-    print(f"automation rate: {report.automation_rate:.1%} of {report.automatic_steps + report.human_steps} steps "
-          f"done without a person ({report.human_steps} by people)")
-    if report.cycle_seconds:
-        cycle = sorted(report.cycle_seconds)
-        print(f"cycle time, claim submission to posted voucher: median {statistics.median(cycle) * 1000:.0f} ms, "
-              f"p95 {cycle[int(0.95 * (len(cycle) - 1))] * 1000:.0f} ms over {len(cycle)} claims "
-              "(people act instantly here)")
-    print(f"ledger verify: {'OK' if ledger_ok else 'FAILED'}; audit verify: {'OK' if audit.ok else 'FAILED'}")
-    return 0 if ledger_ok and audit.ok else 1
+    anchored = verify_anchored(row_source(container), container.audit_key(), target.anchor)
+    for line in anchored.notes:
+        if not (fresh_log and "there was no audit anchor" in line):  # this run wrote every row it anchors
+            note(line)
+    this_run, totals = figures(container.reader, report.documents), figures(container.reader, None)
+    ledger_ok = read_models.ledger_check(container.reader).ok
+    facts: dict[str, Any] = {
+        "database": {"throwaway": target.throwaway, "url": redact_url(container.settings.database_url),
+                     "kept_in": str(target.folder) if target.kept else None},
+        "model_version": {"id": version_id, "sha256": sha}, "claims": claims, "seed": seed,
+        "ledger_ok": ledger_ok, "audit_ok": anchored.result.ok,
+    }
+    if as_json:
+        emit_json(report_json(facts, report, this_run, totals))
+    else:
+        print_report(facts, report, this_run, totals)
+    return 0 if ledger_ok and anchored.result.ok else 1
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(simulate)

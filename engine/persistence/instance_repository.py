@@ -40,7 +40,6 @@ from engine.persistence.workflow_tables import (
     ModelVersion,
     OutboxJob,
     ProcessInstance,
-    Voucher,
 )
 from engine.services.ports import InstanceRecord
 
@@ -319,12 +318,3 @@ def _mine(employee: str) -> Any:
     both = union_all(assigned, offered).subquery()
     return select(both).order_by(both.c.id)
 
-
-def voucher_count_statement() -> Select[tuple[int]]:
-    return select(func.count()).select_from(Voucher)
-
-
-def jobs_done_statement(documents: set[str]) -> Select[tuple[int]]:
-    return (select(func.count()).select_from(OutboxJob)
-            .join(ProcessInstance, ProcessInstance.id == OutboxJob.instance_id)
-            .where(OutboxJob.status == "done", ProcessInstance.business_key.in_(documents)))

@@ -24,7 +24,7 @@ _res = Reservation.__table__
 _inst = ProcessInstance.__table__
 
 
-def line_totals(session: Session) -> Iterator[LineTotals]:
+def line_totals(session: Session | Connection) -> Iterator[LineTotals]:
     sums = (
         select(_entry.c.line_id,
                func.sum(_entry.c.budget_delta).label("b"), func.sum(_entry.c.reserved_delta).label("r"),
@@ -40,7 +40,7 @@ def line_totals(session: Session) -> Iterator[LineTotals]:
         )
 
 
-def reservation_totals(session: Session) -> Iterator[ReservationTotals]:
+def reservation_totals(session: Session | Connection) -> Iterator[ReservationTotals]:
     def reserved_delta_of(kind: EntryKind) -> ColumnElement[Decimal]:
         return func.sum(case((_entry.c.kind == kind.value, _entry.c.reserved_delta), else_=None))
 
@@ -86,7 +86,7 @@ class LineBalance:
         return self.budget - self.reserved - self.consumed
 
 
-def balances(session: Session, *, prefix: str | None = None) -> list[LineBalance]:
+def balances(session: Session | Connection, *, prefix: str | None = None) -> list[LineBalance]:
     stmt = select(_line).order_by(_line.c.line_key)
     if prefix:
         stmt = stmt.where(_line.c.line_key.startswith(prefix))
@@ -96,7 +96,7 @@ def balances(session: Session, *, prefix: str | None = None) -> list[LineBalance
     ]
 
 
-def line_names(session: Session) -> dict[int, tuple[str, str]]:
+def line_names(session: Session | Connection) -> dict[int, tuple[str, str]]:
     """Each line's holder (org unit or cost center) and subject by name: what people read in an export."""
     org, center, subject = OrgUnit.__table__, CostCenter.__table__, ExpenseSubject.__table__
     stmt = (select(_line.c.id, func.coalesce(org.c.name, center.c.name), subject.c.name).select_from(_line)
@@ -106,7 +106,7 @@ def line_names(session: Session) -> dict[int, tuple[str, str]]:
     return {line_id: (holder or "", subject_name) for line_id, holder, subject_name in session.execute(stmt)}
 
 
-def find_line(session: Session, key: BudgetLineKey) -> int | None:
+def find_line(session: Session | Connection, key: BudgetLineKey) -> int | None:
     found = session.execute(select(_line.c.id).where(_line.c.line_key == key.label)).scalar()
     return None if found is None else int(found)
 

@@ -21,6 +21,7 @@ from engine.persistence.instance_repository import SqlInstanceRepository
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.outbox_repository import SqlOutboxRepository
 from engine.persistence.prepared import BEFORE_STATEMENT
+from engine.persistence.reports import SqlReports
 
 
 class SqlUnitOfWork:
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.directory = SqlDirectory(self.conn)
         self.claims = SqlClaimRepository(self.conn)
         self.outbox = SqlOutboxRepository(self.conn)
+        self.reports = SqlReports(self.conn)  # read side: balances, totals, listings
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

@@ -81,3 +81,12 @@ def retry(uow_factory: UnitOfWorkFactory, *, instance_id: int, by: str) -> Outco
                    payload={"status": outcome.status})
         uow.commit()
     return outcome
+
+
+def retry_job(uow_factory: UnitOfWorkFactory, *, job_id: int, by: str) -> None:
+    """Put a connector job that gave up (an incident) back in the queue, attempts reset; audited."""
+    with audited(uow_factory, actor=by, subject=f"retry job {job_id}"), uow_factory() as uow:
+        if not uow.outbox.retry_incident(job_id):
+            raise NotAllowed(f"job {job_id} is not an open incident (budgetflow incidents list shows them)")
+        uow.record(actor=by, action="incident.retried", subject_type="outbox_job", subject_id=str(job_id))
+        uow.commit()

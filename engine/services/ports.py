@@ -16,16 +16,18 @@ read-only: services read them, and change what they describe only through a repo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from engine.domain.audit import StoredEntry
 from engine.domain.budget import LineState, Posting, ReservationState
 from engine.domain.budget_line import BudgetLineKey
 from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import Directory
+from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 
 # ---------------------------------------------------------------- records
@@ -186,6 +188,12 @@ class InstanceRepository(Protocol):
     def enqueue(self, *, instance_id: int, task_guid: str, operator: str, params: dict[str, Any], key: str) -> None:
         """Queue an outbox job once per ``key``."""
 
+    def versions(self) -> list[dict[str, Any]]:
+        """Every deployed model version, oldest first, with how many instances run on it."""
+
+    def incidents(self) -> list[dict[str, Any]]:
+        """Instances whose last step failed, oldest first."""
+
 
 class ClaimRepository(Protocol):
     """Budget lines by key, reservations by document, and which claim holds which invoice."""
@@ -227,6 +235,29 @@ class OutboxRepository(Protocol):
     def results_of(self, instance_id: int) -> list[tuple[str, dict[str, Any]]]:
         """(task guid, result) of the instance's finished jobs."""
 
+    def retry_incident(self, job_id: int) -> bool:
+        """Queue an incident's job again, attempts reset; False if ``job_id`` is not an open incident."""
+
+    def incidents(self) -> list[dict[str, Any]]: ...
+
+
+class Reports(Protocol):
+    """Read-side queries for listings and checks (rows are the persistence layer's named tuples)."""
+
+    def schema_revision(self) -> str | None: ...
+    def balances(self, prefix: str | None = None) -> list[Any]: ...
+    def line_names(self) -> dict[int, tuple[str, str]]: ...
+    def line_totals(self) -> Iterator[LineTotals]: ...
+    def reservation_totals(self) -> Iterator[ReservationTotals]: ...
+    def open_reservations(self, created_before: datetime | None = None) -> list[Any]: ...
+    def find_line(self, key: BudgetLineKey) -> int | None: ...
+    def master_data_imports(self) -> list[dict[str, Any]]: ...
+    def master_data_rows(self) -> int: ...
+    def vouchers(self, documents: Iterable[str] | None = None) -> int: ...
+    def jobs_done(self, documents: Iterable[str]) -> int: ...
+    def audit_row_count(self) -> int: ...
+    def audit_rows(self, action: str | None = None) -> Iterator[StoredEntry]: ...
+
 
 # ---------------------------------------------------------------- transactions
 
@@ -244,6 +275,8 @@ class UnitOfWork(Protocol):
     def claims(self) -> ClaimRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def reports(self) -> Reports: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:
