@@ -61,5 +61,5 @@ class Container:
 
 def build(settings: Settings | None = None, *, pool_size: int = 10) -> Container:
     settings = settings or Settings.from_env()
-    engine = make_engine(settings.database_url, pool_size=pool_size)
+    engine = make_engine(settings.database_url, pool_size=pool_size, busy_timeout=settings.sqlite_busy_timeout_seconds)
     return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine))

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import signal
+import logging
 import sys
-import time
 from pathlib import Path
 
-from engine.bootstrap import Container, build
-from engine.cli.audit_anchor import ANCHOR_INTERVAL_S, AnchorKeeper
+from engine.bootstrap import build
+from engine.config import Settings
 from engine.persistence import schema
-from engine.persistence.types import utcnow
-from engine.services import outbox, processes
-from engine.services.reservations import expire_left_overs
+from engine.services import processes
 from engine.workflow.bundle import read_folder
 from engine.workflow.check import check
 from engine.workflow.errors import BundleInvalid
@@ -97,64 +94,25 @@ def run_list(_args: argparse.Namespace) -> int:
     return 0
 
 
-EXPIRY_INTERVAL_S = 3600
-
-
-def _expire(container: Container) -> int:
-    """Release left-over reservations older than BUDGETFLOW_RESERVATION_VALID_DAYS (never, if unset)."""
-    return expire_left_overs(container.uow, now=utcnow(), valid_days=container.settings.reservation_valid_days)
-
-
 def run_worker(args: argparse.Namespace) -> int:
-    container = build()
-    runner, policy = container.job_runner(), container.retry_policy()
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    next_expiry, expired = 0.0, 0
-    audit_anchor = AnchorKeeper(container, "worker")  # keeps the audit anchor outside the DB current
-    try:
-        while not stopping:
-            ran = outbox.run_due(container.uow, runner, policy=policy)
-            fired = processes.fire_due_timers(container.uow, now=utcnow())
-            audit_anchor.tick()
-            if time.monotonic() >= next_expiry:  # hourly is plenty for a limit counted in days
-                expired = _expire(container)
-                next_expiry = time.monotonic() + EXPIRY_INTERVAL_S
-            if args.once:
-                print(f"worker: {ran} job(s) run, {fired} timer(s) fired, {expired} reservation(s) expired")
-                return 0
-            if not ran and not fired:
-                time.sleep(args.poll)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        container.dispose()
-    return 0
+    return _run_worker(once=args.once, poll=args.poll)
 
 
 def run_scheduler(args: argparse.Namespace) -> int:
-    """One BlockingScheduler process (APScheduler 3): never share its job store with another scheduler."""
-    from apscheduler.schedulers.blocking import BlockingScheduler  # noqa: PLC0415 - only this command needs it
+    """An alias of ``worker`` kept for existing deployments: timers are checked at every poll."""
+    return _run_worker(once=False, poll=args.outbox_seconds)
 
-    container = build()
-    runner, policy = container.job_runner(), container.retry_policy()
-    scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(lambda: outbox.run_due(container.uow, runner, policy=policy), "interval",
-                      seconds=args.outbox_seconds, id="outbox", max_instances=1, coalesce=True)
-    scheduler.add_job(lambda: processes.fire_due_timers(container.uow, now=utcnow()), "interval",
-                      seconds=args.timer_seconds, id="timers", max_instances=1, coalesce=True)
-    scheduler.add_job(lambda: _expire(container), "interval", seconds=EXPIRY_INTERVAL_S, id="expiry",
-                      max_instances=1, coalesce=True, next_run_time=utcnow())
-    scheduler.add_job(AnchorKeeper(container, "scheduler").refresh, "interval", seconds=ANCHOR_INTERVAL_S,
-                      id="audit-anchor", max_instances=1, coalesce=True, next_run_time=utcnow())
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+
+def _run_worker(*, once: bool, poll: float) -> int:
+    from engine import worker  # noqa: PLC0415 - only these commands need it
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        container.dispose()
-    return 0
+        return worker.run(Settings.from_env(), once=once, poll_seconds=poll)
+    except worker.DatabaseUnusable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1 if exc.problem.transient else 2
 
 
 def run_incidents(_args: argparse.Namespace) -> int:
