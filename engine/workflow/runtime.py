@@ -123,6 +123,15 @@ class WorkflowRun:
                 reason = StepFailed.of("-", exc).reason
                 raise StepFailed("-", f"the instance's data cannot be saved: {reason}") from exc
 
+    @contextmanager
+    def at(self, now: datetime) -> Iterator[None]:
+        """Engine passes inside take ``now`` as the time (timers fire, start and coalesce by it)."""
+        self.engine.now = now
+        try:
+            yield
+        finally:
+            self.engine.now = None
+
     def advance(self, operators: OperatorPort, on_step: Callable[[StepEvent], None] | None = None) -> None:
         """Fire due timers and run every non-manual step until the workflow waits."""
         self.engine.operators = operators
