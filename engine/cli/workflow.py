@@ -106,8 +106,9 @@ def run_scheduler(args: argparse.Namespace) -> int:
 def _run_worker(*, once: bool, poll: float) -> int:
     from engine import worker  # noqa: PLC0415 - only these commands need it
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not logging.getLogger().handlers:  # the libraries' chatter (SpiffWorkflow, Alembic) only from WARNING up
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("budgetflow").setLevel(logging.INFO)
     try:
         return worker.run(Settings.from_env(), once=once, poll_seconds=poll)
     except worker.DatabaseUnusable as exc:

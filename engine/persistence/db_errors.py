@@ -31,8 +31,8 @@ DRIVERS = frozenset({"psycopg", "psycopg2", "psycopg_c", "psycopg_binary", "pg80
 
 _FIX = {
     "unreachable": "is the server running and BUDGETFLOW_DATABASE_URL right?",
-    "connection_lost": "the server closed the connection (restart, failover or an administrator); retry",
-    "locked": "another process holds the write lock longer than the busy timeout; retry, or find that process",
+    "connection_lost": "the server closed the connection (a restart, a failover or an administrator); try again",
+    "locked": "another process held the write lock longer than the busy timeout; try again, or find that process",
     "read_only": "the database file, its folder or the database role is read-only; give write access",
     "disk_full": "free disk space on the database's volume",
     "io_error": "the database file could not be read or written (disk, permissions, network share); check them",

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from connectors.base import ConnectorError
 from connectors.registry import spec
-from engine.persistence.db_errors import short_text
+from engine.persistence.db_errors import is_transient, short_text
 from engine.persistence.types import utcnow
 from engine.services.steps import advance_and_save, load_run, record_failure, step_text
 from engine.workflow.errors import StepFailed
@@ -112,6 +112,8 @@ def _run(uow_factory: Callable[[], Any], runner: JobRunner, job: Any, *, policy:
     except ConnectorError as error:
         outcome = _failed(uow_factory, job, error, policy=policy, now=now)
     except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident
+        if is_transient(error):  # our own database went away under the connector: the worker waits it out,
+            raise  # and the job's lease runs out: it runs again (same key) once the database is back
         log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.operator)
         wrapped = ConnectorError("CONNECTOR_CRASHED", short_text(error), retryable=True)
         outcome = _failed(uow_factory, job, wrapped, policy=policy, now=now)

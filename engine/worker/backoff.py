@@ -48,7 +48,7 @@ class Outage:
     def failed(self, problem: DatabaseProblem, retry_in: float) -> None:
         if self.since is None:
             self.since, self.problem = self.clock(), problem
-            self.log.warning("database outage [%s]: %s; the worker keeps running and retries (every %g s at most)",
+            self.log.warning("database outage [%s]: %s (the worker keeps running and retries, every %g s at most)",
                              problem.kind, problem.message, self.cap)
         else:
             self.log.debug("database still unavailable [%s]; next try in %.1f s", problem.kind, retry_in)
