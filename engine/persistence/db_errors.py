@@ -6,10 +6,11 @@ here: a message names the kind of problem, the database (password redacted) and 
 borrows at most the first line of a driver's *connection* error (which names host and port,
 never a statement).
 
-``transient`` problems go away on their own or when someone fixes the server, not the settings
-(a lost connection, a server that is down or starting, a lock held too long, an I/O error, a full
-disk): a long-running process waits and retries them. The others are configuration (a wrong URL,
-a missing driver, no schema yet, a read-only file or role): retrying cannot help.
+``transient`` problems go away on their own or when someone fixes the server or the files, not the
+settings: a lost connection, a server that is down or starting, a lock held too long, an I/O error,
+a full disk, a read-only file or a read-only server (a standby after a failover). A long-running
+process waits and retries them. The others are configuration (a wrong URL, a missing driver, no
+schema yet or an old one): retrying cannot help.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from engine.config import redact_url
 
 KINDS = ("unreachable", "connection_lost", "locked", "read_only", "disk_full", "io_error", "no_schema",
          "schema_outdated", "driver_missing", "bad_url", "other")
-TRANSIENT = frozenset({"unreachable", "connection_lost", "locked", "disk_full", "io_error"})
+TRANSIENT = frozenset({"unreachable", "connection_lost", "locked", "read_only", "disk_full", "io_error"})
 # Python modules SQLAlchemy imports for a URL's driver: a ModuleNotFoundError naming one is a missing driver.
 DRIVERS = frozenset({"psycopg", "psycopg2", "psycopg_c", "psycopg_binary", "pg8000", "asyncpg", "MySQLdb",
                      "pymysql", "mysql", "mariadb", "cx_Oracle", "oracledb", "pyodbc", "pymssql", "sqlite3"})
