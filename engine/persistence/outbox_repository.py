@@ -67,7 +67,8 @@ class SqlOutboxRepository:
         is not leased again (it may be what kills the worker) but returned in ``abandoned``.
         """
         rows = _DUE.all(self.conn, {"now": now, "limit": limit})
-        jobs, abandoned = [], []
+        jobs: list[Job] = []
+        abandoned: list[Job] = []
         for job_id, instance_id, guid, operator, params, key, attempts, was_leased in rows:
             dead = bool(was_leased) and max_attempts is not None and attempts >= max_attempts
             job = Job(job_id, instance_id, guid, operator, json.loads(params), key, attempts if dead else attempts + 1)

@@ -94,9 +94,9 @@ class WorkflowRun:
             if outside_the_instance(exc):  # ... except the database's: the caller retries the whole step
                 raise
             element = _element(getattr(exc, "task", None)) if getattr(exc, "task", None) else self._current
-            failed = StepFailed.of(element, exc)
-            failed.details.update(self.details)
-            raise failed from exc
+            wrapped = StepFailed.of(element, exc)
+            wrapped.details.update(self.details)
+            raise wrapped from exc
 
     @classmethod
     def start(
