@@ -105,4 +105,4 @@ class LoggingAnchorKeeper(AnchorKeeper):
         return 0
 
     def _say(self, line: str) -> None:
-        logging.getLogger("budgetflow.worker.audit").warning("%s", line)
+        logging.getLogger("budgetflow.worker.audit").warning("%s: %s", self.name, line)
