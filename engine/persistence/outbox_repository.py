@@ -78,6 +78,14 @@ class SqlOutboxRepository:
                                     for j in jobs])
         return Claim(jobs, abandoned)
 
+    def give_back(self, job_id: int, attempts: int) -> bool:
+        """Undo the lease and the attempt of a job its worker could not finish because the database went away,
+        unless the job moved on meanwhile (finished, or leased again by another worker)."""
+        done = self.conn.execute(update(_job).where(
+            _job.c.id == job_id, _job.c.status == "pending", _job.c.attempts == attempts,
+            _job.c.locked_until.is_not(None)).values(attempts=attempts - 1, locked_until=None, updated_at=utcnow()))
+        return done.rowcount == 1
+
     def done(self, job_id: int, result: dict[str, Any]) -> None:
         _DONE.execute(self.conn, {"job_id": job_id, "new_result": json.dumps(result, default=str), "now": utcnow()})
 

@@ -80,15 +80,37 @@ def run_due(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryP
     attempt), so a worker that dies costs no other job an attempt or its back-off.
     ``report`` hears of every job once its outcome is committed.
     """
-    ran, succeeded = 0, None
+    ran, succeeded, leased = 0, None, None
     while True:
         claim = ran < limit and not (stop is not None and stop())
-        job = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=claim,
-                                report=report)
-        if job is None:
-            return ran
-        succeeded = _run(uow_factory, runner, job, policy=policy, now=now or utcnow(), report=report)
+        try:
+            leased = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=claim,
+                                       report=report)
+            if leased is None:
+                return ran
+            succeeded = _run(uow_factory, runner, leased, policy=policy, now=now or utcnow(), report=report)
+        except Exception as exc:
+            if leased is not None and is_transient(exc):
+                raise JobInterrupted(leased.id, leased.operator, leased.attempts) from exc
+            raise
         ran += 1
+
+
+class JobInterrupted(Exception):
+    """The database went away while this worker held a job's lease (its cause says how): once the database is
+    back, ``give_back`` returns the attempt, so outages never add up to "worker died"."""
+
+    def __init__(self, job_id: int, operator: str, attempts: int) -> None:
+        super().__init__(f"{operator} job {job_id} interrupted by the database (attempt {attempts})")
+        self.job_id, self.operator, self.attempts = job_id, operator, attempts
+
+
+def give_back(uow_factory: Callable[[], Any], interrupted: JobInterrupted) -> bool:
+    """Undo the lease and the attempt of an interrupted job (not if it moved on meanwhile): it runs again now."""
+    with uow_factory() as uow:
+        given = uow.outbox.give_back(interrupted.job_id, interrupted.attempts)
+        uow.commit()
+    return bool(given)
 
 
 def run_one(uow_factory: Callable[[], Any], runner: JobRunner, *, policy: RetryPolicy,

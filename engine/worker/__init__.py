@@ -28,10 +28,11 @@ def run(settings: Settings, *, once: bool = False, poll_seconds: float = 1.0,
         stop: threading.Event | None = None) -> int:
     """Run the periodic jobs until ``stop`` is set (or SIGTERM/SIGINT arrive), or each once with ``once``.
 
-    With ``once`` the counts also go to stdout, one line (``worker: 2 job(s) run, 1 timer(s) fired, 0
-    reservation(s) expired``). Returns the exit code (0). Raises DatabaseUnusable for a database that cannot be used as configured
-    (bad URL, missing driver, no schema) and, with ``once``, for any database problem; transient ones
-    (connection lost, lock timeout...) are waited out by the loop and never end a long-running worker.
+    With ``once`` the counts also go to stdout, one line (``worker: 2 job(s) run, 1 timer(s) fired,
+    0 reservation(s) expired``). Returns the exit code (0). Raises DatabaseUnusable for a database that
+    cannot be used as configured (bad URL, missing driver, no schema) and, with ``once``, for any database
+    problem; transient ones (connection lost, lock timeout...) are waited out by the loop and never end a
+    long-running worker.
     """
     stop = stop or threading.Event()
     try:

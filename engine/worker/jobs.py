@@ -46,19 +46,36 @@ class PeriodicJob:
 
 def periodic_jobs(container: Container, stop: threading.Event) -> list[PeriodicJob]:
     """The jobs in the order each pass runs them: outcomes of connector calls first, then what they start."""
-    runner, policy = container.job_runner(), container.retry_policy()
     keeper = LoggingAnchorKeeper(container, "worker")
-
-    def run_outbox() -> int:
-        return outbox.run_due(container.uow, runner, policy=policy, report=log_job_run, stop=stop.is_set)
-
     return [
-        PeriodicJob("outbox", EVERY_POLL, run_outbox),
+        PeriodicJob("outbox", EVERY_POLL, OutboxRun(container, stop)),
         PeriodicJob("timers", EVERY_POLL, lambda: _timed("timers", "timer(s) fired", fire_timers(container))),
         PeriodicJob("expiry", EXPIRY_INTERVAL_S,
                     lambda: _timed("expiry", "left-over reservation(s) released", expire(container))),
         PeriodicJob("audit-anchor", ANCHOR_INTERVAL_S, keeper.run),
     ]
+
+
+class OutboxRun:
+    """The outbox job: due connector jobs, one at a time. A job the database interrupted (an outage, which
+    the loop waits out) gets its attempt back first thing after the outage, and runs again at once."""
+
+    def __init__(self, container: Container, stop: threading.Event) -> None:
+        self.container, self.stop = container, stop
+        self.runner, self.policy = container.job_runner(), container.retry_policy()
+        self.interrupted: outbox.JobInterrupted | None = None
+
+    def __call__(self) -> int:
+        uow = self.container.uow
+        if self.interrupted is not None:
+            given = outbox.give_back(uow, self.interrupted)
+            log.info("%s: %s", self.interrupted, "attempt given back" if given else "it moved on meanwhile")
+            self.interrupted = None
+        try:
+            return outbox.run_due(uow, self.runner, policy=self.policy, report=log_job_run, stop=self.stop.is_set)
+        except outbox.JobInterrupted as interrupted:
+            self.interrupted = interrupted
+            raise
 
 
 def fire_timers(container: Container) -> Callable[[], int]:

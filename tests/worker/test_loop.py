@@ -123,3 +123,38 @@ def test_run_once_and_run_until_stopped(container, caplog):
     stop.set()  # what SIGTERM does in the main thread
     worker.join(timeout=120)
     assert not worker.is_alive()
+
+
+class _LosesTheDatabaseOnce:
+    """A connector whose first call meets a real 'database is locked' (as if our database went away mid-job)."""
+
+    def __init__(self, inner, engine) -> None:
+        self.inner, self.engine, self.calls = inner, engine, 0
+
+    def run(self, operator, params, *, key):
+        self.calls += 1
+        if self.calls == 1:
+            write(self.engine)
+        return self.inner.run(operator, params, key=key)
+
+
+def test_a_job_interrupted_by_an_outage_gets_its_attempt_back_and_runs_again(app, locked_db):
+    from sqlalchemy import select
+
+    from engine.persistence.workflow_tables import OutboxJob
+    from engine.services import outbox
+    from engine.worker.jobs import OutboxRun
+    from tests.engine_support import approved_claim
+
+    engine, _release = locked_db
+    approved_claim(app, "EXP-GIVE-1")
+    job = OutboxRun(app, threading.Event())
+    job.runner = _LosesTheDatabaseOnce(app.job_runner(), engine)
+    with pytest.raises(outbox.JobInterrupted) as raised:
+        job()
+    assert raised.value.attempts == 1 and "locked" in str(raised.value.__cause__)
+    with app.session_factory() as s:
+        assert s.execute(select(OutboxJob.attempts, OutboxJob.locked_until.is_not(None))).one() == (1, True)
+    assert job() == 1  # after the outage: the attempt is given back, the job runs at once (no lease to wait out)
+    with app.session_factory() as s:
+        assert s.execute(select(OutboxJob.status, OutboxJob.attempts)).one() == ("done", 1)
