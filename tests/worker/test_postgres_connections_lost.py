@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from engine.persistence.workflow_tables import OutboxJob
-
 from tests.engine_support import approved_claim
 from tests.worker.support import (
     Worker,
