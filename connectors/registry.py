@@ -19,6 +19,7 @@ class OperatorSpec:
     errors: tuple[str, ...] = ()
     summary: str = ""
     waits: bool = True  # an outbox operator the flow waits for; False: queued, and the flow moves on
+    optional: tuple[str, ...] = ()  # parameters a diagram may pass or leave out
 
 
 _BUDGET_LINE = ("document_no", "org_unit", "subject", "period", "amount", "currency")
@@ -39,7 +40,7 @@ OPERATORS: dict[str, OperatorSpec] = {spec.name: spec for spec in (
     OperatorSpec("erp/PostVoucher", ("document_no", "applicant", "lines", "total", "currency"), "outbox",
                  ("ERP_POST_FAILED",), "post the expense voucher (凭证) to the ERP"),
     OperatorSpec("notify/Send", ("to", "template", "document_no"), "outbox", (), "notify a person",
-                 waits=False),
+                 waits=False, optional=("overdue",)),
     OperatorSpec("oa/CreateApproval", ("document_no", "applicant", "template"), "outbox", ("OA_REJECTED",),
                  "mirror the approval into the OA suite"),
 )}

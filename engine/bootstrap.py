@@ -69,8 +69,11 @@ class Container:
 
 
 def build(settings: Settings | None = None, *, pool_size: int = 10,
-          audit_environ: Mapping[str, str] | None = None) -> Container:
+          audit_environ: Mapping[str, str] | None = None, create: bool = True) -> Container:
+    """``create=False``: a SQLite database file that does not exist yet is an error (DatabaseMissing), not
+    a new empty file: the command line creates one only in ``init`` and the commands that seed."""
     settings = settings or Settings.from_env()
-    engine = make_engine(settings.database_url, pool_size=pool_size)
+    engine = make_engine(settings.database_url, pool_size=pool_size,
+                         busy_timeout=settings.sqlite_busy_timeout_seconds, create=create)
     return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine),
                      audit_environ=audit_environ)

@@ -55,6 +55,7 @@ class Settings:
     reservation_valid_days: int = 0  # release what a finished request still holds after this; 0: never
     masterdata_max_bytes: int = 20 * MIB  # largest data-dictionary file import-master-data reads
     masterdata_max_total_bytes: int = 50 * MIB  # and all of a folder's dictionary files together
+    sqlite_busy_timeout_seconds: float = 60.0  # a SQLite writer waits this long for the write lock, then fails
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +72,7 @@ class Settings:
             reservation_valid_days=_number(env, "RESERVATION_VALID_DAYS", int, 0),
             masterdata_max_bytes=_number(env, "MASTERDATA_MAX_BYTES", int, 20 * MIB),
             masterdata_max_total_bytes=_number(env, "MASTERDATA_MAX_TOTAL_BYTES", int, 50 * MIB),
+            sqlite_busy_timeout_seconds=_number(env, "SQLITE_BUSY_TIMEOUT_SECONDS", float, 60.0),
         )
 
 

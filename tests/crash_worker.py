@@ -4,6 +4,8 @@
   ERP accepted a voucher and before the outcome is committed (the worst moment).
 - ``FAIL_RATE``: chance that an ERP call fails; half of those fail before posting,
   half post the voucher and then time out (an ambiguous outcome).
+- ``KILL_IN_JOB=1``: every ERP call kills the process (SIGKILL) before posting: a job whose
+  execution kills its worker, which never gets to raise.
 Production code is unchanged: faults are patched in here.
 """
 
@@ -24,6 +26,7 @@ CRASH_RATE = float(os.environ.get("CRASH_RATE", "0"))
 # Negative control: post with a fresh key every time, as a connector that ignores idempotency would.
 NAIVE = os.environ.get("NAIVE_ERP") == "1"
 FAIL_RATE = float(os.environ.get("FAIL_RATE", "0"))
+KILL_IN_JOB = os.environ.get("KILL_IN_JOB") == "1"
 
 
 class FlakyErp:
@@ -31,6 +34,8 @@ class FlakyErp:
         self.inner = inner
 
     def post_voucher(self, draft, *, idempotency_key):
+        if KILL_IN_JOB:
+            os.kill(os.getpid(), signal.SIGKILL)
         if NAIVE:
             idempotency_key = f"{idempotency_key}:{uuid.uuid4().hex}"
         roll = random.random()

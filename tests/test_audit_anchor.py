@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.audit_anchoring import AnchorKeeper
 from engine.audit_key import ANCHOR_FILE_ENV, KEY_ENV, KEY_FILE_ENV
 from engine.bootstrap import Container, build
-from engine.cli.audit_anchor import AnchorKeeper
 from engine.domain.audit import AuditKeyMissing
 from engine.persistence import audit_repository
 from engine.persistence.audit_anchor_file import AnchorFile

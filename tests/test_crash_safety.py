@@ -1,4 +1,5 @@
-"""Kill the worker between the ERP call and the commit: exactly one voucher per claim, no claim lost."""
+"""Kill the worker between the ERP call and the commit: exactly one voucher per claim, no claim lost.
+A job that kills every worker running it stops at the attempt limit as an incident."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from engine.persistence.audit_table import AuditLog
 from engine.persistence.workflow_tables import OutboxJob, ProcessInstance, Voucher
 from tests.engine_support import approved_claim
 
@@ -72,3 +74,20 @@ def test_negative_control_a_connector_without_idempotency_posts_duplicates(app, 
     per_document, _, _ = outcome(app)
     assert kills > 0
     assert sum(per_document.values()) > CLAIMS, "killed workers without idempotency must duplicate vouchers"
+
+
+def test_a_job_that_kills_its_worker_becomes_an_incident_at_the_attempt_limit(app, cli_env):
+    approved_claim(app, "EXP-DIE-1")
+    env = {**cli_env, "KILL_IN_JOB": "1", "BUDGETFLOW_OUTBOX_MAX_ATTEMPTS": "3",
+           "BUDGETFLOW_OUTBOX_LEASE_SECONDS": "0.2", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    # Before the fix every restart leased the job again (7 kills and counting, no incident): bounded here.
+    runs, kills = run_workers_until_done(env, max_runs=8)
+    assert (runs, kills) == (4, 3)  # three workers died running it; the fourth gave it up and finished
+    with app.session_factory() as s:
+        job = s.execute(select(OutboxJob.status, OutboxJob.attempts, OutboxJob.last_error)).one()
+        audited = s.execute(select(AuditLog.action, AuditLog.payload).where(
+            AuditLog.subject_type == "outbox_job")).all()
+        vouchers = s.scalar(select(func.count()).select_from(Voucher))
+    assert tuple(job) == ("incident", 3, "worker died while running it (after 3 attempts)")
+    assert [a for a, _ in audited] == ["connector.incident"] and "worker died" in audited[0][1]
+    assert vouchers == 0

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -77,3 +78,63 @@ def test_negative_control_firing_without_the_instance_lock_fires_twice(app):
     for t in threads:
         t.join()
     assert firings(app, "NAIVE") == {"NAIVE-0": 2}
+
+
+# ---------------------------------------------------------------- reminders missed during an outage
+
+@pytest.fixture
+def flow(container):
+    """The demo company with the real diagrams of bpmn/ (approval reminders every 24 h, 3 times; SLA 72 h)."""
+    from engine.services.masterdata.importing import seed_demo
+    from engine.workflow.bundle import read_folder
+    from tests.flows.support import BPMN, Flow
+
+    seed_demo(container.masterdata_store)
+    processes.deploy(container.uow, read_folder(BPMN), by="E0016")
+    return Flow(container)
+
+
+def reminders(flow, instance: int) -> list[dict]:
+    return [j for j in flow.jobs(instance, "notify/Send") if j["template"] == "approval_reminder"]
+
+
+def shift_timers_back(flow, instance: int, by: timedelta) -> None:
+    """As if the instance had waited ``by`` longer: every waiting timer is due that much earlier (real clock)."""
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine.services.processes import load_run
+
+    with flow.app.uow() as uow:
+        row, run = load_run(uow, instance)
+        for task in run.wf.get_tasks(state=TaskState.WAITING):
+            value = task.internal_data.get("event_value")
+            if isinstance(value, dict):  # a cycle timer
+                value["next"] = (datetime.fromisoformat(value["next"]) - by).isoformat()
+            elif isinstance(value, str):
+                task.internal_data["event_value"] = (datetime.fromisoformat(value) - by).isoformat()
+        uow.instances.save(row, state=run.dump(), status=row.status, outcome=None, next_timer_at=run.next_timer_at())
+        uow.commit()
+
+
+def test_reminders_missed_while_the_clock_jumped_80_hours_go_out_once_saying_how_late(flow):
+    instance = flow.apply("1280.50")  # the manager's approval waits: reminder every 24 h (3 times), SLA 72 h
+    assert processes.fire_due_timers(flow.app.uow, now=utcnow() + timedelta(hours=1)) == 0
+    fired = processes.fire_due_timers(flow.app.uow, now=utcnow() + timedelta(hours=80))
+    flow.settle(instance)
+    assert fired == 1
+    sent = reminders(flow, instance)
+    assert len(sent) == 1, sent  # not one per missed period
+    assert sent[0]["to"] == "lane:manager" and sent[0]["overdue"] == "2 days 8 hours"
+
+
+def test_after_an_outage_of_70_hours_the_two_missed_reminders_of_a_task_coalesce_into_one(flow):
+    instance = flow.apply("1280.50")
+    shift_timers_back(flow, instance, timedelta(hours=70))  # reminders due at 24 h and 48 h; the SLA (72 h) not yet
+    for _ in range(3):  # the worker's polls after it came back
+        processes.fire_due_timers(flow.app.uow, now=utcnow())
+        flow.settle(instance)
+    sent = reminders(flow, instance)
+    assert len(sent) == 1, sent  # the code before coalescing sent two
+    assert sent[0]["overdue"] == "1 day 22 hours"  # the first missed reminder was due 46 hours ago
+    assert flow.waiting_timers(instance) == ["escalate_manager", "remind_manager"]  # the third is still to come
+    assert flow.inbox(instance) == [("approve_by_manager", "manager", ["E0005"])]

@@ -55,6 +55,11 @@ class Root(Group):
             result = super().main(args, prog_name or "budgetflow", complete_var, standalone_mode=False, obj=app,
                                   **extra)
             code = int(result or 0)
+        except click.UsageError as exc:  # one line, like every other failure, pointing at the help
+            where = exc.ctx.command_path if exc.ctx else "budgetflow"
+            click.echo(_("error: {message} (see: {command} --help)").format(
+                message=" ".join(exc.format_message().split()), command=where), err=True)
+            code = exc.exit_code
         except click.ClickException as exc:
             exc.show()
             code = exc.exit_code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.audit_anchor import anchor_store, row_source, warn_about_development_key
+from engine.audit_anchoring import anchor_store, row_source, warn_about_development_key
 from engine.cli.base import group
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import N_, _

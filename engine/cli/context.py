@@ -26,9 +26,16 @@ class App:
 
     @property
     def container(self) -> Container:
-        """Built on first use (commands that need no database never connect) and disposed once, at exit."""
+        """Built on first use (commands that need no database never connect) and disposed once, at exit.
+        A SQLite file that does not exist yet is not created: the command says "run budgetflow init"."""
         if self._container is None:
-            self._container = build(self.settings)
+            self._container = build(self.settings, create=False)
+        return self._container
+
+    def creating_container(self) -> Container:
+        """The container of a command that creates the database if there is none (init, seed, demo)."""
+        if self._container is None:
+            self._container = build(self.settings, create=True)
         return self._container
 
     @property

@@ -39,7 +39,7 @@ def demo(app: App) -> int:
     Writes into the configured database (see `budgetflow info`); for the whole flow with
     approvals and vouchers, in a throwaway database, run `budgetflow simulate`.
     """
-    container = app.container
+    container = app.creating_container()
     schema.upgrade(container.engine)
     if import_folder(container, demo_folder()) != 0:
         return 1

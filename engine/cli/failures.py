@@ -9,44 +9,37 @@ Unknown exceptions are internal errors; ``BUDGETFLOW_DEBUG=1`` shows their trace
 
 from __future__ import annotations
 
-import sqlite3
-
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
-
 from engine.cli.i18n import N_, _
 from engine.config import PREFIX, SettingInvalid, redact_url
 from engine.domain.errors import BudgetflowError
+from engine.persistence.db_errors import classify
+from engine.worker import DatabaseUnusable
 
 USAGE = 2
 FAILURE = 1
 DEBUG_ENV = f"{PREFIX}DEBUG"
 
-# (text in the driver's message, what to say, exit code): the first that matches wins.
-_DATABASE_PROBLEMS: tuple[tuple[tuple[str, ...], str, int], ...] = (
-    (("no such table", "undefinedtable"), N_(
-        "database not initialised: {url} has no budgetflow tables; run `budgetflow init`"), USAGE),
-    (("database is locked",), N_(
-        "database is locked: another process has held {url} for longer than the busy timeout; try again, "
-        "or find the process that holds it"), FAILURE),
-    (("readonly database", "read-only"), N_(
-        "the database {url} is read-only: give the user running budgetflow write access to the file and its "
-        "folder"), FAILURE),
-    (("unable to open database file",), N_(
-        "cannot open the SQLite database {url}: check that its folder exists and is writable"), USAGE),
-    (("file is not a database",), N_("{url} is not a SQLite database file"), USAGE),
-    (("disk i/o error",), N_("disk I/O error on {url}: check the disk and the file system"), FAILURE),
-    (('fatal:  database "',), N_(
-        "the database named in {url} does not exist on that server: create it, or correct "
-        "BUDGETFLOW_DATABASE_URL"), USAGE),
-    (("password authentication failed", 'role "', "no password supplied"), N_(
-        "the database {url} refused the login: check the user and password in BUDGETFLOW_DATABASE_URL"), USAGE),
-    (("connection refused", "could not connect", "connection failed", "could not translate host name",
-      "name or service not known", "timeout expired"), N_(
-        "cannot reach the database at {url}: is the server running and the URL right? ({detail})"), FAILURE),
-    (("server closed the connection", "connection is lost", "terminating connection", "consuming input failed",
-      "connection already closed", "the connection is closed"), N_(
-        "the connection to the database {url} was lost ({detail}); try again once it is back"), FAILURE),
-)
+# What to say for each kind of database problem engine.persistence.db_errors finds (translated; {url} is
+# redacted, {detail} is the driver's first line where it names a place, never a statement). The exit code
+# follows the kind: 1 for what waiting may cure (an outage, a lock), 2 for configuration.
+_DATABASE_MESSAGES: dict[str, str] = {
+    "no_schema": N_("database not initialised: {url} has no budgetflow tables; run `budgetflow init`"),
+    "schema_outdated": N_("the database schema of {url} is older than this budgetflow: run `budgetflow init` to "
+                          "upgrade it"),
+    "locked": N_("database is locked: another process has held {url} for longer than the busy timeout; try again, "
+                 "or find the process that holds it"),
+    "read_only": N_("the database {url} is read-only: give the user running budgetflow write access to the file and "
+                    "its folder"),
+    "io_error": N_("cannot read or write the database {url} ({detail}): check the disk, the file, its folder and "
+                   "their permissions"),
+    "disk_full": N_("the disk holding the database {url} is full: free some space"),
+    "unreachable": N_("cannot reach the database at {url}: is the server running and the URL right? ({detail})"),
+    "connection_lost": N_("the connection to the database {url} was lost; try again once it is back"),
+    "bad_url": N_("BUDGETFLOW_DATABASE_URL ({url}) cannot be used: {detail}; fix the URL, the user, the password "
+                  "or the database name"),
+    "driver_missing": N_("the database driver for {url} is not installed ({detail}); budgetflow runs on SQLite "
+                         "and on PostgreSQL through psycopg 3"),
+}
 
 
 def explain(exc: BaseException, settings_url: str | None) -> tuple[str, int]:
@@ -54,11 +47,11 @@ def explain(exc: BaseException, settings_url: str | None) -> tuple[str, int]:
     url = redact_url(settings_url) if settings_url else _("the configured database")
     if isinstance(exc, SettingInvalid):
         return _("configuration: {problem}").format(problem=exc), USAGE
-    if isinstance(exc, BudgetflowError):
-        return str(exc), USAGE
     found = _database_problem(exc, url)
     if found is not None:
         return found
+    if isinstance(exc, BudgetflowError):
+        return str(exc), USAGE
     if isinstance(exc, TimeoutError):
         return _("gave up waiting: {detail}").format(detail=_first_line(exc)), FAILURE
     if isinstance(exc, OSError):
@@ -68,32 +61,15 @@ def explain(exc: BaseException, settings_url: str | None) -> tuple[str, int]:
 
 
 def _database_problem(exc: BaseException, url: str) -> tuple[str, int] | None:
-    """SQLAlchemy and driver errors by what they say (only the driver's first line: never SQL or parameters)."""
-    if isinstance(exc, NoSuchModuleError | ArgumentError):
-        return _("BUDGETFLOW_DATABASE_URL is not a database URL budgetflow can use: {detail}").format(
-            detail=_first_line(exc)), USAGE
-    if isinstance(exc, ImportError):
-        return _("the database driver for {url} is not installed ({detail}); budgetflow runs on SQLite and on "
-                 "PostgreSQL through psycopg 3").format(url=url, detail=_first_line(exc)), USAGE
-    driver = _driver_error(exc)
-    if driver is None:
+    """A database problem (db_errors.classify: the same verdict the worker acts on) as one translated line."""
+    found = exc.problem if isinstance(exc, DatabaseUnusable) else classify(exc)
+    if found is None:
         return None
-    detail = _first_line(driver)
-    text = f"{type(driver).__name__} {detail}".lower()
-    for needles, message, code in _DATABASE_PROBLEMS:
-        if any(needle in text for needle in needles):
-            return _(message).format(url=url, detail=detail), code
-    return _("database error on {url}: {detail}").format(url=url, detail=detail), FAILURE
-
-
-def _driver_error(exc: BaseException) -> BaseException | None:
-    """The database's own error: what SQLAlchemy wraps, or a driver error raised directly (prepared statements
-    run on the DB-API cursor), or SQLAlchemy's own; None for anything else."""
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        return exc.orig
-    if isinstance(exc, SQLAlchemyError | sqlite3.Error) or type(exc).__module__.partition(".")[0] == "psycopg":
-        return exc
-    return None
+    code = FAILURE if found.transient else USAGE
+    template = _DATABASE_MESSAGES.get(found.kind)
+    if template is None:  # "other": the driver's first line (never SQL: hide_parameters and the split below)
+        return _("database error on {url}: {detail}").format(url=url, detail=_first_line(exc)), code
+    return _(template).format(url=url, detail=found.detail or type(exc).__name__), code
 
 
 def _first_line(exc: BaseException) -> str:

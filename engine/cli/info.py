@@ -1,7 +1,8 @@
 """``budgetflow info``: which database, instance folder, audit key and model version this command line uses.
 
 It works before ``init`` and with a database that cannot be reached: it says so on the line
-concerned (and exits 1) instead of stopping at the first problem, because that is when
+concerned, then once more as the error line on stderr, with the exit code any command would
+give for it (1 unreachable, 2 misconfigured), instead of stopping at the first problem, because that is when
 people run it. It never creates the SQLite file, and never shows the audit key itself.
 """
 
@@ -19,7 +20,7 @@ from engine.cli.app import package_version
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import _, language
-from engine.cli.output import emit_json, json_option, say
+from engine.cli.output import emit_json, json_option, note, say
 from engine.config import redact_url
 from engine.persistence import schema
 from engine.services import read_models
@@ -49,7 +50,11 @@ def info(app: App, as_json: bool) -> int:
         emit_json(found)
     else:
         _print(found)
-    return 0 if found["schema"]["state"] != "unreachable" else failures.FAILURE
+    problem = found["schema"]["problem"]
+    if problem is None:
+        return 0
+    note(_("error: {message}").format(message=problem))  # the one line on stderr every failure gets
+    return int(found["schema"]["exit_code"])
 
 
 def _database(url: str) -> dict[str, Any]:
@@ -68,8 +73,9 @@ def _schema_and_model(app: App, database: dict[str, Any]) -> dict[str, Any]:
         revision = read_models.schema_revision(app.reader)
         model = read_models.deployed_model(app.reader) if revision is not None else None
     except Exception as exc:  # shown on its line: the rest of the report still helps
-        line, _code = failures.explain(exc, app.settings.database_url)
-        return {"schema": {"revision": None, "head": head, "state": "unreachable", "problem": line}, "model": None}
+        line, code = failures.explain(exc, app.settings.database_url)
+        return {"schema": {"revision": None, "head": head, "state": "unreachable", "problem": line,
+                           "exit_code": code}, "model": None}
     state = "not_initialised" if revision is None else "current" if revision == head else "outdated"
     return {"schema": {"revision": revision, "head": head, "state": state, "problem": None}, "model": model}
 

@@ -53,7 +53,7 @@ def seed(app: App, dataset: str, as_json: bool) -> int:
 
     demo: a Chinese demo company (青禾智造) with FY2026 budgets. Running it again changes nothing.
     """
-    schema.upgrade(app.container.engine)  # seeding is how people try budgetflow out: no separate init step
+    schema.upgrade(app.creating_container().engine)  # seeding is how people try budgetflow out: no separate init step
     return import_folder(app.container, demo_folder(), as_json=as_json)
 
 

@@ -22,7 +22,7 @@ def init(app: App, as_json: bool) -> int:
     Run it once on a new database and again after every upgrade of budgetflow; running it
     on a database that is up to date changes nothing.
     """
-    engine = app.container.engine
+    engine = app.creating_container().engine
     before = schema.current_revision(engine)
     schema.upgrade(engine)
     after = schema.current_revision(engine)

@@ -20,8 +20,8 @@ from typing import Any
 
 import click
 
+from engine.audit_anchoring import anchor_store, row_source
 from engine.bootstrap import Container, build
-from engine.cli.audit_anchor import anchor_store, row_source
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import N_, _

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from engine.cli import worker_loop
+from engine import worker as worker_process
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
 from engine.cli.failures import DEBUG_ENV
@@ -18,9 +18,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def configure_logging() -> None:
     """One line per event on stderr, with the time: what a service manager (systemd, Docker) collects."""
-    level = logging.DEBUG if os.environ.get(DEBUG_ENV) == "1" else logging.INFO
-    logging.basicConfig(level=level, format=LOG_FORMAT)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its per-run lines would drown ours
+    debug = os.environ.get(DEBUG_ENV) == "1"
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format=LOG_FORMAT)
+    logging.getLogger("budgetflow").setLevel(logging.DEBUG if debug else logging.INFO)  # libraries: warnings only
 
 
 @command("worker", examples=("budgetflow worker", "budgetflow worker --once", "budgetflow worker --poll 5"))
@@ -34,22 +34,20 @@ def worker(app: App, once: bool, poll: float) -> int:
     Any number of workers may run side by side; stop one with SIGTERM or Ctrl-C.
     """
     configure_logging()
-    return worker_loop.run(app.settings, once=once, poll_seconds=poll)
+    return worker_process.run(app.settings, once=once, poll_seconds=poll)
 
 
 @command("scheduler", examples=("budgetflow scheduler",))
-@click.option("--outbox-seconds", type=click.FloatRange(min=0.01), default=1.0,
-              help=N_("outbox poll interval (default 1)"))
-@click.option("--timer-seconds", type=click.FloatRange(min=0.01), default=15.0,
-              help=N_("timer poll interval (default 15)"))
+@click.option("--outbox-seconds", type=click.FloatRange(min=0.01), default=1.0, hidden=True)
+@click.option("--timer-seconds", type=click.FloatRange(min=0.01), default=15.0, hidden=True)
 @pass_app
 def scheduler(app: App, outbox_seconds: float, timer_seconds: float) -> int:
-    """Run the same jobs as the worker on fixed intervals, as one long-lived process.
+    """The same as `budgetflow worker` (kept for existing deployments).
 
-    Run exactly one scheduler; stop it with SIGTERM or Ctrl-C.
+    One loop runs every periodic job; --outbox-seconds is taken as the poll, --timer-seconds is ignored.
     """
     configure_logging()
-    return worker_loop.run_scheduler(app.settings, outbox_seconds=outbox_seconds, timer_seconds=timer_seconds)
+    return worker_process.run(app.settings, poll_seconds=outbox_seconds)
 
 
 def register(cli: click.Group) -> None:

@@ -15,7 +15,14 @@ polling one file lock spend most of their time asleep while the lock is free
 (measured: ~200 reservations/s instead of thousands). The lock is released only
 after COMMIT or ROLLBACK has run, which these hooks issue themselves; pysqlite's
 own commit() that follows is then a no-op. Other processes still meet the file
-lock and busy_timeout.
+lock and busy_timeout (``BUDGETFLOW_SQLITE_BUSY_TIMEOUT_SECONDS``, 60 by default).
+
+No memory-mapped I/O (``mmap_size=0``): a database file that shrinks or turns unreadable under a
+mapping kills the process with SIGBUS instead of raising an error the worker can wait out. SQLite
+still maps the WAL index (the ``-shm`` file); docs/engine.md says what an operator must not do to it.
+
+``hide_parameters``: SQLAlchemy's exception text never carries bound values (names, amounts, tokens),
+so no log line or stored error can leak them; db_errors.py turns the rest into one line.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-BUSY_TIMEOUT_S = 60
-SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", f"busy_timeout={BUSY_TIMEOUT_S * 1000}", "foreign_keys=ON")
+from engine.persistence.db_errors import DatabaseMissing, WriterLockTimeout
+
+BUSY_TIMEOUT_S = 60.0
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "mmap_size=0")
 _HOLDS_LOCK = "budgetflow_holds_writer_lock"
 READ_ONLY = "budgetflow_read_only"
 
@@ -39,26 +48,34 @@ def read_only(conn: Connection) -> Connection:
     return conn.execution_options(**{READ_ONLY: True})
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
-    """An Engine for ``url``; SQLite files get their folder created and the pragmas above."""
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, busy_timeout: float = BUSY_TIMEOUT_S,
+                create: bool = True) -> Engine:
+    """An Engine for ``url``; SQLite files get their folder created and the pragmas above.
+
+    ``busy_timeout``: seconds a SQLite writer waits for the write lock before ``database is locked``.
+    ``create=False``: a SQLite file that does not exist is DatabaseMissing, not a new empty file.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, pool_size=pool_size, echo=echo)
+        if not create and parsed.database not in (None, "", ":memory:") and not Path(parsed.database).exists():
+            raise DatabaseMissing(f"{parsed.database} does not exist")
+        return _sqlite_engine(url, pool_size=pool_size, echo=echo, busy_timeout=busy_timeout)
     # No pre-ping: it costs a round trip per transaction; recycling bounds the age of a pooled connection
     # instead, and a connection the server dropped fails its transaction, which callers retry.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=300, echo=echo)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=300, echo=echo,
+                         hide_parameters=True)
 
 
-def _sqlite_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
+def _sqlite_engine(url: str, *, pool_size: int, echo: bool, busy_timeout: float) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, echo=echo,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
+        url, pool_size=pool_size, max_overflow=pool_size * 2, echo=echo, hide_parameters=True,
+        connect_args={"check_same_thread": False, "timeout": busy_timeout},
     )
-    writer = _WriterQueue()
-    event.listen(engine, "connect", _sqlite_on_connect)
+    writer = _WriterQueue(busy_timeout)
+    event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_on_connect(dbapi_conn, busy_timeout))
     event.listen(engine, "begin", writer.begin)
     event.listen(engine, "commit", writer.commit)
     event.listen(engine, "rollback", writer.rollback)
@@ -68,15 +85,16 @@ def _sqlite_engine(url: str, *, pool_size: int, echo: bool) -> Engine:
 class _WriterQueue:
     """One SQLite writer per process at a time, handed over without busy-polling."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float) -> None:
         self._lock = threading.Lock()
+        self._timeout = timeout
 
     def begin(self, conn: Any) -> None:
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
             return
-        if not self._lock.acquire(timeout=BUSY_TIMEOUT_S):
-            raise TimeoutError(f"no SQLite write lock within {BUSY_TIMEOUT_S} s (another transaction is stuck)")
+        if not self._lock.acquire(timeout=self._timeout):
+            raise WriterLockTimeout(f"no SQLite write lock within {self._timeout:g} s (another transaction is stuck)")
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -101,9 +119,9 @@ class _WriterQueue:
             self._lock.release()
 
 
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_conn: Any, busy_timeout: float) -> None:
     dbapi_conn.isolation_level = None  # stop pysqlite from issuing its own deferred BEGIN
-    for pragma in SQLITE_PRAGMAS:
+    for pragma in (*SQLITE_PRAGMAS, f"busy_timeout={int(busy_timeout * 1000)}"):
         dbapi_conn.execute(f"PRAGMA {pragma}")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 
 from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
@@ -20,7 +20,7 @@ _at = _job.c.updated_at.type
 # several PostgreSQL workers claim disjoint batches; SQLite's write lock serialises claims anyway.
 _DUE = Prepared(
     select(_job.c.id, _job.c.instance_id, _job.c.task_guid, _job.c.operator, _job.c.params,
-           _job.c.idempotency_key, _job.c.attempts)
+           _job.c.idempotency_key, _job.c.attempts, case((_job.c.locked_until.is_(None), 0), else_=1))
     .where(_job.c.status == "pending", _job.c.next_attempt_at <= bindparam("now", type_=_at),
            or_(_job.c.locked_until.is_(None), _job.c.locked_until <= bindparam("now", type_=_at)))
     .order_by(_job.c.next_attempt_at, _job.c.id).limit(bindparam("limit")).with_for_update(skip_locked=True))
@@ -29,6 +29,9 @@ _LEASE = Prepared(update(_job).where(_job.c.id == bindparam("job_id")).values(
     updated_at=bindparam("now", type_=_at)))
 _DONE = Prepared(update(_job).where(_job.c.id == bindparam("job_id")).values(
     status="done", result=bindparam("new_result"), locked_until=None, updated_at=bindparam("now", type_=_at)))
+
+
+MAX_ERROR_CHARS = 500  # a stored error is one short line (see close and retry_later)
 
 
 @dataclass(frozen=True)
@@ -42,30 +45,58 @@ class Job:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What one claim found: ``jobs`` leased to run; ``abandoned`` due again after their last attempt's
+    lease ran out, not leased: the caller closes them as incidents (see claim_due)."""
+
+    jobs: list[Job]
+    abandoned: list[Job]
+
+
 class SqlOutboxRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def claim_due(self, now: datetime, *, lease: timedelta, limit: int = 1) -> list[Job]:
-        """Take up to ``limit`` due jobs and lease them; an expired lease (a crashed worker) makes a job due again."""
+    def claim_due(self, now: datetime, *, lease: timedelta, limit: int = 1, max_attempts: int | None = None
+                  ) -> Claim:
+        """Take up to ``limit`` due jobs and lease them, counting an attempt for each.
+
+        An expired lease means the worker running the job died (or lost the database) before recording
+        an outcome, so the job is due again. If that lease was already its ``max_attempts``-th, the job
+        is not leased again (it may be what kills the worker) but returned in ``abandoned``.
+        """
         rows = _DUE.all(self.conn, {"now": now, "limit": limit})
-        if rows:
-            _LEASE.many(self.conn, [{"job_id": r[0], "until": now + lease, "new_attempts": r[6] + 1, "now": now}
-                                    for r in rows])
-        return [Job(job_id, instance_id, guid, operator, json.loads(params), key, attempts + 1)
-                for job_id, instance_id, guid, operator, params, key, attempts in rows]
+        jobs: list[Job] = []
+        abandoned: list[Job] = []
+        for job_id, instance_id, guid, operator, params, key, attempts, was_leased in rows:
+            dead = bool(was_leased) and max_attempts is not None and attempts >= max_attempts
+            job = Job(job_id, instance_id, guid, operator, json.loads(params), key, attempts if dead else attempts + 1)
+            (abandoned if dead else jobs).append(job)
+        if jobs:
+            _LEASE.many(self.conn, [{"job_id": j.id, "until": now + lease, "new_attempts": j.attempts, "now": now}
+                                    for j in jobs])
+        return Claim(jobs, abandoned)
+
+    def give_back(self, job_id: int, attempts: int) -> bool:
+        """Undo the lease and the attempt of a job its worker could not finish because the database went away,
+        unless the job moved on meanwhile (finished, or leased again by another worker)."""
+        done = self.conn.execute(update(_job).where(
+            _job.c.id == job_id, _job.c.status == "pending", _job.c.attempts == attempts,
+            _job.c.locked_until.is_not(None)).values(attempts=attempts - 1, locked_until=None, updated_at=utcnow()))
+        return done.rowcount == 1
 
     def done(self, job_id: int, result: dict[str, Any]) -> None:
         _DONE.execute(self.conn, {"job_id": job_id, "new_result": json.dumps(result, default=str), "now": utcnow()})
 
     def retry_later(self, job_id: int, *, at: datetime, error: str) -> None:
         self.conn.execute(update(_job).where(_job.c.id == job_id).values(
-            status="pending", next_attempt_at=at, locked_until=None, last_error=error[:2000], updated_at=utcnow()))
+            status="pending", next_attempt_at=at, locked_until=None, last_error=_one_line(error), updated_at=utcnow()))
 
     def close(self, job_id: int, *, status: str, error: str) -> None:
         """``failed`` (handed to the diagram as a BPMN error) or ``incident`` (needs an admin)."""
         self.conn.execute(update(_job).where(_job.c.id == job_id).values(
-            status=status, locked_until=None, last_error=error[:2000], updated_at=utcnow()))
+            status=status, locked_until=None, last_error=_one_line(error), updated_at=utcnow()))
 
     def retry_incident(self, job_id: int) -> bool:
         done = self.conn.execute(update(_job).where(_job.c.id == job_id, _job.c.status == "incident").values(
@@ -98,6 +129,11 @@ class SqlOutboxRepository:
         return [(guid, json.loads(result)) for guid, result in rows]
 
     def counts(self) -> dict[str, int]:
-
         rows = self.conn.execute(select(_job.c.status, func.count()).group_by(_job.c.status))
         return {status: int(n) for status, n in rows}
+
+
+def _one_line(error: str) -> str:
+    """Whitespace collapsed (a driver's multi-line text included) and cut: what ``incidents list`` shows."""
+    text = " ".join(error.split())
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 1] + "…"

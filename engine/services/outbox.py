@@ -5,6 +5,10 @@ At least once, never twice: a job is leased, executed with its idempotency key
 next step in one transaction. A worker killed in between leaves the lease to
 expire; the next attempt reuses the key, so the ERP returns the first voucher.
 
+An attempt is counted when a job is leased, not when it fails: a job whose execution kills
+the worker (it never gets to raise) still reaches ``max_attempts``. Once its last lease runs
+out it is not leased again but becomes an incident, "worker died while running it".
+
 If the instance's step fails on a job's outcome (a script error after the voucher was
 posted, say), the outcome is still kept (the job is done, or an incident) and the
 instance goes into ``incident``; the worker goes on with the next job.
@@ -13,20 +17,23 @@ instance goes into ``incident``; the worker goes on with the next job.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from connectors.base import ConnectorError
 from connectors.registry import spec
+from engine.persistence.db_errors import is_transient, short_text
 from engine.persistence.types import utcnow
-from engine.services.ports import JobRecord, UnitOfWork, UnitOfWorkFactory
-from engine.services.steps import advance_and_save, load_run, record_failure
+from engine.services.ports import UnitOfWorkFactory
+from engine.services.steps import advance_and_save, load_run, record_failure, step_text
 from engine.workflow.errors import StepFailed
 
 log = logging.getLogger(__name__)
 
-Outcome = tuple[JobRecord, dict[str, Any]]  # a job and what its connector returned
+Outcome = tuple[Any, dict[str, Any], float]  # a job, what its connector returned, when it started (perf_counter)
 
 
 @dataclass(frozen=True)
@@ -40,26 +47,71 @@ class RetryPolicy:
         return now + min(self.base * (2 ** (attempts - 1)), self.cap)
 
 
+@dataclass(frozen=True)
+class JobRun:
+    """One job's run once its outcome is committed: what the worker logs."""
+
+    job_id: int
+    operator: str
+    outcome: str  # done, retrying, failed (handed to the diagram), incident, worker died
+    attempt: int
+    ms: float  # from lease to committed outcome; 0 for a job found abandoned
+
+
+Report = Callable[[JobRun], None]
+
+
 class JobRunner(Protocol):
     def run(self, operator: str, params: dict[str, Any], *, key: str) -> dict[str, Any]:
         """Execute one connector call; raise ConnectorError (retryable or not) on failure."""
 
 
+def worker_died(attempts: int) -> str:
+    """The incident of a job whose last attempt's lease ran out: it may be what kills the worker."""
+    return f"worker died while running it (after {attempts} attempts)"
+
+
 def run_due(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryPolicy = RetryPolicy(),
-            now: datetime | None = None, limit: int = 100) -> int:
-    """Run up to ``limit`` due jobs, one at a time; returns how many ran.
+            now: datetime | None = None, limit: int = 100, report: Report | None = None,
+            stop: Callable[[], bool] | None = None) -> int:
+    """Run up to ``limit`` due jobs, one at a time, until none is due or ``stop()``; returns how many ran.
 
     A job's success is committed in the same transaction that leases the next job: one
     transaction per job, not two. Only the job about to run is leased (and counted as an
     attempt), so a worker that dies costs no other job an attempt or its back-off.
+    ``report`` hears of every job once its outcome is committed.
     """
-    ran, succeeded = 0, None
+    ran, succeeded, leased = 0, None, None
     while True:
-        job = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=ran < limit)
-        if job is None:
-            return ran
-        succeeded = _run(uow_factory, runner, job, policy=policy, now=now or utcnow())
+        claim = ran < limit and not (stop is not None and stop())
+        try:
+            leased = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=claim,
+                                       report=report)
+            if leased is None:
+                return ran
+            succeeded = _run(uow_factory, runner, leased, policy=policy, now=now or utcnow(), report=report)
+        except Exception as exc:
+            if leased is not None and is_transient(exc):
+                raise JobInterrupted(leased.id, leased.operator, leased.attempts) from exc
+            raise
         ran += 1
+
+
+class JobInterrupted(Exception):
+    """The database went away while this worker held a job's lease (its cause says how): once the database is
+    back, ``give_back`` returns the attempt, so outages never add up to "worker died"."""
+
+    def __init__(self, job_id: int, operator: str, attempts: int) -> None:
+        super().__init__(f"{operator} job {job_id} interrupted by the database (attempt {attempts})")
+        self.job_id, self.operator, self.attempts = job_id, operator, attempts
+
+
+def give_back(uow_factory: UnitOfWorkFactory, interrupted: JobInterrupted) -> bool:
+    """Undo the lease and the attempt of an interrupted job (not if it moved on meanwhile): it runs again now."""
+    with uow_factory() as uow:
+        given = uow.outbox.give_back(interrupted.job_id, interrupted.attempts)
+        uow.commit()
+    return bool(given)
 
 
 def run_one(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryPolicy,
@@ -74,53 +126,78 @@ def run_one(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryP
     return True
 
 
-def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: JobRecord, *, policy: RetryPolicy,
-         now: datetime) -> Outcome | None:
+def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: Any, *, policy: RetryPolicy,
+         now: datetime, report: Report | None = None) -> Outcome | None:
     """Call the connector; a failure is recorded at once, a success is returned for the caller to record."""
+    started = time.perf_counter()
     try:
-        return job, runner.run(job.operator, job.params, key=job.key)
+        return job, runner.run(job.operator, job.params, key=job.key), started
     except ConnectorError as error:
-        _failed(uow_factory, job, error, policy=policy, now=now)
+        outcome = _failed(uow_factory, job, error, policy=policy, now=now)
     except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident
+        if is_transient(error):  # our own database went away under the connector: the worker waits it out,
+            raise  # and the job's lease runs out: it runs again (same key) once the database is back
         log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.operator)
-        wrapped = ConnectorError("CONNECTOR_CRASHED", f"{type(error).__name__}: {error}", retryable=True)
-        _failed(uow_factory, job, wrapped, policy=policy, now=now)
+        wrapped = ConnectorError("CONNECTOR_CRASHED", short_text(error), retryable=True)
+        outcome = _failed(uow_factory, job, wrapped, policy=policy, now=now)
+    _tell(report, job, outcome, started)
     return None
 
 
 def _settle_and_claim(uow_factory: UnitOfWorkFactory, succeeded: Outcome | None, *, policy: RetryPolicy,
-                      now: datetime, claim: bool) -> JobRecord | None:
-    """Record ``succeeded`` (resuming the instance that waits for it), then lease the next due job."""
+                      now: datetime, claim: bool, report: Report | None = None) -> Any:
+    """Record ``succeeded`` (resuming the instance that waits for it), then lease the next due job.
+
+    Jobs found abandoned on the way (their last attempt's lease ran out) are closed as incidents.
+    """
     if succeeded is None and not claim:
         return None
+    found = None
     try:
         with uow_factory() as uow:
             if succeeded is not None:
-                _record_success(uow, *succeeded)
-            jobs = uow.outbox.claim_due(now, lease=policy.lease, limit=1) if claim else []
+                _record_success(uow, succeeded[0], succeeded[1])
+            found = uow.outbox.claim_due(now, lease=policy.lease, limit=1, max_attempts=policy.max_attempts) \
+                if claim else None
+            for job in found.abandoned if found else []:
+                uow.outbox.close(job.id, status="incident", error=worker_died(job.attempts))
+                _audit(uow, job, "connector.incident", {"error": worker_died(job.attempts), "attempt": job.attempts})
             uow.commit()
     except StepFailed as failed:
         assert succeeded is not None  # only resuming an instance runs a step
         _keep_outcome(uow_factory, succeeded[0], failed, status="done", result=succeeded[1])
-        return _settle_and_claim(uow_factory, None, policy=policy, now=now, claim=claim)
-    return jobs[0] if jobs else None
+        _tell(report, succeeded[0], "done", succeeded[2])
+        return _settle_and_claim(uow_factory, None, policy=policy, now=now, claim=claim, report=report)
+    if succeeded is not None:
+        _tell(report, succeeded[0], "done", succeeded[2])
+    for job in found.abandoned if found else []:
+        _tell(report, job, "worker died", None)
+    if found is not None and found.abandoned and not found.jobs:  # look further: more may be due behind them
+        return _settle_and_claim(uow_factory, None, policy=policy, now=now, claim=claim, report=report)
+    return found.jobs[0] if found and found.jobs else None
 
 
-def _keep_outcome(uow_factory: UnitOfWorkFactory, job: JobRecord, failed: StepFailed, *, status: str,
+def _tell(report: Report | None, job: Any, outcome: str, started: float | None) -> None:
+    if report is not None:
+        ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+        report(JobRun(job.id, job.operator, outcome, job.attempts, round(ms, 1)))
+
+
+def _keep_outcome(uow_factory: UnitOfWorkFactory, job: Any, failed: StepFailed, *, status: str,
                   result: dict[str, Any] | None = None, error: str = "") -> None:
     """The instance's step failed on this job's outcome: keep the outcome, put the instance in incident."""
     with uow_factory() as uow:
         if status == "done":
             uow.outbox.done(job.id, result or {})
         else:
-            uow.outbox.close(job.id, status=status, error=f"{error}; the instance's step failed: {failed}")
+            uow.outbox.close(job.id, status=status, error=f"{error}; the instance's step failed: {step_text(failed)}")
         _audit(uow, job, f"connector.{'succeeded' if status == 'done' else status}",
-               {"step_failed": str(failed)[:500]})
+               {"step_failed": step_text(failed)})
         uow.commit()
     record_failure(uow_factory, failed, actor="worker", stop_timers=True)
 
 
-def _record_success(uow: UnitOfWork, job: JobRecord, result: dict[str, Any]) -> None:
+def _record_success(uow: Any, job: Any, result: dict[str, Any]) -> None:
     if _flow_waits(job.operator):
         row, run = load_run(uow, job.instance_id)
         if run.waits_for_service(job.task_guid):
@@ -130,8 +207,9 @@ def _record_success(uow: UnitOfWork, job: JobRecord, result: dict[str, Any]) -> 
     _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
 
 
-def _failed(uow_factory: UnitOfWorkFactory, job: JobRecord, error: ConnectorError, *, policy: RetryPolicy,
-            now: datetime) -> None:
+def _failed(uow_factory: UnitOfWorkFactory, job: Any, error: ConnectorError, *, policy: RetryPolicy,
+            now: datetime) -> str:
+    """Record a failed attempt; returns what became of the job (retrying, failed, incident)."""
     message = f"{error.code}: {error}"
     try:
         with uow_factory() as uow:
@@ -147,9 +225,11 @@ def _failed(uow_factory: UnitOfWorkFactory, job: JobRecord, error: ConnectorErro
             uow.commit()
     except StepFailed as failed:
         _keep_outcome(uow_factory, job, failed, status="incident", error=message)
+        return "incident"
+    return action.removeprefix("connector.")
 
 
-def _audit(uow: UnitOfWork, job: JobRecord, action: str, payload: dict[str, Any]) -> None:
+def _audit(uow: Any, job: Any, action: str, payload: dict[str, Any]) -> None:
     uow.record(actor="worker", action=action, subject_type="outbox_job", subject_id=job.key,
                payload={"operator": job.operator, **payload})
 
@@ -159,7 +239,7 @@ def _flow_waits(operator: str) -> bool:
     return found is None or found.waits
 
 
-def _to_diagram(uow: UnitOfWork, job: JobRecord, error: ConnectorError, message: str) -> str:
+def _to_diagram(uow: Any, job: Any, error: ConnectorError, message: str) -> str:
     if not _flow_waits(job.operator):  # nobody waits for it in the diagram: an incident, not a BPMN error
         uow.outbox.close(job.id, status="incident", error=message)
         return "connector.incident"

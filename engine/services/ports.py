@@ -216,11 +216,25 @@ class ClaimRepository(Protocol):
     def claim_invoices(self, document_no: str, invoices: list[tuple[str, str]]) -> None: ...
 
 
+class ClaimedJobs(Protocol):
+    """What one claim found: jobs leased to run, and jobs abandoned after their last attempt."""
+
+    @property
+    def jobs(self) -> Sequence[JobRecord]: ...
+    @property
+    def abandoned(self) -> Sequence[JobRecord]: ...
+
+
 class OutboxRepository(Protocol):
     """Outbox jobs: leased one at a time, settled with their outcome."""
 
-    def claim_due(self, now: datetime, *, lease: timedelta, limit: int = 1) -> Sequence[JobRecord]:
-        """Lease up to ``limit`` due jobs (an expired lease makes a job due again)."""
+    def claim_due(self, now: datetime, *, lease: timedelta, limit: int = 1, max_attempts: int | None = None
+                  ) -> ClaimedJobs:
+        """Lease up to ``limit`` due jobs (an expired lease makes a job due again); one whose last allowed
+        attempt's lease ran out is not leased but returned as abandoned."""
+
+    def give_back(self, job_id: int, attempts: int) -> bool:
+        """Undo the lease and attempt of a job a database outage interrupted (unless it moved on)."""
 
     def done(self, job_id: int, result: dict[str, Any]) -> None: ...
 

@@ -171,6 +171,7 @@ def send_message(uow_factory: UnitOfWorkFactory, *, instance_id: int, name: str,
 def fire_due_timers(uow_factory: UnitOfWorkFactory, *, now: datetime) -> int:
     """Run every instance whose next timer is due, each in its own transaction under its row lock.
 
+    ``now`` is the time for the engine too: timers fire, start and coalesce by it (engine/workflow/timers.py).
     An instance whose step fails goes into ``incident`` (its timers stop until an admin retries
     it); the others go on.
     """
@@ -182,7 +183,8 @@ def fire_due_timers(uow_factory: UnitOfWorkFactory, *, now: datetime) -> int:
             with uow_factory() as uow:
                 row, run = load_run(uow, instance_id)
                 before = run.next_timer_at()
-                advance_and_save(uow, row, run)
+                with run.at(now):  # timers fire by ``now``; cycle occurrences missed meanwhile coalesce
+                    advance_and_save(uow, row, run)
                 uow.commit()
         except StepFailed as failed:
             record_failure(uow_factory, failed, actor="scheduler", stop_timers=True)

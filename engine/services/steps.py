@@ -32,6 +32,7 @@ from engine.domain.errors import BudgetflowError, DocumentExists
 from engine.domain.forms import FormInvalid
 from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import Directory, UnknownLane, candidates
+from engine.persistence.db_errors import classify, short_text
 from engine.services.operators import InstanceOperators
 from engine.services.ports import InstanceRecord, UnitOfWork, UnitOfWorkFactory
 from engine.workflow import bundle as bundles
@@ -182,13 +183,19 @@ def record_failure(uow_factory: UnitOfWorkFactory, failed: StepFailed, *, actor:
     poll; the instance's timers wait until an admin retries it.
     """
     instance_id = failed.details.get("instance_id")
-    log.warning("step failed on instance %s at %s: %s", instance_id, failed.element, failed.reason)
+    reason = step_text(failed)
+    log.warning("step failed on instance %s at %s: %s", instance_id, failed.element, reason)
     if not isinstance(instance_id, int):
         return
-    error = f"{failed.element}: {failed.reason}"
     with uow_factory() as uow:
-        uow.instances.mark_incident(instance_id, error=error, stop_timers=stop_timers)
+        uow.instances.mark_incident(instance_id, error=f"{failed.element}: {reason}", stop_timers=stop_timers)
         uow.record(actor=actor, action="engine.step_failed", subject_type="process_instance",
                    subject_id=str(failed.details.get("document", instance_id)),
-                   payload={"element": failed.element, "error": failed.reason[:500], "id": instance_id})
+                   payload={"element": failed.element, "error": reason, "id": instance_id})
         uow.commit()
+
+
+def step_text(failed: StepFailed) -> str:
+    """The failure's reason as one short line; a database error's SQL and values never reach it."""
+    cause = failed.__cause__
+    return short_text(cause) if cause is not None and classify(cause) is not None else failed.reason[:500]

@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from engine.domain.forms import PROTECTED_VARIABLES, FormSchema
 from engine.workflow.errors import BundleInvalid
 from engine.workflow.service_tasks import ConnectorServiceTask
+from engine.workflow.timers import clock_timers
 
 DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
@@ -131,7 +132,9 @@ def parse(files: Mapping[str, str]) -> Bundle:
                     protected=PROTECTED_VARIABLES | engine_variables(trees))
     for process_id in parser.get_process_ids() if not problems else []:
         try:
-            bundle.processes[process_id] = (parser.get_spec(process_id), parser.get_subprocess_specs(process_id))
+            spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+            clock_timers([spec, *subprocess_specs.values()])
+            bundle.processes[process_id] = (spec, subprocess_specs)
         except ValidationException as exc:
             problems.append(_describe(getattr(exc, "file_name", "") or "?", exc))
     if problems:

@@ -75,7 +75,7 @@ def _operators(name: str, root: etree._Element) -> Iterator[str]:
             yield f"{name}:{task.get('id')}: operator {spec.name} has a parameter without an id"
         for missing in sorted(set(spec.params) - given):
             yield f"{name}:{task.get('id')}: operator {spec.name} needs parameter {missing!r}"
-        for extra in sorted(given - set(spec.params)):
+        for extra in sorted(given - set(spec.params) - set(spec.optional)):
             yield f"{name}:{task.get('id')}: operator {spec.name} has no parameter {extra!r}"
 
 

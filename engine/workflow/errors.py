@@ -38,3 +38,21 @@ class StepFailed(BudgetflowError):
 
 class TaskNotReady(BudgetflowError):
     code = "TASK_NOT_READY"
+
+
+def outside_the_instance(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the database's operation, not from the instance: a lost connection, a lock
+    held too long, an I/O error (PEP 249's OperationalError, which SQLAlchemy, sqlite3 and psycopg all raise
+    or wrap). Such an error stops the step and rolls it back, but it is no reason to put the instance into
+    incident: whoever ran the step (the worker) waits for the database and runs it again.
+
+    Recognised by class name so that this layer needs no database library.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(cls.__name__ == "OperationalError" for cls in type(current).__mro__):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

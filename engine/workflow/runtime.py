@@ -18,7 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from connectors.base import ConnectorError
 from engine.domain.forms import plain_json_problems
 from engine.workflow.bundle import Bundle
-from engine.workflow.errors import StepFailed, TaskNotReady
+from engine.workflow.errors import StepFailed, TaskNotReady, outside_the_instance
 from engine.workflow.ports import OperatorPort
 from engine.workflow.serializer import STATE
 from engine.workflow.service_tasks import DispatchingScriptEngine, throw_bpmn_error
@@ -91,6 +91,8 @@ class WorkflowRun:
                 failed.details.setdefault(key, value)
             raise
         except Exception as exc:  # noqa: BLE001 - every failure of engine work becomes the instance's failure
+            if outside_the_instance(exc):  # ... except the database's: the caller retries the whole step
+                raise
             element = _element(getattr(exc, "task", None)) if getattr(exc, "task", None) else self._current
             wrapped = StepFailed.of(element, exc)
             wrapped.details.update(self.details)
@@ -120,6 +122,15 @@ class WorkflowRun:
             except Exception as exc:  # noqa: BLE001 - e.g. an int beyond the JSON limit left by a script
                 reason = StepFailed.of("-", exc).reason
                 raise StepFailed("-", f"the instance's data cannot be saved: {reason}") from exc
+
+    @contextmanager
+    def at(self, now: datetime) -> Iterator[None]:
+        """Engine passes inside take ``now`` as the time (timers fire, start and coalesce by it)."""
+        self.engine.now = now
+        try:
+            yield
+        finally:
+            self.engine.now = None
 
     def advance(self, operators: OperatorPort, on_step: Callable[[StepEvent], None] | None = None) -> None:
         """Fire due timers and run every non-manual step until the workflow waits."""

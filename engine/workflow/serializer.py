@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -15,6 +16,7 @@ from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 
 from engine.workflow import bundle as bundles
 from engine.workflow.service_tasks import ConnectorServiceTask
+from engine.workflow.timers import ClockedCycle, ClockedDuration, ClockedTimeDate
 
 
 class _ConnectorServiceTaskConverter(ServiceTaskConverter):
@@ -66,6 +68,8 @@ def _registry(config: dict[Any, Any]) -> Any:
 def _config(specless: bool) -> dict[Any, Any]:
     config = dict(SPIFF_CONFIG)
     config[ConnectorServiceTask] = _ConnectorServiceTaskConverter
+    for clocked in (ClockedCycle, ClockedDuration, ClockedTimeDate):  # specs travel only in FULL
+        config[clocked] = TimerConditionalEventDefinitionConverter
     if specless:
         config[BpmnWorkflow] = SpeclessWorkflowConverter
     return config

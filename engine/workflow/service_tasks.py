@@ -10,6 +10,7 @@ which becomes a BPMN error event when the diagram has a boundary event for it.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
@@ -23,9 +24,10 @@ from engine.workflow.scripts.spiff_adapter import SandboxedScriptEngine, make_sc
 
 
 class DispatchingScriptEngine(SandboxedScriptEngine):
-    """The sandboxed script engine, also carrying the operator port for the current engine pass."""
+    """The sandboxed script engine, also carrying the operator port and the time of the current engine pass."""
 
     operators: OperatorPort | None = None
+    now: datetime | None = None  # what timers take as now (timers.py); None: the real clock
 
 
 def new_script_engine() -> DispatchingScriptEngine:

@@ -60,7 +60,8 @@ OPERATORS: dict[str, dict[str, Any]] = {
                              "errors": {"DUPLICATE_INVOICE"}},
     "erp/PostVoucher": {"params": {"document_no", "applicant", "lines", "total", "currency"}, "result": "voucher",
                         "errors": {"ERP_POST_FAILED"}},
-    "notify/Send": {"params": {"to", "template", "document_no"}, "result": "notification", "errors": set()},
+    "notify/Send": {"params": {"to", "template", "document_no"}, "optional": {"overdue"}, "result": "notification",
+                    "errors": set()},
 }
 MONEY_PARAMS = {"amount", "total"}
 
@@ -105,7 +106,8 @@ class Stub:
 
     def call(self, operator: str, params: dict[str, Any]) -> dict[str, Any]:
         contract = OPERATORS[operator]
-        assert set(params) == contract["params"], (operator, sorted(params))
+        assert contract["params"] <= set(params) <= contract["params"] | contract.get("optional", set()), (
+            operator, sorted(params))
         json.dumps(params)  # parameters must be JSON-safe (no Decimal, no dates)
         for name in MONEY_PARAMS & set(params):
             assert isinstance(params[name], str), f"{operator}.{name} must be a string amount"

@@ -139,7 +139,7 @@ def test_reminder_notifies_and_keeps_the_task(restricted):
     run.fire_timer("remind_manager")
     assert run.inbox() == [("approve_by_manager", "manager", None)]
     assert run.stub.called("notify/Send")[0] == {"to": "lane:manager", "template": "approval_reminder",
-                                                 "document_no": "TA-2026-0001"}
+                                                 "document_no": "TA-2026-0001", "overdue": ""}
     run.decide("approve_by_manager", "approve")
     assert run.data["outcome"] == "approved" and run.waiting_timers() == []
     assert run.stub.templates() == ["approval_reminder", "approval_reminder", "travel_application_approved"]
@@ -207,7 +207,7 @@ def test_every_level_reminds_its_lane(restricted, amount, task, timer, lane):
     run.fire_timer(timer)
     assert run.inbox() == before
     assert run.stub.called("notify/Send")[-1] == {"to": f"lane:{lane}", "template": "approval_reminder",
-                                                  "document_no": "TA-2026-0001"}
+                                                  "document_no": "TA-2026-0001", "overdue": ""}
 
 
 def test_lane_owners_and_initial_data_pass_through(restricted):

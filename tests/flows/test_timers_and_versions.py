@@ -28,7 +28,8 @@ def test_a_due_reminder_sends_a_notification_and_keeps_the_task(flow: Flow):
     assert flow.fire_timers(instance) == 1
     reminders = [j for j in flow.jobs(instance, "notify/Send") if j["template"] == "approval_reminder"]
     assert reminders == [{"operator": "notify/Send", "status": "done", "to": "lane:manager",
-                          "template": "approval_reminder", "document_no": flow.instance(instance).business_key}]
+                          "template": "approval_reminder", "document_no": flow.instance(instance).business_key,
+                          "overdue": ""}]  # on time
     assert flow.task(instance, "approve_by_manager") == before  # the same task, still open
     assert flow.waiting_timers(instance) == ["escalate_manager", "remind_manager"]  # two more cycles to go
     flow.decide(instance)

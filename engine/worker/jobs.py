@@ -1,0 +1,125 @@
+"""The periodic jobs of a budgetflow process and how often each runs: their one definition.
+
+``budgetflow worker`` (and its alias ``scheduler``) runs these and nothing else; see loop.py for how.
+
+| job              | every              | what                                                        |
+|------------------|--------------------|-------------------------------------------------------------|
+| outbox           | poll (1 s) or busy | connector jobs: ERP vouchers, notifications                 |
+| timers           | poll (1 s) or busy | due BPMN timers: reminders, SLA escalations                 |
+| expiry           | hour               | release left-over reservations (BUDGETFLOW_RESERVATION_VALID_DAYS) |
+| audit-anchor     | minute             | verify new audit rows and advance the anchor file           |
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.audit_anchoring import ANCHOR_INTERVAL_S, AnchorKeeper
+from engine.bootstrap import Container
+from engine.persistence import schema
+from engine.persistence.db_errors import problem
+from engine.persistence.types import utcnow
+from engine.services import outbox, processes
+from engine.services.reservations import expire_left_overs
+from engine.worker.loop import DatabaseUnusable
+
+log = logging.getLogger("budgetflow.worker.jobs")
+EXPIRY_INTERVAL_S = 3600.0  # hourly is plenty for a limit counted in days
+EVERY_POLL = 0.0
+
+
+@dataclass
+class PeriodicJob:
+    """``run`` returns how much work it did; a job that did some is run again without waiting for the poll."""
+
+    name: str
+    interval: float  # seconds between runs; EVERY_POLL: each pass of the loop
+    run: Callable[[], int]
+    next_at: float = 0.0  # monotonic time of the next run; 0: at once
+    failures: int = 0  # unexpected errors in a row (loop.py backs the job off)
+    last_error: str = ""
+
+
+def periodic_jobs(container: Container, stop: threading.Event) -> list[PeriodicJob]:
+    """The jobs in the order each pass runs them: outcomes of connector calls first, then what they start."""
+    keeper = LoggingAnchorKeeper(container, "worker")
+    return [
+        PeriodicJob("outbox", EVERY_POLL, OutboxRun(container, stop)),
+        PeriodicJob("timers", EVERY_POLL, lambda: _timed("timers", "timer(s) fired", fire_timers(container))),
+        PeriodicJob("expiry", EXPIRY_INTERVAL_S,
+                    lambda: _timed("expiry", "left-over reservation(s) released", expire(container))),
+        PeriodicJob("audit-anchor", ANCHOR_INTERVAL_S, keeper.run),
+    ]
+
+
+class OutboxRun:
+    """The outbox job: due connector jobs, one at a time. A job the database interrupted (an outage, which
+    the loop waits out) gets its attempt back first thing after the outage, and runs again at once."""
+
+    def __init__(self, container: Container, stop: threading.Event) -> None:
+        self.container, self.stop = container, stop
+        self.runner, self.policy = container.job_runner(), container.retry_policy()
+        self.interrupted: outbox.JobInterrupted | None = None
+
+    def __call__(self) -> int:
+        uow = self.container.uow
+        if self.interrupted is not None:
+            given = outbox.give_back(uow, self.interrupted)
+            log.info("%s: %s", self.interrupted, "attempt given back" if given else "it moved on meanwhile")
+            self.interrupted = None
+        try:
+            return outbox.run_due(uow, self.runner, policy=self.policy, report=log_job_run, stop=self.stop.is_set)
+        except outbox.JobInterrupted as interrupted:
+            self.interrupted = interrupted
+            raise
+
+
+def fire_timers(container: Container) -> Callable[[], int]:
+    return lambda: processes.fire_due_timers(container.uow, now=utcnow())
+
+
+def expire(container: Container) -> Callable[[], int]:
+    valid_days = container.settings.reservation_valid_days
+    return lambda: expire_left_overs(container.uow, now=utcnow(), valid_days=valid_days)
+
+
+def _timed(name: str, what: str, work: Callable[[], int]) -> int:
+    """Run ``work``; one log line if it did anything (an idle poll says nothing)."""
+    started = time.perf_counter()
+    done = work()
+    if done:
+        log.info("%s: %d %s in %.0f ms", name, done, what, (time.perf_counter() - started) * 1000)
+    return done
+
+
+def log_job_run(ran: outbox.JobRun) -> None:
+    """The one line per connector job an operator reads: operator, job id, outcome, time."""
+    level = logging.INFO if ran.outcome in ("done", "retrying") else logging.WARNING
+    log.log(level, "%s job %d: %s (attempt %d) in %.0f ms", ran.operator, ran.job_id, ran.outcome, ran.attempt,
+            ran.ms)
+
+
+def check_schema(container: Container) -> None:
+    """Refuse to start on a database without budgetflow's tables or with an older schema (fatal: see loop.py)."""
+    current, head = schema.current_revision(container.engine), schema.head_revision()
+    if current == head:
+        return
+    url = container.settings.database_url
+    if current is None:
+        raise DatabaseUnusable(problem("no_schema", url=url))
+    raise DatabaseUnusable(problem("schema_outdated", url=url, detail=f"at revision {current}, code at {head}"))
+
+
+class LoggingAnchorKeeper(AnchorKeeper):
+    """The audit anchor refresh of the worker, saying what it has to say through logging."""
+
+    def run(self) -> int:
+        self.refresh()
+        return 0
+
+    def _say(self, line: str) -> None:
+        logging.getLogger("budgetflow.worker.audit").warning("%s: %s", self.name, line)
