@@ -303,7 +303,8 @@ def test_import_master_data_asks_for_init_when_the_schema_is_missing(tmp_path):
     result = run_cli(env, "import-master-data", str(demo_folder()))
 
     assert result.returncode == 2
-    assert "has no budgetflow tables; run `budgetflow init` first" in result.stderr
+    assert "has no budgetflow tables; run `budgetflow init`" in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and not (tmp_path / "empty.db").exists()
     assert "Traceback" not in result.stderr
 
 

@@ -13,7 +13,7 @@ from engine.cli.base import command
 from engine.cli.context import App, pass_app
 from engine.cli.help_format import fit
 from engine.cli.i18n import N_, _
-from engine.cli.output import emit_json, json_option, note, say
+from engine.cli.output import emit_json, json_option, note, progress, say
 from engine.config import redact_url
 from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata.records import ImportSummary
@@ -21,7 +21,7 @@ from engine.persistence import schema
 from engine.seed import demo_folder
 from engine.services import read_models
 from engine.services.masterdata.folder import ReadLimits
-from engine.services.masterdata.importing import import_master_data
+from engine.services.masterdata.importing import IMPORT_STEPS, import_master_data
 
 LABELS = {"currencies": N_("currencies"), "org_units": N_("org units"), "employees": N_("employees"),
           "expense_subjects": N_("expense subjects"), "cost_centers": N_("cost centers"),
@@ -75,7 +75,8 @@ def import_folder(container: Container, path: Path, *, as_json: bool = False, qu
     try:
         settings = container.settings
         limits = ReadLimits(settings.masterdata_max_bytes, settings.masterdata_max_total_bytes)
-        summary = import_master_data(path, container.masterdata_store, limits=limits)
+        with progress(IMPORT_STEPS, _("importing master data"), as_json=as_json or quiet) as advance:
+            summary = import_master_data(path, container.masterdata_store, limits=limits, step=lambda: advance(1))
     except MasterDataInvalid as exc:
         for problem in exc.problems:
             note(problem)

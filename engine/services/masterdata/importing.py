@@ -7,6 +7,7 @@ of it or, on any problem, none.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.domain.masterdata.dictionary import parse_dictionary, require_unchanged_version
@@ -24,17 +25,27 @@ def load_folder(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> MasterData:
         return parse_dictionary(folder.files, unexpected=folder.unexpected)
 
 
+IMPORT_STEPS = 3  # read and check the folder, bring the database in line, commit: what ``step`` counts
+
+
 def import_master_data(path: Path, store_factory: MasterDataStoreFactory, *,
-                       limits: ReadLimits = DEFAULT_LIMITS) -> ImportSummary:
-    """Import the dictionary folder at ``path``: all of it in one transaction, or nothing."""
+                       limits: ReadLimits = DEFAULT_LIMITS, step: Callable[[], None] | None = None) -> ImportSummary:
+    """Import the dictionary folder at ``path``: all of it in one transaction, or nothing.
+
+    ``step`` is called after each of the IMPORT_STEPS phases (a progress bar for a large dictionary).
+    """
+    done = step or (lambda: None)
     data = load_folder(path, limits)
+    done()
     with store_factory() as store:
         require_unchanged_version(data, store.imported_checksum(data.manifest.version))
         summary = store.apply(data)
+        done()
         # Re-importing the same folder changes nothing, and records nothing either.
         if summary.changed or not store.was_imported(data.checksum):
             store.record_import(summary, source=str(path.resolve()))
         store.commit()
+    done()
     return summary
 
 
