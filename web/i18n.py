@@ -2,9 +2,9 @@
 
 The language is the one chosen with the switch (kept in the session), else the browser's
 preference, else Chinese. Messages are English in the templates and code (the msgid); the
-Chinese catalog is ``web/translations/zh_CN/LC_MESSAGES/messages.po``, compiled in memory
-like the command line's (no .mo in the tree). tests/web/test_web_language.py finds strings
-without a translation.
+Chinese catalog is every ``.po`` file in ``web/translations/zh_CN/LC_MESSAGES/`` (one per part of
+the app, merged), compiled in memory like the command line's (no .mo in the tree).
+tests/web/test_web_language.py finds strings without a translation.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from babel.numbers import format_currency
 from flask import Flask, request, session
 from flask_babel import Babel, Domain, get_locale
 
-from engine.catalogs import compile_po
+from engine.catalogs import compile_po_files
 
 LANGUAGES = {"zh": "zh_CN", "en": "en"}
 CATALOG_DIR = Path(__file__).with_name("translations")
@@ -30,7 +30,8 @@ DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")  # stored times are UTC; people read th
 
 @cache
 def _catalog(locale: str) -> gettext.GNUTranslations:
-    return compile_po(CATALOG_DIR / locale / "LC_MESSAGES" / "messages.po", locale=locale, domain="messages")
+    return compile_po_files(sorted((CATALOG_DIR / locale / "LC_MESSAGES").glob("*.po")), locale=locale,
+                            domain="messages")
 
 
 class _CompiledDomain(Domain):
