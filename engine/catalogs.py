@@ -28,7 +28,7 @@ def compile_po_files(paths: Iterable[Path], *, locale: str, domain: str) -> gett
         with path.open("rb") as po:
             for message in read_po(po, locale=locale, domain=domain):
                 if message.id and message.string:
-                    merged[message.id] = message.string
+                    merged.add(message.id, message.string, flags=message.flags)
     compiled = io.BytesIO()
     write_mo(compiled, merged)
     compiled.seek(0)
