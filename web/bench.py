@@ -17,11 +17,13 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import requests
 
@@ -67,33 +69,36 @@ def work_units(*, open_tasks: int, history: int, queries: int, page_loads: int =
 
 @contextmanager
 def _server(url: str) -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="budgetflow-bench-web-") as folder:
+        log = Path(folder) / "serve.log"
+        with log.open("wb") as out:
+            proc = _serve(url, out)
+        try:
+            yield _wait_for_address(proc, log)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _serve(url: str, out: BinaryIO) -> subprocess.Popen[bytes]:
+    """``budgetflow serve`` in its own process; its output goes to a file (a full pipe would block it)."""
     env = {**os.environ, "BUDGETFLOW_DATABASE_URL": url, "BUDGETFLOW_SECRET_KEY": "bench-" + "k" * 40,
            "BUDGETFLOW_WEB_LOGIN_LIMIT": "1000 per minute", "BUDGETFLOW_LANG": "en"}
-    proc = subprocess.Popen([sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "serve",
-                             "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        yield _wait_for_address(proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return subprocess.Popen([sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "serve",
+                             "--port", "0"], env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def _wait_for_address(proc: subprocess.Popen[str]) -> str:
-    assert proc.stdout is not None
-    seen = []
+def _wait_for_address(proc: subprocess.Popen[bytes], log: Path) -> str:
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        found = SERVING.search(line)
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = SERVING.search(log.read_text(errors="replace"))
         if found:
             return found.group(1).rstrip("/")
-    raise RuntimeError("budgetflow serve did not start:\n" + "".join(seen[-20:]))
+        time.sleep(0.1)
+    raise RuntimeError("budgetflow serve did not start:\n" + log.read_text(errors="replace")[-2000:])
 
 
 def _timed_api(base: str, token: str) -> float:
