@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.cli import audit, bench, demo, info, instances, ledger, masterdata, setup, simulate, worker, workflow
+from engine.cli import (
+    audit,
+    bench,
+    info,
+    instances,
+    ledger,
+    ledger_tour,
+    masterdata,
+    setup,
+    simulate,
+    worker,
+    workflow,
+)
 from engine.cli.app import cli
 
-AREAS = (setup, info, masterdata, ledger, demo, simulate, workflow, worker, instances, bench, audit)
+AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit)
 for _area in AREAS:
     _area.register(cli)
 

@@ -11,14 +11,12 @@ kept), and tests/cli/test_language.py finds strings that lack a translation or a
 from __future__ import annotations
 
 import gettext
-import io
 import os
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from engine.catalogs import compile_po
 
 DOMAIN = "budgetflow"
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -54,12 +52,7 @@ def language() -> str:
 @cache
 def catalog(locale: str) -> gettext.GNUTranslations:
     """The compiled catalog of ``locale``: read the .po, compile it in memory, load it."""
-    with (LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-        messages = read_po(po, locale=locale, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, messages)
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return compile_po(LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po", locale=locale, domain=DOMAIN)
 
 
 def _(message: str) -> str:

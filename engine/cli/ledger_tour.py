@@ -1,4 +1,4 @@
-"""``budgetflow demo``: a guided tour of the budget ledger alone.
+"""``budgetflow ledger tour``: a guided tour of the budget ledger alone.
 
 Creates the schema, seeds the demo company, walks one budget line through the ledger's
 life (reserve, replay, partial and closing write-offs, rejection, refusals) and prints
@@ -31,9 +31,9 @@ from engine.services import ledger, read_models
 DEMO_LINE = BudgetLineKey(period="2026", org_unit="SALES-N", subject="TRAVEL")
 
 
-@command("demo", examples=("budgetflow demo",))
+@command("tour", examples=("budgetflow ledger tour",))
 @pass_app
-def demo(app: App) -> int:
+def tour(app: App) -> int:
     """Create the schema, seed the demo company and tour the budget ledger.
 
     Writes into the configured database (see `budgetflow info`); for the whole flow with
@@ -101,4 +101,6 @@ def _report(container: Container) -> int:
 
 
 def register(cli: click.Group) -> None:
-    cli.add_command(demo)
+    ledger_group = cli.commands["ledger"]
+    assert isinstance(ledger_group, click.Group)
+    ledger_group.add_command(tour)
