@@ -27,6 +27,8 @@ from web.forms.fields import ATTACHMENT, options_of
 
 ARRAYS_MARKER = "_arrays"
 UPLOAD_SUFFIX = ".upload"
+NOT_GIVEN_WHEN_EMPTY = frozenset({"enum", "oneOf", "anyOf", "const"})
+EMPTY_FORMATS = frozenset({"date", "money", "money-or-zero", ATTACHMENT})
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 
@@ -96,10 +98,10 @@ def _scalar(kind: str | None, nullable: bool, prop: Mapping[str, Any], text: str
     if text.strip() == "":
         if nullable:
             return True, None
-        # free text may be cleared; a typed, formatted or constrained field left empty is simply not given
-        plain = kind == "string" and not ({"format", "pattern", "enum", "oneOf", "anyOf", "const"} & set(prop)) \
-            and not prop.get("minLength")
-        return (True, "") if plain else (False, None)
+        # Text may be empty (a digital invoice has no invoice code); a choice, a date, an amount or a number
+        # left empty is not given, so the engine says "required" or applies the default, not "not a date".
+        given = kind == "string" and not (NOT_GIVEN_WHEN_EMPTY & set(prop)) and prop.get("format") not in EMPTY_FORMATS
+        return (True, "") if given else (False, None)
     if kind == "integer" and _INTEGER.fullmatch(text.strip()):
         return True, int(text.strip())
     if kind == "number" and _NUMBER.fullmatch(text.strip()):

@@ -93,7 +93,7 @@ def test_nothing_is_guessed_when_parsing() -> None:
 def test_left_out_and_empty_fields() -> None:
     data = parse(APPLY, MultiDict([("purpose", ""), ("destination", ""), ("amount", ""), ("start_date", ""),
                                    ("document_no", "TA-X"), ("subject", "")])).data
-    assert data == {"destination": ""}  # plain text may be cleared; constrained fields left empty are not given
+    assert data == {"destination": "", "purpose": ""}  # text may be cleared; a choice, amount or date is not given
     assert "lines" not in parse(CLAIM, MultiDict()).data  # a form without the table says nothing about it
     assert parse(CLAIM, MultiDict([("_arrays", "lines")])).data["lines"] == []  # every row removed
 
@@ -179,14 +179,14 @@ def round_trip(schema: dict[str, Any], data: dict[str, Any], button: str | None 
 
 
 def comparable(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """What a form carries back: empty constrained text is 'not given' (the engine then applies defaults), and
-    an untouched free-text input is sent empty."""
+    """What a form carries back: every text input is sent (empty when untouched); a choice, date or amount
+    left empty is not given (the engine then says "required" or applies the default)."""
     out = {}
     for key, prop in schema["properties"].items():
-        constrained = bool(set(prop) & {"format", "pattern", "enum", "oneOf", "minLength"})
-        if key in data and not (data[key] == "" and constrained):
+        special = bool(set(prop) & {"enum", "oneOf"}) or prop.get("format") in ("date", "money", "money-or-zero")
+        if key in data and not (data[key] == "" and special):
             out[key] = data[key]
-        elif key not in data and prop.get("type") == "string" and not constrained:
+        elif key not in data and prop.get("type") == "string" and not special:
             out[key] = ""
     return out
 
