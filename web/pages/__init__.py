@@ -7,11 +7,11 @@ pages are blueprints of their own (web/budget_pages, web/process_pages).
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from web.pages import view_helpers
+from web.pages import applicant, documents, inbox, tasks, view_helpers  # noqa: F401 - routes register on import
 from web.pages.blueprint import bp
 
 
@@ -19,12 +19,6 @@ from web.pages.blueprint import bp
 @login_required
 def home() -> ResponseReturnValue:
     return redirect(url_for("pages.inbox"))
-
-
-@bp.get("/inbox")
-@login_required
-def inbox() -> ResponseReturnValue:
-    return render_template("base.html")
 
 
 def register(app: Flask) -> None:

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask_babel import format_timedelta
 from markupsafe import Markup
 
-from web import bilingual, diagram
+from web import bilingual, diagram, instructions
 from web.i18n import language
 
 
@@ -46,9 +46,26 @@ def process_picture(picture: Any, prefix: str = "pic") -> Markup | None:
         return None
 
 
+def step_names(picture: Any) -> dict[str, str]:
+    """bpmn id -> step name in the reader's language, from the document's diagram (empty without one)."""
+    if picture is None or not picture.bpmn_xml:
+        return {}
+    return diagram.element_names(picture.bpmn_xml, language())
+
+
+def named_steps(steps: Any, names: dict[str, str]) -> list[str]:
+    """The diagram steps of an engine pass, by name; the engine's internal steps (``x.BoundaryEventSplit``,
+    a called process's own steps) are left out."""
+    if not isinstance(steps, list):
+        return []
+    tasks = (s.get("task") for s in steps if isinstance(s, dict))
+    return list(dict.fromkeys(names[t] for t in tasks if t in names))
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(pick=pick, age=age, overdue=overdue)
+    app.jinja_env.filters.update(pick=pick, age=age, overdue=overdue, named_steps=named_steps,
+                                 instructions=instructions.render)
 
     @app.context_processor
     def _helpers() -> dict[str, Any]:
-        return {"has_endpoint": has_endpoint, "process_picture": process_picture}
+        return {"has_endpoint": has_endpoint, "process_picture": process_picture, "step_names": step_names}
