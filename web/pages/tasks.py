@@ -26,6 +26,7 @@ from web.forms.parse import Parsed, parse
 from web.pages import panels
 from web.pages.blueprint import bp
 from web.pages.common import me, not_visible, page, reader, refused, writer
+from web.pages.uploads import store_uploads
 
 APPLICANT_LANE = "applicant"
 MORE_ROWS = 3  # blank lines the "more lines" button adds (the way to add lines without JavaScript)
@@ -57,6 +58,9 @@ def complete(view: TaskView) -> ResponseReturnValue:
     if request.form.get("_more"):  # "more lines": the same form again with more blank rows, nothing sent
         blank = min(int(request.form.get("_blank", BLANK_ROWS) or BLANK_ROWS) + MORE_ROWS, MAX_BLANK_ROWS)
         return _page(view, {**_shown(view), **parsed.data}, blank_rows=blank)
+    problems = store_uploads(view.document_no, parsed) if view.may_act else []
+    if problems:  # the files stored before a refused one stay listed by id: nothing is chosen twice
+        return _page(view, {**_shown(view), **parsed.data}, problems=problems), 422
     try:
         outcome = processes.complete_task(writer(), task_guid=view.task_guid, user=me().code, form=parsed.data)
     except FormInvalid as exc:
@@ -123,7 +127,7 @@ def _page(view: TaskView, values: dict[str, Any], *, problems: list[str] | None 
     who = me().code
     return render_template("pages/task.html", view=view, fields=fields, problems=summary, blank_rows=blank_rows,
                            document=panels.document(view.document_no, who),
-                           panel=panels.budget(view.document_no, who),
+                           panel=panels.budget(view.document_no, who), attachments=panels.attachments(view.document_no),
                            colleagues=document_actions.colleagues(reader(), who) if view.may_delegate else [])
 
 

@@ -12,6 +12,9 @@ from engine.services import attachments
 from web.forms.parse import Parsed
 from web.pages.common import me, writer
 
+GENERIC = "application/octet-stream"
+BY_EXTENSION = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+                "ofd": "application/ofd", "xml": "application/xml"}
 MAX_READ = 10 * 1024 * 1024 + 1  # one byte over the engine's limit, so it can say "too large"
 
 
@@ -23,10 +26,19 @@ def store_uploads(document_no: str, parsed: Parsed) -> list[str]:
         try:
             stored = attachments.add_attachment(writer(), document_no=document_no, uploader=me().code,
                                                 filename=upload.filename or "upload",
-                                                content_type=upload.mimetype or "application/octet-stream",
+                                                content_type=_declared_type(upload.mimetype, upload.filename),
                                                 data=data)
         except BudgetflowError as exc:
             problems.append(f"{path}: {upload.filename}: {exc}")
             continue
         parsed.data.setdefault(path, []).append(stored)
     return problems
+
+
+def _declared_type(mimetype: str | None, filename: str | None) -> str:
+    """The type the browser declared; for one it could not name (an .ofd e-invoice is rarely known), the type
+    its extension stands for. The engine still checks the file's first bytes against it."""
+    if mimetype and mimetype != GENERIC:
+        return mimetype
+    extension = (filename or "").rpartition(".")[2].lower()
+    return BY_EXTENSION.get(extension, mimetype or GENERIC)

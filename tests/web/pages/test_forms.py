@@ -147,7 +147,8 @@ def writable(schema: dict[str, Any]) -> dict[str, Any]:
 FORMATS = {"money": st.from_regex(r"[1-9][0-9]{0,5}\.[0-9]{2}", fullmatch=True),
            "money-or-zero": st.from_regex(r"[0-9]{1,5}\.[0-9]{2}", fullmatch=True),
            "identifier": st.from_regex(r"[0-9a-z]{1,10}", fullmatch=True),
-           "date": st.dates().map(lambda d: d.isoformat())}
+           "date": st.dates().map(lambda d: d.isoformat()),
+           "attachment": st.from_regex(r"[A-Za-z0-9_-]{16,40}", fullmatch=True)}
 printable = st.characters(min_codepoint=32, blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 
 
@@ -188,6 +189,8 @@ def comparable(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
             out[key] = data[key]
         elif key not in data and prop.get("type") == "string" and not special:
             out[key] = ""
+        elif key not in data and prop.get("type") == "array":
+            out[key] = []  # a list the form shows is sent, empty when nothing is in it
     return out
 
 

@@ -3,6 +3,7 @@ and that paging, sorting and filtering reach the engine's read model."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -139,3 +140,28 @@ def test_the_document_page_shows_the_picture_and_withdraw(demo, signed_in) -> No
     assert "Withdrawn" in page and "trip cancelled" in page and "Withdraw</button>" not in page
     again = post(applicant, f"/documents/{document_no}/withdraw", {})
     assert again.status_code == 403  # nothing waits for a withdrawal any more
+
+
+def test_receipts_are_stored_kept_on_a_refusal_and_downloaded_by_who_may_see(demo, signed_in) -> None:
+    from engine.services import processes
+    from tests.web.pages.story import RECEIPT_PNG
+    started = processes.start(demo.uow, process_id="expense_claim", applicant=APPLICANT, business_key="EC-R-1")
+    guid = started.open_tasks[0]["task_guid"]
+    client = signed_in(APPLICANT)
+    token = csrf_token(text_of(client.get(f"/tasks/{guid}")))
+    answer = client.post(f"/tasks/{guid}", content_type="multipart/form-data", data={
+        "csrf_token": token, "_arrays": ["lines", "receipts"], "purpose": "Taxi",
+        "receipts.upload": [(io.BytesIO(RECEIPT_PNG), "taxi.png", "image/png")]})
+    page = text_of(answer)
+    assert answer.status_code == 422  # the claim has no lines yet: refused, but the receipt is kept
+    kept = re.search(r'name="receipts" value="([A-Za-z0-9_-]+)" checked', page)
+    assert kept and "taxi.png" in page
+    download = client.get(f"/attachments/{kept.group(1)}")
+    assert download.status_code == 200 and download.data == RECEIPT_PNG
+    assert download.headers["Content-Disposition"].startswith('attachment; filename="taxi.png"')
+    assert signed_in(ROLES["process designer"]).get(f"/attachments/{kept.group(1)}").status_code == 403
+    assert signed_in(ROLES["auditor"]).get(f"/attachments/{kept.group(1)}").status_code == 200
+    fake = client.post(f"/tasks/{guid}", content_type="multipart/form-data", data={
+        "csrf_token": token, "_arrays": "receipts",
+        "receipts.upload": [(io.BytesIO(b"not a picture"), "fake.png", "image/png")]})
+    assert fake.status_code == 422 and re.search(r'id="f-receipts-problem">[^<]*fake.png', text_of(fake))
