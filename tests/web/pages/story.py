@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import worker
-from tests.web.browser import screenshot, sign_in
+from tests.web.browser import ARTIFACTS, screenshot, sign_in
 from tests.web.conftest import Site
 from web.demo import ROLES
 
@@ -169,4 +169,8 @@ def walk(story: Story) -> dict[str, str]:
     assert "sent back" in history and "The hotel invoice shows 1,800.00" in history
     assert page.locator("svg.bpmn .bf-done").count() > 3
     story.shot(page, "document-with-process-picture")
+    if story.shots is not None:  # the whole picture too, not only the part its scrolling box shows
+        page.set_viewport_size({"width": 2400, "height": 1400})
+        page.evaluate("() => { document.querySelector('main').style.maxWidth = 'none'; }")
+        page.locator(".diagram").screenshot(path=str(ARTIFACTS / f"{story.shots}process-picture.png"))
     return {"application": application, "claim": claim}

@@ -14,7 +14,7 @@ from tests.web.pages.story import Story, walk
 @pytest.mark.slow
 def test_the_story_on_a_desktop(site, open_page) -> None:
     walk(Story(site, open_page, shots="story-"))
-    for name in ("inbox-and-task-inbox", "inbox-and-task-task", "document-with-process-picture"):
+    for name in ("inbox-and-task-inbox", "inbox-and-task-task", "document-with-process-picture", "process-picture"):
         assert (ARTIFACTS / f"story-{name}.png").stat().st_size > 10_000
 
 
