@@ -46,3 +46,26 @@ def snapshot(container: Container) -> dict[str, Any]:
     }
     with container.engine.connect() as conn:
         return {name: [tuple(r) for r in conn.execute(text(sql))] for name, sql in queries.items()}
+
+
+def decide(container: Container, task_guid: str, user: str, decision: str = "approve") -> list[dict[str, Any]]:
+    """Complete an approval; returns the open tasks after it."""
+    return processes.complete_task(container.uow, task_guid=task_guid, user=user,
+                                   form={"decision": decision, "comment": "ok"}).open_tasks
+
+
+def overrun_task(container: Container, applicant: str = "E0017", manager: str = "E0005") -> tuple[str, str]:
+    """A claim 4 % over its approved application (within the line's 5 % tolerance): after the manager, finance
+    approves the overrun, a task offered to the whole finance group. (claim number, that task's guid)."""
+    application_no, approval = application(container, applicant, amount="1000.00")
+    decide(container, approval, manager)
+    claim_no = f"EC-TEST-{next(_numbers):06d}"
+    started = processes.start(container.uow, process_id="expense_claim", applicant=applicant, business_key=claim_no,
+                              application_no=application_no)
+    filled = processes.complete_task(container.uow, task_guid=started.open_tasks[0]["task_guid"], user=applicant,
+                                     form={"subject": "TRAVEL", "purpose": "Trip", "currency": "CNY", "period": "2026",
+                                           "lines": [{"subject": "TRAVEL", "amount": "1040.00", "tax": "0.00",
+                                                      "invoice_code": "", "invoice_number": f"N{claim_no}"}]})
+    pool = decide(container, filled.open_tasks[0]["task_guid"], manager)
+    assert len(pool) == 1 and len(pool[0]["candidates"]) >= 2, pool
+    return claim_no, pool[0]["task_guid"]
