@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.domain.identity import Principal
 from flask import current_app, g
 from flask_login import current_user
 
 from engine.bootstrap import Container
+from engine.domain.identity import Principal
 
 EXTENSION = "budgetflow"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from engine.domain.identity import Principal
 from flask import Flask
 from flask_login import LoginManager, UserMixin
 
+from engine.domain.identity import Principal
 from engine.services import accounts
 from web.context import container
 
