@@ -1,0 +1,47 @@
+"""How the API writes money, times and cursors in JSON.
+
+Money is a string of plain decimal digits (``"1280.50"``), never a JSON number, so no client parses it into
+a float; its currency is a field beside it. Times are ISO 8601 in UTC with a ``Z``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+
+MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+CURSOR_MAX = 500
+
+
+class Money(ma.fields.String):
+    """A Decimal written as plain text at its stored scale; read as text (the engine parses it with its currency)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": MONEY_PATTERN, "example": "1280.50", **kwargs.pop("metadata", {})}
+        super().__init__(validate=ma.validate.Regexp(MONEY_PATTERN, error="plain decimal text such as 1280.50"),
+                         metadata=metadata, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return format(value if isinstance(value, Decimal) else Decimal(str(value)), "f")
+
+
+class UtcTime(ma.fields.DateTime):
+    """An aware datetime written in UTC with a trailing Z (a naive one from the database is UTC already)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class Cursor(ma.fields.String):
+    """An opaque paging cursor: whatever the previous page's ``next_cursor`` was."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=ma.validate.Length(1, CURSOR_MAX), **kwargs)
