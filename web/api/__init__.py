@@ -56,6 +56,6 @@ def register(app: Flask) -> None:
 
 
 def _blueprints() -> list[Blueprint]:
-    from web.api import masterdata, processes
+    from web.api import masterdata, processes, tasks
 
-    return [processes.blp, masterdata.blp]
+    return [tasks.blp, processes.blp, masterdata.blp]

@@ -15,6 +15,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import UnprocessableEntity
 
 from engine.domain.errors import BudgetflowError
 from web.errors import error_response
@@ -76,7 +77,16 @@ def invalid_input(exc: ma.ValidationError) -> ResponseReturnValue:
     return error_response(422, "UNPROCESSABLE_ENTITY", "the request body is not valid", {"json": exc.messages})
 
 
+def invalid_fields(exc: UnprocessableEntity) -> ResponseReturnValue:
+    """webargs refused the query or the body against its schema: each field's problem, by where it was."""
+    data = getattr(exc, "data", None)
+    messages = data.get("messages") if isinstance(data, dict) else None
+    return error_response(422, "UNPROCESSABLE_ENTITY", "some fields are missing or not valid; details names each",
+                          messages if isinstance(messages, dict) else {})
+
+
 def install(blueprint: Blueprint) -> None:
+    blueprint.register_error_handler(UnprocessableEntity, invalid_fields)
     blueprint.register_error_handler(BudgetflowError, engine_error)
     blueprint.register_error_handler(ValueError, bad_query)
     blueprint.register_error_handler(ma.ValidationError, invalid_input)

@@ -6,7 +6,7 @@ a float; its currency is a field beside it. Times are ISO 8601 in UTC with a ``Z
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,8 @@ class UtcTime(ma.fields.DateTime):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
+        if isinstance(value, str):  # an engine result that went through JSON (Outcome.open_tasks)
+            value = datetime.fromisoformat(value)
         moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 

@@ -34,7 +34,7 @@ class NoArgs(ma.Schema):
     pass
 
 
-class CountsSchema(ma.Schema):
+class ImportCountsSchema(ma.Schema):
     created = ma.fields.Integer(required=True)
     updated = ma.fields.Integer(required=True)
     unchanged = ma.fields.Integer(required=True)
@@ -45,7 +45,7 @@ class ImportedSchema(ma.Schema):
     changed = ma.fields.Boolean(required=True, metadata={"description": "false: already up to date"})
     version = ma.fields.String(required=True)
     company = ma.fields.String(required=True)
-    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(CountsSchema), required=True)
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ImportCountsSchema), required=True)
     allocations = ma.fields.Integer(required=True)
     adjustments = ma.fields.Integer(required=True)
 

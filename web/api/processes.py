@@ -14,6 +14,7 @@ from engine.services.steps import Outcome
 from web.api import bodies, uploads
 from web.api.auth import current, roles
 from web.api.fields import UtcTime
+from web.api.schemas import OutcomeSchema
 from web.context import container
 
 blp = Blueprint("api_processes", __name__, url_prefix="/api/v1", description="Process versions and incidents")
@@ -104,12 +105,6 @@ class InstanceIncidentSchema(ma.Schema):
 class IncidentsSchema(ma.Schema):
     jobs = ma.fields.List(ma.fields.Nested(JobIncidentSchema), required=True)
     instances = ma.fields.List(ma.fields.Nested(InstanceIncidentSchema), required=True)
-
-
-class OutcomeSchema(ma.Schema):
-    instance_id = ma.fields.Integer(required=True)
-    status = ma.fields.String(required=True)
-    outcome = ma.fields.String(allow_none=True)
 
 
 class RetriedSchema(ma.Schema):
