@@ -1,8 +1,8 @@
 """The REST API under /api/v1 (flask-smorest: marshmallow schemas, an OpenAPI 3 description).
 
-Every blueprint of the API gets the same three things here, in one place: the bearer-token check,
-the request body rules (size, type) and the map from engine errors to HTTP answers. The description
-is served at /api/v1/openapi.json and an interactive page at /api/v1/docs (web/api/docs.py).
+Every blueprint of the API is made by web/api/blueprint.py, which gives each the bearer-token check,
+the request body rules and the map from engine errors to HTTP answers. The description is served at
+/api/v1/openapi.json and an interactive page at /api/v1/docs (web/api/docs.py).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api, Blueprint
 
-from web.api import auth, bodies, docs, errors
+from web.api import docs, errors
 from web.security import csrf
 
 API_TITLE = "budgetflow"
@@ -48,9 +48,6 @@ def register(app: Flask) -> None:
                                                           "description": "an API token, bft_..."})
     for blueprint in _blueprints():
         csrf.exempt(blueprint)  # bearer tokens, no cookies: a forged cross-site request carries no credential
-        blueprint.before_request(auth.authenticate)
-        blueprint.before_request(bodies.check_body)
-        errors.install(blueprint)
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
 

@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from engine.services.masterdata.folder import ReadLimits
 from engine.services.masterdata.importing import import_master_data
 from web.api import bodies, uploads
 from web.api.auth import roles
+from web.api.blueprint import api_blueprint
 from web.context import container
 
-blp = Blueprint("api_masterdata", __name__, url_prefix="/api/v1/master-data",
+blp = api_blueprint("api_masterdata", __name__, url_prefix="/api/v1/master-data",
                 description="Data-dictionary imports")
 
 DICTIONARY_SUFFIXES = (".csv", ".toml")  # manifest.toml and the CSV files; the import names any it does not expect

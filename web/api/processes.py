@@ -6,18 +6,18 @@ from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound
 
 from engine.services import instance_admin, processes, read_models
 from engine.services.steps import Outcome
 from web.api import bodies, uploads
 from web.api.auth import current, roles
+from web.api.blueprint import api_blueprint
 from web.api.fields import UtcTime
 from web.api.schemas import OutcomeSchema
 from web.context import container
 
-blp = Blueprint("api_processes", __name__, url_prefix="/api/v1", description="Process versions and incidents")
+blp = api_blueprint("api_processes", __name__, url_prefix="/api/v1", description="Process versions and incidents")
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".schema.json")  # what `budgetflow bpmn deploy` reads from a folder
 DESIGNERS = ("process_designer",)

@@ -10,18 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from engine.services import inbox, processes
 from engine.services import tasks as task_services
 from engine.services.steps import Outcome
 from web.api.auth import current, roles
+from web.api.blueprint import api_blueprint
 from web.api.fields import Money, UtcTime
 from web.api.paging import PageArgs, page, page_schema
 from web.api.schemas import OutcomeSchema
 from web.context import container
 
-blp = Blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks", description="The inbox and acting on tasks")
+blp = api_blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks", description="The inbox and acting on tasks")
 
 # Roles that work on tasks; an auditor or a process designer token reads, it does not decide.
 WORKERS = ("employee", "manager", "finance", "budget_admin", "admin")
