@@ -69,8 +69,8 @@ def run(url: str, *, open_tasks: int, history: int, queries: int = 200, seed: in
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by seed
     try:
         with container.engine.begin() as conn:
-            busiest = _fill(conn, rng, open_tasks=open_tasks, history=history, progress=progress)
-        people = [_employee(rng.randrange(_employees(open_tasks))) for _ in range(queries)]
+            busiest = fill(conn, rng, open_tasks=open_tasks, history=history, progress=progress)
+        people = [employee(rng.randrange(employees(open_tasks))) for _ in range(queries)]
         times, web = [], []
         for person in people:
             times.append(_timed(container, person))
@@ -85,11 +85,11 @@ def run(url: str, *, open_tasks: int, history: int, queries: int = 200, seed: in
                         busiest[1], scan_ms, statistics.median(web), _p95(web), views)
 
 
-def _employees(open_tasks: int) -> int:
+def employees(open_tasks: int) -> int:
     return max(100, open_tasks // 10)  # about ten open tasks per manager
 
 
-def _employee(n: int) -> str:
+def employee(n: int) -> str:
     return f"B{n:06d}"
 
 
@@ -125,26 +125,26 @@ def _p95(values: list[float]) -> float:
 # ---------------------------------------------------------------- data
 
 
-def _fill(conn: Connection, rng: random.Random, *, open_tasks: int, history: int,
+def fill(conn: Connection, rng: random.Random, *, open_tasks: int, history: int,
           progress: Callable[[int], None]) -> tuple[str, int]:
     """Write the synthetic inbox; returns the busiest person and their open task count."""
     now = utcnow()
     version = conn.execute(insert(ModelVersion.__table__).values(
         sha256="bench", files="{}", process_ids="bench", deployed_by="bench", deployed_at=now)
         .returning(ModelVersion.id)).scalar_one()
-    _in_batches(conn, ProcessInstance.__table__, (dict(
+    in_batches(conn, ProcessInstance.__table__, (dict(
         id=i + 1, model_version_id=version, process_id="bench", business_key=f"BENCH-{i:07d}", applicant="A",
         status="user_input_required", state="", revision=1, created_at=now, updated_at=now,
         subject=SUBJECTS[i % len(SUBJECTS)], amount=Decimal(rng.randrange(100, 5_000_000)) / 100, currency="CNY",
         purpose="bench") for i in range(open_tasks)), progress)
-    people = _employees(open_tasks)
+    people = employees(open_tasks)
     offered: dict[int, list[str]] = {}
     for n in range(open_tasks):
         group = rng.random() < 0.2
-        offered[n + 1] = ([_employee(people + rng.randrange(GROUP_POOL)) for _ in range(5)] if group
-                          else [_employee(rng.randrange(people))])
-    _in_batches(conn, HumanTask.__table__, _task_rows(rng, offered, history, now, people), progress)
-    _in_batches(conn, HumanTaskCandidate.__table__, (
+        offered[n + 1] = ([employee(people + rng.randrange(GROUP_POOL)) for _ in range(5)] if group
+                          else [employee(rng.randrange(people))])
+    in_batches(conn, HumanTask.__table__, _task_rows(rng, offered, history, now, people), progress)
+    in_batches(conn, HumanTaskCandidate.__table__, (
         {"task_id": task_id, "employee": e} for task_id, names in offered.items() for e in dict.fromkeys(names)))
     conn.execute(text("ANALYZE"))  # planner statistics, as autovacuum keeps them on a live PostgreSQL
     counts: dict[str, int] = {}
@@ -160,14 +160,14 @@ def _task_rows(rng: random.Random, offered: dict[int, list[str]], history: int, 
                 completed_by=None, completed_at=None, delegated_by=None, due_at=None)
     for task_id, names in offered.items():
         delegated = rng.random() < 0.05  # handed on by its (first) candidate to someone
-        assignee = _employee(rng.randrange(people)) if delegated else None
+        assignee = employee(rng.randrange(people)) if delegated else None
         yield dict(base, id=task_id, instance_id=task_id, task_guid=f"open-{task_id}", candidates=json.dumps(names),
                    assignee=assignee, status="open", candidate_count=len(set(names)),
                    delegated_by=names[0] if delegated else None,
                    due_at=now + timedelta(hours=rng.randrange(1, 200)) if rng.random() < 0.7 else None)
     instances = len(offered)
     for n in range(history):
-        person = _employee(rng.randrange(people))
+        person = employee(rng.randrange(people))
         completed = n % 10 != 0
         yield dict(base, id=instances + n + 1, instance_id=n % instances + 1, task_guid=f"done-{n}",
                    candidates=json.dumps([person]), assignee=None, candidate_count=1,
@@ -175,7 +175,7 @@ def _task_rows(rng: random.Random, offered: dict[int, list[str]], history: int, 
                    completed_at=now - timedelta(minutes=n) if completed else None)
 
 
-def _in_batches(conn: Connection, table: Any, rows: Iterator[dict[str, Any]] | Any,
+def in_batches(conn: Connection, table: Any, rows: Iterator[dict[str, Any]] | Any,
                 progress: Callable[[int], None] = lambda _n: None) -> None:
     batch: list[dict[str, Any]] = []
     for row in rows:
