@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import Response, after_this_request, g, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import Forbidden
 
@@ -69,16 +69,24 @@ def authenticate() -> ResponseReturnValue | None:
                              invalid=True)
     g.api_principal = found
     if found.token_id is not None and _LAST_USE.due(found.token_id):
-        _touch(found.token_id)
+        _touch_after_response(found.token_id)
     return None
 
 
-def _touch(token_id: int) -> None:
-    """Bookkeeping only: a failure to record the last use must never fail the call."""
-    try:
-        accounts.note_token_use(container().uow, token_id=token_id)
-    except Exception:  # noqa: BLE001 - logged; the call itself goes on
-        log.warning("could not record the use of API token %s", token_id, exc_info=True)
+def _touch_after_response(token_id: int) -> None:
+    """Record the token's use once the answer is sent: a write the caller never waits for."""
+    engine = container()
+
+    def touch() -> None:  # bookkeeping only: a failure is logged, never the call's
+        try:
+            accounts.note_token_use(engine.uow, token_id=token_id)
+        except Exception:  # noqa: BLE001
+            log.warning("could not record the use of API token %s", token_id, exc_info=True)
+
+    @after_this_request
+    def later(response: Response) -> Response:
+        response.call_on_close(touch)
+        return response
 
 
 def current() -> Principal:

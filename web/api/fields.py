@@ -12,12 +12,17 @@ from typing import Any
 
 import marshmallow as ma
 
+from engine.domain.money import minor_units
+
 MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 CURSOR_MAX = 500
 
 
 class Money(ma.fields.String):
-    """A Decimal written as plain text at its stored scale; read as text (the engine parses it with its currency)."""
+    """A Decimal written as plain text at its currency's places (``"1200.00"``, not the stored ``1200.0000``);
+    read as text, which the engine parses with its currency. ``currency_field`` names the currency beside it."""
+
+    currency_field = "currency"
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"pattern": MONEY_PATTERN, "example": "1280.50", **kwargs.pop("metadata", {})}
@@ -27,7 +32,12 @@ class Money(ma.fields.String):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        return format(value if isinstance(value, Decimal) else Decimal(str(value)), "f")
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+        currency = obj.get(self.currency_field) if isinstance(obj, dict) else getattr(obj, self.currency_field, None)
+        exact = Decimal(1).scaleb(-minor_units(currency if isinstance(currency, str) else "CNY"))
+        if amount.is_finite() and amount == amount.quantize(exact):  # never round: only drop stored zeros
+            amount = amount.quantize(exact)
+        return format(amount, "f")
 
 
 class UtcTime(ma.fields.DateTime):

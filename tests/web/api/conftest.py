@@ -52,3 +52,18 @@ def api(flask_app, demo: Container) -> Api:
 
 
 PEOPLE = dict(ROLES)  # role label -> the demo person who holds it
+
+
+_numbers = iter(range(1, 10_000))
+TRIP = {"subject": "TRAVEL", "purpose": "customer visit", "amount": "1200.00", "currency": "CNY", "period": "2026"}
+
+
+def trip_for_approval(container: Container, *, applicant: str = "E0017", amount: str = "1200.00") -> str:
+    """A travel application filled in by ``applicant`` and waiting for approval; returns the open task's guid."""
+    from engine.services import processes
+
+    started = processes.start(container.uow, process_id="travel_application", applicant=applicant,
+                              business_key=f"TA-T-{next(_numbers):06d}", data={**TRIP, "amount": amount})
+    filled = processes.complete_task(container.uow, task_guid=started.open_tasks[0]["task_guid"], user=applicant,
+                                     form={})
+    return str(filled.open_tasks[0]["task_guid"])

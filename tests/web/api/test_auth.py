@@ -34,7 +34,10 @@ def test_a_wrong_scheme_or_an_unknown_token_is_a_401(api):
 
 
 def test_a_valid_token_passes_and_its_use_is_recorded(api):
-    assert api.get("/process-versions", DESIGNER).status_code == 200
+    answer = api.get("/process-versions", DESIGNER)
+    assert answer.status_code == 200
+    assert accounts.list_tokens(api.container.reader, DESIGNER)[0]["last_used_at"] is None  # not while answering
+    answer.close()  # the server has sent the answer: now the use is written
     used = accounts.list_tokens(api.container.reader, DESIGNER)
     assert len(used) == 1 and used[0]["last_used_at"] is not None
 
