@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine.bootstrap import Container
 from engine.persistence.audit_table import AuditLog
@@ -24,7 +24,7 @@ def snapshot(container: Container) -> dict[str, Any]:
             return [tuple(r) for r in conn.execute(stmt)]
 
         return {
-            "ledger": rows(select(func.count(), func.coalesce(func.sum(LedgerEntry.amount), 0)).select_from(LedgerEntry)),
+            "ledger": rows(select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.amount).order_by(LedgerEntry.id)),
             "reservations": rows(select(Reservation.id, Reservation.amount, Reservation.consumed, Reservation.released,
                                         Reservation.status).order_by(Reservation.id)),
             "lines": rows(select(BudgetLine.id, BudgetLine.line_key).order_by(BudgetLine.id)),
