@@ -16,7 +16,7 @@ from web.api.auth import roles
 from web.api.blueprint import api_blueprint
 from web.context import container
 
-blp = api_blueprint("api_masterdata", __name__, url_prefix="/api/v1/master-data",
+blp = api_blueprint("MasterData", __name__, url_prefix="/api/v1/master-data",
                 description="Data-dictionary imports")
 
 DICTIONARY_SUFFIXES = (".csv", ".toml")  # manifest.toml and the CSV files; the import names any it does not expect
@@ -78,4 +78,4 @@ def import_dictionary() -> dict[str, Any]:
             "allocations": summary.allocations, "adjustments": summary.adjustments}
 
 
-bodies.accepts_upload("api_masterdata.import_dictionary", *uploads.ZIP_TYPES)
+bodies.accepts_upload("MasterData.import_dictionary", *uploads.ZIP_TYPES)

@@ -17,7 +17,7 @@ from web.api.fields import UtcTime
 from web.api.schemas import OutcomeSchema
 from web.context import container
 
-blp = api_blueprint("api_processes", __name__, url_prefix="/api/v1", description="Process versions and incidents")
+blp = api_blueprint("Processes", __name__, url_prefix="/api/v1", description="Process versions and incidents")
 
 BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".schema.json")  # what `budgetflow bpmn deploy` reads from a folder
 DESIGNERS = ("process_designer",)
@@ -139,4 +139,4 @@ def retry_instance(instance_id: int) -> Outcome:
     return instance_admin.retry(container().uow, instance_id=instance_id, by=current().code)
 
 
-bodies.accepts_upload("api_processes.Versions", *uploads.ZIP_TYPES)
+bodies.accepts_upload("Processes.Versions", *uploads.ZIP_TYPES)

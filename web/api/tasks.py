@@ -21,7 +21,7 @@ from web.api.paging import PageArgs, page, page_schema
 from web.api.schemas import OutcomeSchema
 from web.context import container
 
-blp = api_blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks", description="The inbox and acting on tasks")
+blp = api_blueprint("Tasks", __name__, url_prefix="/api/v1/tasks", description="The inbox and acting on tasks")
 
 # Roles that work on tasks; an auditor or a process designer token reads, it does not decide.
 WORKERS = ("employee", "manager", "finance", "budget_admin", "admin")
@@ -120,8 +120,8 @@ def list_tasks(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str
 @blp.arguments(CompleteBody)
 @blp.response(200, OutcomeSchema)
 def complete(body: dict[str, Any], task_guid: str) -> Outcome:
-    """Complete a task with its form: ``{"decision": "approve", "comment": "...", "data": {...}}`` or
-    ``{"data": {...}}``. A form the task's schema refuses is a 422 naming every field (details.problems)."""
+    """Complete a task with its form: `{"decision": "approve", "comment": "...", "data": {...}}` or
+    `{"data": {...}}`. A form the task's schema refuses is a 422 naming every field (details.problems)."""
     return processes.complete_task(container().uow, task_guid=task_guid, user=current().code, form=form_of(body))
 
 
