@@ -14,3 +14,11 @@ def api_blueprint(name: str, import_name: str, *, url_prefix: str, description: 
     blueprint.before_request(bodies.check_body)
     errors.install(blueprint)
     return blueprint
+
+
+MAX_ID = 2**63 - 1  # ids are 64-bit in every database; a larger number names nothing (404), never an overflow
+
+
+def id_in_path(name: str) -> str:
+    """A URL rule part for a numeric id: ``<int(min=1, max=...):name>``."""
+    return f"<int(min=1, max={MAX_ID}):{name}>"

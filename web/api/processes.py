@@ -12,7 +12,7 @@ from engine.services import instance_admin, processes, read_models
 from engine.services.steps import Outcome
 from web.api import bodies, uploads
 from web.api.auth import current, roles
-from web.api.blueprint import api_blueprint
+from web.api.blueprint import api_blueprint, id_in_path
 from web.api.fields import UtcTime
 from web.api.schemas import OutcomeSchema
 from web.context import container
@@ -120,7 +120,7 @@ def incidents() -> read_models.Incidents:
     return read_models.incidents(container().reader)
 
 
-@blp.route("/incidents/<int:job_id>/retry", methods=["POST"])
+@blp.route(f"/incidents/{id_in_path('job_id')}/retry", methods=["POST"])
 @roles(*OPERATORS)
 @blp.response(200, RetriedSchema)
 def retry_job(job_id: int) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def retry_job(job_id: int) -> dict[str, Any]:
     return {"job_id": job_id, "status": "pending"}
 
 
-@blp.route("/incidents/instances/<int:instance_id>/retry", methods=["POST"])
+@blp.route(f"/incidents/instances/{id_in_path('instance_id')}/retry", methods=["POST"])
 @roles("admin")
 @blp.response(200, OutcomeSchema)
 def retry_instance(instance_id: int) -> Outcome:
