@@ -8,6 +8,7 @@ names the roles it needs, and on tasks and documents the engine's rule then deci
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import threading
@@ -33,18 +34,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _LastUse:
-    """When this process last recorded each token's use: one write a minute, not one per call."""
+    """When this process last recorded each token's use: one write a minute, not one per call. Keyed by a
+    digest of the secret (not the id, which another database of the same process may give another token)."""
 
     def __init__(self) -> None:
-        self._seen: dict[int, float] = {}
+        self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def due(self, token_id: int) -> bool:
-        now = time.monotonic()
+    def due(self, secret: str) -> bool:
+        key, now = hashlib.sha256(secret.encode()).hexdigest(), time.monotonic()
         with self._lock:
-            if now - self._seen.get(token_id, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
+            if now - self._seen.get(key, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
                 return False
-            self._seen[token_id] = now
+            if len(self._seen) > 10_000:  # forget old entries rather than grow without bound
+                self._seen = {k: t for k, t in self._seen.items() if now - t < TOUCH_EVERY_SECONDS}
+            self._seen[key] = now
             return True
 
 
@@ -63,12 +67,13 @@ def authenticate() -> ResponseReturnValue | None:
     if scheme.lower() != "bearer" or not secret.strip():
         return _unauthorized("send an API token: 'Authorization: Bearer bft_...' (budgetflow tokens issue)",
                              invalid=False)
-    found = accounts.principal_for_token(container().reader, secret.strip())
+    secret = secret.strip()
+    found = accounts.principal_for_token(container().reader, secret)
     if found is None:
         return _unauthorized("the API token is unknown, revoked or expired, or its employee is no longer active",
                              invalid=True)
     g.api_principal = found
-    if found.token_id is not None and _LAST_USE.due(found.token_id):
+    if found.token_id is not None and _LAST_USE.due(secret):
         _touch_after_response(found.token_id)
     return None
 
