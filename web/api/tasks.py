@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from werkzeug.exceptions import NotFound
 
-from engine.services import inbox, processes
+from engine.services import inbox, processes, task_views
 from engine.services import tasks as task_services
 from engine.services.steps import Outcome
 from web.api.auth import current, roles
@@ -71,6 +72,21 @@ class InboxPageSchema(page_schema(InboxRowSchema, "InboxRows")):  # type: ignore
     counts = ma.fields.Nested(InboxCountsSchema, required=True)
 
 
+class TaskSchema(InboxRowSchema):
+    """One task with its form: what the viewer sees and may do now."""
+
+    status = ma.fields.String(required=True, metadata={"description": "open, completed or cancelled"})
+    form_key = ma.fields.String(allow_none=True)
+    instructions = ma.fields.String(required=True, metadata={"description": "Markdown from the diagram"})
+    may_act = ma.fields.Boolean(required=True, metadata={"description": "the caller may complete it now"})
+    may_claim = ma.fields.Boolean(required=True)
+    may_delegate = ma.fields.Boolean(required=True)
+    schema = ma.fields.Dict(allow_none=True, metadata={"description": "the form's JSON Schema"})
+    values = ma.fields.Dict(required=True, metadata={"description": "the form's current values"})
+    decisions = ma.fields.List(ma.fields.String(), required=True,
+                               metadata={"description": "the decision field's choices, in order"})
+
+
 class CompleteBody(ma.Schema):
     decision = ma.fields.String(validate=ma.validate.Length(1, 64),
                                 metadata={"description": "one of the task's decisions (GET /tasks/{guid})"})
@@ -113,6 +129,18 @@ def list_tasks(args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str
                         cursor=args.get("cursor"), limit=args["limit"])
     body, status, headers = page(found.rows, found.next_cursor)
     return {**body, "counts": found.counts}, status, headers
+
+
+@blp.route(f"/{GUID}")
+@roles(*READERS)
+@blp.response(200, TaskSchema)
+def get_task(task_guid: str) -> task_views.TaskView:
+    """One task with its form's JSON Schema, current values and decisions, and what the caller may do now.
+    404 when there is no such task or the caller may not see it."""
+    found = task_views.task_view(container().reader, task_guid, current().code)
+    if found is None:
+        raise NotFound(f"no task {task_guid} that this token may see")
+    return found
 
 
 @blp.route(f"/{GUID}/complete", methods=["POST"])
