@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, exists, select
 
 from engine.persistence.audit_table import AuditLog
-from engine.persistence.tables import Employee, OrgUnit
+from engine.persistence.tables import Employee, OrgUnit, Reservation
 from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance, Voucher
 
 _inst = ProcessInstance.__table__
@@ -20,6 +20,7 @@ _unit = OrgUnit.__table__
 _audit = AuditLog.__table__
 _job = OutboxJob.__table__
 _voucher = Voucher.__table__
+_res = Reservation.__table__
 
 DOCUMENT_COLUMNS = (
     _inst.c.id, _inst.c.business_key.label("document_no"), _inst.c.process_id, _inst.c.applicant,
@@ -81,3 +82,43 @@ class SqlDocumentQueries:
             if isinstance(number, str):
                 return number
         return None
+
+    def mine(self, applicant: str, *, statuses: list[str] | None, complete: bool | None, before: int | None,
+             limit: int) -> list[dict[str, Any]]:
+        """``applicant``'s documents, newest first (by id), with ``withdrawable``; narrowed by status if asked."""
+        stmt = (documents_select().add_columns(_inst.c.withdrawable).where(_inst.c.applicant == applicant)
+                .order_by(_inst.c.id.desc()).limit(limit))
+        if statuses is not None:
+            stmt = stmt.where(_inst.c.status.in_(statuses))
+        if complete is not None:
+            stmt = stmt.where((_inst.c.status == "complete") if complete else (_inst.c.status != "complete"))
+        if before is not None:
+            stmt = stmt.where(_inst.c.id < before)
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+
+    def open_tasks_of(self, instance_ids: list[int]) -> list[dict[str, Any]]:
+        """Open tasks of these instances, oldest first: instance id, title, assignee, candidates."""
+        if not instance_ids:
+            return []
+        stmt = (select(_task.c.instance_id, _task.c.title, _task.c.assignee, _task.c.candidates)
+                .where(_task.c.instance_id.in_(instance_ids), _task.c.status == "open").order_by(_task.c.id))
+        return [{**r._mapping, "candidates": json.loads(r.candidates or "[]")} for r in self.conn.execute(stmt)]
+
+    def names(self, codes: list[str]) -> dict[str, str]:
+        if not codes:
+            return {}
+        return {c: n for c, n in self.conn.execute(select(_emp.c.code, _emp.c.name).where(_emp.c.code.in_(codes)))}
+
+    def approved_applications(self, applicant: str) -> list[dict[str, Any]]:
+        """``applicant``'s approved documents with an open reservation and no flow running on them, newest first."""
+        claim = _inst.alias("claim")
+        running = exists().where(claim.c.linked_document == _inst.c.business_key, claim.c.status != "complete")
+        stmt = (select(_inst.c.business_key.label("document_no"), _inst.c.process_id, _inst.c.subject,
+                       _inst.c.amount, _inst.c.currency, _inst.c.purpose, _inst.c.completed_at,
+                       _res.c.id.label("reservation_id"),
+                       (_res.c.amount - _res.c.consumed - _res.c.released).label("remaining"))
+                .join(_res, and_(_res.c.document_ref == _inst.c.business_key, _res.c.status == "open"))
+                .where(_inst.c.applicant == applicant, _inst.c.status == "complete", _inst.c.outcome == "approved",
+                       ~running).order_by(_inst.c.id.desc(), _res.c.id))
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
+

@@ -19,6 +19,7 @@ from engine.persistence.budget_queries import SqlBudgetViews
 from engine.persistence.claim_repository import SqlClaimRepository
 from engine.persistence.db import read_only
 from engine.persistence.directory import SqlDirectory
+from engine.persistence.document_numbers import SqlDocumentNumbers
 from engine.persistence.document_queries import SqlDocumentQueries
 from engine.persistence.inbox_queries import SqlInboxQueries
 from engine.persistence.instance_repository import SqlInstanceRepository
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxQueries(self.conn)  # the web inbox's views
         self.documents = SqlDocumentQueries(self.conn)  # one document as people see it
         self.budget_views = SqlBudgetViews(self.conn)  # budget lines as people read them
+        self.numbers = SqlDocumentNumbers(self.conn)  # document number counters
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

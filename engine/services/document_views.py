@@ -26,6 +26,7 @@ class HistoryItem:
 @dataclass(frozen=True)
 class DocumentView:
     document_no: str
+    instance_id: int
     process_id: str
     applicant: str
     applicant_name: str | None
@@ -64,7 +65,7 @@ def document_view(reader: UnitOfWorkFactory, document_no: str, viewer: str) -> D
         **{k: doc[k] for k in ("document_no", "process_id", "applicant", "applicant_name", "org_unit",
                                "org_unit_name", "status", "outcome", "subject", "amount", "currency", "purpose",
                                "created_at", "completed_at", "linked_document")},
-        claims=claims, voucher_no=voucher_no, history=history,
+        instance_id=doc["id"], claims=claims, voucher_no=voucher_no, history=history,
         open_tasks=[{"guid": t["task_guid"], **{k: t[k] for k in ("bpmn_id", "title", "lane", "candidates",
                                                                    "assignee")}}
                     for t in tasks if t["status"] == "open"],

@@ -30,7 +30,13 @@ from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.summary import DocumentSummary
-from engine.services.web_ports import AccountRepository, BudgetViews, DocumentQueries, InboxQueries
+from engine.services.web_ports import (
+    AccountRepository,
+    BudgetViews,
+    DocumentNumbers,
+    DocumentQueries,
+    InboxQueries,
+)
 
 # ---------------------------------------------------------------- records
 
@@ -305,6 +311,8 @@ class UnitOfWork(Protocol):
     def documents(self) -> DocumentQueries: ...
     @property
     def budget_views(self) -> BudgetViews: ...
+    @property
+    def numbers(self) -> DocumentNumbers: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

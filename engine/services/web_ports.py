@@ -81,6 +81,20 @@ class DocumentQueries(Protocol):
 
     def voucher_no(self, document_no: str, instance_id: int) -> str | None: ...
 
+    def mine(self, applicant: str, *, statuses: list[str] | None, complete: bool | None, before: int | None,
+             limit: int) -> list[dict[str, Any]]: ...
+
+    def open_tasks_of(self, instance_ids: list[int]) -> list[dict[str, Any]]: ...
+
+    def names(self, codes: list[str]) -> dict[str, str]: ...
+
+    def approved_applications(self, applicant: str) -> list[dict[str, Any]]: ...
+
+
+class DocumentNumbers(Protocol):
+    def next(self, prefix: str, year: int) -> int:
+        """The next number of ``prefix`` in ``year``, under the counter's row lock."""
+
 
 class BudgetViews(Protocol):
     """Budget lines with balances and names (engine/persistence/budget_queries.py says which keys)."""
