@@ -4,103 +4,76 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
-from werkzeug.exceptions import NotFound
+from flask.views import MethodView
+from werkzeug.exceptions import NotFound, UnprocessableEntity
 
-from engine.services import budget_panel, document_actions, document_views
+from engine.services import budget_panel, document_actions, document_numbers, document_views, my_documents
 from engine.services.steps import Outcome
 from web.api.auth import current, roles
 from web.api.blueprint import api_blueprint
-from web.api.fields import Money, UtcTime
+from web.api.document_schemas import (
+    ApplicationSchema,
+    DiagramSchema,
+    DocumentRowSchema,
+    DocumentSchema,
+    MineArgs,
+    StartableSchema,
+    StartBody,
+    StartedSchema,
+    WithdrawBody,
+)
+from web.api.paging import page, page_schema
 from web.api.schemas import OutcomeSchema
 from web.context import container
 
-blp = api_blueprint("Documents", __name__, url_prefix="/api/v1/documents",
+blp = api_blueprint("Documents", __name__, url_prefix="/api/v1",
                     description="Applications and claims: start, list, read, withdraw")
+
 
 APPLICANTS = ("employee",)
 READERS = ("employee", "manager", "finance", "budget_admin", "admin", "auditor", "process_designer")
-NUMBER = "<string(maxlength=100):document_no>"
+NUMBER = "/documents/<string(maxlength=100):document_no>"
 
 
-class HistorySchema(ma.Schema):
-    at = UtcTime(required=True)
-    actor = ma.fields.String(required=True, metadata={"description": "an employee code, or engine / worker"})
-    actor_name = ma.fields.String(allow_none=True)
-    action = ma.fields.String(required=True, metadata={"description": "process.started, task.completed, ..."})
-    detail = ma.fields.Dict(required=True)
+@blp.route("/documents")
+class Documents(MethodView):
+    @roles(*READERS)
+    @blp.arguments(MineArgs, location="query")
+    @blp.response(200, page_schema(DocumentRowSchema, "DocumentRows"))
+    def get(self, args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """My documents (where I am the applicant), newest first, with where each stands and who holds it."""
+        found = my_documents.my_documents(container().reader, current().code, status=args.get("status"),
+                                          cursor=args.get("cursor"), limit=args["limit"])
+        return page(found.rows, found.next_cursor)
+
+    @roles(*APPLICANTS)
+    @blp.arguments(StartBody)
+    @blp.response(201, StartedSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Start an application or a claim for myself under the next document number (TA-2026-000001...).
+        The start data may not set what the engine sets (applicant, org unit, numbers, reservations: 422)."""
+        if body["process_id"] not in {p["process_id"] for p in my_documents.startable(container().reader)}:
+            raise UnprocessableEntity(f"process {body['process_id']!r} cannot be started (GET /startable-processes)")
+        number, outcome = document_numbers.start_document(
+            container().uow, process_id=body["process_id"], applicant=current().code, data=body["data"],
+            application_no=body.get("application_no"))
+        return {"document_no": number, "outcome": outcome}
 
 
-class DocumentTaskSchema(ma.Schema):
-    task_guid = ma.fields.String(required=True, attribute="guid")
-    bpmn_id = ma.fields.String(required=True)
-    title = ma.fields.String(allow_none=True)
-    lane = ma.fields.String(allow_none=True)
-    candidates = ma.fields.List(ma.fields.String(), required=True)
-    assignee = ma.fields.String(allow_none=True)
+@blp.route("/startable-processes")
+@roles(*APPLICANTS)
+@blp.response(200, StartableSchema(many=True))
+def startable() -> list[dict[str, Any]]:
+    """The processes a person can start, each with its start form's JSON Schema."""
+    return my_documents.startable(container().reader)
 
 
-class PanelLineSchema(ma.Schema):
-    """A budget line the document touches, before and after this request."""
-
-    line_id = ma.fields.Integer(required=True)
-    period = ma.fields.String(required=True)
-    org_unit = ma.fields.String(allow_none=True)
-    org_unit_name = ma.fields.String(allow_none=True)
-    subject = ma.fields.String(required=True)
-    subject_name = ma.fields.String(required=True)
-    currency = ma.fields.String(required=True)
-    control_mode = ma.fields.String(required=True, metadata={"description": "FORBID, WARN or NONE"})
-    tolerance_pct = ma.fields.Decimal(as_string=True, required=True)
-    allocated = Money(required=True)
-    reserved = Money(required=True)
-    consumed = Money(required=True)
-    available = Money(required=True)
-    request_share = Money(required=True, metadata={"description": "this document's amount on the line"})
-    available_after = Money(required=True, metadata={"description": "what is left once this request is booked"})
-    state = ma.fields.String(required=True, metadata={"description": "ok, warn or over"})
-
-
-class PathSchema(ma.Schema):
-    """Where the document went in its process diagram (GET .../diagram has the diagram itself)."""
-
-    process_id = ma.fields.String(required=True)
-    completed = ma.fields.List(ma.fields.String(), required=True)
-    current = ma.fields.List(ma.fields.String(), required=True)
-    taken_flows = ma.fields.List(ma.fields.String(), required=True)
-
-
-class DiagramSchema(PathSchema):
-    bpmn_xml = ma.fields.String(required=True, metadata={"description": "the BPMN file, with its diagram layout"})
-
-
-class DocumentSchema(ma.Schema):
-    document_no = ma.fields.String(required=True)
-    process_id = ma.fields.String(required=True)
-    applicant = ma.fields.String(required=True)
-    applicant_name = ma.fields.String(allow_none=True)
-    org_unit = ma.fields.String(allow_none=True)
-    org_unit_name = ma.fields.String(allow_none=True)
-    status = ma.fields.String(required=True)
-    outcome = ma.fields.String(allow_none=True)
-    subject = ma.fields.String(allow_none=True)
-    amount = Money(allow_none=True)
-    currency = ma.fields.String(allow_none=True)
-    purpose = ma.fields.String(allow_none=True)
-    created_at = UtcTime(required=True)
-    completed_at = UtcTime(allow_none=True)
-    linked_document = ma.fields.String(allow_none=True, metadata={"description": "the application a claim draws on"})
-    claims = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "claims drawing on it"})
-    voucher_no = ma.fields.String(allow_none=True)
-    history = ma.fields.List(ma.fields.Nested(HistorySchema), required=True)
-    open_tasks = ma.fields.List(ma.fields.Nested(DocumentTaskSchema), required=True)
-    may_withdraw = ma.fields.Boolean(required=True)
-    budget = ma.fields.List(ma.fields.Nested(PanelLineSchema), required=True)
-    path = ma.fields.Nested(PathSchema, allow_none=True, attribute="picture")
-
-
-class WithdrawBody(ma.Schema):
-    reason = ma.fields.String(load_default="", validate=ma.validate.Length(0, document_actions.MAX_REASON))
+@blp.route("/approved-applications")
+@roles(*APPLICANTS)
+@blp.response(200, ApplicationSchema(many=True))
+def approved_applications() -> list[dict[str, Any]]:
+    """My approved applications a claim can still draw on (an open reservation, no claim running)."""
+    return my_documents.approved_applications(container().reader, current().code)
 
 
 def _visible(document_no: str) -> document_views.DocumentView:
@@ -110,7 +83,7 @@ def _visible(document_no: str) -> document_views.DocumentView:
     return found
 
 
-@blp.route(f"/{NUMBER}")
+@blp.route(f"{NUMBER}")
 @roles(*READERS)
 @blp.response(200, DocumentSchema)
 def get_document(document_no: str) -> dict[str, Any]:
@@ -121,7 +94,7 @@ def get_document(document_no: str) -> dict[str, Any]:
     return {**found.__dict__, "budget": panel}
 
 
-@blp.route(f"/{NUMBER}/diagram")
+@blp.route(f"{NUMBER}/diagram")
 @roles(*READERS)
 @blp.response(200, DiagramSchema)
 def get_diagram(document_no: str) -> Any:
@@ -133,7 +106,7 @@ def get_diagram(document_no: str) -> Any:
     return found.picture
 
 
-@blp.route(f"/{NUMBER}/withdraw", methods=["POST"])
+@blp.route(f"{NUMBER}/withdraw", methods=["POST"])
 @roles(*APPLICANTS)
 @blp.arguments(WithdrawBody)
 @blp.response(200, OutcomeSchema)

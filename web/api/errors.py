@@ -81,8 +81,10 @@ def invalid_fields(exc: UnprocessableEntity) -> ResponseReturnValue:
     """webargs refused the query or the body against its schema: each field's problem, by where it was."""
     data = getattr(exc, "data", None)
     messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, dict):  # raised by a view with its own message
+        return error_response(422, "UNPROCESSABLE_ENTITY", exc.description or "the request cannot be done")
     return error_response(422, "UNPROCESSABLE_ENTITY", "some fields are missing or not valid; details names each",
-                          messages if isinstance(messages, dict) else {})
+                          messages)
 
 
 def install(blueprint: Blueprint) -> None:

@@ -61,3 +61,48 @@ def test_the_applicant_withdraws_while_pending_and_only_then(api):
     assert api.post("/documents/NO-SUCH-1/withdraw", APPLICANT).status_code == 404
     assert snapshot(api.container) == before
     assert api.get(f"/documents/{number}", APPLICANT).get_json()["budget"][0]["reserved"] == "0.00"
+
+
+TRIP = {"subject": "TRAVEL", "purpose": "visit", "amount": "800.00", "currency": "CNY", "period": "2026"}
+
+
+def test_an_applicant_starts_submits_and_lists_their_documents(api):
+    startable = {p["process_id"]: p for p in api.get("/startable-processes", APPLICANT).get_json()}
+    assert set(startable) == {"travel_application", "expense_claim"}
+    assert startable["travel_application"]["schema"]["properties"]["amount"]
+    started = api.post("/documents", APPLICANT, json={"process_id": "travel_application", "data": TRIP})
+    assert started.status_code == 201
+    number = started.get_json()["document_no"]
+    assert number.startswith("TA-") and number.endswith("-000001")
+    [fill] = started.get_json()["outcome"]["open_tasks"]
+    assert fill["bpmn_id"] == "fill_application" and fill["candidates"] == [APPLICANT]
+    assert api.post(f"/tasks/{fill['task_guid']}/complete", APPLICANT, json={"data": {}}).status_code == 200
+    mine = api.get("/documents?status=open", APPLICANT).get_json()
+    assert [(d["document_no"], d["amount"], d["may_withdraw"]) for d in mine["items"]] == [(number, "800.00", True)]
+    assert mine["next_cursor"] is None
+    assert api.get("/documents", MANAGER).get_json()["items"] == []  # the manager applied for nothing
+
+
+def test_documents_page_with_a_cursor_and_a_link_header(api):
+    numbers = [api.post("/documents", APPLICANT, json={"process_id": "travel_application", "data": TRIP})
+               .get_json()["document_no"] for _ in range(3)]
+    first = api.get("/documents?limit=2", APPLICANT)
+    assert [d["document_no"] for d in first.get_json()["items"]] == numbers[:0:-1]  # newest first
+    cursor = first.get_json()["next_cursor"]
+    assert cursor and f"cursor={cursor}" in first.headers["Link"] and 'rel="next"' in first.headers["Link"]
+    second = api.get(f"/documents?limit=2&cursor={cursor}", APPLICANT)
+    assert [d["document_no"] for d in second.get_json()["items"]] == numbers[:1]
+    assert second.get_json()["next_cursor"] is None and "Link" not in second.headers
+    assert api.get("/documents?cursor=nonsense", APPLICANT).status_code == 400
+
+
+def test_a_start_the_engine_refuses_changes_nothing(api):
+    before = snapshot(api.container)
+    for body, status in (({"process_id": "approval_chain"}, 422),  # a called process, not an entry point
+                         ({"process_id": "no_such_process"}, 422),
+                         ({"process_id": "travel_application", "data": {**TRIP, "applicant": MANAGER}}, 422),
+                         ({"process_id": "expense_claim", "application_no": "TA-2026-999999"}, 403),
+                         ({"process_id": "travel_application", "data": "x"}, 422)):
+        answer = api.post("/documents", APPLICANT, json=body)
+        assert answer.status_code == status, (body, answer.get_json())
+    assert snapshot(api.container) == before
