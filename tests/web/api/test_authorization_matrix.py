@@ -140,6 +140,9 @@ ACTIONS = [
                                                   "reason": "away"})),
     Action("withdraw", (APPLICANT,), lambda api: document_of(api, trip_at_manager(api)),
            lambda api, number, code: api.post(f"/documents/{number}/withdraw", code, json={"reason": "no trip"})),
+    Action("transfer", (ROLES["budget admin"],), lambda api: f"matrix-{next(_bundles):06d}",
+           lambda api, key, code: api.post("/budget-transfers", code, json={
+               "from_line": 1, "to_line": 2, "amount": "10.00", "currency": "CNY", "memo": "matrix", "key": key})),
     Action("deploy", (ROLES["process designer"],), new_bundle,
            lambda api, files, code: api.post("/process-versions", code, json={"files": files})),
     Action("retry job", (ROLES["admin"], ROLES["process designer"]), incident_job,
