@@ -18,7 +18,7 @@ from engine.domain.money import parse_amount
 from engine.services import budget_lines
 from web.api.auth import current, roles
 from web.api.blueprint import api_blueprint, id_in_path
-from web.api.fields import Money, UtcTime
+from web.api.fields import DecimalText, Money, UtcTime
 from web.api.paging import PageArgs, page, page_schema
 from web.context import container
 
@@ -45,12 +45,12 @@ class LineSchema(ma.Schema):
     subject_name = ma.fields.String(required=True)
     currency = ma.fields.String(required=True)
     control_mode = ma.fields.String(required=True, metadata={"description": "FORBID, WARN or NONE"})
-    tolerance_pct = ma.fields.Decimal(as_string=True, required=True)
+    tolerance_pct = DecimalText(required=True)
     allocated = Money(required=True)
     reserved = Money(required=True)
     consumed = Money(required=True)
     available = Money(required=True)
-    utilisation = ma.fields.Decimal(as_string=True, required=True,
+    utilisation = DecimalText(required=True,
                                     metadata={"description": "(reserved + consumed) / allocated; above 1 overspent"})
 
 

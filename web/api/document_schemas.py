@@ -6,7 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from engine.services import document_actions, my_documents
-from web.api.fields import Money, UtcTime
+from web.api.fields import DecimalText, Money, UtcTime
 from web.api.paging import PageArgs
 from web.api.schemas import OutcomeSchema
 
@@ -39,7 +39,7 @@ class PanelLineSchema(ma.Schema):
     subject_name = ma.fields.String(required=True)
     currency = ma.fields.String(required=True)
     control_mode = ma.fields.String(required=True, metadata={"description": "FORBID, WARN or NONE"})
-    tolerance_pct = ma.fields.Decimal(as_string=True, required=True)
+    tolerance_pct = DecimalText(required=True)
     allocated = Money(required=True)
     reserved = Money(required=True)
     consumed = Money(required=True)

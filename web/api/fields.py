@@ -57,3 +57,13 @@ class Cursor(ma.fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=ma.validate.Length(1, CURSOR_MAX), **kwargs)
+
+
+class DecimalText(ma.fields.String):
+    """A Decimal that is not money (a percentage, a ratio), written as plain text: ``"10.00"``, ``"0.4375"``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"pattern": MONEY_PATTERN, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(Decimal(str(value)), "f")
