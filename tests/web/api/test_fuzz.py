@@ -21,7 +21,7 @@ from engine.persistence.tables import Employee, EmployeeRole
 from tests.web.api.conftest import issue, trip_for_approval
 
 FUZZER = "E0005"  # a manager with a task waiting, given every role so that every endpoint is reached
-EXAMPLES = 25
+EXAMPLES = 15
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
