@@ -53,6 +53,6 @@ def register(app: Flask) -> None:
 
 
 def _blueprints() -> list[Blueprint]:
-    from web.api import budgets, documents, masterdata, processes, tasks
+    from web.api import attachments, budgets, documents, masterdata, processes, tasks
 
-    return [documents.blp, tasks.blp, budgets.blp, processes.blp, masterdata.blp]
+    return [documents.blp, attachments.blp, tasks.blp, budgets.blp, processes.blp, masterdata.blp]

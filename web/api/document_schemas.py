@@ -62,6 +62,17 @@ class DiagramSchema(PathSchema):
     bpmn_xml = ma.fields.String(required=True, metadata={"description": "the BPMN file, with its diagram layout"})
 
 
+class AttachmentSchema(ma.Schema):
+    id = ma.fields.String(required=True, metadata={"description": "what a form's receipts list names"})
+    document_no = ma.fields.String(required=True)
+    uploaded_by = ma.fields.String(required=True)
+    filename = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True)
+    created_at = UtcTime(required=True)
+
+
 class DocumentSchema(ma.Schema):
     document_no = ma.fields.String(required=True)
     process_id = ma.fields.String(required=True)
@@ -84,6 +95,7 @@ class DocumentSchema(ma.Schema):
     open_tasks = ma.fields.List(ma.fields.Nested(DocumentTaskSchema), required=True)
     may_withdraw = ma.fields.Boolean(required=True)
     budget = ma.fields.List(ma.fields.Nested(PanelLineSchema), required=True)
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), required=True)
     path = ma.fields.Nested(PathSchema, allow_none=True, attribute="picture")
 
 

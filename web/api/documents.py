@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from werkzeug.exceptions import NotFound, UnprocessableEntity
 
-from engine.services import budget_panel, document_actions, document_numbers, document_views, my_documents
+from engine.services import attachments, budget_panel, document_actions, document_numbers, document_views, my_documents
 from engine.services.steps import Outcome
 from web.api.auth import current, roles
 from web.api.blueprint import api_blueprint
@@ -88,10 +88,12 @@ def _visible(document_no: str) -> document_views.DocumentView:
 @blp.response(200, DocumentSchema)
 def get_document(document_no: str) -> dict[str, Any]:
     """A document with its history (who did what, when, with comments), open tasks and who holds them, its
-    budget panel and where it stands in its process. 404 when it does not exist or the caller may not see it."""
+    budget panel, its attachments and where it stands in its process. 404 when it does not exist or the caller
+    may not see it."""
     found = _visible(document_no)
     panel = budget_panel.budget_panel(container().reader, document_no, current().code) or []
-    return {**found.__dict__, "budget": panel}
+    return {**found.__dict__, "budget": panel,
+            "attachments": attachments.attachments_of(container().reader, document_no)}
 
 
 @blp.route(f"{NUMBER}/diagram")

@@ -153,6 +153,24 @@ def complete(body: dict[str, Any], task_guid: str) -> Outcome:
     return processes.complete_task(container().uow, task_guid=task_guid, user=current().code, form=form_of(body))
 
 
+@blp.route(f"/{GUID}/claim", methods=["POST"])
+@roles(*WORKERS)
+@blp.response(200, HeldSchema)
+def claim(task_guid: str) -> dict[str, Any]:
+    """Take a pool task (offered to several: finance, countersign): it becomes the caller's alone."""
+    task_services.claim_task(container().uow, task_guid=task_guid, user=current().code)
+    return {"task_guid": task_guid, "assignee": current().code}
+
+
+@blp.route(f"/{GUID}/release", methods=["POST"])
+@roles(*WORKERS)
+@blp.response(200, HeldSchema)
+def release(task_guid: str) -> dict[str, Any]:
+    """Give a claimed pool task back: every candidate sees it as claimable again."""
+    task_services.release_task(container().uow, task_guid=task_guid, user=current().code)
+    return {"task_guid": task_guid, "assignee": None}
+
+
 @blp.route(f"/{GUID}/delegate", methods=["POST"])
 @roles(*WORKERS)
 @blp.arguments(DelegateBody)

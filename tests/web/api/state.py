@@ -13,6 +13,7 @@ from sqlalchemy import select
 from engine.bootstrap import Container
 from engine.persistence.audit_table import AuditLog
 from engine.persistence.tables import BudgetLine, Employee, LedgerEntry, MasterDataImport, Reservation
+from engine.persistence.web_tables import Attachment
 from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance
 
 NOT_A_CHANGE = ("access.refused", "auth.signed_in", "auth.refused", "token.issued")
@@ -37,5 +38,6 @@ def snapshot(container: Container) -> dict[str, Any]:
             "jobs": rows(select(OutboxJob.id, OutboxJob.status, OutboxJob.attempts).order_by(OutboxJob.id)),
             "versions": rows(select(ModelVersion.id).order_by(ModelVersion.id)),
             "imports": rows(select(MasterDataImport.id).order_by(MasterDataImport.id)),
+            "attachments": rows(select(Attachment.id, Attachment.document_no).order_by(Attachment.id)),
             "employees": rows(select(Employee.code, Employee.name, Employee.active).order_by(Employee.code)),
         }

@@ -70,12 +70,15 @@ def check(api, action: Action) -> list[str]:
 
 def trip_at_manager(api, applicant: str = APPLICANT, amount: str = "1200.00") -> str:
     """A travel application submitted by ``applicant`` whose manager approval is open: its task guid."""
-    flow = flow_of(api)
+    [task] = flow_of(api).open_tasks(_submitted(flow_of(api), applicant, amount))
+    return str(task["task_guid"])
+
+
+def _submitted(flow: Flow, applicant: str, amount: str) -> int:
     instance = flow.start("travel_application", applicant=applicant)
     flow.act(instance, {"subject": "TRAVEL", "purpose": "Customer visit", "amount": amount, "currency": "CNY",
                         "period": "2026"}, user=applicant)
-    [task] = flow.open_tasks(instance)
-    return str(task["task_guid"])
+    return instance
 
 
 def flow_of(api) -> Flow:
@@ -83,6 +86,22 @@ def flow_of(api) -> Flow:
     if not hasattr(api, "flow"):
         api.flow = Flow(api.container)
     return api.flow
+
+
+def pool_task(api, *, claimed_by: str | None = None) -> str:
+    """A linked claim 40.00 over its application: finance's overrun approval, offered to every finance person."""
+    flow = flow_of(api)
+    application = _submitted(flow, APPLICANT, "1000.00")
+    flow.decide(application)
+    claim = flow.start("expense_claim", application_no=flow.instance(application).business_key)
+    flow.act(claim, {"subject": "TRAVEL", "purpose": "Shanghai trip", "currency": "CNY", "period": "2026",
+                     "lines": flow.lines("1040.00")})
+    flow.decide(claim)
+    [task] = flow.open_tasks(claim)
+    assert task["bpmn_id"] == "approve_overrun" and len(task["candidates"]) >= 2
+    if claimed_by:
+        assert api.post(f"/tasks/{task['task_guid']}/claim", claimed_by).status_code == 200
+    return str(task["task_guid"])
 
 
 def document_of(api, guid: str) -> str:
@@ -138,6 +157,10 @@ ACTIONS = [
            lambda api, guid, code: api.post(f"/tasks/{guid}/delegate", code,
                                             json={"to": DEPARTMENT_HEAD if code != DEPARTMENT_HEAD else "E0001",
                                                   "reason": "away"})),
+    Action("claim", (ROLES["finance"], ROLES["finance director"]), pool_task,
+           lambda api, guid, code: api.post(f"/tasks/{guid}/claim", code)),
+    Action("release", (ROLES["finance"],), lambda api: pool_task(api, claimed_by=ROLES["finance"]),
+           lambda api, guid, code: api.post(f"/tasks/{guid}/release", code)),
     Action("withdraw", (APPLICANT,), lambda api: document_of(api, trip_at_manager(api)),
            lambda api, number, code: api.post(f"/documents/{number}/withdraw", code, json={"reason": "no trip"})),
     Action("transfer", (ROLES["budget admin"],), lambda api: f"matrix-{next(_bundles):06d}",
