@@ -20,6 +20,7 @@ from web.api.auth import current, roles
 from web.api.blueprint import api_blueprint, id_in_path
 from web.api.fields import DecimalText, Money, UtcTime
 from web.api.paging import PageArgs, page, page_schema
+from web.api.schemas import LineBalanceSchema
 from web.context import container
 
 blp = api_blueprint("Budgets", __name__, url_prefix="/api/v1", description="Budget lines, ledger entries, transfers")
@@ -34,24 +35,11 @@ class LineArgs(PageArgs):
     subject = ma.fields.String(validate=ma.validate.Length(1, 64))
 
 
-class LineSchema(ma.Schema):
-    line_id = ma.fields.Integer(required=True)
+class LineSchema(LineBalanceSchema):
     line_key = ma.fields.String(required=True)
-    period = ma.fields.String(required=True)
-    org_unit = ma.fields.String(allow_none=True)
-    org_unit_name = ma.fields.String(allow_none=True)
     cost_center = ma.fields.String(allow_none=True)
-    subject = ma.fields.String(required=True)
-    subject_name = ma.fields.String(required=True)
-    currency = ma.fields.String(required=True)
-    control_mode = ma.fields.String(required=True, metadata={"description": "FORBID, WARN or NONE"})
-    tolerance_pct = DecimalText(required=True)
-    allocated = Money(required=True)
-    reserved = Money(required=True)
-    consumed = Money(required=True)
-    available = Money(required=True)
-    utilisation = DecimalText(required=True,
-                                    metadata={"description": "(reserved + consumed) / allocated; above 1 overspent"})
+    utilisation = DecimalText(required=True, metadata={"description": "(reserved + consumed) / allocated; above 1 "
+                                                                      "overspent"})
 
 
 class EntrySchema(ma.Schema):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from engine.services import document_actions, my_documents
-from web.api.fields import DecimalText, Money, UtcTime
+from web.api.fields import Money, UtcTime
 from web.api.paging import PageArgs
-from web.api.schemas import OutcomeSchema
+from web.api.schemas import DocumentStateSchema, LineBalanceSchema, OutcomeSchema, SummarySchema
 
 
 class HistorySchema(ma.Schema):
@@ -28,22 +28,9 @@ class DocumentTaskSchema(ma.Schema):
     assignee = ma.fields.String(allow_none=True)
 
 
-class PanelLineSchema(ma.Schema):
+class PanelLineSchema(LineBalanceSchema):
     """A budget line the document touches, before and after this request."""
 
-    line_id = ma.fields.Integer(required=True)
-    period = ma.fields.String(required=True)
-    org_unit = ma.fields.String(allow_none=True)
-    org_unit_name = ma.fields.String(allow_none=True)
-    subject = ma.fields.String(required=True)
-    subject_name = ma.fields.String(required=True)
-    currency = ma.fields.String(required=True)
-    control_mode = ma.fields.String(required=True, metadata={"description": "FORBID, WARN or NONE"})
-    tolerance_pct = DecimalText(required=True)
-    allocated = Money(required=True)
-    reserved = Money(required=True)
-    consumed = Money(required=True)
-    available = Money(required=True)
     request_share = Money(required=True, metadata={"description": "this document's amount on the line"})
     available_after = Money(required=True, metadata={"description": "what is left once this request is booked"})
     state = ma.fields.String(required=True, metadata={"description": "ok, warn or over"})
@@ -73,22 +60,11 @@ class AttachmentSchema(ma.Schema):
     created_at = UtcTime(required=True)
 
 
-class DocumentSchema(ma.Schema):
-    document_no = ma.fields.String(required=True)
-    process_id = ma.fields.String(required=True)
+class DocumentSchema(DocumentStateSchema):
     applicant = ma.fields.String(required=True)
     applicant_name = ma.fields.String(allow_none=True)
     org_unit = ma.fields.String(allow_none=True)
     org_unit_name = ma.fields.String(allow_none=True)
-    status = ma.fields.String(required=True)
-    outcome = ma.fields.String(allow_none=True)
-    subject = ma.fields.String(allow_none=True)
-    amount = Money(allow_none=True)
-    currency = ma.fields.String(allow_none=True)
-    purpose = ma.fields.String(allow_none=True)
-    created_at = UtcTime(required=True)
-    completed_at = UtcTime(allow_none=True)
-    linked_document = ma.fields.String(allow_none=True, metadata={"description": "the application a claim draws on"})
     claims = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "claims drawing on it"})
     voucher_no = ma.fields.String(allow_none=True)
     history = ma.fields.List(ma.fields.Nested(HistorySchema), required=True)
@@ -123,19 +99,8 @@ class MineArgs(PageArgs):
                               metadata={"description": "open (anything not finished), complete, or an exact status"})
 
 
-class DocumentRowSchema(ma.Schema):
-    document_no = ma.fields.String(required=True)
+class DocumentRowSchema(DocumentStateSchema):
     instance_id = ma.fields.Integer(required=True)
-    process_id = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
-    outcome = ma.fields.String(allow_none=True)
-    subject = ma.fields.String(allow_none=True)
-    amount = Money(allow_none=True)
-    currency = ma.fields.String(allow_none=True)
-    purpose = ma.fields.String(allow_none=True)
-    created_at = UtcTime(required=True)
-    completed_at = UtcTime(allow_none=True)
-    linked_document = ma.fields.String(allow_none=True)
     current_step = ma.fields.String(allow_none=True, metadata={"description": "the open task's title"})
     waiting_for = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "who may act now"})
     may_withdraw = ma.fields.Boolean(required=True)
@@ -148,13 +113,7 @@ class StartableSchema(ma.Schema):
     schema = ma.fields.Dict(allow_none=True, metadata={"description": "the start form's JSON Schema"})
 
 
-class ApplicationSchema(ma.Schema):
-    document_no = ma.fields.String(required=True)
-    process_id = ma.fields.String(required=True)
-    subject = ma.fields.String(allow_none=True)
-    amount = Money(allow_none=True)
-    currency = ma.fields.String(allow_none=True)
-    purpose = ma.fields.String(allow_none=True)
+class ApplicationSchema(SummarySchema):
     completed_at = UtcTime(allow_none=True)
     reservation_id = ma.fields.Integer(required=True)
     remaining = Money(required=True, metadata={"description": "what is still reserved for it"})

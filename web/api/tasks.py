@@ -17,9 +17,9 @@ from engine.services import tasks as task_services
 from engine.services.steps import Outcome
 from web.api.auth import current, roles
 from web.api.blueprint import api_blueprint
-from web.api.fields import Money, UtcTime
+from web.api.fields import UtcTime
 from web.api.paging import PageArgs, page, page_schema
-from web.api.schemas import OutcomeSchema
+from web.api.schemas import OutcomeSchema, SummarySchema
 from web.context import container
 
 blp = api_blueprint("Tasks", __name__, url_prefix="/api/v1/tasks", description="The inbox and acting on tasks")
@@ -39,20 +39,14 @@ class InboxArgs(PageArgs):
                             metadata={"description": "document number prefix, applicant code or name, subject"})
 
 
-class InboxRowSchema(ma.Schema):
+class InboxRowSchema(SummarySchema):
     task_guid = ma.fields.String(required=True)
     bpmn_id = ma.fields.String(required=True)
     title = ma.fields.String(allow_none=True)
     lane = ma.fields.String(allow_none=True)
-    process_id = ma.fields.String(required=True)
-    document_no = ma.fields.String(required=True)
     instance_id = ma.fields.Integer(required=True)
     applicant = ma.fields.String(required=True)
     applicant_name = ma.fields.String(allow_none=True)
-    subject = ma.fields.String(allow_none=True)
-    amount = Money(allow_none=True)
-    currency = ma.fields.String(allow_none=True)
-    purpose = ma.fields.String(allow_none=True)
     created_at = UtcTime(required=True)
     due_at = UtcTime(allow_none=True)
     assignee = ma.fields.String(allow_none=True)
