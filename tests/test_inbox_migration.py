@@ -5,27 +5,13 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from engine.persistence import schema
-from engine.persistence.db import make_engine
-
-NOW = "2026-11-27 10:00:00.000000"
+from tests.migration_support import database_at
 
 
 def test_upgrading_indexes_the_candidates_of_open_tasks_only(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = database_at(tmp_path / "old.db", "0004", [
+        (1, "open", '["E0005", "E0009", "E0005"]'), (2, "completed", '["E0005"]'), (3, "open", "[]")])
     try:
-        schema.upgrade(engine, "0004")
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO model_version (id, sha256, files, process_ids, deployed_by, deployed_at) "
-                              "VALUES (1, 'abc', '{}', 'p', 'E0016', :now)"), {"now": NOW})
-            conn.execute(text("INSERT INTO process_instance (id, model_version_id, process_id, business_key, "
-                              "applicant, status, state, revision, created_at, updated_at) "
-                              "VALUES (1, 1, 'p', 'EXP-1', 'E0017', 'user_input_required', '', 1, :now, :now)"),
-                         {"now": NOW})
-            for task_id, status, candidates in ((1, "open", '["E0005", "E0009", "E0005"]'),
-                                                (2, "completed", '["E0005"]'), (3, "open", "[]")):
-                conn.execute(text("INSERT INTO human_task (id, instance_id, task_guid, bpmn_id, title, candidates, "
-                                  "status, created_at) VALUES (:id, 1, :guid, 't', 't', :c, :s, :now)"),
-                             {"id": task_id, "guid": f"g{task_id}", "c": candidates, "s": status, "now": NOW})
         schema.upgrade(engine)
         with engine.connect() as conn:
             rows = set(conn.execute(text("SELECT task_id, employee FROM human_task_candidate")).tuples())

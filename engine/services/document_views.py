@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from engine.services.document_access import snapshot, visible_document
+from engine.services.document_basics import DocumentBasics
 from engine.services.ports import UnitOfWorkFactory
 from engine.workflow.picture import Picture, picture
 
@@ -24,23 +24,11 @@ class HistoryItem:
 
 
 @dataclass(frozen=True)
-class DocumentView:
-    document_no: str
-    instance_id: int
-    process_id: str
+class DocumentView(DocumentBasics):
     applicant: str
     applicant_name: str | None
     org_unit: str | None
     org_unit_name: str | None
-    status: str
-    outcome: str | None
-    subject: str | None
-    amount: Decimal | None
-    currency: str | None
-    purpose: str | None
-    created_at: datetime
-    completed_at: datetime | None
-    linked_document: str | None  # the application a claim draws on
     claims: list[str] = field(default_factory=list)  # documents drawing on this one
     voucher_no: str | None = None
     history: list[HistoryItem] = field(default_factory=list)
@@ -62,10 +50,9 @@ def document_view(reader: UnitOfWorkFactory, document_no: str, viewer: str) -> D
         bundle, run = snapshot(uow, doc)
     waiting = run is not None and doc["status"] != "complete" and run.waits_for("withdraw")
     return DocumentView(
-        **{k: doc[k] for k in ("document_no", "process_id", "applicant", "applicant_name", "org_unit",
-                               "org_unit_name", "status", "outcome", "subject", "amount", "currency", "purpose",
-                               "created_at", "completed_at", "linked_document")},
-        instance_id=doc["id"], claims=claims, voucher_no=voucher_no, history=history,
+        **DocumentBasics.basics(doc), applicant=doc["applicant"], applicant_name=doc["applicant_name"],
+        org_unit=doc["org_unit"], org_unit_name=doc["org_unit_name"], claims=claims, voucher_no=voucher_no,
+        history=history,
         open_tasks=[{"guid": t["task_guid"], **{k: t[k] for k in ("bpmn_id", "title", "lane", "candidates",
                                                                    "assignee")}}
                     for t in tasks if t["status"] == "open"],

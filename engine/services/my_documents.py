@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from engine.services import cursors
+from engine.services.document_basics import DocumentBasics
 from engine.services.ports import UnitOfWorkFactory
 from engine.services.steps import bundle_of
 from engine.workflow.bundle import Bundle
@@ -21,19 +20,7 @@ FILTERS = ("open", "complete", *STATUSES[:-1])  # open: anything not complete ye
 
 
 @dataclass(frozen=True)
-class DocumentRow:
-    document_no: str
-    instance_id: int
-    process_id: str
-    status: str
-    outcome: str | None
-    subject: str | None
-    amount: Decimal | None
-    currency: str | None
-    purpose: str | None
-    created_at: datetime
-    completed_at: datetime | None
-    linked_document: str | None
+class DocumentRow(DocumentBasics):
     current_step: str | None  # the title of an open task, if any
     waiting_for: list[str]  # who may act on it now, by name
     may_withdraw: bool  # the run waits for the applicant's withdraw message
@@ -70,9 +57,7 @@ def my_documents(reader: UnitOfWorkFactory, employee: str, *, status: str | None
 def _row(doc: dict[str, Any], tasks: list[dict[str, Any]], names: dict[str, str]) -> DocumentRow:
     waiting = [code for t in tasks for code in ([t["assignee"]] if t["assignee"] else t["candidates"])]
     return DocumentRow(
-        **{k: doc[k] for k in ("document_no", "process_id", "status", "outcome", "subject", "amount", "currency",
-                               "purpose", "created_at", "completed_at", "linked_document")},
-        instance_id=doc["id"], current_step=tasks[0]["title"] if tasks else None,
+        **DocumentBasics.basics(doc), current_step=tasks[0]["title"] if tasks else None,
         waiting_for=[names.get(code, code) for code in dict.fromkeys(waiting)],
         may_withdraw=bool(doc["withdrawable"]) and doc["status"] != "complete")
 
