@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from engine.cli import (
+    accounts,
     audit,
     bench,
     info,
@@ -19,7 +20,7 @@ from engine.cli import (
 )
 from engine.cli.app import cli
 
-AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit)
+AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit, accounts)
 for _area in AREAS:
     _area.register(cli)
 

@@ -28,6 +28,7 @@ JSON_RUNS = {
     "budgetflow bpmn list": ["bpmn", "list"],
     "budgetflow incidents list": ["incidents", "list"],
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
+    "budgetflow tokens list": ["tokens", "list"],
     "budgetflow audit verify": ["audit", "verify"],
     "budgetflow audit head": ["audit", "head"],
     "budgetflow simulate": ["simulate", "--claims", "2"],
