@@ -71,3 +71,21 @@ class MasterDataInvalid(BudgetflowError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__(f"{len(problems)} problem(s) in master data:\n" + "\n".join(problems))
         self.problems = problems
+
+
+class UnknownEmployee(BudgetflowError, LookupError):
+    """No active employee has this code."""
+
+    code = "UNKNOWN_EMPLOYEE"
+
+
+class PasswordRejected(BudgetflowError):
+    """A new password does not meet the rules (the message says which)."""
+
+    code = "PASSWORD_REJECTED"
+
+
+class TokenRejected(BudgetflowError):
+    """An API token request is malformed: its label, scopes or expiry (the message says which)."""
+
+    code = "TOKEN_REJECTED"

@@ -13,6 +13,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine, event
 
 from engine.persistence import audit_repository
+from engine.persistence.account_repository import SqlAccountRepository
 from engine.persistence.audit_repository import NewEntry
 from engine.persistence.claim_repository import SqlClaimRepository
 from engine.persistence.db import read_only
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.claims = SqlClaimRepository(self.conn)
         self.outbox = SqlOutboxRepository(self.conn)
         self.reports = SqlReports(self.conn)  # read side: balances, totals, listings
+        self.accounts = SqlAccountRepository(self.conn)  # sign-in: people, passwords, SSO links, API tokens
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

@@ -46,6 +46,11 @@ class ProcessInstance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # What the document is about, copied from the run's data at every save (the inbox shows and sorts by it).
+    subject: Mapped[str | None] = mapped_column(String(32))
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    purpose: Mapped[str | None] = mapped_column(String(200))
 
 
 class HumanTask(Base):
@@ -66,8 +71,12 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_by: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # How many people were offered the task: one is "mine", two or more a pool a candidate claims from.
+    candidate_count: Mapped[int] = mapped_column(Integer, default=0)
+    delegated_by: Mapped[str | None] = mapped_column(String(64), index=True)  # who handed it on (转交)
 
-    __table_args__ = (Index("ix_human_task_open", "status", "lane"),)
+    __table_args__ = (Index("ix_human_task_open", "status", "lane"),
+                      Index("ix_human_task_done", "completed_by", "completed_at"))
 
 
 class HumanTaskCandidate(Base):

@@ -29,6 +29,7 @@ from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
+from engine.services.web_ports import AccountRepository
 
 # ---------------------------------------------------------------- records
 
@@ -291,6 +292,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def reports(self) -> Reports: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

@@ -1,0 +1,49 @@
+"""What the web app's use cases need from persistence, as Protocols (beside ports.py, which holds the engine's).
+
+Implemented in engine.persistence (account_repository.py, web_queries.py); reached through the unit of
+work as ``uow.accounts`` and ``uow.views``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class AccountRepository(Protocol):
+    """Who an employee is, their password hash, SSO links and API tokens."""
+
+    def identity(self, code: str) -> dict[str, Any] | None:
+        """``code``, ``name``, ``email``, ``org_unit``, ``active`` and ``roles`` of employee ``code``."""
+
+    def find_login(self, login: str) -> str | None:
+        """The employee whose code (any case) or email is ``login``."""
+
+    def active_employees(self) -> list[str]: ...
+
+    def password_hash(self, code: str) -> str | None: ...
+
+    def with_password(self) -> set[str]:
+        """Employees that have a local password."""
+
+    def store_password_hash(self, code: str, password_hash: str) -> None: ...
+
+    def rehash_password(self, code: str, old_hash: str, new_hash: str) -> None: ...
+
+    def external_employee(self, provider: str, subject: str) -> str | None: ...
+
+    def add_external(self, provider: str, subject: str, employee: str) -> None: ...
+
+    def add_token(self, *, token_hash: str, employee: str, label: str, scopes: list[str], by: str,
+                  expires_at: datetime | None) -> int: ...
+
+    def token_by_hash(self, token_hash: str) -> dict[str, Any] | None: ...
+
+    def token(self, token_id: int) -> dict[str, Any] | None: ...
+
+    def revoke_token(self, token_id: int) -> bool:
+        """Revoke a token not revoked yet; False if there is none such."""
+
+    def touch_token(self, token_id: int, at: datetime) -> None: ...
+
+    def tokens(self, employee: str | None) -> list[dict[str, Any]]: ...
