@@ -15,6 +15,7 @@ from engine.config import Settings
 from engine.persistence import audit_repository, masterdata_lookups
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.masterdata_repository import SqlMasterDataStore
+from engine.persistence.rate_counters import SqlRateCounters
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.persistence.voucher_store import SqlVoucherStore
 from engine.services.job_runner import ConnectorJobRunner
@@ -41,6 +42,10 @@ class Container:
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads (a snapshot; on SQLite it waits for no writer) and cannot commit."""
         return SqlUnitOfWork(self.engine, reads_only=True)
+
+    def rate_counters(self) -> SqlRateCounters:
+        """Fixed-window counters every process shares (the web app's sign-in throttling)."""
+        return SqlRateCounters(self.engine)
 
     def audit_key(self) -> bytes:
         """Loaded on first use: env, key file, or a development key under the instance dir, which is

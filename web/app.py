@@ -34,6 +34,7 @@ def create_app(container: Container | None = None, *, web: WebSettings | None = 
     auth_session.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth_bp)
+    security.throttle_sign_in(app, web, container.rate_counters())
     pages.register(app)
     api.register(app)
     return app

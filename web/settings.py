@@ -27,7 +27,7 @@ class WebSettings:
     secure_cookies: bool  # cookies only over HTTPS; off only for a server on a loopback address
     max_request_bytes: int = 12 * MIB  # a receipt of 10 MiB plus the form around it
     login_limit: str = "10 per minute;50 per hour"  # per client address and per login name
-    rate_limit_storage: str = "memory://"  # limits' storage URI; several processes: the database (see docs/web.md)
+    rate_limit_storage: str = "budgetflow://"  # the database every process shares; or a limits URI (redis://…)
     trusted_proxies: int = 0  # how many reverse proxies set X-Forwarded-For/-Proto in front of us
 
     @classmethod
@@ -39,7 +39,7 @@ class WebSettings:
             secure_cookies=_flag(env, "WEB_SECURE_COOKIES", default=not _loopback(host)),
             max_request_bytes=_whole(env, "WEB_MAX_REQUEST_BYTES", 12 * MIB),
             login_limit=env.get(f"{PREFIX}WEB_LOGIN_LIMIT") or "10 per minute;50 per hour",
-            rate_limit_storage=env.get(f"{PREFIX}WEB_RATE_LIMIT_STORAGE") or "memory://",
+            rate_limit_storage=env.get(f"{PREFIX}WEB_RATE_LIMIT_STORAGE") or "budgetflow://",
             trusted_proxies=_whole(env, "WEB_TRUSTED_PROXIES", 0),
         )
 

@@ -14,14 +14,11 @@ from web.auth.forms import LoginForm
 from web.auth.session import User
 from web.context import container
 from web.i18n import LANGUAGES
-from web.security import limiter, login_limit
 
 bp = Blueprint("auth", __name__)
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])  # per client address
-@limiter.limit(login_limit, methods=["POST"], key_func=lambda: "login:" + _login_name())  # per account
+@bp.route("/login", methods=["GET", "POST"])  # throttled by web/security.py throttle_sign_in
 def login() -> ResponseReturnValue:
     form = LoginForm()
     if request.method == "GET":
@@ -50,10 +47,6 @@ def language(code: str) -> ResponseReturnValue:
     if code in LANGUAGES:
         session["lang"] = code
     return redirect(_safe_next(request.args.get("next")))
-
-
-def _login_name() -> str:
-    return (request.form.get("login") or "").strip().lower()[:200]
 
 
 def _safe_next(target: str | None) -> str:

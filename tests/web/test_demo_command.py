@@ -1,0 +1,67 @@
+"""`budgetflow demo` (the README's run command) on a fresh instance folder: it prepares everything, prints the
+address and the sign-ins, serves real HTTP with the worker beside it, and stops cleanly on Ctrl+C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.web.conftest import csrf_token
+
+pytestmark = pytest.mark.slow
+URL = re.compile(r"budgetflow demo on (http://\S+)")
+
+
+def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
+    env = {**os.environ, "BUDGETFLOW_INSTANCE_DIR": str(tmp_path / "instance"), "BUDGETFLOW_LANG": "en"}
+    env.pop("BUDGETFLOW_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "demo",
+                             "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if line.startswith("Ctrl+C"):
+            found = next(URL.search(x) for x in lines if URL.search(x))
+            return proc, found.group(1).rstrip("/"), lines
+    proc.kill()
+    raise AssertionError("demo did not start:\n" + "\n".join(lines))
+
+
+def test_demo_serves_the_app_with_sign_ins_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    proc, base, lines = _start(tmp_path)
+    try:
+        shown = "\n".join(lines)
+        assert "budgetflow-demo" in shown and "E0017" in shown and "E0005" in shown  # password and logins
+        browser = requests.Session()
+        page = browser.get(f"{base}/login", timeout=10)
+        assert page.status_code == 200
+        signed = browser.post(f"{base}/login", data={"login": "E0017", "password": "budgetflow-demo",
+                                                    "csrf_token": csrf_token(page.text)}, timeout=10)
+        assert signed.status_code == 200 and signed.url.endswith("/inbox"), signed.url
+        assert (tmp_path / "instance" / "budgetflow.db").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+
+
+def test_a_second_demo_run_keeps_what_the_first_made(tmp_path: Path) -> None:
+    for _ in range(2):
+        proc, base, _lines = _start(tmp_path)
+        assert requests.get(f"{base}/login", timeout=10).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+        assert proc.returncode == 0
