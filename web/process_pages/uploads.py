@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 MAX_FILES = 200
 MAX_FILE_BYTES = 2 * 1024 * 1024  # the shipped diagrams are ~60 KB each
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
-TAKEN_SUFFIXES = (".bpmn", ".dmn", ".schema.json")
+FORM_SUFFIX = ".schema.json"
+TAKEN_SUFFIXES = (".bpmn", ".dmn", FORM_SUFFIX)
 
 
 @dataclass
@@ -55,14 +56,18 @@ class Upload:
 
 
 def read_upload(parts: Iterable[tuple[str, bytes]]) -> Upload:
-    """Each ``(filename, content)``: a zip is opened, any other file is taken by its base name."""
+    """Each ``(filename, content)``: a zip is opened, any other file is taken by its base name.
+
+    Browsers send no folders, so single files are laid out flat: diagrams at the top and forms in
+    ``forms/``, where a diagram's ``forms/x.schema.json`` (or plain ``x.schema.json``) finds them.
+    """
     upload = Upload()
     for filename, data in parts:
         base = posixpath.basename(filename.replace("\\", "/"))
         if base.lower().endswith(".zip"):
             _read_zip(upload, base, data)
         elif base:
-            upload.add(base, data)
+            upload.add(f"forms/{base}" if base.endswith(FORM_SUFFIX) else base, data)
     return upload
 
 
