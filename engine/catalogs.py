@@ -6,7 +6,6 @@ part of the app, merged).
 
 from __future__ import annotations
 
-import gettext
 import io
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,14 +13,15 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
 
-def compile_po(path: Path, *, locale: str, domain: str) -> gettext.GNUTranslations:
+def compile_po(path: Path, *, locale: str, domain: str) -> Translations:
     """Read the .po at ``path``, compile it in memory and load it."""
     return compile_po_files([path], locale=locale, domain=domain)
 
 
-def compile_po_files(paths: Iterable[Path], *, locale: str, domain: str) -> gettext.GNUTranslations:
+def compile_po_files(paths: Iterable[Path], *, locale: str, domain: str) -> Translations:
     """Several .po files as one catalog (a message in two files: the later file's translation wins)."""
     merged = Catalog(locale=locale, domain=domain)
     for path in paths:
@@ -32,4 +32,4 @@ def compile_po_files(paths: Iterable[Path], *, locale: str, domain: str) -> gett
     compiled = io.BytesIO()
     write_mo(compiled, merged)
     compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return Translations(compiled, domain=domain)  # a GNUTranslations with the methods Flask-Babel calls

@@ -32,11 +32,11 @@ def create_app(container: Container | None = None, *, web: WebSettings | None = 
     app.config.update(config or {})
     i18n.init_app(app)
     auth_session.init_app(app)
-    errors.init_app(app)
     app.register_blueprint(auth_bp)
     security.throttle_sign_in(app, web, container.rate_counters())
     pages.register(app)
     app.register_blueprint(budget_pages.bp)
     app.register_blueprint(process_pages.bp)
     api.register(app)
+    errors.init_app(app)  # last: replaces flask-smorest's handler, so pages and API answer errors one way
     return app

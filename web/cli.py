@@ -15,9 +15,11 @@ import click
 from engine import worker
 from engine.cli import cli
 from engine.cli.base import command
+from engine.cli.bench import each_database, machine, scratch_databases
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import _
-from engine.cli.output import say
+from engine.cli.output import emit_json, json_option, progress, say
+from web import bench as web_bench
 from web.app import create_app
 from web.demo import DEMO_PASSWORD, prepare_demo
 from web.server import Server
@@ -86,3 +88,38 @@ cli.add_command(demo)
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``budgetflow ARGS`` with the web commands; returns the exit code."""
     return cli.main(list(argv) if argv is not None else None, standalone_mode=False)
+
+
+@command("web", examples=("budgetflow bench web", "budgetflow bench web --open 5000 --history 50000 --json"))
+@click.option("--open", "open_tasks", type=click.IntRange(min=1), default=100_000,
+              help="open tasks (default 100,000)")
+@click.option("--history", type=click.IntRange(min=0), default=1_000_000, help="finished tasks (default 1,000,000)")
+@click.option("--queries", type=click.IntRange(min=1), default=200,
+              help="API requests, each with a random approver's token (default 200)")
+@json_option
+def bench_web(open_tasks: int, history: int, queries: int, as_json: bool) -> int:
+    """The inbox over real HTTP through `budgetflow serve`: GET /api/v1/tasks for random approvers and the
+    busiest approver's inbox page, with many open and finished tasks in the database."""
+    machine(as_json)
+    results: dict[str, object] = {}
+    databases = scratch_databases()
+    units = web_bench.work_units(open_tasks=open_tasks, history=history, queries=queries)
+    with progress(units * len(databases), _("filling and querying"), as_json=as_json) as advance:
+        for name, url in each_database(databases):
+            figures = web_bench.run(url, open_tasks=open_tasks, history=history, queries=queries, progress=advance)
+            results[name] = figures.to_json()
+            say(_("{name}: {open} open tasks, {history} finished; GET /api/v1/tasks p50 {p50} ms, p95 {p95} ms, "
+                  "max {max} ms; inbox page of the busiest approver ({busiest} tasks) p50 {page50} ms, p95 {page95} "
+                  "ms").format(name=name, open=f"{figures.open_tasks:,}", history=f"{figures.history:,}",
+                               p50=f"{figures.api_p50_ms:.1f}", p95=f"{figures.api_p95_ms:.1f}",
+                               max=f"{figures.api_max_ms:.1f}", busiest=f"{figures.busiest_tasks:,}",
+                               page50=f"{figures.inbox_p50_ms:.1f}", page95=f"{figures.inbox_p95_ms:.1f}"),
+                as_json=as_json)
+    if as_json:
+        emit_json(results)
+    return 0
+
+
+_bench_group = cli.commands["bench"]
+assert isinstance(_bench_group, click.Group)
+_bench_group.add_command(bench_web)

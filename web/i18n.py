@@ -9,7 +9,6 @@ tests/web/test_web_language.py finds strings without a translation.
 
 from __future__ import annotations
 
-import gettext
 from datetime import datetime
 from decimal import Decimal
 from functools import cache, cached_property
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import support
 from babel.numbers import format_currency
 from flask import Flask, request, session
 from flask_babel import Babel, Domain, get_locale
@@ -29,17 +29,17 @@ DISPLAY_ZONE = ZoneInfo("Asia/Shanghai")  # stored times are UTC; people read th
 
 
 @cache
-def _catalog(locale: str) -> gettext.GNUTranslations:
+def _catalog(locale: str) -> support.Translations:
     return compile_po_files(sorted((CATALOG_DIR / locale / "LC_MESSAGES").glob("*.po")), locale=locale,
                             domain="messages")
 
 
 class _CompiledDomain(Domain):
-    def get_translations(self) -> gettext.NullTranslations:
+    def get_translations(self) -> support.NullTranslations:
         locale = get_locale()
         if locale is not None and locale.language == "zh":
             return _catalog("zh_CN")
-        return gettext.NullTranslations()
+        return support.NullTranslations()
 
 
 class _Babel(Babel):

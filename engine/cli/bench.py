@@ -35,7 +35,7 @@ def bench() -> None:
     """
 
 
-def _databases() -> list[tuple[str, AbstractContextManager[str]]]:
+def scratch_databases() -> list[tuple[str, AbstractContextManager[str]]]:
     """A throw-away SQLite file, and a schema on $BUDGETFLOW_TEST_DATABASE_URL when it is set."""
     found: list[tuple[str, AbstractContextManager[str]]] = [("sqlite", scratch_sqlite())]
     if os.environ.get(PG_ENV):
@@ -43,13 +43,13 @@ def _databases() -> list[tuple[str, AbstractContextManager[str]]]:
     return found
 
 
-def _machine(as_json: bool) -> None:
+def machine(as_json: bool) -> None:
     say(_("machine: {node} {arch}, {cores} cores, Python {python}").format(
         node=platform.node(), arch=platform.machine(), cores=os.cpu_count(), python=platform.python_version()),
         as_json=as_json)
 
 
-def _each(databases: list[tuple[str, AbstractContextManager[str]]]) -> Iterator[tuple[str, str]]:
+def each_database(databases: list[tuple[str, AbstractContextManager[str]]]) -> Iterator[tuple[str, str]]:
     for name, scratch in databases:
         with scratch as url:
             yield name, url
@@ -66,12 +66,12 @@ def contention_command(seconds: float, as_json: bool) -> int:
     # which measures the GIL rather than the database. A server runs several processes;
     # a short interval here, for ledger and raw runs alike, approximates that.
     sys.setswitchinterval(0.0002)
-    _machine(as_json)
-    databases = _databases()
+    machine(as_json)
+    databases = scratch_databases()
     results: dict[str, dict[str, Any]] = {}
     steps = len(budget_contention.CLIENT_COUNTS) + 1
     with progress(steps * len(databases), _("measuring"), as_json=as_json) as advance:
-        for name, url in _each(databases):
+        for name, url in each_database(databases):
             report = budget_contention.run(url, seconds=seconds, progress=advance).to_json()
             results[name] = report
             say(_("{name}: reservations/s {ledger}, raw UPDATE/s {raw}, ledger/raw at 8 clients {ratio}, over-commit "
@@ -94,11 +94,11 @@ def contention_command(seconds: float, as_json: bool) -> int:
 @json_option
 def lifecycle_command(count: int, as_json: bool) -> int:
     """Full lifecycles per second persisted against in memory, and the size of an instance's state."""
-    _machine(as_json)
-    databases = _databases()
+    machine(as_json)
+    databases = scratch_databases()
     results: dict[str, object] = {}
     with progress(count * len(databases) + 2, _("measuring"), as_json=as_json) as advance:
-        for name, url in _each(databases):
+        for name, url in each_database(databases):
             rates = lifecycle.paired_rates(url, count=count, progress=advance)
             results[name] = {"lifecycles_per_s": round(rates.persisted_per_s, 2),
                              "in_memory_per_s": round(rates.in_memory_per_s, 2),
@@ -133,12 +133,12 @@ def lifecycle_command(count: int, as_json: bool) -> int:
 @json_option
 def inbox_command(open_tasks: int, history: int, queries: int, as_json: bool) -> int:
     """The "my tasks" query with many open tasks and a long history."""
-    _machine(as_json)
-    databases = _databases()
+    machine(as_json)
+    databases = scratch_databases()
     results: dict[str, object] = {}
     units = inbox.work_units(open_tasks=open_tasks, history=history, queries=queries)
     with progress(units * len(databases), _("filling and querying"), as_json=as_json) as advance:
-        for name, url in _each(databases):
+        for name, url in each_database(databases):
             began = time.perf_counter()
             figures = inbox.run(url, open_tasks=open_tasks, history=history, queries=queries, progress=advance)
             results[name] = figures.to_json()

@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 from engine.domain.errors import DocumentExists, UnknownInstance
 from engine.domain.inbox import InboxEntry
+from engine.domain.summary import DocumentSummary
 from engine.persistence.prepared import Prepared
 from engine.persistence.tables import Employee
 from engine.persistence.types import utcnow
@@ -60,10 +61,14 @@ _LOCK = Prepared(
     .join(_ver, _ver.c.id == _inst.c.model_version_id)
     .where(_inst.c.id == bindparam("instance_id")).with_for_update(of=_inst))
 _SAVE_COLUMNS = ("state", "status", "outcome", "next_timer_at", "revision", "updated_at", "last_error")
-_SAVE, _SAVE_COMPLETE = (
-    Prepared(update(_inst).where(_inst.c.id == bindparam("instance_id"), _inst.c.revision == bindparam("seen"))
-             .values({c: bindparam(f"new_{c}", type_=_inst.c[c].type) for c in columns}))
-    for columns in (_SAVE_COLUMNS, (*_SAVE_COLUMNS, "completed_at")))
+_SUMMARY_COLUMNS = ("subject", "amount", "currency", "purpose")
+# One statement per shape of save: (completes the instance, carries a summary).
+_SAVES = {
+    (complete, summary): Prepared(
+        update(_inst).where(_inst.c.id == bindparam("instance_id"), _inst.c.revision == bindparam("seen"))
+        .values({c: bindparam(f"new_{c}", type_=_inst.c[c].type) for c in (
+            *_SAVE_COLUMNS, *(("completed_at",) if complete else ()), *(_SUMMARY_COLUMNS if summary else ()))}))
+    for complete in (False, True) for summary in (False, True)}
 _TASK = Prepared(select(_task.c.instance_id, _task.c.task_guid, _task.c.bpmn_id, _task.c.lane, _task.c.candidates,
                         _task.c.assignee, _task.c.status).where(_task.c.task_guid == bindparam("guid")))
 _OPEN_TASK_GUIDS = Prepared(select(_task.c.task_guid).where(
@@ -71,7 +76,7 @@ _OPEN_TASK_GUIDS = Prepared(select(_task.c.task_guid).where(
 _CANCEL_TASK = Prepared(update(_task).where(_task.c.task_guid == bindparam("guid")).values(status="cancelled"))
 _ADD_TASKS = Prepared(insert(_task), column_keys=[
     "instance_id", "task_guid", "bpmn_id", "title", "lane", "candidates", "assignee", "form_key", "status", "due_at",
-    "created_at"])
+    "created_at", "candidate_count"])
 _TASK_ID = select(_task.c.id).where(_task.c.task_guid == bindparam("guid")).scalar_subquery()
 _ADD_CANDIDATE = Prepared(insert(_cand).from_select(
     ["task_id", "employee"], select(_TASK_ID, bindparam("employee", type_=String(64)))))
@@ -196,13 +201,18 @@ class SqlInstanceRepository:
         return InstanceRow(*row)
 
     def save(self, row: InstanceRecord, *, state: str, status: str, outcome: str | None,
-             next_timer_at: datetime | None, error: str | None = None) -> None:
+             next_timer_at: datetime | None, error: str | None = None, summary: DocumentSummary | None = None
+             ) -> None:
+        """``summary`` (what the document is about) replaces the stored one; None keeps it."""
         now = utcnow()
-        values = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,
-                      revision=row.revision + 1, updated_at=now, last_error=error, completed_at=now)
+        values: dict[str, Any] = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,
+                                      revision=row.revision + 1, updated_at=now, last_error=error, completed_at=now)
+        if summary is not None:
+            values.update(subject=summary.subject, amount=summary.amount, currency=summary.currency,
+                          purpose=summary.purpose)
         params: dict[str, Any] = {f"new_{k}": v for k, v in values.items()}
         params.update(instance_id=row.id, seen=row.revision)
-        statement = _SAVE_COMPLETE if status == "complete" else _SAVE
+        statement = _SAVES[status == "complete", summary is not None]
         if statement.rowcount(self.conn, params) != 1:  # the row lock makes this unreachable; the check proves it
             raise RuntimeError(f"instance {row.id} was saved by another writer (revision {row.revision})")
 
@@ -232,7 +242,7 @@ class SqlInstanceRepository:
             _ADD_TASKS.many(self.conn, [
                 dict(instance_id=instance_id, task_guid=t.task_guid, bpmn_id=t.bpmn_id, title=t.title, lane=t.lane,
                      candidates=json.dumps(t.candidates), assignee=None, form_key=t.form_key, status="open",
-                     due_at=t.due_at, created_at=now) for t in new])
+                     due_at=t.due_at, created_at=now, candidate_count=len(set(t.candidates))) for t in new])
             _ADD_CANDIDATE.many(self.conn, [{"guid": t.task_guid, "employee": e}
                                             for t in new for e in dict.fromkeys(t.candidates)])
 
@@ -240,8 +250,12 @@ class SqlInstanceRepository:
         _COMPLETE_TASK.execute(self.conn, {"guid": task_guid, "by": by, "at": utcnow()})
         _DROP_CANDIDATES.execute(self.conn, {"guid": task_guid})
 
-    def reassign(self, task_guid: str, to: str) -> None:
-        self.conn.execute(update(_task).where(_task.c.task_guid == task_guid).values(assignee=to))
+    def reassign(self, task_guid: str, to: str, *, delegated_by: str | None = None) -> None:
+        """Give the task to ``to``; ``delegated_by``: who handed it on (a delegation, shown in their inbox)."""
+        values: dict[str, Any] = {"assignee": to}
+        if delegated_by is not None:
+            values["delegated_by"] = delegated_by
+        self.conn.execute(update(_task).where(_task.c.task_guid == task_guid).values(values))
 
     def open_tasks_for(self, employee: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """The open tasks ``employee`` may act on, oldest first: assigned to them, or unassigned with them

@@ -18,6 +18,7 @@ from engine.persistence.audit_repository import NewEntry
 from engine.persistence.claim_repository import SqlClaimRepository
 from engine.persistence.db import read_only
 from engine.persistence.directory import SqlDirectory
+from engine.persistence.inbox_queries import SqlInboxQueries
 from engine.persistence.instance_repository import SqlInstanceRepository
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.outbox_repository import SqlOutboxRepository
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self.conn)
         self.reports = SqlReports(self.conn)  # read side: balances, totals, listings
         self.accounts = SqlAccountRepository(self.conn)  # sign-in: people, passwords, SSO links, API tokens
+        self.inbox = SqlInboxQueries(self.conn)  # the web inbox's views
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

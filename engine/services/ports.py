@@ -29,7 +29,8 @@ from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
-from engine.services.web_ports import AccountRepository
+from engine.domain.summary import DocumentSummary
+from engine.services.web_ports import AccountRepository, InboxQueries
 
 # ---------------------------------------------------------------- records
 
@@ -153,8 +154,8 @@ class InstanceRepository(Protocol):
         """The instance, locked until the transaction ends: one writer per instance."""
 
     def save(self, row: InstanceRecord, *, state: str, status: str, outcome: str | None,
-             next_timer_at: datetime | None) -> None:
-        """Store the locked ``row``'s new state as revision + 1."""
+             next_timer_at: datetime | None, summary: DocumentSummary | None = None) -> None:
+        """Store the locked ``row``'s new state as revision + 1 (and what the document is about, if given)."""
 
     def mark_incident(self, instance_id: int, *, error: str, stop_timers: bool) -> None: ...
 
@@ -179,7 +180,7 @@ class InstanceRepository(Protocol):
 
     def complete_task(self, task_guid: str, by: str) -> None: ...
 
-    def reassign(self, task_guid: str, to: str) -> None: ...
+    def reassign(self, task_guid: str, to: str, *, delegated_by: str | None = None) -> None: ...
 
     def involved(self, instance_id: int, employee: str) -> bool:
         """Whether ``employee`` may act on one of the instance's open tasks."""
@@ -294,6 +295,8 @@ class UnitOfWork(Protocol):
     def reports(self) -> Reports: ...
     @property
     def accounts(self) -> AccountRepository: ...
+    @property
+    def inbox(self) -> InboxQueries: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

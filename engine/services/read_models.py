@@ -61,6 +61,15 @@ def deployed_model(reader: Reader) -> dict[str, Any] | None:
     return versions[-1] if versions else None
 
 
+def version_files(reader: Reader, version_id: int) -> dict[str, str] | None:
+    """The files (relative path -> text) of deployed model version ``version_id``; None if there is none."""
+    found = next((v for v in model_versions(reader) if v["id"] == version_id), None)
+    if found is None:
+        return None
+    with reader() as uow:
+        return uow.instances.version_files(found["sha256"])
+
+
 @dataclass(frozen=True)
 class Incidents:
     jobs: list[dict[str, Any]]  # connector jobs that gave up

@@ -32,6 +32,7 @@ from engine.domain.errors import BudgetflowError, DocumentExists
 from engine.domain.forms import FormInvalid
 from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import Directory, UnknownLane, candidates
+from engine.domain.summary import summarize
 from engine.persistence.db_errors import classify, short_text
 from engine.services.operators import InstanceOperators
 from engine.services.ports import InstanceRecord, UnitOfWork, UnitOfWorkFactory
@@ -137,7 +138,8 @@ def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> 
     outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
     if status == "complete" and outcome != "posted":
         uow.claims.release_invoices(document)  # unpaid: its invoices may be claimed again
-    uow.instances.save(row, state=state, status=status, outcome=outcome, next_timer_at=run.next_timer_at())
+    uow.instances.save(row, state=state, status=status, outcome=outcome, next_timer_at=run.next_timer_at(),
+                       summary=summarize(data))
     uow.after_commit(lambda: _LIVE.put(instance_id, row.revision + 1, run))
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 

@@ -23,7 +23,7 @@ def delegate(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, to: s
         if not allowed or not uow.directory.is_active(user):
             raise NotAllowed(f"{user} is not a candidate for task {task.bpmn_id} ({task.task_guid})")
         _check_new_holder(uow, task, to=to, by=user, applicant=row.applicant)
-        uow.instances.reassign(task_guid, to)
+        uow.instances.reassign(task_guid, to, delegated_by=user)
         uow.record(actor=user, action="task.delegated", subject_type="process_instance",
                    subject_id=row.business_key, payload={"task": task.bpmn_id, "to": to, "reason": reason[:500]})
         uow.commit()

@@ -1,12 +1,13 @@
 """What the web app's use cases need from persistence, as Protocols (beside ports.py, which holds the engine's).
 
-Implemented in engine.persistence (account_repository.py, web_queries.py); reached through the unit of
-work as ``uow.accounts`` and ``uow.views``.
+Implemented in engine.persistence (account_repository.py, inbox_queries.py, ...); reached through the
+unit of work as ``uow.accounts``, ``uow.inbox``, ...
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 
@@ -47,3 +48,18 @@ class AccountRepository(Protocol):
     def touch_token(self, token_id: int, at: datetime) -> None: ...
 
     def tokens(self, employee: str | None) -> list[dict[str, Any]]: ...
+
+
+SortKey = datetime | Decimal | None
+
+
+class InboxQueries(Protocol):
+    """A person's inbox views (rows are dicts with InboxRow's fields plus ``id``, ``status``, ``form_key``
+    and ``sort_key``)."""
+
+    def page(self, employee: str, *, view: str, sort: str, descending: bool, process: str | None,
+             text: str | None, after: tuple[SortKey, int] | None, limit: int) -> list[dict[str, Any]]: ...
+
+    def counts(self, employee: str) -> dict[str, int]: ...
+
+    def task_row(self, task_guid: str) -> dict[str, Any] | None: ...

@@ -13,11 +13,12 @@ from pathlib import Path
 import click
 from babel.messages.extract import extract
 
-from engine.cli import cli
 from engine.cli.base import HELP_OPTION
+from web.cli import cli  # the whole command line: the engine's commands and the web app's (serve, demo)
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [*sorted((ROOT / "engine" / "cli").glob("*.py")), ROOT / "engine" / "settings_help.py"]
+SOURCES = [*sorted((ROOT / "engine" / "cli").glob("*.py")), ROOT / "engine" / "settings_help.py",
+           ROOT / "web" / "cli.py"]
 KEYWORDS = {"_": None, "N_": None}
 # _('...') written inside an f-string, which Babel's extractor reads as one string token
 IN_FSTRING = re.compile(r"""(?<![\w.])_\(\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*\)""")

@@ -46,7 +46,10 @@ def flask_app(demo: Container):
 
 @pytest.fixture
 def client(flask_app):
-    return flask_app.test_client()
+    """Flask's test client; it asks for English pages (the app's default for no preference is Chinese)."""
+    test_client = flask_app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Site:
     def session(self, employee: str | None = None) -> requests.Session:
         """A requests session, signed in as ``employee`` when given (through the real sign-in form)."""
         browser = requests.Session()
+        browser.headers["Accept-Language"] = "en"
         if employee is not None:
             sign_in(browser, self.url, employee)
         return browser

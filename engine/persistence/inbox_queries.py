@@ -1,0 +1,113 @@
+"""The inbox's four views of one person, paged by keyset, and their counts (``uow.inbox``).
+
+Every view starts from an index on the person: open tasks by ``assignee`` or through
+``human_task_candidate (employee, task_id)``, delegated ones by ``delegated_by``, done ones by
+``(completed_by, completed_at)``. Filters and the sort then work on that person's rows only, so a page
+costs the same with 100,000 open and 1,000,000 finished tasks as with a hundred (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, union_all
+
+from engine.persistence.tables import Employee
+from engine.persistence.workflow_tables import HumanTask, HumanTaskCandidate, ProcessInstance
+
+_task = HumanTask.__table__
+_inst = ProcessInstance.__table__
+_cand = HumanTaskCandidate.__table__
+_emp = Employee.__table__
+
+ROW_COLUMNS = (
+    _task.c.id, _task.c.task_guid, _task.c.bpmn_id, _task.c.title, _task.c.lane, _inst.c.process_id,
+    _inst.c.business_key.label("document_no"), _inst.c.id.label("instance_id"), _inst.c.applicant,
+    _emp.c.name.label("applicant_name"), _inst.c.subject, _inst.c.amount, _inst.c.currency, _inst.c.purpose,
+    _task.c.created_at, _task.c.due_at, _task.c.assignee, _task.c.candidate_count, _task.c.completed_at,
+    _task.c.completed_by, _task.c.status, _task.c.form_key)
+SORT_COLUMNS: dict[str, Any] = {"age": _task.c.created_at, "done": _task.c.completed_at, "due": _task.c.due_at,
+                                "amount": _inst.c.amount}
+SortKey = datetime | Decimal | None
+
+
+def _rows(*where: Any, via_candidates: bool = False) -> Select[Any]:
+    start = _cand.join(_task, _task.c.id == _cand.c.task_id) if via_candidates else _task
+    return (select(*ROW_COLUMNS).select_from(start.join(_inst, _inst.c.id == _task.c.instance_id)
+                                             .outerjoin(_emp, _emp.c.code == _inst.c.applicant)).where(*where))
+
+
+def _view(view: str, employee: str) -> list[Select[Any]]:
+    """The view's rows as one or two SELECTs (branches of a UNION ALL), each driven by one index."""
+    is_open = _task.c.status == "open"
+    offered = and_(_cand.c.employee == employee, _task.c.assignee.is_(None), is_open)
+    if view == "mine":
+        return [_rows(_task.c.assignee == employee, is_open),
+                _rows(offered, _task.c.candidate_count < 2, via_candidates=True)]
+    if view == "claimable":
+        return [_rows(offered, _task.c.candidate_count >= 2, via_candidates=True)]
+    if view == "delegated":
+        return [_rows(_task.c.delegated_by == employee, is_open)]
+    if view == "done":
+        return [_rows(_task.c.completed_by == employee, _task.c.status == "completed")]
+    raise ValueError(f"view {view!r}")
+
+
+def _text_filter(text: str) -> ColumnElement[bool]:
+    return or_(_inst.c.business_key.startswith(text.upper(), autoescape=True), _inst.c.applicant == text.upper(),
+               _emp.c.name.contains(text, autoescape=True), _inst.c.subject == text.upper())
+
+
+def _after(key: Any, cursor: tuple[SortKey, int], *, descending: bool) -> ColumnElement[bool]:
+    """Rows after the cursor's (key, id) in the order (key, nulls last; id), ascending or descending."""
+    value, last_id = cursor
+    next_id = _task.c.id < last_id if descending else _task.c.id > last_id
+    if value is None:  # the cursor sits among the nulls, which come last
+        return and_(key.is_(None), next_id)
+    beyond = key < value if descending else key > value
+    return or_(beyond, and_(key == value, next_id), key.is_(None))
+
+
+class SqlInboxQueries:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def page(self, employee: str, *, view: str, sort: str, descending: bool, process: str | None,
+             text: str | None, after: tuple[SortKey, int] | None, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` rows of ``view`` after the keyset position ``after`` (sort key, task id)."""
+        key = SORT_COLUMNS["done" if view == "done" and sort == "age" else sort]
+        where = [_inst.c.process_id == process] if process else []
+        if text:
+            where.append(_text_filter(text))
+        if after is not None:
+            where.append(_after(key, after, descending=descending))
+        branches = [branch.add_columns(key.label("sort_key")).where(*where) for branch in _view(view, employee)]
+        both = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
+        sort_key, task_id = both.c.sort_key, both.c.id
+        order = (sort_key.is_(None), sort_key.desc() if descending else sort_key,
+                 task_id.desc() if descending else task_id)
+        return [dict(r._mapping) for r in self.conn.execute(select(both).order_by(*order).limit(limit))]
+
+    def counts(self, employee: str) -> dict[str, int]:
+        """How many rows each view holds, each counted through its index."""
+        is_open = _task.c.status == "open"
+        pooled = select(func.count()).select_from(_cand.join(_task, _task.c.id == _cand.c.task_id)).where(
+            _cand.c.employee == employee, _task.c.assignee.is_(None), is_open)
+        count = select(func.count()).select_from(_task)
+        queries = {
+            "assigned": count.where(_task.c.assignee == employee, is_open),
+            "mine": pooled.where(_task.c.candidate_count < 2),
+            "claimable": pooled.where(_task.c.candidate_count >= 2),
+            "delegated": count.where(_task.c.delegated_by == employee, is_open),
+            "done": count.where(_task.c.completed_by == employee, _task.c.status == "completed"),
+        }
+        found = {name: int(self.conn.execute(q).scalar_one()) for name, q in queries.items()}
+        found["mine"] += found.pop("assigned")
+        return found
+
+    def task_row(self, task_guid: str) -> dict[str, Any] | None:
+        """One task as an inbox row (any status), with its status and form."""
+        row = self.conn.execute(_rows(_task.c.task_guid == task_guid)).first()
+        return None if row is None else dict(row._mapping)
