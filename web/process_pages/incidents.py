@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.domain.errors import BudgetflowError
 from engine.services import instance_admin, read_models
@@ -17,6 +18,10 @@ from web.context import container
 from web.process_pages.blueprint import VIEWERS, bp
 
 ADMIN = "admin"
+STATUS_WORDS = {
+    "user_input_required": _l("waiting for a person's task"), "waiting": _l("waiting for a reply or a timer"),
+    "running": _l("running"), "complete": _l("finished"), "incident": _l("still stopped on an error"),
+}
 
 
 @bp.get("/incidents")
@@ -45,5 +50,6 @@ def retry_instance(instance_id: int) -> ResponseReturnValue:
         outcome = instance_admin.retry(container().uow, instance_id=instance_id, by=current().code)
     except BudgetflowError as exc:
         return refusal(exc)
-    flash(_("Instance %(id)s ran again; it is now %(status)s.", id=instance_id, status=outcome.status), "success")
+    status = str(STATUS_WORDS.get(outcome.status, outcome.status))
+    flash(_("Instance %(id)s ran again; it is now %(status)s.", id=instance_id, status=status), "success")
     return redirect(url_for(".incidents"))
