@@ -64,7 +64,18 @@ def test_the_designer_sees_every_version_with_its_documents_and_which_is_current
     assert row and "expense_claim · current" in row.group(0) and re.search(r'class="num">1</td>', row.group(0))
     status, html = page(client, "/processes/versions/1")
     assert status == 200 and "New documents of this process start on this version." in html
+    assert html.count('<svg') == 3 and "travel_application/forms/apply.schema.json" in html  # a picture each
     assert page(client, "/processes/versions/999")[0] == 404
+
+
+def test_a_version_downloads_as_the_zip_that_uploads_as_the_same_bundle(client, demo):
+    login_client(client, DESIGNER)
+    download = client.get("/processes/versions/1/bundle.zip")
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    status, html = upload(client, [("budgetflow-version-1.zip", download.data)])
+    versions = read_models.model_versions(demo.reader)
+    assert status == 200 and f"Content hash: {versions[0]['sha256'][:12]}" in html
+    assert client.get("/processes/versions/9/bundle.zip").status_code == 404
 
 
 def test_a_zip_that_passes_the_check_is_published_once_with_its_label(client, demo):
