@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
-from engine.services import read_models
+import pytest
+
+from engine.persistence.types import utcnow
+from engine.services import outbox, read_models
+from engine.services.steps import load_run
+from engine.workflow.errors import StepFailed
 from tests.boundary.support import snapshot
+from tests.flows.support import Flow
 
 # One demo person per role (web/demo.py; engine/seed/demo/employees.csv).
 PEOPLE = {
@@ -34,3 +42,47 @@ def state(app: Any) -> str:
 def page(client: Any, url: str) -> tuple[int, str]:
     response = client.get(url)
     return response.status_code, response.get_data(as_text=True)
+
+
+class RetryableFailure:
+    """The ERP answers 500 to every post: the job retries, then gives up (an incident)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def post_voucher(self, draft, *, idempotency_key):
+        from connectors.base import ConnectorError
+
+        raise ConnectorError("ERP_POST_FAILED", "ERP answered 500", retryable=True)
+
+    def find_voucher(self, *, idempotency_key):
+        return self.inner.find_voucher(idempotency_key=idempotency_key)
+
+
+def job_incident(flow: Flow) -> int:
+    instance = flow.claim("300.00")
+    real = flow.runner.erp
+    flow.runner.erp = RetryableFailure(real)
+    flow.decide(instance, settle=False)
+    policy = outbox.RetryPolicy(max_attempts=2)
+    for hour in range(2):
+        outbox.run_one(flow.app.uow, flow.runner, policy=policy, now=utcnow() + timedelta(hours=hour))
+    flow.runner.erp = real
+    jobs = read_models.incidents(flow.app.reader).jobs
+    assert len(jobs) == 1
+    return int(jobs[0]["id"])
+
+
+def instance_incident(flow: Flow) -> int:
+    """A claim whose next step fails (a name planted in its data hides a helper): the instance stops."""
+    instance = flow.start("expense_claim")
+    guid = flow.task(instance, "fill_claim")["task_guid"]
+    with flow.app.uow() as uow:
+        row, run = load_run(uow, instance)
+        run.wf.get_task_from_id(UUID(guid)).data["Decimal"] = 1
+        uow.instances.save(row, state=run.dump(), status=row.status, outcome=None, next_timer_at=run.next_timer_at())
+        uow.commit()
+    with pytest.raises(StepFailed):
+        flow.act(instance, {"subject": "TRAVEL", "purpose": "x", "currency": "CNY", "period": "2026",
+                            "lines": flow.lines("100.00")})
+    return instance

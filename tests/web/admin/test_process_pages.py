@@ -5,19 +5,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import timedelta
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 
-from engine.persistence.types import utcnow
-from engine.services import outbox, read_models
-from engine.services.steps import load_run
+from engine.services import read_models
 from engine.workflow.bundle import read_folder
-from engine.workflow.errors import StepFailed
 from tests.flows.support import Flow
-from tests.web.admin.support import PEOPLE, page, state
+from tests.web.admin.support import PEOPLE, instance_incident, job_incident, page, state
 from tests.web.conftest import csrf_token, login_client
 from web.process_pages.uploads import pack
 
@@ -129,50 +124,6 @@ def test_an_upload_without_diagrams_says_what_to_choose(client, demo):
     token = csrf_token(client.get("/processes/upload").get_data(as_text=True))
     response = client.post("/processes/upload", data={"csrf_token": token})
     assert response.status_code == 422 and "choose the .bpmn" in response.get_data(as_text=True)
-
-
-class RetryableFailure:
-    """The ERP answers 500 to every post: the job retries, then gives up (an incident)."""
-
-    def __init__(self, inner):
-        self.inner = inner
-
-    def post_voucher(self, draft, *, idempotency_key):
-        from connectors.base import ConnectorError
-
-        raise ConnectorError("ERP_POST_FAILED", "ERP answered 500", retryable=True)
-
-    def find_voucher(self, *, idempotency_key):
-        return self.inner.find_voucher(idempotency_key=idempotency_key)
-
-
-def job_incident(flow: Flow) -> int:
-    instance = flow.claim("300.00")
-    real = flow.runner.erp
-    flow.runner.erp = RetryableFailure(real)
-    flow.decide(instance, settle=False)
-    policy = outbox.RetryPolicy(max_attempts=2)
-    for hour in range(2):
-        outbox.run_one(flow.app.uow, flow.runner, policy=policy, now=utcnow() + timedelta(hours=hour))
-    flow.runner.erp = real
-    jobs = read_models.incidents(flow.app.reader).jobs
-    assert len(jobs) == 1
-    return int(jobs[0]["id"])
-
-
-def instance_incident(flow: Flow) -> int:
-    """A claim whose next step fails (a name planted in its data hides a helper): the instance stops."""
-    instance = flow.start("expense_claim")
-    guid = flow.task(instance, "fill_claim")["task_guid"]
-    with flow.app.uow() as uow:
-        row, run = load_run(uow, instance)
-        run.wf.get_task_from_id(UUID(guid)).data["Decimal"] = 1
-        uow.instances.save(row, state=run.dump(), status=row.status, outcome=None, next_timer_at=run.next_timer_at())
-        uow.commit()
-    with pytest.raises(StepFailed):
-        flow.act(instance, {"subject": "TRAVEL", "purpose": "x", "currency": "CNY", "period": "2026",
-                            "lines": flow.lines("100.00")})
-    return instance
 
 
 def test_incidents_show_the_error_and_a_job_is_queued_again_by_the_designer(client, demo):
