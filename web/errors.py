@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from engine.persistence.db_errors import classify
+
 log = logging.getLogger("budgetflow.web")
 API_PREFIX = "/api/"
 
@@ -48,6 +50,13 @@ def _unexpected(exc: Exception) -> ResponseReturnValue:
     if isinstance(exc, HTTPException) and not isinstance(exc, InternalServerError):
         return _http(exc)
     reference = uuid.uuid4().hex[:12]
+    problem = classify(exc)
+    if problem is not None and problem.transient:  # locked, restarting, unreachable: the transaction rolled back
+        log.warning("database unavailable %s on %s %s: %s", reference, request.method, request.path, problem.message)
+        body, status = error_response(503, "DATABASE_BUSY", _(
+            "The database is busy or unreachable (reference %(ref)s); nothing was saved. Try again in a moment.",
+            ref=reference))  # type: ignore[misc]
+        return body, status, {"Retry-After": "5"}
     log.exception("unexpected error %s on %s %s", reference, request.method, request.path)
     return error_response(500, "INTERNAL", _("Something went wrong on our side (reference %(ref)s). Tell your "
                                              "administrator the reference.", ref=reference))

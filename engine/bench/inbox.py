@@ -143,9 +143,12 @@ def fill(conn: Connection, rng: random.Random, *, open_tasks: int, history: int,
         group = rng.random() < 0.2
         offered[n + 1] = ([employee(people + rng.randrange(GROUP_POOL)) for _ in range(5)] if group
                           else [employee(rng.randrange(people))])
-    in_batches(conn, HumanTask.__table__, _task_rows(rng, offered, history, now, people), progress)
+    # 5 % handed on by their (first) candidate to someone
+    assigned = {n: employee(rng.randrange(people)) if rng.random() < 0.05 else None for n in offered}
+    in_batches(conn, HumanTask.__table__, _task_rows(rng, offered, assigned, history, now, people), progress)
     in_batches(conn, HumanTaskCandidate.__table__, (
-        {"task_id": task_id, "employee": e} for task_id, names in offered.items() for e in dict.fromkeys(names)))
+        {"task_id": task_id, "employee": e, "pool": len(set(names)) > 1, "taken": assigned[task_id] is not None,
+         "created_at": now} for task_id, names in offered.items() for e in dict.fromkeys(names)))
     conn.execute(text("ANALYZE"))  # planner statistics, as autovacuum keeps them on a live PostgreSQL
     counts: dict[str, int] = {}
     for names in offered.values():
@@ -154,16 +157,15 @@ def fill(conn: Connection, rng: random.Random, *, open_tasks: int, history: int,
     return max(counts.items(), key=lambda kv: kv[1])
 
 
-def _task_rows(rng: random.Random, offered: dict[int, list[str]], history: int, now: Any,
-               people: int) -> Iterator[dict[str, Any]]:
+def _task_rows(rng: random.Random, offered: dict[int, list[str]], assigned: dict[int, str | None], history: int,
+               now: Any, people: int) -> Iterator[dict[str, Any]]:
     base = dict(bpmn_id="approve", title="Approve", lane="manager", form_key="approve.json", created_at=now,
                 completed_by=None, completed_at=None, delegated_by=None, due_at=None)
     for task_id, names in offered.items():
-        delegated = rng.random() < 0.05  # handed on by its (first) candidate to someone
-        assignee = employee(rng.randrange(people)) if delegated else None
+        assignee = assigned[task_id]
         yield dict(base, id=task_id, instance_id=task_id, task_guid=f"open-{task_id}", candidates=json.dumps(names),
                    assignee=assignee, status="open", candidate_count=len(set(names)),
-                   delegated_by=names[0] if delegated else None,
+                   delegated_by=names[0] if assignee else None,
                    due_at=now + timedelta(hours=rng.randrange(1, 200)) if rng.random() < 0.7 else None)
     instances = len(offered)
     for n in range(history):

@@ -1,8 +1,8 @@
 """The inbox's four views of one person, paged by keyset, and their counts (``uow.inbox``).
 
 Every view starts from an index on the person: open tasks by ``assignee`` or through
-``human_task_candidate (employee, task_id)``, delegated ones by ``delegated_by``, done ones by
-``(completed_by, completed_at)``. Filters and the sort then work on that person's rows only, so a page
+``human_task_candidate (employee, pool, taken, created_at, task_id)``, delegated ones by ``delegated_by``, done
+ones by ``(completed_by, completed_at)``. Filters and the sort then work on that person's rows only, so a page
 costs the same with 100,000 open and 1,000,000 finished tasks as with a hundred (docs/performance.md).
 """
 
@@ -39,20 +39,38 @@ def _rows(*where: Any, via_candidates: bool = False) -> Select[Any]:
                                              .outerjoin(_emp, _emp.c.code == _inst.c.applicant)).where(*where))
 
 
-def _view(view: str, employee: str) -> list[Select[Any]]:
-    """The view's rows as one or two SELECTs (branches of a UNION ALL), each driven by one index."""
+def _offered(employee: str, *, pool: bool) -> Any:
+    """A person's candidate rows of open, untaken tasks: their own (``pool`` false) or a pool's."""
+    return and_(_cand.c.employee == employee, _cand.c.pool.is_(pool), _cand.c.taken.is_(False))
+
+
+def _view(view: str, employee: str) -> list[tuple[Select[Any], bool]]:
+    """The view's rows as one or two SELECTs (branches of a UNION ALL), each driven by one index; True for
+    a branch read through the candidate index."""
     is_open = _task.c.status == "open"
-    offered = and_(_cand.c.employee == employee, _task.c.assignee.is_(None), is_open)
     if view == "mine":
-        return [_rows(_task.c.assignee == employee, is_open),
-                _rows(offered, _task.c.candidate_count < 2, via_candidates=True)]
+        return [(_rows(_task.c.assignee == employee, is_open), False),
+                (_rows(_offered(employee, pool=False), via_candidates=True), True)]
     if view == "claimable":
-        return [_rows(offered, _task.c.candidate_count >= 2, via_candidates=True)]
+        return [(_rows(_offered(employee, pool=True), via_candidates=True), True)]
     if view == "delegated":
-        return [_rows(_task.c.delegated_by == employee, is_open)]
+        return [(_rows(_task.c.delegated_by == employee, is_open), False)]
     if view == "done":
-        return [_rows(_task.c.completed_by == employee, _task.c.status == "completed")]
+        return [(_rows(_task.c.completed_by == employee, _task.c.status == "completed"), False)]
     raise ValueError(f"view {view!r}")
+
+
+def _sort_columns(sort: str, via_candidates: bool) -> tuple[Any, Any]:
+    """(sort key, task id) columns; through the candidate index, its own copies where it has them."""
+    if via_candidates and sort == "age":
+        return _cand.c.created_at, _cand.c.task_id
+    return SORT_COLUMNS[sort], _task.c.id
+
+
+def _order(key: Any, task_id: Any, *, descending: bool, nullable: bool) -> tuple[Any, ...]:
+    """(key, nulls last; id) ascending or descending; a key never null keeps an index's plain order."""
+    ordered = key.desc() if descending else key.asc()
+    return (ordered.nulls_last() if nullable else ordered, task_id.desc() if descending else task_id.asc())
 
 
 def _text_filter(text: str) -> ColumnElement[bool]:
@@ -60,10 +78,10 @@ def _text_filter(text: str) -> ColumnElement[bool]:
                _emp.c.name.contains(text, autoescape=True), _inst.c.subject == text.upper())
 
 
-def _after(key: Any, cursor: tuple[SortKey, int], *, descending: bool) -> ColumnElement[bool]:
+def _after(key: Any, task_id: Any, cursor: tuple[SortKey, int], *, descending: bool) -> ColumnElement[bool]:
     """Rows after the cursor's (key, id) in the order (key, nulls last; id), ascending or descending."""
     value, last_id = cursor
-    next_id = _task.c.id < last_id if descending else _task.c.id > last_id
+    next_id = task_id < last_id if descending else task_id > last_id
     if value is None:  # the cursor sits among the nulls, which come last
         return and_(key.is_(None), next_id)
     beyond = key < value if descending else key > value
@@ -76,30 +94,39 @@ class SqlInboxQueries:
 
     def page(self, employee: str, *, view: str, sort: str, descending: bool, process: str | None,
              text: str | None, after: tuple[SortKey, int] | None, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` rows of ``view`` after the keyset position ``after`` (sort key, task id)."""
-        key = SORT_COLUMNS["done" if view == "done" and sort == "age" else sort]
+        """Up to ``limit`` rows of ``view`` after the keyset position ``after`` (sort key, task id).
+
+        Each branch is ordered and limited on its own (the first rows of a union are among the first rows of
+        its branches), so a person's own tasks sorted by age are read in index order and stop at the page.
+        """
+        sort = "done" if view == "done" and sort == "age" else sort
+        nullable = sort in ("due", "amount")
         where = [_inst.c.process_id == process] if process else []
         if text:
             where.append(_text_filter(text))
-        if after is not None:
-            where.append(_after(key, after, descending=descending))
-        branches = [branch.add_columns(key.label("sort_key")).where(*where) for branch in _view(view, employee)]
-        both = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery()
-        sort_key, task_id = both.c.sort_key, both.c.id
-        order = (sort_key.is_(None), sort_key.desc() if descending else sort_key,
-                 task_id.desc() if descending else task_id)
-        return [dict(r._mapping) for r in self.conn.execute(select(both).order_by(*order).limit(limit))]
+        branches = []
+        for branch, via_candidates in _view(view, employee):
+            key, task_id = _sort_columns(sort, via_candidates)
+            condition = [_after(key, task_id, after, descending=descending)] if after is not None else []
+            branches.append(branch.add_columns(key.label("sort_key")).where(*where, *condition)
+                            .order_by(*_order(key, task_id, descending=descending, nullable=nullable)).limit(limit))
+        if len(branches) == 1:
+            rows = self.conn.execute(branches[0])
+        else:
+            both = union_all(*(select(b.subquery()) for b in branches)).subquery()
+            rows = self.conn.execute(select(both).order_by(
+                *_order(both.c.sort_key, both.c.id, descending=descending, nullable=nullable)).limit(limit))
+        return [dict(r._mapping) for r in rows]
 
     def counts(self, employee: str) -> dict[str, int]:
-        """How many rows each view holds, each counted through its index."""
+        """How many rows each view holds, each counted from one index."""
         is_open = _task.c.status == "open"
-        pooled = select(func.count()).select_from(_cand.join(_task, _task.c.id == _cand.c.task_id)).where(
-            _cand.c.employee == employee, _task.c.assignee.is_(None), is_open)
         count = select(func.count()).select_from(_task)
+        offered = select(func.count()).select_from(_cand)
         queries = {
             "assigned": count.where(_task.c.assignee == employee, is_open),
-            "mine": pooled.where(_task.c.candidate_count < 2),
-            "claimable": pooled.where(_task.c.candidate_count >= 2),
+            "mine": offered.where(_offered(employee, pool=False)),
+            "claimable": offered.where(_offered(employee, pool=True)),
             "delegated": count.where(_task.c.delegated_by == employee, is_open),
             "done": count.where(_task.c.completed_by == employee, _task.c.status == "completed"),
         }

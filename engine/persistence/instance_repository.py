@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Connection,
     Select,
     String,
@@ -61,7 +62,7 @@ _LOCK = Prepared(
     .join(_ver, _ver.c.id == _inst.c.model_version_id)
     .where(_inst.c.id == bindparam("instance_id")).with_for_update(of=_inst))
 _SAVE_COLUMNS = ("state", "status", "outcome", "next_timer_at", "revision", "updated_at", "last_error")
-_SUMMARY_COLUMNS = ("subject", "amount", "currency", "purpose")
+_SUMMARY_COLUMNS = ("subject", "amount", "currency", "purpose", "withdrawable")
 # One statement per shape of save: (completes the instance, carries a summary).
 _SAVES = {
     (complete, summary): Prepared(
@@ -79,7 +80,10 @@ _ADD_TASKS = Prepared(insert(_task), column_keys=[
     "created_at", "candidate_count"])
 _TASK_ID = select(_task.c.id).where(_task.c.task_guid == bindparam("guid")).scalar_subquery()
 _ADD_CANDIDATE = Prepared(insert(_cand).from_select(
-    ["task_id", "employee"], select(_TASK_ID, bindparam("employee", type_=String(64)))))
+    ["task_id", "employee", "pool", "taken", "created_at"],
+    select(_task.c.id, bindparam("employee", type_=String(64)), _task.c.candidate_count >= 2,
+           _task.c.assignee.is_not(None), _task.c.created_at).where(_task.c.task_guid == bindparam("guid"))))
+_TAKEN = Prepared(update(_cand).where(_cand.c.task_id == _TASK_ID).values(taken=bindparam("taken", type_=Boolean())))
 _DROP_CANDIDATES = Prepared(delete(_cand).where(_cand.c.task_id == _TASK_ID))
 _COMPLETE_TASK = Prepared(update(_task).where(_task.c.task_guid == bindparam("guid")).values(
     status="completed", completed_by=bindparam("by"), completed_at=bindparam("at", type_=_task.c.completed_at.type)))
@@ -201,15 +205,16 @@ class SqlInstanceRepository:
         return InstanceRow(*row)
 
     def save(self, row: InstanceRecord, *, state: str, status: str, outcome: str | None,
-             next_timer_at: datetime | None, error: str | None = None, summary: DocumentSummary | None = None
-             ) -> None:
-        """``summary`` (what the document is about) replaces the stored one; None keeps it."""
+             next_timer_at: datetime | None, error: str | None = None, summary: DocumentSummary | None = None,
+             withdrawable: bool = False) -> None:
+        """``summary`` (what the document is about) and ``withdrawable`` replace the stored ones; with no
+        summary both are kept."""
         now = utcnow()
         values: dict[str, Any] = dict(state=state, status=status, outcome=outcome, next_timer_at=next_timer_at,
                                       revision=row.revision + 1, updated_at=now, last_error=error, completed_at=now)
         if summary is not None:
             values.update(subject=summary.subject, amount=summary.amount, currency=summary.currency,
-                          purpose=summary.purpose)
+                          purpose=summary.purpose, withdrawable=withdrawable)
         params: dict[str, Any] = {f"new_{k}": v for k, v in values.items()}
         params.update(instance_id=row.id, seen=row.revision)
         statement = _SAVES[status == "complete", summary is not None]
@@ -256,6 +261,7 @@ class SqlInstanceRepository:
         if delegated_by is not None:
             values["delegated_by"] = delegated_by
         self.conn.execute(update(_task).where(_task.c.task_guid == task_guid).values(values))
+        _TAKEN.execute(self.conn, {"guid": task_guid, "taken": True})
 
     def open_tasks_for(self, employee: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """The open tasks ``employee`` may act on, oldest first: assigned to them, or unassigned with them

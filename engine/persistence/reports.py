@@ -19,7 +19,7 @@ from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.persistence import audit_repository, ledger_queries
 from engine.persistence.audit_table import AuditLog
 from engine.persistence.ledger_queries import LineBalance, OpenReservation
-from engine.persistence.tables import BudgetLine, Employee, MasterDataImport
+from engine.persistence.tables import BudgetLine, Employee, MasterDataImport, OrgUnit
 from engine.persistence.workflow_tables import OutboxJob, ProcessInstance, Voucher
 
 
@@ -59,6 +59,15 @@ class SqlReports:
         """Employees and budget lines, however they came in: zero only in a database without master data."""
         count = select(func.count()).select_from
         return int(self.conn.execute(count(Employee)).scalar_one() + self.conn.execute(count(BudgetLine)).scalar_one())
+
+    def colleagues(self, employee: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Active employees other than ``employee`` (code, name, org unit): their own unit first, then by code."""
+        own_unit = select(Employee.org_unit_id).where(Employee.code == employee).scalar_subquery()
+        stmt = (select(Employee.code, Employee.name, OrgUnit.code.label("org_unit"))
+                .join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
+                .where(Employee.active.is_(True), Employee.code != employee)
+                .order_by((Employee.org_unit_id == own_unit).desc(), Employee.code).limit(limit))
+        return [dict(r._mapping) for r in self.conn.execute(stmt)]
 
     def vouchers(self, documents: Iterable[str] | None = None) -> int:
         """Vouchers posted to the local ERP, for ``documents`` only if given."""

@@ -15,9 +15,12 @@ from sqlalchemy import Connection, Engine, event
 from engine.persistence import audit_repository
 from engine.persistence.account_repository import SqlAccountRepository
 from engine.persistence.audit_repository import NewEntry
+from engine.persistence.budget_queries import SqlBudgetViews
 from engine.persistence.claim_repository import SqlClaimRepository
 from engine.persistence.db import read_only
 from engine.persistence.directory import SqlDirectory
+from engine.persistence.document_numbers import SqlDocumentNumbers
+from engine.persistence.document_queries import SqlDocumentQueries
 from engine.persistence.inbox_queries import SqlInboxQueries
 from engine.persistence.instance_repository import SqlInstanceRepository
 from engine.persistence.ledger_repository import SqlLedgerRepository
@@ -51,6 +54,9 @@ class SqlUnitOfWork:
         self.reports = SqlReports(self.conn)  # read side: balances, totals, listings
         self.accounts = SqlAccountRepository(self.conn)  # sign-in: people, passwords, SSO links, API tokens
         self.inbox = SqlInboxQueries(self.conn)  # the web inbox's views
+        self.documents = SqlDocumentQueries(self.conn)  # one document as people see it
+        self.budget_views = SqlBudgetViews(self.conn)  # budget lines as people read them
+        self.numbers = SqlDocumentNumbers(self.conn)  # document number counters
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

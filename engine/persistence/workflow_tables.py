@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.persistence.tables import Base, BigId
@@ -51,6 +51,9 @@ class ProcessInstance(Base):
     amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     currency: Mapped[str | None] = mapped_column(String(3))
     purpose: Mapped[str | None] = mapped_column(String(200))
+    # The run waits for the applicant's ``withdraw`` message (set at every save: the web offers "withdraw").
+    # A server default, not a Python one: the prepared INSERT of a new instance leaves the column out.
+    withdrawable: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class HumanTask(Base):
@@ -72,7 +75,7 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(64))
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # How many people were offered the task: one is "mine", two or more a pool a candidate claims from.
-    candidate_count: Mapped[int] = mapped_column(Integer, default=0)
+    candidate_count: Mapped[int] = mapped_column(Integer, server_default="0")
     delegated_by: Mapped[str | None] = mapped_column(String(64), index=True)  # who handed it on (转交)
 
     __table_args__ = (Index("ix_human_task_open", "status", "lane"),
@@ -89,8 +92,13 @@ class HumanTaskCandidate(Base):
     __tablename__ = "human_task_candidate"
     task_id: Mapped[int] = mapped_column(BigId, ForeignKey("human_task.id"), primary_key=True)
     employee: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Copies of the task's, so the inbox reads a person's rows and counts them from this index alone:
+    # offered to two or more (a pool to claim from), taken by someone (claimed or delegated), opened when.
+    pool: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    taken: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_human_task_candidate_employee", "employee", "task_id"),)
+    __table_args__ = (Index("ix_human_task_candidate_inbox", "employee", "pool", "taken", "created_at", "task_id"),)
 
 
 class OutboxJob(Base):

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MAX_CURSOR = 500
-KINDS = ("datetime", "decimal", "int")
+KINDS = ("datetime", "decimal", "int", "text")
 
 
 def scope(*parts: object) -> str:
@@ -33,7 +33,8 @@ def encode(scope: str, key: datetime | Decimal | int | None, row_id: int | str) 
 
 def decode(cursor: str, scope: str, kind: str, *, nullable: bool = False, id_type: type = int
            ) -> tuple[Any, Any]:
-    """(sort key, row id) of a cursor made for ``scope``; ``kind`` is the key's type: datetime, decimal or int."""
+    """(sort key, row id) of a cursor made for ``scope``; ``kind`` is the key's type: datetime, decimal, int or
+    text."""
     problem = "the cursor is not one this listing handed out; start again without it"
     if not isinstance(cursor, str) or not 0 < len(cursor) <= MAX_CURSOR:
         raise ValueError(problem)
@@ -59,6 +60,8 @@ def _key(key: Any, kind: str, problem: str) -> Any:
         elif kind == "decimal" and isinstance(key, str) and Decimal(key).is_finite():
             return Decimal(key)
         elif kind == "int" and isinstance(key, int) and not isinstance(key, bool):
+            return key
+        elif kind == "text" and isinstance(key, str):
             return key
     except (ValueError, InvalidOperation):
         pass

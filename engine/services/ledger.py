@@ -196,24 +196,32 @@ def transfer(
     uow_factory: UnitOfWorkFactory, *, from_line: int, to_line: int, amount: Money, key: str, memo: str = ""
 ) -> tuple[BudgetChangeResult, BudgetChangeResult]:
     """Move budget between two lines: both ADJUST legs in one transaction, or neither."""
+    with uow_factory() as uow:
+        results = transfer_in(uow.ledger, from_line=from_line, to_line=to_line, amount=amount, key=key, memo=memo)
+        uow.commit()
+    return results
+
+
+def transfer_in(
+    ledger: LedgerRepository, *, from_line: int, to_line: int, amount: Money, key: str, memo: str = ""
+) -> tuple[BudgetChangeResult, BudgetChangeResult]:
+    """``transfer`` inside the caller's transaction (which commits); a replayed key returns the first result."""
     if from_line == to_line:
         raise ValueError("a transfer needs two different budget lines")
     budget.require_positive(amount, what="transfer", where=f"budget line {from_line}")
     fp = fingerprint("transfer", from_line=from_line, to_line=to_line, amount=amount.amount,
                      currency=amount.currency)
-    with uow_factory() as uow:
-        # Lock in id order so two opposite transfers cannot deadlock.
-        locked = {i: uow.ledger.lock_line(i) for i in sorted((from_line, to_line))}
-        if (prior := uow.ledger.stored_result(validate_key(key), fp)) is not None:
-            return _restore(BudgetChangeResult, prior["from"]), _restore(BudgetChangeResult, prior["to"])
-        out = budget.plan_budget_change(locked[from_line], -amount, EntryKind.ADJUST)
-        into = budget.plan_budget_change(locked[to_line], amount, EntryKind.ADJUST)
-        uow.ledger.append(locked[from_line], [out], key=key, document=None, memo=memo or f"transfer to {to_line}")
-        uow.ledger.append(locked[to_line], [into], key=key, document=None, memo=memo or f"transfer from {from_line}")
-        results = (
-            BudgetChangeResult(line_id=from_line, budget_after=locked[from_line].budget - amount.amount),
-            BudgetChangeResult(line_id=to_line, budget_after=locked[to_line].budget + amount.amount),
-        )
-        uow.ledger.store_result(key, "transfer", fp, {"from": results[0].to_json(), "to": results[1].to_json()})
-        uow.commit()
+    # Lock in id order so two opposite transfers cannot deadlock.
+    locked = {i: ledger.lock_line(i) for i in sorted((from_line, to_line))}
+    if (prior := ledger.stored_result(validate_key(key), fp)) is not None:
+        return _restore(BudgetChangeResult, prior["from"]), _restore(BudgetChangeResult, prior["to"])
+    out = budget.plan_budget_change(locked[from_line], -amount, EntryKind.ADJUST)
+    into = budget.plan_budget_change(locked[to_line], amount, EntryKind.ADJUST)
+    ledger.append(locked[from_line], [out], key=key, document=None, memo=memo or f"transfer to {to_line}")
+    ledger.append(locked[to_line], [into], key=key, document=None, memo=memo or f"transfer from {from_line}")
+    results = (
+        BudgetChangeResult(line_id=from_line, budget_after=locked[from_line].budget - amount.amount),
+        BudgetChangeResult(line_id=to_line, budget_after=locked[to_line].budget + amount.amount),
+    )
+    ledger.store_result(key, "transfer", fp, {"from": results[0].to_json(), "to": results[1].to_json()})
     return results

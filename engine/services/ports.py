@@ -30,7 +30,13 @@ from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.summary import DocumentSummary
-from engine.services.web_ports import AccountRepository, InboxQueries
+from engine.services.web_ports import (
+    AccountRepository,
+    BudgetViews,
+    DocumentNumbers,
+    DocumentQueries,
+    InboxQueries,
+)
 
 # ---------------------------------------------------------------- records
 
@@ -154,8 +160,10 @@ class InstanceRepository(Protocol):
         """The instance, locked until the transaction ends: one writer per instance."""
 
     def save(self, row: InstanceRecord, *, state: str, status: str, outcome: str | None,
-             next_timer_at: datetime | None, summary: DocumentSummary | None = None) -> None:
-        """Store the locked ``row``'s new state as revision + 1 (and what the document is about, if given)."""
+             next_timer_at: datetime | None, summary: DocumentSummary | None = None,
+             withdrawable: bool = False) -> None:
+        """Store the locked ``row``'s new state as revision + 1; with a ``summary`` (what the document is
+        about), also it and whether the run waits for the applicant's withdraw message."""
 
     def mark_incident(self, instance_id: int, *, error: str, stop_timers: bool) -> None: ...
 
@@ -273,6 +281,8 @@ class Reports(Protocol):
     def jobs_done(self, documents: Iterable[str]) -> int: ...
     def audit_row_count(self) -> int: ...
     def audit_rows(self, action: str | None = None) -> Iterator[StoredEntry]: ...
+    def colleagues(self, employee: str, *, limit: int = 200) -> list[dict[str, Any]]:
+        """Active employees other than ``employee``: their own unit first, then by code."""
 
 
 # ---------------------------------------------------------------- transactions
@@ -297,6 +307,12 @@ class UnitOfWork(Protocol):
     def accounts(self) -> AccountRepository: ...
     @property
     def inbox(self) -> InboxQueries: ...
+    @property
+    def documents(self) -> DocumentQueries: ...
+    @property
+    def budget_views(self) -> BudgetViews: ...
+    @property
+    def numbers(self) -> DocumentNumbers: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

@@ -120,7 +120,7 @@ def complete_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, 
         if task is None or task.status != "open":
             raise NotAllowed(f"task {task_guid} is not open")
         row, run = load_run(uow, task.instance_id)
-        _authorize(uow, task, user=user, applicant=row.applicant)
+        authorize(uow, task, user=user, applicant=row.applicant)
         fields = _checked_form(uow, row, run, task_guid, form)
         run.complete(task_guid, fields)
         uow.instances.complete_task(task_guid, user)
@@ -204,7 +204,9 @@ def _require_active(uow: UnitOfWork, employee: str, *, what: str) -> None:
         raise NotAllowed(f"{what} {employee} is not an active employee")
 
 
-def _authorize(uow: UnitOfWork, task: TaskRecord, *, user: str, applicant: str) -> None:
+def authorize(uow: UnitOfWork, task: TaskRecord, *, user: str, applicant: str) -> None:
+    """NotAllowed unless ``user`` may complete ``task`` now: the assignee (or, unassigned, a candidate), active,
+    and not the applicant outside the applicant lane. The read models ask the same question (``may_act``)."""
     allowed = task.assignee == user if task.assignee else user in task.candidates
     if not allowed:
         raise NotAllowed(f"{user} is not a candidate for task {task.bpmn_id} ({task.task_guid})")

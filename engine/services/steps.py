@@ -139,7 +139,7 @@ def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> 
     if status == "complete" and outcome != "posted":
         uow.claims.release_invoices(document)  # unpaid: its invoices may be claimed again
     uow.instances.save(row, state=state, status=status, outcome=outcome, next_timer_at=run.next_timer_at(),
-                       summary=summarize(data))
+                       summary=summarize(data), withdrawable=status != "complete" and run.waits_for("withdraw"))
     uow.after_commit(lambda: _LIVE.put(instance_id, row.revision + 1, run))
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 

@@ -63,3 +63,49 @@ class InboxQueries(Protocol):
     def counts(self, employee: str) -> dict[str, int]: ...
 
     def task_row(self, task_guid: str) -> dict[str, Any] | None: ...
+
+
+class DocumentQueries(Protocol):
+    """One document as people see it (rows are dicts; engine/persistence/document_queries.py says which keys)."""
+
+    def document(self, document_no: str) -> dict[str, Any] | None: ...
+
+    def state(self, instance_id: int) -> str:
+        """The saved workflow state, read without a lock."""
+
+    def tasks(self, instance_id: int) -> list[dict[str, Any]]: ...
+
+    def history(self, document_no: str, instance_id: int) -> list[dict[str, Any]]: ...
+
+    def drawing_on(self, document_no: str) -> list[str]: ...
+
+    def voucher_no(self, document_no: str, instance_id: int) -> str | None: ...
+
+    def mine(self, applicant: str, *, statuses: list[str] | None, complete: bool | None, before: int | None,
+             limit: int) -> list[dict[str, Any]]: ...
+
+    def open_tasks_of(self, instance_ids: list[int]) -> list[dict[str, Any]]: ...
+
+    def names(self, codes: list[str]) -> dict[str, str]: ...
+
+    def approved_applications(self, applicant: str) -> list[dict[str, Any]]: ...
+
+
+class DocumentNumbers(Protocol):
+    def next(self, prefix: str, year: int) -> int:
+        """The next number of ``prefix`` in ``year``, under the counter's row lock."""
+
+
+class BudgetViews(Protocol):
+    """Budget lines with balances and names (engine/persistence/budget_queries.py says which keys)."""
+
+    def lines(self, *, ids: list[int] | None = None, keys: list[str] | None = None, period: str | None = None,
+              units: list[str] | None = None, subject: str | None = None, after: str | None = None,
+              limit: int = 100) -> list[dict[str, Any]]: ...
+
+    def reservations_of(self, documents: list[str]) -> list[dict[str, Any]]: ...
+
+    def units(self) -> list[tuple[str, str | None, str | None]]:
+        """(code, parent code, manager code) of every org unit."""
+
+    def entries(self, line_id: int, *, before: int | None, limit: int) -> list[dict[str, Any]]: ...

@@ -19,6 +19,7 @@ from connectors.base import ConnectorError
 from engine.domain.forms import plain_json_problems
 from engine.workflow.bundle import Bundle
 from engine.workflow.errors import StepFailed, TaskNotReady, outside_the_instance
+from engine.workflow.instructions import render_instructions
 from engine.workflow.ports import OperatorPort
 from engine.workflow.serializer import STATE
 from engine.workflow.service_tasks import DispatchingScriptEngine, throw_bpmn_error
@@ -54,6 +55,26 @@ def _sla_due(task: Any) -> datetime | None:
             except ValueError:
                 continue
     return min(due) if due else None
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """What a person sees of a user task: its form (resolved beside ``diagram_file``), data and instructions."""
+
+    diagram_file: str
+    form_key: str | None
+    data: dict[str, Any]
+    instructions: str
+
+
+@dataclass(frozen=True)
+class RunPath:
+    """The top process's elements by BPMN id: finished (in order), current, and the (from, to) steps taken."""
+
+    process_id: str
+    completed: list[str]
+    current: list[str]
+    steps: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -174,6 +195,20 @@ class WorkflowRun:
                          list(lane_owners) if isinstance(lane_owners, list) else None, _sla_due(task),
                          str(getattr(task.workflow.spec, "file", "") or ""))
 
+    def task_form(self, task_guid: str) -> TaskForm | None:
+        """A user task's form file, diagram, data and rendered instructions; None if the run no longer has it."""
+        try:
+            task = self.wf.get_task_from_id(UUID(task_guid))
+        except ValueError:
+            return None
+        if task is None or not getattr(task.task_spec, "manual", False):
+            return None
+        view = self._view(task)
+        extensions = getattr(task.task_spec, "extensions", {}) or {}
+        template = extensions.get("instructionsForEndUser") or ""
+        data = dict(task.data)
+        return TaskForm(view.diagram_file, view.form_key, data, render_instructions(template, data))
+
     def task_data(self, task_guid: str) -> dict[str, Any]:
         return dict(self._task(task_guid).data)
 
@@ -196,6 +231,11 @@ class WorkflowRun:
             # instead of merging by position, and a field can never reach into a dict the engine set.
             task.data.update({variable: fields} if variable else fields)
             task.run()
+
+    def waits_for(self, name: str) -> bool:
+        """Whether a waiting event of the run would catch message ``name`` now (cheap: waiting events only)."""
+        event = BpmnEvent(MessageEventDefinition(name))
+        return any(t.task_spec.catches(t, event) for t in self.wf.event_manager.tasks.values())
 
     def send_message(self, name: str, payload: dict[str, Any]) -> bool:
         """Deliver a message; False if nothing waits for it (a duplicate or late callback)."""
@@ -250,6 +290,23 @@ class WorkflowRun:
         if self.wf.is_completed():
             return dict(self.wf.data)
         return dict(self.wf.last_task.data) if self.wf.last_task else {}
+
+    def path(self) -> RunPath:
+        """Where the top process has been and is: its finished and current elements, and the steps between."""
+        mine = [t for t in self.wf.get_tasks(state=TaskState.ANY_MASK) if t.workflow is self.wf
+                and getattr(t.task_spec, "bpmn_id", None)]
+        done = sorted((t for t in mine if t.state == TaskState.COMPLETED), key=lambda t: t.last_state_change)
+        waiting = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+        current = [t for t in mine if t.state & waiting and type(t.task_spec).__name__ != "BoundaryEvent"]
+        steps = []
+        for task in done + current:
+            parent = task.parent
+            while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
+                parent = parent.parent
+            if parent is not None and parent.state == TaskState.COMPLETED:
+                steps.append((parent.task_spec.bpmn_id, task.task_spec.bpmn_id))
+        return RunPath(self.wf.spec.name, list(dict.fromkeys(t.task_spec.bpmn_id for t in done)),
+                       list(dict.fromkeys(t.task_spec.bpmn_id for t in current)), list(dict.fromkeys(steps)))
 
     def completed_count(self) -> int:
         """Completed tasks in the whole tree, subprocesses included (what makes state grow)."""

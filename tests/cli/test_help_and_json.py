@@ -34,6 +34,7 @@ JSON_RUNS = {
     "budgetflow bench lifecycle": ["bench", "lifecycle", "--count", "1"],
     "budgetflow bench inbox": ["bench", "inbox", "--open", "200", "--history", "400", "--queries", "3"],
     "budgetflow bench budget-contention": ["bench", "budget-contention", "--seconds", "0.1"],
+    "budgetflow bench web": ["bench", "web", "--open", "200", "--history", "400", "--queries", "3"],
 }
 KEY = "k" * 64
 

@@ -115,3 +115,27 @@ def test_the_app_factory_reads_the_environment_when_given_nothing(demo, monkeypa
     monkeypatch.setenv("BUDGETFLOW_DATABASE_URL", str(demo.engine.url.render_as_string(hide_password=False)))
     monkeypatch.setenv("BUDGETFLOW_SECRET_KEY", "s" * 40)
     assert create_app().test_client().get("/login").status_code == 200
+
+
+def test_a_locked_database_answers_503_and_saves_nothing(demo, db_url, tmp_path) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the SQLite write lock")
+    import sqlite3
+
+    from engine.bootstrap import build
+    short = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": db_url, "BUDGETFLOW_INSTANCE_DIR": str(tmp_path),
+                                     "BUDGETFLOW_SQLITE_BUSY_TIMEOUT_SECONDS": "0.2"}))
+    client = create_app(short, web=web_settings()).test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/login")
+    holder = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    holder.execute("BEGIN IMMEDIATE")  # another process writing for a long time
+    try:
+        answer = client.post("/login", data={"login": "E0017", "password": "budgetflow-demo",
+                                             "csrf_token": csrf_token(page.get_data(as_text=True))})
+    finally:
+        holder.rollback()
+        holder.close()
+        short.dispose()
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert b"nothing was saved" in answer.data

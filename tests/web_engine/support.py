@@ -43,5 +43,7 @@ def add_task(conn, instance: int, candidates: list[str], *, minutes: int = 0, du
         candidate_count=len(candidates), delegated_by=delegated_by, completed_by=completed_by,
         completed_at=created + timedelta(hours=1) if completed_by else None).returning(HumanTask.id)).scalar_one()
     if status == "open":
-        conn.execute(insert(HumanTaskCandidate), [{"task_id": task_id, "employee": e} for e in candidates])
+        conn.execute(insert(HumanTaskCandidate), [
+            {"task_id": task_id, "employee": e, "pool": len(candidates) > 1, "taken": assignee is not None,
+             "created_at": created} for e in candidates])
     return guid

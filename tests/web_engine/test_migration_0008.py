@@ -1,4 +1,4 @@
-"""Migration 0008 counts the candidates of tasks already open when it runs."""
+"""Migration 0008 counts the candidates of tasks already open when it runs and copies them into the index."""
 
 from __future__ import annotations
 
@@ -28,9 +28,13 @@ def test_upgrading_counts_the_candidates_of_open_tasks(tmp_path):
                              {"id": task_id, "guid": f"g{task_id}", "c": candidates, "s": status, "now": NOW})
             conn.execute(text("INSERT INTO human_task_candidate (task_id, employee) VALUES "
                               "(1, 'E0005'), (1, 'E0009'), (3, 'E0005')"))
+            conn.execute(text("UPDATE human_task SET assignee = 'E0006' WHERE id = 3"))
         schema.upgrade(engine)
         with engine.connect() as conn:
             counts = {i: n for i, n in conn.execute(text("SELECT id, candidate_count FROM human_task"))}
+            index = set(conn.execute(text("SELECT task_id, employee, pool, taken, created_at IS NOT NULL "
+                                          "FROM human_task_candidate")).tuples())
     finally:
         engine.dispose()
     assert counts == {1: 2, 2: 0, 3: 1}
+    assert index == {(1, "E0005", 1, 0, 1), (1, "E0009", 1, 0, 1), (3, "E0005", 0, 1, 1)}

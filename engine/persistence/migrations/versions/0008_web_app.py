@@ -5,10 +5,14 @@
 - ``document_counter``: the last number handed out per prefix and year, taken under a row lock;
 - ``attachment``: receipts and e-invoices of a document;
 - ``process_instance.subject/amount/currency/purpose``: what the document is about, copied from the run's
-  data at every save. Instances saved before this migration get theirs at their next step;
+  data at every save, and ``withdrawable`` (the run waits for the applicant's withdraw message). Instances
+  saved before this migration get theirs at their next step;
 - ``human_task.candidate_count`` (1: the person's own task; 2 or more: a pool to claim from; filled here for
   open tasks from the candidate index, 0 for history), ``human_task.delegated_by`` and an index on done tasks
-  by person (completed_by, completed_at) for the inbox's "done" view.
+  by person (completed_by, completed_at) for the inbox's "done" view;
+- ``human_task_candidate.pool/taken/created_at``: copies of the task's, indexed with the person
+  (``ix_human_task_candidate_inbox`` replaces ``ix_human_task_candidate_employee``), so the inbox counts and
+  pages a person's own and claimable tasks from that index alone.
 
 Revision ID: 0008
 Revises: 0007
@@ -100,16 +104,36 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('amount', engine.persistence.types.ExactDecimal(), nullable=True))
         batch_op.add_column(sa.Column('currency', sa.String(length=3), nullable=True))
         batch_op.add_column(sa.Column('purpose', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('withdrawable', sa.Boolean(), nullable=False, server_default='0'))
     op.execute("UPDATE human_task SET candidate_count = (SELECT count(*) FROM human_task_candidate "
                "WHERE human_task_candidate.task_id = human_task.id) WHERE status = 'open'")
+    with op.batch_alter_table('human_task_candidate', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pool', sa.Boolean(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('taken', sa.Boolean(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('created_at', engine.persistence.types.UtcDateTime(timezone=True), nullable=True))
+        batch_op.drop_index('ix_human_task_candidate_employee')
+        batch_op.create_index('ix_human_task_candidate_inbox', ['employee', 'pool', 'taken', 'created_at', 'task_id'],
+                              unique=False)
+    op.execute("UPDATE human_task_candidate SET "
+               "pool = (SELECT human_task.candidate_count >= 2 FROM human_task WHERE human_task.id = task_id), "
+               "taken = (SELECT human_task.assignee IS NOT NULL FROM human_task WHERE human_task.id = task_id), "
+               "created_at = (SELECT human_task.created_at FROM human_task WHERE human_task.id = task_id)")
 
 
 def downgrade() -> None:
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
+        batch_op.drop_column('withdrawable')
         batch_op.drop_column('purpose')
         batch_op.drop_column('currency')
         batch_op.drop_column('amount')
         batch_op.drop_column('subject')
+
+    with op.batch_alter_table('human_task_candidate', schema=None) as batch_op:
+        batch_op.drop_index('ix_human_task_candidate_inbox')
+        batch_op.create_index('ix_human_task_candidate_employee', ['employee', 'task_id'], unique=False)
+        batch_op.drop_column('created_at')
+        batch_op.drop_column('taken')
+        batch_op.drop_column('pool')
 
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index('ix_human_task_done')
