@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from web.budget_pages import line, lines, transfer
+from web.budget_pages.blueprint import bp
 
-bp = Blueprint("budgets", __name__, url_prefix="/budgets")
+__all__ = ["bp", "line", "lines", "transfer"]
