@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from engine.services import read_models
 from tests.flows.support import Flow
 from tests.web import browser as playwright
 from tests.web.admin.support import PEOPLE, instance_incident, job_incident
@@ -54,6 +55,7 @@ class Demo:
 # endpoint -> (who visits, the route's values)
 SAMPLES: dict[str, Callable[[Demo], tuple[str, dict[str, Any]]]] = {
     "processes.version": lambda d: (PEOPLE["process_designer"], {"version_id": 1}),
+    "budgets.line": lambda d: (PEOPLE["manager"], {"line_id": d.values["travel_line"]}),
 }
 
 
@@ -78,7 +80,18 @@ def upload(files: list[tuple[str, bytes]]) -> Callable[[Any], int]:
 
 BPMN_FILES = [(p.name, p.read_bytes()) for p in sorted((Path(__file__).resolve().parents[2] / "bpmn").rglob("*"))
               if p.suffix in (".bpmn", ".dmn") or p.name.endswith(".schema.json")]
+def refused_transfer(page: Any) -> int:
+    page.select_option("#from_line", index=1)
+    page.select_option("#to_line", index=2)
+    page.fill("#amount", "1,000")
+    with page.expect_navigation() as navigation:
+        page.click("form.card button[type=submit]")
+    return int(navigation.value.status)
+
+
 EXTRA = [
+    Visit("transfer refused", PEOPLE["budget_admin"], "/budgets/transfer", refused_transfer, status=422),
+    Visit("budget lines as a manager", PEOPLE["manager"], "/budgets"),
     Visit("check passed", PEOPLE["process_designer"], "/processes/upload", upload(BPMN_FILES)),
     Visit("check found problems", PEOPLE["process_designer"], "/processes/upload",
           upload([("broken.bpmn", b"<definitions")]), status=422),
@@ -113,13 +126,17 @@ def violations(page: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def in_flight(demo) -> Demo:
-    """The demo company mid-story: an application waiting for the manager, a claim, two incidents."""
+    """The demo company mid-story: an application waiting for the manager, one approved (its budget reserved),
+    a claim, two incidents."""
     flow = Flow(demo)
     application = flow.apply("1200.00")
+    flow.decide(flow.apply("800.00"))
     claim = flow.claim("300.00", "450.00")
     job_incident(flow)
     instance_incident(flow)
-    return Demo(flow, application, claim)
+    lines, _names = read_models.balances(demo.reader)
+    travel = next(r.line_id for r in lines if r.label == "2026/ORG:SALES-N/TRAVEL")
+    return Demo(flow, application, claim, {"travel_line": travel})
 
 
 def test_the_axe_file_is_the_recorded_release():
