@@ -91,9 +91,19 @@ def render(bpmn_xml: str | bytes, process_id: str | None = None, *, marks: Marks
     return Markup(ET.tostring(svg, encoding="unicode"))  # noqa: S704 - built element by element, text escaped
 
 
+def element_names(bpmn_xml: str | bytes, language: str = "en") -> dict[str, str]:
+    """bpmn id -> name in ``language`` for every named element of the file (history lines name steps so)."""
+    try:
+        root = _parse(bpmn_xml)
+    except DiagramUnavailable:
+        return {}
+    return {e.get("id"): pick(e.get("name"), language) for e in root.iter()
+            if isinstance(e.tag, str) and e.tag.startswith(f"{{{BPMN}}}") and e.get("id") and e.get("name")}
+
+
 # ---------------------------------------------------------------- reading
 
-def _load(bpmn_xml: str | bytes, process_id: str | None) -> _Model:
+def _parse(bpmn_xml: str | bytes) -> Any:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     raw = bpmn_xml.encode() if isinstance(bpmn_xml, str) else bpmn_xml
     try:
@@ -102,6 +112,11 @@ def _load(bpmn_xml: str | bytes, process_id: str | None) -> _Model:
         raise DiagramUnavailable(f"not readable XML: {exc}") from None
     if root.tag != f"{{{BPMN}}}definitions":
         raise DiagramUnavailable("not a BPMN file (no bpmn:definitions)")
+    return root
+
+
+def _load(bpmn_xml: str | bytes, process_id: str | None) -> _Model:
+    root = _parse(bpmn_xml)
     elements = {e.get("id"): e for e in root.iter() if isinstance(e.tag, str) and e.get("id")
                 and e.tag.startswith(f"{{{BPMN}}}")}
     plane = _plane(root, elements, process_id)
