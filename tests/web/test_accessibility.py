@@ -30,6 +30,8 @@ browser, open_page = playwright.browser, playwright.open_page  # the Playwright 
 AXE = Path(__file__).with_name("assets") / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # tests/web/assets/README.md
 BLOCKING = ("serious", "critical")
+MUST_VISIT = {"pages.inbox", "pages.task", "pages.document", "pages.new", "pages.my_documents", "budgets.lines",
+              "budgets.line", "budgets.transfer", "processes.versions", "processes.version", "processes.incidents"}
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -56,6 +58,8 @@ class Demo:
 SAMPLES: dict[str, Callable[[Demo], tuple[str, dict[str, Any]]]] = {
     "processes.version": lambda d: (PEOPLE["process_designer"], {"version_id": 1}),
     "budgets.line": lambda d: (PEOPLE["manager"], {"line_id": d.values["travel_line"]}),
+    "pages.task": lambda d: (PEOPLE["manager"], {"task_guid": d.flow.task(d.application)["task_guid"]}),
+    "pages.document": lambda d: (PEOPLE["employee"], {"document_no": d.flow.instance(d.application).business_key}),
 }
 
 
@@ -92,6 +96,7 @@ def refused_transfer(page: Any) -> int:
 EXTRA = [
     Visit("transfer refused", PEOPLE["budget_admin"], "/budgets/transfer", refused_transfer, status=422),
     Visit("budget lines as a manager", PEOPLE["manager"], "/budgets"),
+    Visit("inbox as a manager", PEOPLE["manager"], "/inbox"),
     Visit("check passed", PEOPLE["process_designer"], "/processes/upload", upload(BPMN_FILES)),
     Visit("check found problems", PEOPLE["process_designer"], "/processes/upload",
           upload([("broken.bpmn", b"<definitions")]), status=422),
@@ -115,7 +120,11 @@ def planned(app: Flask, demo: Demo) -> tuple[list[Visit], list[str]]:
         person, values = SAMPLES[rule.endpoint](demo) if rule.endpoint in SAMPLES else (
             BY_BLUEPRINT.get(rule.endpoint.split(".", 1)[0], ROLES["applicant"]), {})
         visits.append(Visit(rule.endpoint, person, rule.build(values, append_unknown=False)[1]))
-    return visits + EXTRA, unknown
+    claim_task = demo.flow.task(demo.claim)["task_guid"]
+    claim_no = demo.flow.instance(demo.claim).business_key
+    more = [Visit("claim task as its approver", demo.flow.task(demo.claim)["candidates"][0], f"/tasks/{claim_task}"),
+            Visit("claim document as its applicant", PEOPLE["employee"], f"/documents/{claim_no}")]
+    return visits + EXTRA + more, unknown
 
 
 def violations(page: Any) -> list[dict[str, Any]]:
@@ -155,6 +164,7 @@ def test_axe_reports_a_serious_violation_when_there_is_one(open_page):
 def test_every_page_has_no_serious_accessibility_violation(site, flask_app, in_flight, open_page, viewport):
     visits, unknown = planned(flask_app, in_flight)
     assert unknown == []
+    assert MUST_VISIT <= {v.name for v in visits}, "the enumeration lost pages"
     pages: dict[str | None, Any] = {}
     found = []
     for visit in visits:
