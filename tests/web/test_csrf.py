@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, Table, select
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import NumberConverter
 
@@ -27,7 +27,8 @@ CSRF_MESSAGE = "The form expired or did not come from this site"
 # Who a form is for; the CSRF check runs before any of them is asked, but the request is sent as they would send it.
 BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process designer"], "pages": ROLES["applicant"]}
 BY_ENDPOINT = {"processes.retry_instance": ROLES["admin"], "auth.login": None}
-MUST_BE_FOUND = {"auth.login", "auth.logout", "processes.publish", "processes.check_upload", "processes.retry_job"}
+MUST_BE_FOUND = {"auth.login", "auth.logout", "processes.publish", "processes.check_upload", "processes.retry_job",
+                 "budgets.make_transfer", "pages.complete", "pages.start"}
 NOT_CONTENT = {"rate_counter"}  # sign-in throttling counts requests, refused ones too; it holds no business data
 
 
@@ -52,15 +53,19 @@ def who(rule: Rule) -> str | None:
     return BY_BLUEPRINT.get(rule.endpoint.split(".", 1)[0], ROLES["applicant"])
 
 
+_TABLES: dict[str, list[Table]] = {}
+
+
 def database_digest(container: Any) -> str:
     """Every row of every table: what a refused request must leave exactly as it was."""
-    metadata = MetaData()
-    metadata.reflect(container.engine)
+    url = str(container.engine.url)
+    if url not in _TABLES:  # the schema does not change during a test: read it once
+        metadata = MetaData()
+        metadata.reflect(container.engine)
+        _TABLES[url] = sorted((t for t in metadata.sorted_tables if t.name not in NOT_CONTENT), key=lambda t: t.name)
     digest = hashlib.sha256()
     with container.engine.connect() as conn:
-        for table in sorted(metadata.sorted_tables, key=lambda t: t.name):
-            if table.name in NOT_CONTENT:
-                continue
+        for table in _TABLES[url]:
             rows = sorted(repr(tuple(row)) for row in conn.execute(select(table)))
             digest.update(f"{table.name}:{len(rows)}:{rows}".encode())
     return digest.hexdigest()
