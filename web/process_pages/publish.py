@@ -49,7 +49,7 @@ def publish() -> ResponseReturnValue:
     found = unpack(request.form.get("bundle", ""))
     label = " ".join(request.form.get("label", "").split())
     if len(label) > MAX_LABEL:
-        found.problems.append("label:-: " + _("at most %(n)s characters", n=MAX_LABEL))
+        found.problems.append("label:-: " + _("At most %(n)s characters.", n=MAX_LABEL))
     if found.problems:
         return _result_page(found, label=label)
     before = {v["id"] for v in read_models.model_versions(container().reader)}

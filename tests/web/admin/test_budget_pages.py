@@ -173,3 +173,10 @@ def test_a_transfer_without_its_form_key_is_refused(client, demo):
     answer = client.post("/budgets/transfer", data={"csrf_token": token, "key": "short", "from_line": "1",
                                                     "to_line": "2", "amount": "1", "memo": "x"})
     assert answer.status_code == 400 and state(demo) == before
+
+
+def test_the_budget_pages_speak_chinese_with_yuan_amounts(client, demo):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    login_client(client, ADMIN)
+    html = page(client, f"/budgets/{line_id(demo, '2026/ORG:SALES-N/TRAVEL')}")[1]
+    assert "<dt>已分配</dt><dd>¥480,000.00</dd>" in html and "预算内" in html and "台账分录" in html
