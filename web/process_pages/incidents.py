@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from engine.domain.errors import BudgetflowError
 from engine.services import instance_admin, read_models
 from web.budget_pages.access import current, refusal, roles_required
+from web.budget_pages.shown import document_url
 from web.context import container
 from web.process_pages.blueprint import VIEWERS, bp
 
@@ -29,7 +30,7 @@ STATUS_WORDS = {
 def incidents() -> ResponseReturnValue:
     found = read_models.incidents(container().reader)
     return render_template("processes/incidents.html", jobs=found.jobs, instances=found.instances,
-                           may_retry_instances=current().has(ADMIN))
+                           may_retry_instances=current().has(ADMIN), document_url=document_url)
 
 
 @bp.post("/incidents/jobs/<int:job_id>/retry")
