@@ -34,6 +34,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from engine.domain.attachments import ATTACHMENT_ID
 from engine.domain.errors import BudgetflowError, InvalidAmount
 from engine.domain.identifiers import InvalidIdentifier, canonical_identifier
 from engine.domain.money import format_amount, parse_amount
@@ -51,9 +52,12 @@ DEFAULT_MAX_LENGTH = 2000
 DEFAULT_MAX_ITEMS = 200
 MONEY_FORMATS = {"money": "positive", "money-or-zero": "non_negative"}
 IDENTIFIER_FORMAT = "identifier"
+ATTACHMENT_FORMAT = "attachment"  # the id of a file attached to the document (its receipts)
 _FORMATS = FormatChecker()
 for _name in (*MONEY_FORMATS, IDENTIFIER_FORMAT):  # normalised before validation; the checker only knows them
     _FORMATS.checks(_name)(lambda _value: True)
+# Only the id's shape here; the engine checks that it names an attachment of the same document.
+_FORMATS.checks(ATTACHMENT_FORMAT)(lambda value: not isinstance(value, str) or bool(ATTACHMENT_ID.fullmatch(value)))
 
 
 class FormInvalid(BudgetflowError):
@@ -151,6 +155,18 @@ class FormSchema:
         if problems:
             raise FormInvalid(problems, form=self.name)
         return data
+
+
+def attachment_ids(schema: Mapping[str, Any], value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(field path, id) of every value of ``format: attachment`` in a cleaned form."""
+    if isinstance(value, dict) and isinstance(schema.get("properties"), Mapping):
+        for key, item in value.items():
+            yield from attachment_ids(schema["properties"].get(key, {}), item, _join(path, key))
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for n, item in enumerate(value):
+            yield from attachment_ids(schema["items"], item, f"{path}[{n}]")
+    elif schema.get("format") == ATTACHMENT_FORMAT and isinstance(value, str):
+        yield path, value
 
 
 def schema_problems(schema: Any) -> list[str]:

@@ -263,6 +263,24 @@ class SqlInstanceRepository:
         self.conn.execute(update(_task).where(_task.c.task_guid == task_guid).values(values))
         _TAKEN.execute(self.conn, {"guid": task_guid, "taken": True})
 
+    def claim(self, task_guid: str, user: str) -> bool:
+        """Assign an open, unassigned task to ``user``; False if someone holds it already."""
+        taken = self.conn.execute(update(_task).where(
+            _task.c.task_guid == task_guid, _task.c.status == "open", _task.c.assignee.is_(None))
+            .values(assignee=user)).rowcount
+        if taken:
+            _TAKEN.execute(self.conn, {"guid": task_guid, "taken": True})
+        return bool(taken)
+
+    def release(self, task_guid: str, user: str) -> bool:
+        """Give an open task ``user`` holds back to its candidates; False if ``user`` does not hold it."""
+        given = self.conn.execute(update(_task).where(
+            _task.c.task_guid == task_guid, _task.c.status == "open", _task.c.assignee == user)
+            .values(assignee=None, delegated_by=None)).rowcount
+        if given:
+            _TAKEN.execute(self.conn, {"guid": task_guid, "taken": False})
+        return bool(given)
+
     def open_tasks_for(self, employee: str, *, limit: int = 200) -> list[dict[str, Any]]:
         """The open tasks ``employee`` may act on, oldest first: assigned to them, or unassigned with them
         among the candidates (read through the candidate index, never a scan of all open tasks)."""

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, event
 
 from engine.persistence import audit_repository
 from engine.persistence.account_repository import SqlAccountRepository
+from engine.persistence.attachment_repository import SqlAttachmentRepository
 from engine.persistence.audit_repository import NewEntry
 from engine.persistence.budget_queries import SqlBudgetViews
 from engine.persistence.claim_repository import SqlClaimRepository
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
         self.documents = SqlDocumentQueries(self.conn)  # one document as people see it
         self.budget_views = SqlBudgetViews(self.conn)  # budget lines as people read them
         self.numbers = SqlDocumentNumbers(self.conn)  # document number counters
+        self.attachments = SqlAttachmentRepository(self.conn)  # receipts and e-invoices of documents
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

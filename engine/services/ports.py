@@ -32,6 +32,7 @@ from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.summary import DocumentSummary
 from engine.services.web_ports import (
     AccountRepository,
+    AttachmentRepository,
     BudgetViews,
     DocumentNumbers,
     DocumentQueries,
@@ -190,6 +191,12 @@ class InstanceRepository(Protocol):
 
     def reassign(self, task_guid: str, to: str, *, delegated_by: str | None = None) -> None: ...
 
+    def claim(self, task_guid: str, user: str) -> bool:
+        """Assign an open, unassigned task to ``user``; False if someone holds it already."""
+
+    def release(self, task_guid: str, user: str) -> bool:
+        """Give an open task ``user`` holds back to its candidates; False if ``user`` does not hold it."""
+
     def involved(self, instance_id: int, employee: str) -> bool:
         """Whether ``employee`` may act on one of the instance's open tasks."""
 
@@ -313,6 +320,8 @@ class UnitOfWork(Protocol):
     def budget_views(self) -> BudgetViews: ...
     @property
     def numbers(self) -> DocumentNumbers: ...
+    @property
+    def attachments(self) -> AttachmentRepository: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain.errors import DocumentExists
-from engine.domain.forms import FormInvalid, check_plain_json
+from engine.domain.forms import FormInvalid, attachment_ids, check_plain_json
 from engine.domain.lanes import Directory
 from engine.services.ports import InstanceRecord, TaskRecord, UnitOfWork, UnitOfWorkFactory
 from engine.services.steps import (
@@ -141,8 +141,16 @@ def _checked_form(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun, task_g
                               if isinstance(form, dict) else ["this task has no form"], form=ready.bpmn_id)
         return {}
     schema = bundle.form(ready.diagram_file, ready.form_key)
-    return schema.clean(form, current=run.task_data(task_guid), protected=bundle.protected,
-                        keep_current=ready.lane in (None, "applicant"))
+    fields = schema.clean(form, current=run.task_data(task_guid), protected=bundle.protected,
+                          keep_current=ready.lane in (None, "applicant"))
+    named = list(attachment_ids(schema.schema, fields))
+    if named:  # receipts: only files attached to this very document
+        known = uow.attachments.ids_of(row.business_key)
+        foreign = [f"{path}: {value} is not an attachment of {row.business_key}" for path, value in named
+                   if value not in known]
+        if foreign:
+            raise FormInvalid(foreign, form=ready.bpmn_id)
+    return fields
 
 
 def _decision(form: dict[str, Any]) -> dict[str, Any]:

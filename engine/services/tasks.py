@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.services.ports import TaskRecord, UnitOfWork, UnitOfWorkFactory
+from engine.services.processes import authorize
 from engine.services.steps import NotAllowed, audited, is_admin
 
 
@@ -43,6 +44,39 @@ def reassign(uow_factory: UnitOfWorkFactory, *, task_guid: str, to: str, by: str
         uow.record(actor=by, action="task.reassigned", subject_type="process_instance", subject_id=row.business_key,
                    payload={"task": task.bpmn_id, "from": task.assignee or task.candidates, "to": to,
                             "reason": reason.strip()[:500]})
+        uow.commit()
+
+
+def claim_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str) -> None:
+    """A candidate of a pool task (offered to two or more) takes it: it becomes theirs alone until done or
+    released. Refused (and audited) for anyone else, a task someone holds, or a task offered to one person."""
+    with audited(uow_factory, actor=user, subject=task_guid), uow_factory() as uow:
+        task = _open_task(uow, task_guid)
+        row = uow.instances.lock(task.instance_id)
+        if len(set(task.candidates)) < 2:
+            raise NotAllowed(f"task {task.bpmn_id} ({task_guid}) is offered to one person; there is nothing to claim")
+        if task.assignee is not None:
+            raise NotAllowed(f"task {task.bpmn_id} ({task_guid}) is already taken by {task.assignee}")
+        authorize(uow, task, user=user, applicant=row.applicant)
+        if not uow.instances.claim(task_guid, user):
+            raise NotAllowed(f"task {task.bpmn_id} ({task_guid}) was taken meanwhile")
+        uow.record(actor=user, action="task.claimed", subject_type="process_instance", subject_id=row.business_key,
+                   payload={"task": task.bpmn_id, "guid": task_guid})
+        uow.commit()
+
+
+def release_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str) -> None:
+    """The holder of a pool task gives it back: every candidate sees it as claimable again."""
+    with audited(uow_factory, actor=user, subject=task_guid), uow_factory() as uow:
+        task = _open_task(uow, task_guid)
+        row = uow.instances.lock(task.instance_id)
+        if task.assignee != user:
+            raise NotAllowed(f"{user} does not hold task {task.bpmn_id} ({task_guid}); only its holder releases it")
+        if len(set(task.candidates)) < 2 or user not in task.candidates:
+            raise NotAllowed(f"task {task.bpmn_id} ({task_guid}) is not a pool task of {user}'s to give back")
+        uow.instances.release(task_guid, user)
+        uow.record(actor=user, action="task.released", subject_type="process_instance", subject_id=row.business_key,
+                   payload={"task": task.bpmn_id, "guid": task_guid})
         uow.commit()
 
 

@@ -109,3 +109,15 @@ class BudgetViews(Protocol):
         """(code, parent code, manager code) of every org unit."""
 
     def entries(self, line_id: int, *, before: int | None, limit: int) -> list[dict[str, Any]]: ...
+
+
+class AttachmentRepository(Protocol):
+    def add(self, *, attachment_id: str, document_no: str, uploaded_by: str, filename: str, content_type: str,
+            data: bytes, sha256: str) -> None: ...
+
+    def get(self, attachment_id: str) -> tuple[dict[str, Any], bytes] | None:
+        """(metadata, content) of an attachment."""
+
+    def of_document(self, document_no: str) -> list[dict[str, Any]]: ...
+
+    def ids_of(self, document_no: str) -> set[str]: ...

@@ -17,10 +17,17 @@ from typing import Any
 
 from lxml import etree
 
-from engine.domain.forms import IDENTIFIER_FORMAT, MONEY_FORMATS, PROTECTED_VARIABLES, schema_problems
+from engine.domain.forms import (
+    ATTACHMENT_FORMAT,
+    IDENTIFIER_FORMAT,
+    MONEY_FORMATS,
+    PROTECTED_VARIABLES,
+    schema_problems,
+)
 from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path
 
-KNOWN_FORMATS = frozenset({*MONEY_FORMATS, IDENTIFIER_FORMAT, "date", "date-time", "time", "email", "uri"})
+KNOWN_FORMATS = frozenset({*MONEY_FORMATS, IDENTIFIER_FORMAT, ATTACHMENT_FORMAT, "date", "date-time", "time", "email",
+                           "uri"})
 _BOUNDED_STRING = {"enum", "const", "maxLength"}
 
 
