@@ -9,7 +9,8 @@ Use them from a test module (or a conftest.py) by importing the names::
   then they fail, so a CI machine without the browser cannot pass by skipping the story.
 - ``page``: a fresh context per test (own cookies), English, a desktop window.
 - ``phone``: the same at a phone's size (390x844, touch, mobile viewport meta honoured).
-- ``open_page(locale=..., phone=...)``: more pages in one test (two people at once, or Chinese).
+- ``open_page(locale=..., phone=..., **context_options)``: more pages in one test (two people at once, Chinese,
+  no JavaScript).
 - ``sign_in(page, base_url, code)``: through the real sign-in form; ``screenshot(page, name)`` saves
   ``test-artifacts/NAME.png`` at the repository root (gitignored; CI keeps the folder as an artifact).
 """
@@ -61,11 +62,12 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    """``open_page(locale="en-US", phone=False)`` → a page in a context of its own; all closed after the test."""
+    """``open_page(locale="en-US", phone=False, **context_options)`` → a page in a context of its own (more
+    Playwright context options pass through, e.g. ``java_script_enabled=False``); all closed after the test."""
     contexts: list[Any] = []
 
-    def make(*, locale: str = "en-US", phone: bool = False) -> Any:
-        options: dict[str, Any] = dict(PHONE) if phone else {"viewport": DESKTOP}
+    def make(*, locale: str = "en-US", phone: bool = False, **more: Any) -> Any:
+        options: dict[str, Any] = {**(dict(PHONE) if phone else {"viewport": DESKTOP}), **more}
         context = browser.new_context(locale=locale, timezone_id="Asia/Shanghai", **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)

@@ -95,7 +95,8 @@ def _properties(schema: Mapping[str, Any], values: Mapping[str, Any], prefix: st
     return result
 
 
-def _types(prop: Mapping[str, Any]) -> tuple[str | None, bool]:
+def types_of(prop: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """(the one non-null JSON type, whether null is allowed too): ``["string", "null"]`` is (``string``, True)."""
     kinds = prop.get("type")
     if isinstance(kinds, list):
         real = [k for k in kinds if k != "null"]
@@ -105,7 +106,7 @@ def _types(prop: Mapping[str, Any]) -> tuple[str | None, bool]:
 
 def _field(prop: Mapping[str, Any], value: Any, path: str, key: str, *, decisions: list[str],
            blank_rows: int) -> Field:
-    kind, nullable = _types(prop)
+    kind, nullable = types_of(prop)
     made = Field(path=path, key=key, kind="text", title=str(prop.get("title") or key),
                  description=str(prop.get("description") or ""), value=value, nullable=nullable,
                  max_length=prop.get("maxLength"), fmt=prop.get("format"), options=options_of(prop))
@@ -145,7 +146,7 @@ def _array(made: Field, prop: Mapping[str, Any], value: Any, blank_rows: int) ->
     items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
     assert isinstance(items, Mapping)
     current = value if isinstance(value, list) else []
-    item_kind, _ = _types(items)
+    item_kind, _ = types_of(items)
     if item_kind == "object":
         made.kind = "table"
         made.children = _properties(items, {}, f"{made.path}[__i__]", decisions=[], blank_rows=0)

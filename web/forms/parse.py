@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from web.forms.fields import ATTACHMENT, options_of
+from web.forms.fields import ATTACHMENT, options_of, types_of
 
 ARRAYS_MARKER = "_arrays"
 UPLOAD_SUFFIX = ".upload"
@@ -70,7 +70,7 @@ def _object(schema: Mapping[str, Any], form: FormData, prefix: str, arrays: set[
 
 def _value(prop: Mapping[str, Any], form: FormData, path: str, arrays: set[str], files: FormData | None,
            result: Parsed) -> tuple[bool, Any]:
-    kind, nullable = _kind(prop)
+    kind, nullable = types_of(prop)
     if kind == "object":
         inner = _object(prop, form, path, arrays, files, result)
         return bool(inner), inner
@@ -84,14 +84,6 @@ def _value(prop: Mapping[str, Any], form: FormData, path: str, arrays: set[str],
     if kind == "boolean":
         return True, "true" in raw  # the hidden "false" comes first; a ticked box adds "true"
     return _scalar(kind, nullable, prop, str(raw[-1]))
-
-
-def _kind(prop: Mapping[str, Any]) -> tuple[str | None, bool]:
-    kinds = prop.get("type")
-    if isinstance(kinds, list):
-        real = [k for k in kinds if k != "null"]
-        return (real[0] if real else None), "null" in kinds
-    return kinds, False
 
 
 def _scalar(kind: str | None, nullable: bool, prop: Mapping[str, Any], text: str) -> tuple[bool, Any]:
@@ -114,7 +106,7 @@ def _array(prop: Mapping[str, Any], form: FormData, path: str, arrays: set[str],
            result: Parsed) -> list[Any]:
     items = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
     assert isinstance(items, Mapping)
-    item_kind, _ = _kind(items)
+    item_kind, _ = types_of(items)
     if item_kind == "object":
         return _rows(items, form, path, arrays, files, result)
     if items.get("format") == ATTACHMENT:

@@ -8,6 +8,7 @@ from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.services import inbox as inbox_model
+from engine.services import my_documents
 from web.pages.blueprint import bp
 from web.pages.common import bad_request, me, page, reader
 
@@ -24,7 +25,7 @@ def inbox() -> ResponseReturnValue:
     except ValueError as exc:  # a hand-made or stale link: say which parameter, list nothing
         return bad_request(str(exc))
     return render_template("pages/inbox.html", page=found, args=args, views=inbox_model.VIEWS,
-                           sortable=SORTABLE, link=_link, processes=_processes(found.rows, args["process"]))
+                           sortable=SORTABLE, link=_link, processes=_processes(args["process"]))
 
 
 def _arguments() -> dict[str, Any]:
@@ -41,6 +42,9 @@ def _link(args: dict[str, Any], **changes: Any) -> str:
     return url_for("pages.inbox", **{k: v for k, v in params.items() if v})
 
 
-def _processes(rows: list[inbox_model.InboxRow], chosen: str | None) -> list[str]:
-    """Processes to filter by: those on this page, and the one chosen."""
-    return sorted({*(r.process_id for r in rows), *([chosen] if chosen else [])})
+def _processes(chosen: str | None) -> list[tuple[str, str]]:
+    """(process id, name) to filter by: the deployed entry points, and the one chosen."""
+    found = {p["process_id"]: p.get("name") or p["process_id"] for p in my_documents.startable(reader())}
+    if chosen and chosen not in found:
+        found[chosen] = chosen
+    return sorted(found.items())

@@ -8,6 +8,8 @@ page that went stale is refused there (and audited), never half done.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -30,28 +32,33 @@ MORE_ROWS = 3  # blank lines the "more lines" button adds (the way to add lines 
 MAX_BLANK_ROWS = 30
 
 
+def seen_task(handler: Callable[[TaskView], ResponseReturnValue]) -> Callable[[str], ResponseReturnValue]:
+    """Load the task as the signed-in person sees it, or answer 403 when they may not see it."""
+    @wraps(handler)
+    def loaded(task_guid: str) -> ResponseReturnValue:
+        view = task_view(reader(), task_guid, me().code)
+        return not_visible() if view is None else handler(view)
+    return loaded
+
+
 @bp.get("/tasks/<task_guid>")
 @page()
-def task(task_guid: str) -> ResponseReturnValue:
-    view = task_view(reader(), task_guid, me().code)
-    if view is None:
-        return not_visible()
+@seen_task
+def task(view: TaskView) -> ResponseReturnValue:
     return _page(view, _shown(view))
 
 
 @bp.post("/tasks/<task_guid>")
 @page()
-def complete(task_guid: str) -> ResponseReturnValue:
+@seen_task
+def complete(view: TaskView) -> ResponseReturnValue:
     """Complete the task with the submitted form (the decision comes from the button pressed)."""
-    view = task_view(reader(), task_guid, me().code)
-    if view is None:
-        return not_visible()
     parsed = parse(view.schema or {}, request.form, request.files)
     if request.form.get("_more"):  # "more lines": the same form again with more blank rows, nothing sent
         blank = min(int(request.form.get("_blank", BLANK_ROWS) or BLANK_ROWS) + MORE_ROWS, MAX_BLANK_ROWS)
         return _page(view, {**_shown(view), **parsed.data}, blank_rows=blank)
     try:
-        outcome = processes.complete_task(writer(), task_guid=task_guid, user=me().code, form=parsed.data)
+        outcome = processes.complete_task(writer(), task_guid=view.task_guid, user=me().code, form=parsed.data)
     except FormInvalid as exc:
         return _page(view, {**_shown(view), **parsed.data}, problems=exc.problems), 422
     except BudgetflowError as exc:
@@ -61,13 +68,11 @@ def complete(task_guid: str) -> ResponseReturnValue:
 
 @bp.post("/tasks/<task_guid>/delegate")
 @page()
-def delegate(task_guid: str) -> ResponseReturnValue:
-    view = task_view(reader(), task_guid, me().code)
-    if view is None:
-        return not_visible()
+@seen_task
+def delegate(view: TaskView) -> ResponseReturnValue:
     to = (request.form.get("to") or "").strip().upper()[:64]
     try:
-        tasks.delegate(writer(), task_guid=task_guid, user=me().code, to=to,
+        tasks.delegate(writer(), task_guid=view.task_guid, user=me().code, to=to,
                        reason=(request.form.get("reason") or "")[:500])
     except BudgetflowError as exc:
         return refused(exc)
@@ -77,29 +82,26 @@ def delegate(task_guid: str) -> ResponseReturnValue:
 
 @bp.post("/tasks/<task_guid>/claim")
 @page()
-def claim(task_guid: str) -> ResponseReturnValue:
-    return _hand(task_guid, take=True)
+@seen_task
+def claim(view: TaskView) -> ResponseReturnValue:
+    """A group task becomes mine alone (the others see who took it)."""
+    try:
+        tasks.claim_task(writer(), task_guid=view.task_guid, user=me().code)
+    except BudgetflowError as exc:
+        return refused(exc)
+    flash(_("%(doc)s: the task is yours now.", doc=view.document_no), "success")
+    return redirect(url_for("pages.task", task_guid=view.task_guid))
 
 
 @bp.post("/tasks/<task_guid>/release")
 @page()
-def release(task_guid: str) -> ResponseReturnValue:
-    return _hand(task_guid, take=False)
-
-
-def _hand(task_guid: str, *, take: bool) -> ResponseReturnValue:
-    """Claim a pool task (it becomes mine alone) or give it back to the pool."""
-    view = task_view(reader(), task_guid, me().code)
-    if view is None:
-        return not_visible()
-    action = tasks.claim_task if take else tasks.release_task
+@seen_task
+def release(view: TaskView) -> ResponseReturnValue:
+    """Give a claimed group task back to the group."""
     try:
-        action(writer(), task_guid=task_guid, user=me().code)
+        tasks.release_task(writer(), task_guid=view.task_guid, user=me().code)
     except BudgetflowError as exc:
         return refused(exc)
-    if take:
-        flash(_("%(doc)s: the task is yours now.", doc=view.document_no), "success")
-        return redirect(url_for("pages.task", task_guid=task_guid))
     flash(_("%(doc)s: the task is back in the group's list.", doc=view.document_no), "success")
     return redirect(url_for("pages.inbox"))
 

@@ -62,6 +62,9 @@ def test_inbox_rows_counts_sorting_and_paging(demo, signed_in, monkeypatch) -> N
     assert numbers[1] in descending and 'aria-sort="descending"' in descending
     filtered = text_of(client.get(f"/inbox?q={numbers[2]}"))
     assert numbers[2] in filtered and numbers[0] not in filtered
+    assert '<option value="travel_application">Travel / vehicle application</option>' in first
+    other_process = text_of(client.get("/inbox?process=expense_claim"))
+    assert numbers[0] not in other_process and "No task matches this filter." in other_process
 
 
 def test_amounts_in_chinese_are_yuan(demo, signed_in) -> None:
