@@ -14,7 +14,7 @@ from flask import Flask
 
 from engine.bootstrap import Container, build
 from engine.config import Settings
-from web import api, errors, i18n, pages, security
+from web import api, budget_pages, errors, i18n, pages, process_pages, security
 from web.auth import session as auth_session
 from web.auth.views import bp as auth_bp
 from web.context import EXTENSION
@@ -35,6 +35,8 @@ def create_app(container: Container | None = None, *, web: WebSettings | None = 
     app.register_blueprint(auth_bp)
     security.throttle_sign_in(app, web, container.rate_counters())
     pages.register(app)
+    app.register_blueprint(budget_pages.bp)
+    app.register_blueprint(process_pages.bp)
     api.register(app)
     errors.init_app(app)  # last: replaces flask-smorest's handler, so pages and API answer errors one way
     return app
