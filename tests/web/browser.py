@@ -1,8 +1,7 @@
 """Playwright fixtures for browser tests: the distribution's Chromium, headless, never a downloaded browser.
 
-Use them from a test module (or a conftest.py) by importing the names::
-
-    from tests.web.browser import browser, page, phone, sign_in, screenshot  # noqa: F401 (fixtures)
+tests/web/conftest.py imports the fixtures, so every test under tests/web/ has them (never import them into a
+test module: each import would be a session fixture of its own, and a second Playwright in one thread fails).
 
 - ``browser``: one Chromium per test session (``/usr/bin/chromium``, or ``BUDGETFLOW_CHROMIUM``). When it is
   missing the tests that need it skip with the reason, unless ``BUDGETFLOW_REQUIRE_BROWSER=1`` (CI sets it):

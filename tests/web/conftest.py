@@ -16,6 +16,10 @@ import pytest
 import requests
 
 from engine.bootstrap import Container
+
+# The Playwright fixtures, defined here once: a session-scoped fixture imported into several modules would
+# start one Playwright per module, and a second one in the same thread refuses to start.
+from tests.web.browser import browser, open_page, page, phone  # noqa: F401
 from web.app import create_app
 from web.demo import DEMO_PASSWORD, ROLES, prepare_demo
 from web.server import Server
@@ -59,11 +63,11 @@ class Site:
 
     def session(self, employee: str | None = None) -> requests.Session:
         """A requests session, signed in as ``employee`` when given (through the real sign-in form)."""
-        browser = requests.Session()
-        browser.headers["Accept-Language"] = "en"
+        http = requests.Session()
+        http.headers["Accept-Language"] = "en"
         if employee is not None:
-            sign_in(browser, self.url, employee)
-        return browser
+            sign_in(http, self.url, employee)
+        return http
 
 
 @pytest.fixture
@@ -84,14 +88,14 @@ def csrf_token(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(browser: requests.Session, base: str, employee: str, password: str = PASSWORD) -> requests.Response:
-    page = browser.get(f"{base}/login", timeout=10)
-    return browser.post(f"{base}/login", data={"login": employee, "password": password,
-                                               "csrf_token": csrf_token(page.text)}, timeout=10)
+def sign_in(http: requests.Session, base: str, employee: str, password: str = PASSWORD) -> requests.Response:
+    form = http.get(f"{base}/login", timeout=10)
+    return http.post(f"{base}/login", data={"login": employee, "password": password,
+                                            "csrf_token": csrf_token(form.text)}, timeout=10)
 
 
 def login_client(client, employee: str, password: str = PASSWORD):
     """Sign the Flask test client in through the form (CSRF token included)."""
-    page = client.get("/login")
+    form = client.get("/login")
     return client.post("/login", data={"login": employee, "password": password,
-                                       "csrf_token": csrf_token(page.get_data(as_text=True))})
+                                       "csrf_token": csrf_token(form.get_data(as_text=True))})

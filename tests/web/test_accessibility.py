@@ -21,12 +21,10 @@ from flask import Flask
 
 from engine.services import read_models
 from tests.flows.support import Flow
-from tests.web import browser as playwright
 from tests.web.admin.support import PEOPLE, instance_incident, job_incident
 from tests.web.browser import sign_in
 from web.demo import ROLES
 
-browser, open_page = playwright.browser, playwright.open_page  # the Playwright fixtures, found here by pytest
 AXE = Path(__file__).with_name("assets") / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # tests/web/assets/README.md
 BLOCKING = ("serious", "critical")

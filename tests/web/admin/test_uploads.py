@@ -30,9 +30,9 @@ def test_a_zip_of_the_folder_or_of_its_contents_reads_as_the_folder_does():
 
 def test_single_files_lie_flat_with_forms_in_a_forms_folder():
     found = read_upload([("C:\\Users\\me\\a.bpmn", b"<x/>"), ("apply.schema.json", b"{}"), ("b.dmn", b"<y/>"),
-                         ("readme.md", b"hi")])
+                         ("notes.txt", b"hi")])
     assert sorted(found.files) == ["a.bpmn", "b.dmn", "forms/apply.schema.json"]
-    assert found.ignored == ["readme.md"] and found.problems == []
+    assert found.ignored == ["notes.txt"] and found.problems == []
 
 
 def test_paths_that_leave_the_bundle_are_refused():

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.web.browser import browser, open_page, page, screenshot  # noqa: F401 (fixtures)
+from tests.web.browser import screenshot
 
 AXE = Path(__file__).resolve().parents[1] / "assets" / "axe.min.js"  # axe-core, vendored for the page tests
 BLOCKING = ("serious", "critical")
