@@ -51,15 +51,23 @@ class WebFigures:
 
 def run(url: str, *, open_tasks: int, history: int, queries: int = 200, page_loads: int = 50,
         progress: Callable[[int], None] = lambda _n: None) -> WebFigures:
-    people = web_data.fill(url, open_tasks=open_tasks, history=history, tokens=queries, progress=progress)
-    with _server(url) as base:
-        api_times = [_timed_api(base, token) for token in people.tokens]
-        progress(len(api_times))
-        browser = _signed_in(base, people.busiest, people.password)
-        _get(browser, f"{base}/inbox")  # the first request of a session warms nothing that later ones reuse
-        page_times = [_timed(browser, f"{base}/inbox") for _ in range(page_loads)]
-        progress(page_loads)
-    return WebFigures(open_tasks, history, statistics.median(api_times), _p95(api_times), max(api_times),
+    with tempfile.TemporaryDirectory(prefix="budgetflow-bench-web-") as folder:
+        people = web_data.fill(url, Path(folder), open_tasks=open_tasks, history=history, tokens=queries,
+                               progress=progress)
+        with _server(url, Path(folder)) as base:
+            return _measure(base, people, page_loads=page_loads, progress=progress,
+                            sizes=(open_tasks, history))
+
+
+def _measure(base: str, people: web_data.People, *, page_loads: int, progress: Callable[[int], None],
+             sizes: tuple[int, int]) -> WebFigures:
+    api_times = [_timed_api(base, token) for token in people.tokens]
+    progress(len(api_times))
+    browser = _signed_in(base, people.busiest, people.password)
+    _get(browser, f"{base}/inbox")  # the first request of a session warms nothing that later ones reuse
+    page_times = [_timed(browser, f"{base}/inbox") for _ in range(page_loads)]
+    progress(page_loads)
+    return WebFigures(*sizes, statistics.median(api_times), _p95(api_times), max(api_times),
                       people.busiest_tasks, statistics.median(page_times), _p95(page_times), max(page_times))
 
 
@@ -68,25 +76,25 @@ def work_units(*, open_tasks: int, history: int, queries: int, page_loads: int =
 
 
 @contextmanager
-def _server(url: str) -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="budgetflow-bench-web-") as folder:
-        log = Path(folder) / "serve.log"
-        with log.open("wb") as out:
-            proc = _serve(url, out)
+def _server(url: str, instance: Path) -> Iterator[str]:
+    log = instance / "serve.log"
+    with log.open("wb") as out:
+        proc = _serve(url, instance, out)
+    try:
+        yield _wait_for_address(proc, log)
+    finally:
+        proc.terminate()
         try:
-            yield _wait_for_address(proc, log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
-def _serve(url: str, out: BinaryIO) -> subprocess.Popen[bytes]:
+def _serve(url: str, instance: Path, out: BinaryIO) -> subprocess.Popen[bytes]:
     """``budgetflow serve`` in its own process; its output goes to a file (a full pipe would block it)."""
-    env = {**os.environ, "BUDGETFLOW_DATABASE_URL": url, "BUDGETFLOW_SECRET_KEY": "bench-" + "k" * 40,
-           "BUDGETFLOW_WEB_LOGIN_LIMIT": "1000 per minute", "BUDGETFLOW_LANG": "en"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUDGETFLOW_AUDIT_")}  # the bench's own key
+    env.update(BUDGETFLOW_DATABASE_URL=url, BUDGETFLOW_INSTANCE_DIR=str(instance), BUDGETFLOW_LANG="en",
+               BUDGETFLOW_SECRET_KEY="bench-" + "k" * 40, BUDGETFLOW_WEB_LOGIN_LIMIT="1000 per minute")
     return subprocess.Popen([sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "serve",
                              "--port", "0"], env=env, stdout=out, stderr=subprocess.STDOUT)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Connection, insert
 
@@ -33,9 +34,12 @@ def work_units(*, open_tasks: int, history: int) -> int:
     return inbox.work_units(open_tasks=open_tasks, history=history, queries=0)
 
 
-def fill(url: str, *, open_tasks: int, history: int, tokens: int, seed: int = 7,
+def fill(url: str, instance_dir: Path, *, open_tasks: int, history: int, tokens: int, seed: int = 7,
          progress: Callable[[int], None] = lambda _n: None) -> People:
-    container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url}))
+    """``instance_dir``: the bench's own folder, where the audit key of the sign-ins and tokens is made; the
+    server must run with the same folder (and no other audit key settings)."""
+    container = build(Settings.from_env({"BUDGETFLOW_DATABASE_URL": url,
+                                         "BUDGETFLOW_INSTANCE_DIR": str(instance_dir)}), audit_environ={})
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by seed
     try:
         with container.engine.begin() as conn:
