@@ -16,7 +16,7 @@ from engine.cli.base import group
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, note, say
-from engine.domain.errors import PasswordRejected
+from engine.domain.errors import PasswordRejected, UnknownEmployee
 from engine.persistence.types import utcnow
 from engine.services import accounts
 
@@ -37,6 +37,8 @@ def users() -> None:
 @pass_app
 def set_password(app: App, code: str, password_stdin: bool, by: str | None) -> int:
     """Give an active employee a local password (asked twice, never shown or logged)."""
+    if accounts.principal(app.reader, code) is None:  # before asking: a typo costs no typing, the database is there
+        raise UnknownEmployee(_("{code} is not an active employee").format(code=code))
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
