@@ -146,13 +146,11 @@ def walk(story: Story) -> dict[str, str]:
         page.fill(f"input[name='lines[{n}].amount']", amount)
         page.fill(f"input[name='lines[{n}].tax']", "0.00")
         page.fill(f"input[name='lines[{n}].invoice_number']", number)
-    uploads = page.locator("input[name='receipts.upload']").count() == 1
-    if uploads:
-        page.set_input_files("input[name='receipts.upload']",
-                             files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": RECEIPT_PNG}])
+    assert page.locator("input[name='receipts.upload']").count() == 1, "the claim form offers a receipt upload"
+    page.set_input_files("input[name='receipts.upload']",
+                         files=[{"name": "receipt.png", "mimeType": "image/png", "buffer": RECEIPT_PNG}])
     claim = story.submit(page)
-    if uploads:
-        assert "receipt.png" in page.inner_text("section:has(#attachments-title)")
+    assert "receipt.png" in page.inner_text("section:has(#attachments-title)")
 
     # 5. The manager approves; the department head sends it back with a reason.
     story.decide(story.manager, claim, "approve", "OK")
