@@ -88,6 +88,7 @@ def _server(url: str, instance: Path) -> Iterator[str]:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()  # reaped: never a server left running behind the bench
 
 
 def _serve(url: str, instance: Path, out: BinaryIO) -> subprocess.Popen[bytes]:

@@ -37,6 +37,7 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
             found = next(URL.search(x) for x in lines if URL.search(x))
             return proc, found.group(1).rstrip("/"), lines
     proc.kill()
+    proc.wait()
     raise AssertionError("demo did not start:\n" + "\n".join(lines))
 
 
