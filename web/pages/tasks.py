@@ -89,12 +89,8 @@ def delegate(view: TaskView) -> ResponseReturnValue:
 @seen_task
 def claim(view: TaskView) -> ResponseReturnValue:
     """A group task becomes mine alone (the others see who took it)."""
-    try:
-        tasks.claim_task(writer(), task_guid=view.task_guid, user=me().code)
-    except BudgetflowError as exc:
-        return refused(exc)
-    flash(_("%(doc)s: the task is yours now.", doc=view.document_no), "success")
-    return redirect(url_for("pages.task", task_guid=view.task_guid))
+    return _hand(view, tasks.claim_task, _("%(doc)s: the task is yours now.", doc=view.document_no),
+                 url_for("pages.task", task_guid=view.task_guid))
 
 
 @bp.post("/tasks/<task_guid>/release")
@@ -102,12 +98,17 @@ def claim(view: TaskView) -> ResponseReturnValue:
 @seen_task
 def release(view: TaskView) -> ResponseReturnValue:
     """Give a claimed group task back to the group."""
+    return _hand(view, tasks.release_task, _("%(doc)s: the task is back in the group's list.", doc=view.document_no),
+                 url_for("pages.inbox"))
+
+
+def _hand(view: TaskView, action: Callable[..., None], done: str, then: str) -> ResponseReturnValue:
     try:
-        tasks.release_task(writer(), task_guid=view.task_guid, user=me().code)
+        action(writer(), task_guid=view.task_guid, user=me().code)
     except BudgetflowError as exc:
         return refused(exc)
-    flash(_("%(doc)s: the task is back in the group's list.", doc=view.document_no), "success")
-    return redirect(url_for("pages.inbox"))
+    flash(done, "success")
+    return redirect(then)
 
 
 def _shown(view: TaskView) -> dict[str, Any]:
