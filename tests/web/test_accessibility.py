@@ -38,7 +38,7 @@ RUN_AXE = """async () => {
 BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process designer"], "pages": ROLES["applicant"]}
 NOT_PAGES = {  # GET routes that answer no page of their own
     "static": "files", "auth.language": "a redirect back", "pages.home": "a redirect to the inbox",
-    "processes.bundle": "a zip download",
+    "processes.bundle": "a zip download", "pages.attachment": "a receipt file download",
 }
 
 
