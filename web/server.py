@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,22 +29,29 @@ class Server:
 
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT (or ``close`` from another thread)."""
-        with _closing_on_signals(self.close):
+        with _interrupting_on_signals():
             try:
                 self._server.run()
-            except (KeyboardInterrupt, OSError):  # closed under the loop: a normal stop
+            except (KeyboardInterrupt, OSError):  # a signal, or closed under the loop: a normal stop
                 pass
+        self.close()
 
     def close(self) -> None:
         self._server.close()
 
 
 @contextmanager
-def _closing_on_signals(close: Callable[[], None]) -> Iterator[None]:
+def _interrupting_on_signals() -> Iterator[None]:
+    """SIGTERM, like SIGINT, interrupts the loop. Closing the listening socket alone would not end it while a
+    client keeps a connection open (keep-alive), so the stop must leave the loop itself."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, lambda *_: close()) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
