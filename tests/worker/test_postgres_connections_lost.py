@@ -3,6 +3,7 @@ claims; the worker keeps running, logs each outage once, and every claim posts e
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
 
@@ -45,21 +46,30 @@ def terminate(db_url: str, application_name: str) -> int:
 
 
 class Terminator(threading.Thread):
-    """Drops the worker's connections every quarter second until stopped: idle ones, and ones mid-job."""
+    """Drops the worker's connections, idle ones and ones mid-job, each time the worker is back from the last drop.
 
-    def __init__(self, db_url: str, name: str) -> None:
+    Dropping on a fixed beat instead can keep one outage going for minutes on a busy machine: every retry meets
+    a fresh drop, the backoff grows to its cap, and the log shows one long outage instead of several.
+    """
+
+    def __init__(self, db_url: str, name: str, worker: Worker) -> None:
         super().__init__(daemon=True)
-        self.db_url, self.name, self.halt, self.dropped = db_url, name, threading.Event(), 0
+        self.db_url, self.name, self.worker = db_url, name, worker
+        self.halt, self.dropped, self.rng = threading.Event(), 0, random.Random(7)
+
+    def _recovered(self) -> bool:
+        return self.worker.count("database back after") >= self.worker.count("database outage")
 
     def run(self) -> None:
-        while not self.halt.wait(0.25):
-            self.dropped += terminate(self.db_url, self.name)
+        while not self.halt.wait(0.1 + self.rng.random() * 0.6):
+            if self._recovered():
+                self.dropped += terminate(self.db_url, self.name)
 
 
 def test_the_worker_rides_out_dropped_connections_and_every_claim_posts_once(app, pg_env, db_url, tmp_path):
     env, name = pg_env
     worker = Worker(env, tmp_path / "worker.log")
-    terminator = Terminator(db_url, name)
+    terminator = Terminator(db_url, name, worker)
     try:
         wait_for(lambda: "budgetflow.worker" in worker.text(), "the worker to start")
         terminator.start()
