@@ -8,11 +8,12 @@ costs the same with 100,000 open and 1,000,000 finished tasks as with a hundred 
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Connection, Integer, Select, and_, bindparam, func, or_, select, union_all
 
 from engine.persistence.tables import Employee
 from engine.persistence.workflow_tables import HumanTask, HumanTaskCandidate, ProcessInstance
@@ -31,6 +32,7 @@ ROW_COLUMNS = (
 SORT_COLUMNS: dict[str, Any] = {"age": _task.c.created_at, "done": _task.c.completed_at, "due": _task.c.due_at,
                                 "amount": _inst.c.amount}
 SortKey = datetime | Decimal | None
+VIEWS = ("mine", "claimable", "delegated", "done")
 
 
 def _rows(*where: Any, via_candidates: bool = False) -> Select[Any]:
@@ -39,12 +41,12 @@ def _rows(*where: Any, via_candidates: bool = False) -> Select[Any]:
                                              .outerjoin(_emp, _emp.c.code == _inst.c.applicant)).where(*where))
 
 
-def _offered(employee: str, *, pool: bool) -> Any:
+def _offered(employee: Any, *, pool: bool) -> Any:
     """A person's candidate rows of open, untaken tasks: their own (``pool`` false) or a pool's."""
     return and_(_cand.c.employee == employee, _cand.c.pool.is_(pool), _cand.c.taken.is_(False))
 
 
-def _view(view: str, employee: str) -> list[tuple[Select[Any], bool]]:
+def _view(view: str, employee: Any) -> list[tuple[Select[Any], bool]]:
     """The view's rows as one or two SELECTs (branches of a UNION ALL), each driven by one index; True for
     a branch read through the candidate index."""
     is_open = _task.c.status == "open"
@@ -73,19 +75,78 @@ def _order(key: Any, task_id: Any, *, descending: bool, nullable: bool) -> tuple
     return (ordered.nulls_last() if nullable else ordered, task_id.desc() if descending else task_id.asc())
 
 
-def _text_filter(text: str) -> ColumnElement[bool]:
-    return or_(_inst.c.business_key.startswith(text.upper(), autoescape=True), _inst.c.applicant == text.upper(),
-               _emp.c.name.contains(text, autoescape=True), _inst.c.subject == text.upper())
+def _like_escaped(text: str) -> str:
+    """``text`` with LIKE's wildcards and the escape character itself escaped (ESCAPE '/')."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
-def _after(key: Any, task_id: Any, cursor: tuple[SortKey, int], *, descending: bool) -> ColumnElement[bool]:
-    """Rows after the cursor's (key, id) in the order (key, nulls last; id), ascending or descending."""
-    value, last_id = cursor
+def _text_filter() -> ColumnElement[bool]:
+    """A document number starting with, an applicant's code or the subject equal to, or a name containing the
+    search text (its binds: ``text_prefix``, ``text_code``, ``text_anywhere``)."""
+    return or_(_inst.c.business_key.like(bindparam("text_prefix"), escape="/"),
+               _inst.c.applicant == bindparam("text_code"), _inst.c.subject == bindparam("text_code"),
+               _emp.c.name.like(bindparam("text_anywhere"), escape="/"))
+
+
+def _text_binds(text: str) -> dict[str, str]:
+    return {"text_prefix": _like_escaped(text.upper()) + "%", "text_code": text.upper(),
+            "text_anywhere": "%" + _like_escaped(text) + "%"}
+
+
+def _after(key: Any, task_id: Any, *, among_nulls: bool, descending: bool) -> ColumnElement[bool]:
+    """Rows after the cursor's (``after_key``, ``after_id``) in the order (key, nulls last; id), ascending or
+    descending; ``among_nulls``: the cursor's key is null (which comes last)."""
+    last_id = bindparam("after_id", type_=task_id.type)
     next_id = task_id < last_id if descending else task_id > last_id
-    if value is None:  # the cursor sits among the nulls, which come last
+    if among_nulls:
         return and_(key.is_(None), next_id)
+    value = bindparam("after_key", type_=key.type)
     beyond = key < value if descending else key > value
     return or_(beyond, and_(key == value, next_id), key.is_(None))
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_statement(view: str, sort: str, descending: bool, by_process: bool, by_text: bool,
+                    cursor: str | None) -> Select[Any]:
+    """The page's SELECT for one shape of request, built once: building a union's column collections cost a
+    request more than running it (docs/performance.md). Binds: ``employee``, ``limit`` and, as the shape
+    needs them, ``process``, the text binds and ``after_key``/``after_id``. ``cursor``: None, "null" or
+    "value"."""
+    nullable = sort in ("due", "amount")
+    where: list[ColumnElement[bool]] = [_inst.c.process_id == bindparam("process")] if by_process else []
+    if by_text:
+        where.append(_text_filter())
+    limit = bindparam("limit", type_=Integer)
+    branches = []
+    for branch, via_candidates in _view(view, bindparam("employee")):
+        key, task_id = _sort_columns(sort, via_candidates)
+        condition = [_after(key, task_id, among_nulls=cursor == "null", descending=descending)] if cursor else []
+        branches.append(branch.add_columns(key.label("sort_key")).where(*where, *condition)
+                        .order_by(*_order(key, task_id, descending=descending, nullable=nullable)).limit(limit))
+    if len(branches) == 1:
+        return branches[0]
+    both = union_all(*(select(b.subquery()) for b in branches)).subquery()
+    return select(both).order_by(*_order(both.c.sort_key, both.c.id, descending=descending,
+                                         nullable=nullable)).limit(limit)
+
+
+def _counts_statement() -> Select[Any]:
+    """How many rows each view holds, each counted from one index, in one round trip (bind: ``employee``)."""
+    employee = bindparam("employee")
+    is_open = _task.c.status == "open"
+    count = select(func.count()).select_from(_task)
+    offered = select(func.count()).select_from(_cand)
+    queries = {
+        "assigned": count.where(_task.c.assignee == employee, is_open),
+        "mine": offered.where(_offered(employee, pool=False)),
+        "claimable": offered.where(_offered(employee, pool=True)),
+        "delegated": count.where(_task.c.delegated_by == employee, is_open),
+        "done": count.where(_task.c.completed_by == employee, _task.c.status == "completed"),
+    }
+    return select(*(q.scalar_subquery().label(name) for name, q in queries.items()))
+
+
+_COUNTS = _counts_statement()
 
 
 class SqlInboxQueries:
@@ -99,39 +160,22 @@ class SqlInboxQueries:
         Each branch is ordered and limited on its own (the first rows of a union are among the first rows of
         its branches), so a person's own tasks sorted by age are read in index order and stop at the page.
         """
+        if view not in VIEWS:
+            raise ValueError(f"view {view!r}")
         sort = "done" if view == "done" and sort == "age" else sort
-        nullable = sort in ("due", "amount")
-        where = [_inst.c.process_id == process] if process else []
+        cursor = None if after is None else "null" if after[0] is None else "value"
+        stmt = _page_statement(view, sort, descending, bool(process), bool(text), cursor)
+        params: dict[str, Any] = {"employee": employee, "limit": limit, "process": process}
         if text:
-            where.append(_text_filter(text))
-        branches = []
-        for branch, via_candidates in _view(view, employee):
-            key, task_id = _sort_columns(sort, via_candidates)
-            condition = [_after(key, task_id, after, descending=descending)] if after is not None else []
-            branches.append(branch.add_columns(key.label("sort_key")).where(*where, *condition)
-                            .order_by(*_order(key, task_id, descending=descending, nullable=nullable)).limit(limit))
-        if len(branches) == 1:
-            rows = self.conn.execute(branches[0])
-        else:
-            both = union_all(*(select(b.subquery()) for b in branches)).subquery()
-            rows = self.conn.execute(select(both).order_by(
-                *_order(both.c.sort_key, both.c.id, descending=descending, nullable=nullable)).limit(limit))
-        return [dict(r._mapping) for r in rows]
+            params.update(_text_binds(text))
+        if after is not None:
+            params.update(after_key=after[0], after_id=after[1])
+        return [dict(r._mapping) for r in self.conn.execute(stmt, params)]
 
     def counts(self, employee: str) -> dict[str, int]:
-        """How many rows each view holds, each counted from one index."""
-        is_open = _task.c.status == "open"
-        count = select(func.count()).select_from(_task)
-        offered = select(func.count()).select_from(_cand)
-        queries = {
-            "assigned": count.where(_task.c.assignee == employee, is_open),
-            "mine": offered.where(_offered(employee, pool=False)),
-            "claimable": offered.where(_offered(employee, pool=True)),
-            "delegated": count.where(_task.c.delegated_by == employee, is_open),
-            "done": count.where(_task.c.completed_by == employee, _task.c.status == "completed"),
-        }
-        row = self.conn.execute(select(*(q.scalar_subquery().label(name) for name, q in queries.items()))).one()
-        found = {name: int(n) for name, n in row._mapping.items()}  # one round trip for the five counts
+        """How many rows each view holds."""
+        row = self.conn.execute(_COUNTS, {"employee": employee}).one()
+        found = {name: int(n) for name, n in row._mapping.items()}
         found["mine"] += found.pop("assigned")
         return found
 

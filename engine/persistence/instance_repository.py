@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     union_all,
@@ -146,13 +147,16 @@ class SqlInstanceRepository:
                 return int(version_id), str(sha)
         return None
 
-    def versions(self) -> list[dict[str, Any]]:
-
-        counts = (select(_inst.c.model_version_id, func.count().label("n"))
-                  .group_by(_inst.c.model_version_id).subquery())
-        stmt = (select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids, _ver.c.label, _ver.c.deployed_by,
-                       _ver.c.deployed_at, func.coalesce(counts.c.n, 0))
-                .outerjoin(counts, counts.c.model_version_id == _ver.c.id).order_by(_ver.c.id))
+    def versions(self, *, instance_counts: bool = True) -> list[dict[str, Any]]:
+        columns = (_ver.c.id, _ver.c.sha256, _ver.c.process_ids, _ver.c.label, _ver.c.deployed_by,
+                   _ver.c.deployed_at)
+        if instance_counts:
+            counts = (select(_inst.c.model_version_id, func.count().label("n"))
+                      .group_by(_inst.c.model_version_id).subquery())
+            stmt = (select(*columns, func.coalesce(counts.c.n, 0))
+                    .outerjoin(counts, counts.c.model_version_id == _ver.c.id).order_by(_ver.c.id))
+        else:
+            stmt = select(*columns, literal(0)).order_by(_ver.c.id)
         keys = ("id", "sha256", "process_ids", "label", "deployed_by", "deployed_at", "instances")
         return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(stmt)]
 

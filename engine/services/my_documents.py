@@ -67,7 +67,8 @@ def startable(reader: UnitOfWorkFactory) -> list[dict[str, Any]]:
     each with ``process_id``, ``name``, ``version_id`` and ``schema`` (its first form's JSON Schema, or None)."""
     with reader() as uow:
         latest: dict[str, dict[str, Any]] = {}
-        for version in uow.instances.versions():  # oldest first: a later version holding a process wins
+        # Oldest first: a later version holding a process wins.
+        for version in uow.instances.versions(instance_counts=False):
             for process_id in str(version["process_ids"]).split(","):
                 latest[process_id] = version
         found = {}

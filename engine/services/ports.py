@@ -205,8 +205,9 @@ class InstanceRepository(Protocol):
     def enqueue(self, *, instance_id: int, task_guid: str, operator: str, params: dict[str, Any], key: str) -> None:
         """Queue an outbox job once per ``key``."""
 
-    def versions(self) -> list[dict[str, Any]]:
-        """Every deployed model version, oldest first, with how many instances run on it."""
+    def versions(self, *, instance_counts: bool = True) -> list[dict[str, Any]]:
+        """Every deployed model version, oldest first, with how many instances run on it (0 for each unless
+        ``instance_counts``: the count reads every instance, which a page that only starts documents skips)."""
 
     def incidents(self) -> list[dict[str, Any]]:
         """Instances whose last step failed, oldest first."""
