@@ -132,7 +132,7 @@ def _page_statement(view: str, sort: str, descending: bool, by_process: bool, by
 
 def _counts_statement() -> Select[Any]:
     """How many rows each view holds, each counted from one index, in one round trip (bind: ``employee``)."""
-    employee = bindparam("employee")
+    employee: Any = bindparam("employee")
     is_open = _task.c.status == "open"
     count = select(func.count()).select_from(_task)
     offered = select(func.count()).select_from(_cand)

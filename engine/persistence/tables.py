@@ -190,4 +190,10 @@ __all__ = [
 
 # The other table modules build on Base; importing them here puts every table in
 # Base.metadata for Alembic autogenerate and the migration drift test.
-from engine.persistence import audit_table, web_limits_table, web_tables, workflow_tables  # noqa: E402,F401
+from engine.persistence import (  # noqa: E402,F401
+    audit_table,
+    oa_tables,
+    web_limits_table,
+    web_tables,
+    workflow_tables,
+)
