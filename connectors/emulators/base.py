@@ -66,7 +66,9 @@ class Emulator:
         self.faults = Faults()
         self.calls = 0  # API calls served, for throttling every Nth
         self.lock = threading.RLock()  # the server is threaded; state changes hold this
-        self._map = Map([*self.rules, Rule("/_emulator/faults", endpoint="control_faults", methods=["POST"]),
+        # Rules are copied (``empty()``): a werkzeug Rule binds to one Map, and a process may run two emulators.
+        self._map = Map([*(rule.empty() for rule in self.rules),
+                         Rule("/_emulator/faults", endpoint="control_faults", methods=["POST"]),
                          Rule("/_emulator/clock", endpoint="control_clock", methods=["POST"])])
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -114,8 +116,8 @@ class Running:
         self.app = app
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"emulator {self.url}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"emulator {self.url}", daemon=True)  # quick to stop
         self._thread.start()
 
     def stop(self) -> None:
