@@ -240,12 +240,12 @@ class FeishuEmulator(Emulator):
         approval_code = request.args.get("approval_code", "")
         if approval_code not in self.approval_codes:
             return _error(1390001, "param is invalid: approval_code not found")
-        start, end = int(request.args.get("start_time", "0")), int(request.args.get("end_time", "0") or 0)
+        start, end = request.args.get("start_time", 0, type=int), request.args.get("end_time", 0, type=int)
         with self.lock:
             codes = [c for c, i in self.instances.items() if i["approval_code"] == approval_code
                      and start <= int(i["start_time"]) and (not end or int(i["start_time"]) <= end)]
-        offset = int(request.args.get("page_token") or 0)
-        size = min(100, int(request.args.get("page_size", "100")))
+        offset = max(0, request.args.get("page_token", 0, type=int))
+        size = max(1, min(100, request.args.get("page_size", 100, type=int)))
         page, more = codes[offset:offset + size], offset + size < len(codes)
         return _ok({"instance_code_list": page, "has_more": more, "page_token": str(offset + size) if more else ""})
 
@@ -381,8 +381,8 @@ class FeishuEmulator(Emulator):
 
     @staticmethod
     def _page(request: Request, items: list[dict[str, Any]]) -> Response:
-        offset = int(request.args.get("page_token") or 0)
-        size = max(1, min(50, int(request.args.get("page_size", "50"))))
+        offset = max(0, request.args.get("page_token", 0, type=int))
+        size = max(1, min(50, request.args.get("page_size", 50, type=int)))
         more = offset + size < len(items)
         return _ok({"items": items[offset:offset + size], "has_more": more,
                     "page_token": str(offset + size) if more else ""})

@@ -168,18 +168,28 @@ class FeishuClient:
 
     def user_for_code(self, code: str, redirect_uri: str = "") -> str:
         """The Feishu user id behind a sign-in code (codes are single use and live 5 minutes)."""
+        return self._user_id(self._user_token(code, redirect_uri))
+
+    def _user_token(self, code: str, redirect_uri: str) -> str:
         body = {"grant_type": "authorization_code", "client_id": self.config.app_id,
                 "client_secret": self.config.app_secret, "code": code}
         if redirect_uri:
             body["redirect_uri"] = redirect_uri
-        granted = _decode(self._send("POST", "/open-apis/authen/v2/oauth/token", json=body))
-        if granted.get("code") in OAUTH_BAD_CODE:
+        answer = self._send("POST", "/open-apis/authen/v2/oauth/token", json=body)
+        if answer.status_code == 429:
+            raise ConnectorError("OA_THROTTLED", "Feishu throttled the sign-in", retryable=True)
+        granted = _decode(answer)
+        if granted.get("code") in OAUTH_BAD_CODE or granted.get("error") == "invalid_grant":
             raise ConnectorError("OA_SSO_CODE_INVALID", "the Feishu sign-in code is invalid, expired or used; "
                                  "sign in again", retryable=False)
         user_token = granted.get("access_token")
         if granted.get("code") != 0 or not isinstance(user_token, str):
             raise ConnectorError("OA_AUTH_FAILED", f"Feishu refused the sign-in (code {granted.get('code')}, "
-                                 f"{granted.get('error', '')})", retryable=False)
+                                 f"{str(granted.get('error', ''))[:60]}); check the app id and secret",
+                                 retryable=False)
+        return user_token
+
+    def _user_id(self, user_token: str) -> str:
         answer = self._send("GET", "/open-apis/authen/v1/user_info", headers={"Authorization": f"Bearer {user_token}"})
         info = _decode(answer)
         user_id = (info.get("data") or {}).get("user_id") if info.get("code") == 0 else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -63,8 +65,11 @@ def test_wrong_credentials_fail_without_showing_the_secret(emulator, caplog):
     bad = FeishuClient(config, base_url=emulator.url, tokens=MemoryTokenCache())
     error = refused(bad.access_token)
     assert (error.code, error.retryable) == ("OA_AUTH_FAILED", False)
-    for text in (str(error), repr(error), repr(bad), repr(config), caplog.text):
-        assert "wrong-SECRET-value" not in text and SECRET not in text
+    code = requests.post(f"{emulator.url}/_emulator/oauth/code", json={"user_id": "u_bob"}, timeout=5).json()["code"]
+    sso = refused(lambda: bad.user_for_code(code))
+    assert (sso.code, sso.retryable) == ("OA_AUTH_FAILED", False)
+    for text in (str(error), repr(error), str(sso), repr(bad), repr(config), caplog.text):
+        assert "wrong-SECRET-value" not in text and SECRET not in text and code not in text
 
 
 def test_no_token_or_code_appears_in_errors_or_logs(client, emulator, caplog):
@@ -204,3 +209,17 @@ def test_contacts_follow_the_directory_as_it_changes(client, emulator):
     assert len(client.users("D200")) == 61
     requests.post(f"{control}/departments", json={"department_id": "D110", "deleted": True}, timeout=5)
     assert "D110" not in {d["department_id"] for d in client.departments()}
+
+
+def test_the_emulator_runs_from_the_command_line():
+    process = subprocess.Popen([sys.executable, "-m", "connectors.emulators", "feishu"], stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        url = process.stdout.readline().split(" on ")[1].strip()
+        answer = requests.post(f"{url}/open-apis/auth/v3/tenant_access_token/internal", timeout=5,
+                               json={"app_id": "cli_emulator0001", "app_secret": SECRET})
+        assert answer.json()["tenant_access_token"].startswith("t-")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
