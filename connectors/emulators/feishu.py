@@ -15,7 +15,8 @@ Control endpoints (the emulator's own):
   "verify": bool}``: where events go and how they are sealed; ``verify`` first posts Feishu's URL verification.
 - ``POST /_emulator/instances/<code>/<approve|reject|cancel>`` ``{"user_id"?, "comment"?}``: act as the OA
   approver (or, for cancel, the applicant); posts ``approval_task`` and ``approval_instance`` events if the
-  approval was subscribed, honouring the drop/duplicate faults. Answers the deliveries' HTTP statuses.
+  approval was subscribed, honouring the drop/duplicate faults and posting again (twice at most) when the
+  receiver does not answer 200. Answers the deliveries' HTTP statuses.
 - ``POST /_emulator/oauth/code`` ``{"user_id", "redirect_uri"?}`` → ``{"code"}``: what authorize would issue.
 - ``POST /_emulator/directory/users`` ``{"user_id", "name"?, "department_ids"?, "active"?}``: add, rename,
   move or disable a person; ``POST /_emulator/directory/departments`` ``{"department_id", "name"?,
@@ -31,6 +32,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from werkzeug.routing import Rule
@@ -45,6 +47,7 @@ TOKEN_LIFETIME = 7200
 RENEW_WITHIN = 1800  # Feishu issues a new tenant token in the last 30 minutes of the current one
 CODE_LIFETIME = 300
 THROTTLE_RESET_S = 1
+RETRIES = 2  # more posts of an event its receiver did not answer with HTTP 200
 STATUSES = {"approve": "APPROVED", "reject": "REJECTED", "cancel": "CANCELED"}
 
 
@@ -208,6 +211,10 @@ class FeishuEmulator(Emulator):
         key = body.get("uuid")
         if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 64):
             return "uuid must be 1 to 64 characters"
+        nodes = body.get("node_approver_user_id_list") or []
+        if not isinstance(nodes, list) or not all(isinstance(n, dict) and isinstance(n.get("value"), list)
+                                                  and all(u in self.people for u in n["value"]) for n in nodes):
+            return "node_approver_user_id_list must name known users"
         return ""
 
     def _new_instance(self, code: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -300,7 +307,7 @@ class FeishuEmulator(Emulator):
         if user_id in self.people:
             code = self._issue_code(user_id, redirect_uri)
             separator = "&" if "?" in redirect_uri else "?"
-            return redirect(f"{redirect_uri}{separator}code={code}&state={state}")
+            return redirect(f"{redirect_uri}{separator}{urlencode({'code': code, 'state': state})}")
         links = "".join(f'<li><a href="?{html.escape(request.query_string.decode())}&amp;user_id='
                         f'{html.escape(p.user_id)}">{html.escape(p.name)}</a></li>' for p in self.people.values())
         return Response(f"<!doctype html><title>Feishu sign-in</title><h1>Sign in as</h1><ul>{links}</ul>",
@@ -454,10 +461,13 @@ class FeishuEmulator(Emulator):
         if target is None or event["approval_code"] not in self.subscribed or self.faults.drop_callbacks:
             return []
         envelope = self._envelope(target, event)
-        statuses = []
+        statuses: list[int] = []
         for _ in range(1 + self.faults.duplicate_callbacks):
-            answer = self._post(target, envelope, signed=True)
-            statuses.append(answer.status_code if answer is not None else 0)
+            for _attempt in range(1 + RETRIES):  # Feishu retries a post that got no 200 (here without the wait)
+                answer = self._post(target, envelope, signed=True)
+                statuses.append(answer.status_code if answer is not None else 0)
+                if statuses[-1] == 200:
+                    break
         return statuses
 
     def _envelope(self, target: CallbackTarget, event: dict[str, Any]) -> dict[str, Any]:

@@ -117,6 +117,7 @@ def test_creating_twice_with_one_key_gives_one_instance(client, emulator):
     ({"user_id": "u_nobody"}, "OA_BAD_REQUEST"),
     ({"template": "NO-SUCH-APPROVAL"}, "OA_BAD_REQUEST"),
     ({"key": "k" * 65}, "OA_BAD_REQUEST"),
+    ({"approvers": {"APPROVAL": ["u_nobody"]}}, "OA_BAD_REQUEST"),
     ({"form": [{"id": "amt", "type": "amount", "value": Decimal("12345678901234.567")}]}, "OA_BAD_REQUEST"),
 ])
 def test_invalid_creates_are_refused_as_bad_requests(client, change, code):
@@ -178,6 +179,7 @@ def test_sign_in_codes_work_once_and_expire_after_five_minutes(client, emulator)
     page = requests.get(client.authorize_url(redirect, "st-1") + "&user_id=u_carol", allow_redirects=False,
                         timeout=5)
     assert page.status_code == 302 and page.headers["Location"].startswith(redirect + "?code=")
+    assert page.headers["Location"].endswith("&state=st-1")
     code = page.headers["Location"].split("code=")[1].split("&")[0]
     assert client.user_for_code(code, redirect) == "u_carol"
     assert refused(lambda: client.user_for_code(code, redirect)).code == "OA_SSO_CODE_INVALID"
