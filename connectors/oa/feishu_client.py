@@ -69,6 +69,8 @@ class FeishuClient:
             return cached
         answer = self._send("POST", "/open-apis/auth/v3/tenant_access_token/internal",
                             json={"app_id": self.config.app_id, "app_secret": self.config.app_secret})
+        if answer.status_code == 429:
+            raise ConnectorError("OA_THROTTLED", "Feishu throttled the token request", retryable=True)
         body = _decode(answer)
         token, expire = body.get("tenant_access_token"), body.get("expire")
         if body.get("code") != 0 or not isinstance(token, str) or not isinstance(expire, int):
@@ -120,7 +122,7 @@ class FeishuClient:
                            allow=frozenset({DUPLICATE_UUID}))
         if answer["code"] == DUPLICATE_UUID:
             return self._instance_with_uuid(template, key)
-        return str(answer["data"]["instance_code"])
+        return _field(_data(answer), "instance_code")
 
     def _instance_with_uuid(self, template: str, key: str) -> str:
         """The instance an earlier create with this ``uuid`` made (Feishu only says it exists)."""
@@ -134,8 +136,8 @@ class FeishuClient:
 
     def get_approval(self, instance_id: str) -> dict[str, Any]:
         """``{"instance_id", "status": pending|approved|rejected|cancelled, "raw": Feishu's data}``."""
-        data = self._api("GET", f"/open-apis/approval/v4/instances/{quote(instance_id, safe='')}",
-                         params={"user_id_type": "user_id"})["data"]
+        data = _data(self._api("GET", f"/open-apis/approval/v4/instances/{quote(instance_id, safe='')}",
+                               params={"user_id_type": "user_id"}))
         status = STATUSES.get(str(data.get("status")))
         if status is None:
             raise ConnectorError("OA_REJECTED", f"Feishu gave the instance an unknown status {data.get('status')!r}")
@@ -154,10 +156,13 @@ class FeishuClient:
                 "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": text}},
                              {"tag": "action", "actions": [{"tag": "button", "type": "primary", "url": url,
                                                            "text": {"tag": "plain_text", "content": "Open"}}]}]}
-        content = json.dumps(card, ensure_ascii=False)
-        return [str(self._api("POST", "/open-apis/im/v1/messages", params={"receive_id_type": "user_id"},
-                              json_body={"receive_id": user, "msg_type": "interactive", "content": content}
-                              )["data"]["message_id"]) for user in user_ids]
+        content = json.dumps(card, ensure_ascii=False)  # Feishu wants the card as a JSON string
+        sent = []
+        for user in user_ids:  # the send API takes one receiver
+            answer = self._api("POST", "/open-apis/im/v1/messages", params={"receive_id_type": "user_id"},
+                               json_body={"receive_id": user, "msg_type": "interactive", "content": content})
+            sent.append(_field(_data(answer), "message_id"))
+        return sent
 
     # -- sign-in -----------------------------------------------------------------------------------------
 
@@ -203,7 +208,7 @@ class FeishuClient:
     def departments(self) -> list[dict[str, Any]]:
         """Every department under the root: ``department_id``, ``name``, ``parent_id`` and Feishu's fields."""
         params = {"department_id_type": "department_id", "user_id_type": "user_id", "fetch_child": "true"}
-        return [{**item, "department_id": str(item["department_id"]), "name": item.get("name", ""),
+        return [{**item, "department_id": _field(item, "department_id"), "name": item.get("name", ""),
                  "parent_id": str(item.get("parent_department_id", ""))}
                 for item in self._pages("/open-apis/contact/v3/departments/0/children", params, "items")
                 if not (item.get("status") or {}).get("is_deleted")]
@@ -211,7 +216,7 @@ class FeishuClient:
     def users(self, department_id: str) -> list[dict[str, Any]]:
         """The department's direct members: ``user_id``, ``name``, ``department_ids``, ``active`` + Feishu's."""
         params = {"department_id": department_id, "department_id_type": "department_id", "user_id_type": "user_id"}
-        return [{**item, "user_id": str(item["user_id"]), "name": item.get("name", ""),
+        return [{**item, "user_id": _field(item, "user_id"), "name": item.get("name", ""),
                  "department_ids": [str(d) for d in item.get("department_ids", [])], "active": _active(item)}
                 for item in self._pages("/open-apis/contact/v3/users/find_by_department", params, "items")]
 
@@ -219,7 +224,7 @@ class FeishuClient:
         token = ""
         while True:
             page = {**params, "page_size": str(page_size), **({"page_token": token} if token else {})}
-            data = self._api("GET", path, params=page)["data"]
+            data = _data(self._api("GET", path, params=page))
             yield from data.get(items) or []
             token = data.get("page_token") or ""
             if not data.get("has_more") or not token:
@@ -241,6 +246,22 @@ def _widget(widget: Mapping[str, Any]) -> dict[str, Any]:
             raise ConnectorError("OA_BAD_REQUEST", "an amount has more digits than Feishu's form can carry exactly")
         return {**widget, "value": float(value)}
     return dict(widget)
+
+
+def _data(answer: Mapping[str, Any]) -> dict[str, Any]:
+    data = answer.get("data")
+    if not isinstance(data, dict):
+        raise ConnectorError("OA_BAD_RESPONSE", "Feishu's answer has no data object", retryable=True)
+    return data
+
+
+def _field(found: Mapping[str, Any], name: str) -> str:
+    """A non-empty id Feishu's answer must carry; where it is missing, a retry is harmless (creates are
+    idempotent by uuid)."""
+    value = found.get(name)
+    if not isinstance(value, str | int) or value == "":
+        raise ConnectorError("OA_BAD_RESPONSE", f"Feishu's answer has no {name}", retryable=True)
+    return str(value)
 
 
 def _decode(answer: requests.Response) -> dict[str, Any]:

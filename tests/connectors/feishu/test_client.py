@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from connectors.base import ConnectorError
-from connectors.oa.feishu_client import FeishuClient, FeishuClientConfig, _checked
-from connectors.oa.http import MemoryTokenCache
+from connectors.oa.feishu_client import FeishuClient, FeishuClientConfig, _checked, _data, _field
+from connectors.oa.http import TIMEOUT, MemoryTokenCache
 
 from .conftest import SECRET, TEMPLATE
 
@@ -144,6 +144,27 @@ def test_an_unknown_instance_and_an_unreachable_feishu(client):
     assert (error.code, error.retryable) == ("OA_UNREACHABLE", True)
 
 
+class _SlowSession(requests.Session):
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts = []
+
+    def request(self, method, url, **kwargs):
+        self.timeouts.append(kwargs.get("timeout"))
+        raise requests.ReadTimeout("no answer")
+
+
+def test_every_call_has_a_timeout_and_a_timeout_is_retryable(emulator):
+    session = _SlowSession()
+    slow = FeishuClient(FeishuClientConfig(emulator.app_id, SECRET), base_url=emulator.url,
+                        tokens=MemoryTokenCache(), session=session)
+    error = refused(slow.access_token)
+    assert (error.code, error.retryable) == ("OA_TIMEOUT", True)
+    refused(lambda: slow.user_for_code("c"))
+    assert session.timeouts == [TIMEOUT, TIMEOUT]
+    session.close()
+
+
 def _answer(status: int, body: object, headers: dict[str, str] | None = None) -> requests.Response:
     answer = requests.Response()
     answer.status_code, answer._content = status, json.dumps(body).encode()
@@ -161,6 +182,13 @@ def test_feishu_error_codes_map_to_connector_errors(status, code, expected, retr
     error = refused(lambda: _checked(_answer(status, {"code": code, "msg": "m", "data": {}}), frozenset()))
     assert (error.code, error.retryable) == (expected, retryable)
     assert _checked(_answer(200, {"code": 0, "msg": "ok", "data": {}}), frozenset())["code"] == 0
+
+
+def test_an_answer_missing_its_data_or_id_is_a_retryable_bad_response():
+    for call in (lambda: _data({"code": 0, "msg": "ok"}), lambda: _field({"instance_code": ""}, "instance_code")):
+        error = refused(call)
+        assert (error.code, error.retryable) == ("OA_BAD_RESPONSE", True)
+    assert _field(_data({"code": 0, "data": {"instance_code": "I-1"}}), "instance_code") == "I-1"
 
 
 def test_messages_are_cards_with_the_link(client, emulator):
