@@ -4,11 +4,25 @@ instance and reads it back, so the emulator speaks Feishu's shapes and not only 
 from __future__ import annotations
 
 import json
+import secrets
 
 import lark_oapi as lark
+import pytest
 from lark_oapi.api.approval.v4 import CreateInstanceRequest, GetInstanceRequest, InstanceCreate, NodeApprover
 
+from connectors.emulators.base import Running
+from connectors.emulators.feishu import FeishuEmulator
+
 from .conftest import SECRET, TEMPLATE
+
+
+@pytest.fixture
+def emulator():
+    # lark-oapi caches tenant tokens process-wide by app id: a fresh app id keeps another emulator's token out.
+    app = FeishuEmulator(app_id=f"cli_{secrets.token_hex(8)}")
+    with Running(app) as running:
+        app.url = running.url
+        yield app
 
 
 def test_lark_oapi_fetches_a_token_creates_an_instance_and_reads_it_back(emulator):
