@@ -15,6 +15,7 @@ from engine.config import Settings
 from engine.persistence import audit_repository, masterdata_lookups
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.masterdata_repository import SqlMasterDataStore
+from engine.persistence.oa_stores import SqlCallbackInbox, SqlNonceStore, SqlTokenCache
 from engine.persistence.rate_counters import SqlRateCounters
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.persistence.voucher_store import SqlVoucherStore
@@ -46,6 +47,18 @@ class Container:
     def rate_counters(self) -> SqlRateCounters:
         """Fixed-window counters every process shares (the web app's sign-in throttling)."""
         return SqlRateCounters(self.engine)
+
+    def oa_nonces(self) -> SqlNonceStore:
+        """The OA callbacks' replay guard, shared by every web process."""
+        return SqlNonceStore(self.engine)
+
+    def oa_callbacks(self) -> SqlCallbackInbox:
+        """Accepted OA callbacks, once per vendor event, waiting for the worker."""
+        return SqlCallbackInbox(self.engine)
+
+    def oa_tokens(self) -> SqlTokenCache:
+        """The OA vendors' access tokens, shared by every web and worker process."""
+        return SqlTokenCache(self.engine)
 
     def audit_key(self) -> bytes:
         """Loaded on first use: env, key file, or a development key under the instance dir, which is

@@ -18,6 +18,8 @@ _unit = OrgUnit.__table__
 _acct = LoginAccount.__table__
 _ext = ExternalIdentity.__table__
 _tok = ApiToken.__table__
+# An OA suite's user id in master data (the data dictionary's employee columns) signs its user in.
+_OA_ID_COLUMNS = {"dingtalk": _emp.c.dingtalk_userid, "wecom": _emp.c.wecom_userid, "feishu": _emp.c.feishu_open_id}
 
 
 class SqlAccountRepository:
@@ -74,8 +76,14 @@ class SqlAccountRepository:
 
     # -- single sign-on
     def external_employee(self, provider: str, subject: str) -> str | None:
-        return self.conn.execute(select(_ext.c.employee_code).where(
+        """A link made for this identity, else (for an OA suite) the employee whose OA id in master data it is."""
+        linked = self.conn.execute(select(_ext.c.employee_code).where(
             _ext.c.provider == provider, _ext.c.subject == subject)).scalar()
+        column = _OA_ID_COLUMNS.get(provider)
+        if linked is not None or column is None:
+            return None if linked is None else str(linked)
+        found = self.conn.execute(select(_emp.c.code).where(column == subject)).scalar()
+        return None if found is None else str(found)
 
     def add_external(self, provider: str, subject: str, employee: str) -> None:
         self.conn.execute(insert(_ext).values(provider=provider, subject=subject, employee_code=employee,

@@ -112,6 +112,17 @@ def test_an_sso_user_maps_onto_one_employee(company):
     assert accounts.principal_for_external(company.reader, provider="dingtalk", subject="dt_hepeng") is None
 
 
+def test_an_oa_user_signs_in_as_the_employee_whose_oa_id_master_data_gives(company):
+    assert accounts.principal_for_external(company.reader, provider="wecom", subject="Hepeng").code == "E0017"
+    assert accounts.principal_for_external(company.reader, provider="feishu",
+                                           subject="ou_4cd0efb6ba3520b2642bbf4f141c7b71").code == "E0017"
+    assert accounts.principal_for_external(company.reader, provider="feishu", subject="Hepeng") is None
+    assert accounts.principal_for_external(company.reader, provider="wecom", subject="hepeng") is None  # exact ids
+    assert accounts.principal_for_external(company.reader, provider="github", subject="Hepeng") is None
+    deactivate(company, "E0017")
+    assert accounts.principal_for_external(company.reader, provider="wecom", subject="Hepeng") is None
+
+
 def test_demo_logins_are_seeded_once_for_active_employees(company):
     first = accounts.seed_demo_accounts(company.uow, password="demo-password-2026", by="demo")
     assert "E0017" in first and "E0025" not in first and len(first) == 24
