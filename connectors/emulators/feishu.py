@@ -512,7 +512,8 @@ class FeishuEmulator(Emulator):
             person.name = str(body.get("name", person.name))
             person.department_ids = [str(d) for d in body.get("department_ids", person.department_ids)]
             person.active = bool(body.get("active", person.active))
-        return json_response({"user_id": person.user_id, "name": person.name,
+            person.open_id = str(body.get("open_id", person.open_id))  # to match a company's data dictionary
+        return json_response({"user_id": person.user_id, "name": person.name, "open_id": person.open_id,
                               "department_ids": person.department_ids, "active": person.active})
 
     def control_department(self, request: Request) -> Response:

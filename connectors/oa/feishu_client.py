@@ -172,7 +172,8 @@ class FeishuClient:
         return f"{self.base_url}/open-apis/authen/v1/authorize?{query}"
 
     def user_for_code(self, code: str, redirect_uri: str = "") -> str:
-        """The Feishu user id behind a sign-in code (codes are single use and live 5 minutes)."""
+        """The Feishu ``open_id`` behind a sign-in code (codes are single use and live 5 minutes): the id the
+        data dictionary keeps for each employee (``feishu_open_id``); Feishu advises against email or mobile."""
         return self._user_id(self._user_token(code, redirect_uri))
 
     def _user_token(self, code: str, redirect_uri: str) -> str:
@@ -197,11 +198,10 @@ class FeishuClient:
     def _user_id(self, user_token: str) -> str:
         answer = self._send("GET", "/open-apis/authen/v1/user_info", headers={"Authorization": f"Bearer {user_token}"})
         info = _decode(answer)
-        user_id = (info.get("data") or {}).get("user_id") if info.get("code") == 0 else None
-        if not isinstance(user_id, str) or not user_id:
-            raise ConnectorError("OA_AUTH_FAILED", "Feishu gave no user id for the sign-in; the app needs the "
-                                 "contact:user.employee_id:readonly scope", retryable=False)
-        return user_id
+        open_id = (info.get("data") or {}).get("open_id") if info.get("code") == 0 else None
+        if not isinstance(open_id, str) or not open_id:
+            raise ConnectorError("OA_AUTH_FAILED", "Feishu gave no open_id for the sign-in", retryable=False)
+        return open_id
 
     # -- contacts ----------------------------------------------------------------------------------------
 

@@ -209,7 +209,7 @@ def test_sign_in_codes_work_once_and_expire_after_five_minutes(client, emulator)
     assert page.status_code == 302 and page.headers["Location"].startswith(redirect + "?code=")
     assert page.headers["Location"].endswith("&state=st-1")
     code = page.headers["Location"].split("code=")[1].split("&")[0]
-    assert client.user_for_code(code, redirect) == "u_carol"
+    assert client.user_for_code(code, redirect) == emulator.people["u_carol"].open_id
     assert refused(lambda: client.user_for_code(code, redirect)).code == "OA_SSO_CODE_INVALID"
     late = requests.post(f"{emulator.url}/_emulator/oauth/code", json={"user_id": "u_bob"}, timeout=5).json()["code"]
     emulator.clock.advance(301)
