@@ -18,7 +18,7 @@ Control endpoints (the emulator's own):
   approval was subscribed, honouring the drop/duplicate faults and posting again (twice at most) when the
   receiver does not answer 200. Answers the deliveries' HTTP statuses.
 - ``POST /_emulator/oauth/code`` ``{"user_id", "redirect_uri"?}`` → ``{"code"}``: what authorize would issue.
-- ``POST /_emulator/directory/users`` ``{"user_id", "name"?, "department_ids"?, "active"?}``: add, rename,
+- ``POST /_emulator/directory/users`` ``{"user_id", "name"?, "department_ids"?, "active"?, "open_id"?}``: add, rename,
   move or disable a person; ``POST /_emulator/directory/departments`` ``{"department_id", "name"?,
   "parent_id"?, "deleted"?}`` likewise for a department.
 - ``GET /_emulator/messages``: the messages sent so far. Plus the base's ``/_emulator/faults`` and ``/clock``.
