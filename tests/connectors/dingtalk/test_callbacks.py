@@ -21,9 +21,15 @@ from lxml import etree
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from connectors.oa.callbacks import MAX_BODY_BYTES, CallbackRejected, MemoryNonceStore
-from connectors.oa.dingtalk_callbacks import DingTalkCallbackConfig, approval_change, check, event_key, reply_for, \
-    reply_is_success
-from connectors.oa.envelope import aes_key, open_sealed, seal, sha1_signature
+from connectors.oa.dingtalk_callbacks import (
+    DingTalkCallbackConfig,
+    approval_change,
+    check,
+    event_key,
+    reply_for,
+    reply_is_success,
+)
+from connectors.oa.envelope import aes_key, seal, sha1_signature
 
 # the dingtalk-sdk project's crypto test (vendor-apis vectors): a suite's URL check
 V_TOKEN, V_KEY, V_RECEIVER = "123456", "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij", "suite4xxxxxxxxxxxxxxx"
@@ -174,7 +180,7 @@ def _forgeries(rng: random.Random, nonce: str):
     offset_s = rng.choice([-1, 1]) * rng.randint(301, 10**6)
     flipped = genuine_query["msg_signature"][:-1] + ("0" if genuine_query["msg_signature"][-1] != "0" else "1")
     yield "bad_signature", (genuine_query | {"msg_signature": flipped}, genuine_body)
-    yield "bad_signature", (genuine_query | {"msg_signature": "%040x" % rng.getrandbits(160)}, genuine_body)
+    yield "bad_signature", (genuine_query | {"msg_signature": f"{rng.getrandbits(160):040x}"}, genuine_body)
     yield "wrong_token", sealed_request(event, nonce=nonce, token="not-the-token")
     yield "wrong_receiver", sealed_request(event, nonce=nonce, receiver="dingotherapp")
     yield "wrong_key", sealed_request(event, nonce=nonce, key="a" * 43)

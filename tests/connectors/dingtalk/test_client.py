@@ -1,0 +1,252 @@
+"""The DingTalk client against the emulator over loopback HTTP: tokens, approvals, errors, SSO, the directory."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pytest
+import requests
+
+import connectors.oa.dingtalk_client as dingtalk_client
+from connectors.base import ConnectorError
+from connectors.emulators.base import Running
+from connectors.oa.dingtalk_client import DingTalkClient, DingTalkClientConfig
+from connectors.oa.http import THROTTLE_RETRIES, MemoryTokenCache
+
+EXPENSE = "PROC-BUDGETFLOW-EXPENSE"
+
+
+def control(running, path, body=None):
+    answer = requests.post(f"{running.url}/_emulator/{path}", json=body or {}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def create(client, **overrides):
+    arguments = {"process_code": EXPENSE, "originator_user_id": "sales01", "approvers": ["manager01"],
+                 "form": {"金额(元)": Decimal("1200.50"), "事由": "客户拜访"}} | overrides
+    return client.create_approval(**arguments)
+
+
+# ---- tokens ---------------------------------------------------------------------------------------------------
+
+def test_the_token_is_cached_and_a_repeat_request_gets_the_same_token_extended(client, emulator):
+    first = client.access_token()
+    assert client.access_token() == first and emulator.tokens_issued == 1
+    emulator.clock.advance(7200 - 200)  # inside the refresh margin: the client asks again
+    assert client.access_token() == first and emulator.tokens_issued == 2
+    assert emulator.tokens[first] == pytest.approx(emulator.clock.now() + 7200, abs=5)
+
+
+def test_a_token_the_vendor_calls_expired_is_refreshed_once_and_the_call_succeeds(client, emulator, running):
+    client.clock = lambda: 0.0  # the client believes its cached token is young; DingTalk knows better
+    instance_id = create(client)
+    emulator.clock.advance(7201)
+    assert client.get_approval(instance_id)["status"] == "pending"
+    assert emulator.tokens_issued == 2
+
+
+def test_a_fresh_token_refused_again_fails_as_not_retryable(client, emulator, running):
+    control(running, "faults", {"expire_tokens": True})
+    with pytest.raises(ConnectorError) as failed:
+        client.departments()
+    assert failed.value.code == "OA_AUTH_FAILED" and not failed.value.retryable
+    assert emulator.tokens_issued == 2  # the first token, then exactly one refresh
+    control(running, "faults", {"expire_tokens": False})
+    assert client.departments()
+
+
+def test_a_wrong_secret_fails_without_showing_the_secret(emulator, running, caplog):
+    secret = "s3cr3t-that-must-not-leak"
+    config = DingTalkClientConfig(app_key=emulator.app_key, app_secret=secret, agent_id=1)
+    client = DingTalkClient(config, base_url=running.url, tokens=MemoryTokenCache(), sleep=lambda _s: None)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ConnectorError) as failed:
+        client.get_approval("whatever")
+    assert failed.value.code == "OA_AUTH_FAILED" and not failed.value.retryable
+    shown = [str(failed.value), repr(failed.value), repr(failed.value.payload), repr(config), repr(client),
+             caplog.text]  # the secret travels in a JSON body: no library logs it either
+    assert all(secret not in text for text in shown)
+    assert emulator.app_key in repr(config)
+
+
+def test_no_token_or_code_appears_in_errors_or_logs(client, emulator, running, caplog):
+    """Our own log lines only: the topapi takes the token in the query string, which urllib3 logs at DEBUG
+    (production logging keeps urllib3 at INFO or above; see docs/oa-dingtalk.md)."""
+    caplog.set_level(logging.DEBUG)
+    token = client.access_token()
+    code = control(running, "oauth/code", {"user_id": "sales01"})["code"]
+    client.user_for_code(code)
+    with pytest.raises(ConnectorError) as used:
+        client.user_for_code(code)
+    with pytest.raises(ConnectorError) as unknown:
+        client.get_approval("no-such-instance")
+    for failure in (used.value, unknown.value):
+        assert token not in str(failure) and code not in str(failure) and token not in repr(failure.payload)
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("connectors"))
+    assert "refused" in ours and token not in ours and code not in ours
+
+
+# ---- throttling and transport failures ------------------------------------------------------------------------
+
+def test_throttled_calls_wait_and_succeed(client, emulator, running, sleeps):
+    control(running, "faults", {"throttle_every": 2})
+    instance_id = create(client)
+    for _ in range(4):
+        assert client.get_approval(instance_id)["status"] == "pending"
+    assert client.departments() and client.users(3)
+    assert sleeps and all(0 < wait <= 5 for wait in sleeps)
+
+
+def test_a_vendor_that_keeps_throttling_fails_as_retryable(client, running, sleeps):
+    client.access_token()
+    control(running, "faults", {"throttle_every": 1})
+    for call in (lambda: client.get_approval("x"), lambda: client.users(1)):  # new API 403, legacy 90018
+        sleeps.clear()
+        with pytest.raises(ConnectorError) as failed:
+            call()
+        assert failed.value.code == "OA_THROTTLED" and failed.value.retryable
+        assert len(sleeps) == THROTTLE_RETRIES
+
+
+def test_an_unreachable_vendor_and_a_slow_one(client, emulator, running, monkeypatch):
+    config = DingTalkClientConfig(app_key="k", app_secret="s")
+    with Running(emulator) as gone:
+        url = gone.url
+    with pytest.raises(ConnectorError) as unreachable:
+        DingTalkClient(config, base_url=url, tokens=MemoryTokenCache()).access_token()
+    assert unreachable.value.code == "OA_UNREACHABLE" and unreachable.value.retryable
+    client.access_token()
+    monkeypatch.setattr(dingtalk_client, "TIMEOUT", (0.5, 0.2))
+    control(running, "faults", {"slow_seconds": 0.4})
+    with pytest.raises(ConnectorError) as slow_read:
+        client.get_approval("x")
+    assert slow_read.value.code == "OA_TIMEOUT" and slow_read.value.retryable
+    with pytest.raises(ConnectorError) as slow_create:  # it may have been created: not blindly retryable
+        create(client)
+    assert slow_create.value.code == "OA_TIMEOUT" and not slow_create.value.retryable
+    assert slow_create.value.payload["outcome_unknown"]
+
+
+# ---- approvals ------------------------------------------------------------------------------------------------
+
+def test_create_sends_money_as_exact_strings_and_reads_back_pending(client, emulator):
+    instance_id = create(client)
+    found = client.get_approval(instance_id)
+    assert found["status"] == "pending" and found["instance_id"] == instance_id
+    form = {c["name"]: c["value"] for c in found["raw"]["formComponentValues"]}
+    assert form == {"金额(元)": "1200.50", "事由": "客户拜访"}
+    assert [t["userId"] for t in found["raw"]["tasks"]] == ["manager01"]
+    with pytest.raises(TypeError):
+        create(client, form={"金额(元)": 1200.5})
+
+
+@pytest.mark.parametrize(("action", "status"), [("approve", "approved"), ("reject", "rejected"),
+                                                ("cancel", "cancelled")])
+def test_what_the_oa_approver_does_reads_back_normalised(client, running, action, status):
+    instance_id = create(client)
+    control(running, f"instances/{instance_id}/{action}")
+    found = client.get_approval(instance_id)
+    assert found["status"] == status
+    assert found["raw"]["status"] == {"cancel": "TERMINATED"}.get(action, "COMPLETED")
+
+
+def test_all_approvers_must_agree_unless_any_one_may(client, running):
+    both = create(client, approvers=["manager01", "finance01"])
+    control(running, f"instances/{both}/approve", {"user_id": "finance01"})
+    assert client.get_approval(both)["status"] == "pending"
+    control(running, f"instances/{both}/approve", {"user_id": "manager01"})
+    assert client.get_approval(both)["status"] == "approved"
+    either = create(client, approvers=["manager01", "finance01"], approval_mode="OR")
+    control(running, f"instances/{either}/approve", {"user_id": "finance01"})
+    assert client.get_approval(either)["status"] == "approved"
+
+
+def test_validation_errors_are_bad_requests_and_unknown_instances_are_named(client):
+    for wrong in ({"form": {"不存在的字段": "1"}}, {"process_code": "PROC-NOPE"}, {"originator_user_id": "nobody"},
+                  {"form": {"金额(元)": "twelve"}}, {"approvers": ["ghost"]}):
+        with pytest.raises(ConnectorError) as refused:
+            create(client, **wrong)
+        assert refused.value.code == "OA_BAD_REQUEST" and not refused.value.retryable
+        assert refused.value.payload["vendor_code"] == "paramError"
+    with pytest.raises(ConnectorError) as unknown:
+        client.get_approval("no-such-instance")
+    assert unknown.value.code == "OA_UNKNOWN_INSTANCE" and not unknown.value.retryable
+
+
+def test_the_same_create_twice_makes_two_instances_and_reconciling_lists_them(client, emulator):
+    start_ms = int(emulator.clock.now() * 1000) - 1000
+    first, second = create(client), create(client)
+    assert first != second
+    assert set(client.approval_ids(EXPENSE, start_ms)) == {first, second}
+    assert client.approval_ids("PROC-BUDGETFLOW-TRAVEL", start_ms) == []
+
+
+# ---- notifications and SSO ------------------------------------------------------------------------------------
+
+def test_a_work_notification_reaches_the_vendor_as_an_action_card(client, emulator):
+    task_id = client.send_message(["manager01", "finance01"], "待审批: 报销单 R-1", "**金额** 1,200.50 元",
+                                  "https://budgetflow.example/inbox/1")
+    assert task_id.isdigit()
+    sent = emulator.messages[-1]
+    assert sent["userids"] == ["manager01", "finance01"]
+    assert sent["msg"]["action_card"]["single_url"] == "https://budgetflow.example/inbox/1"
+
+
+def test_a_notification_needs_the_agent_id_and_a_recipient(emulator, running):
+    config = DingTalkClientConfig(app_key=emulator.app_key, app_secret=emulator.app_secret)
+    without_agent = DingTalkClient(config, base_url=running.url, tokens=MemoryTokenCache())
+    with pytest.raises(ConnectorError) as unconfigured:
+        without_agent.send_message(["manager01"], "t", "x", "https://e/1")
+    assert unconfigured.value.code == "OA_NOT_CONFIGURED"
+    wrong_agent = DingTalkClient(DingTalkClientConfig(emulator.app_key, emulator.app_secret, agent_id=42),
+                                 base_url=running.url, tokens=MemoryTokenCache())
+    with pytest.raises(ConnectorError) as refused:
+        wrong_agent.send_message(["manager01"], "t", "x", "https://e/1")
+    assert refused.value.code == "OA_REJECTED" and refused.value.payload["vendor_code"] == 88
+
+
+def test_a_sign_in_code_works_once_and_not_after_five_minutes(client, emulator, running):
+    code = control(running, "oauth/code", {"user_id": "finance01"})["code"]
+    assert client.user_for_code(code) == "finance01"
+    with pytest.raises(ConnectorError) as reused:
+        client.user_for_code(code)
+    assert reused.value.code == "OA_SSO_CODE_INVALID" and not reused.value.retryable
+    late = control(running, "oauth/code", {"user_id": "finance01"})["code"]
+    emulator.clock.advance(301)
+    with pytest.raises(ConnectorError) as expired:
+        client.user_for_code(late)
+    assert expired.value.code == "OA_SSO_CODE_INVALID"
+
+
+# ---- the directory --------------------------------------------------------------------------------------------
+
+def test_departments_and_users_follow_the_directory_as_it_changes(client, running):
+    departments = {d["department_id"]: d for d in client.departments()}
+    assert {d["name"] for d in departments.values()} == {"财务部", "销售部"}
+    sales = {u["user_id"]: u for u in client.users(3)}
+    assert set(sales) == {"sales01", "sales02"} and sales["sales01"]["department_ids"] == ["3"]
+    assert sales["sales01"]["active"] is True and sales["sales01"]["name"] == "张三"
+
+    control(running, "departments", {"dept_id": 4, "name": "华东销售", "parent_id": 3})
+    control(running, "departments", {"dept_id": 2, "name": "财务与预算部"})
+    control(running, "users", {"userid": "sales01", "name": "张三丰", "dept_id_list": [4]})
+    control(running, "users", {"userid": "new01", "name": "新人", "dept_id_list": [3]})
+    control(running, "users/sales02/leave")
+    control(running, "users", {"userid": "finance01", "active": False})
+
+    departments = {d["department_id"]: d for d in client.departments()}
+    assert departments["4"]["parent_id"] == "3" and departments["2"]["name"] == "财务与预算部"
+    assert [d["department_id"] for d in client.departments()].index("3") < \
+        [d["department_id"] for d in client.departments()].index("4")  # parents first
+    assert {u["user_id"] for u in client.users(3)} == {"new01"}
+    assert [(u["user_id"], u["name"]) for u in client.users(4)] == [("sales01", "张三丰")]
+    assert [u["active"] for u in client.users(2)] == [False]
+
+
+def test_users_are_read_page_by_page(client, emulator):
+    for number in range(230):
+        emulator._upsert_user({"userid": f"bulk{number:03d}", "name": f"员工{number}", "dept_id_list": [2]})
+    people = client.users(2)
+    assert len(people) == 231 and len({p["user_id"] for p in people}) == 231
