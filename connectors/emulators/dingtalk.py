@@ -32,8 +32,10 @@ Control endpoints (the emulator's own; JSON in, JSON out):
 - ``POST /_emulator/users {userid, name?, dept_id_list?, active?}`` adds or changes a user (rename, move, mark
   inactive); ``POST /_emulator/users/<userid>/leave`` removes them (DingTalk has no disabled state: people who
   leave vanish from the directory); ``POST /_emulator/departments {dept_id, name?, parent_id?}`` adds or changes one.
-- ``GET /_emulator/state``: instances, messages and callback deliveries; ``GET /_emulator/`` a page listing
-  instances with approve/reject buttons.
+- ``POST /_emulator/redeliver``: DingTalk's retry: posts again every event whose delivery was not acknowledged
+  (no answer within 1.5 s, or not a sealed "success"), each in a fresh envelope.
+- ``GET /_emulator/state``: instances, messages and callback deliveries; ``GET /_emulator/``: a page listing
+  instances with approve/reject/cancel buttons.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from connectors.oa.envelope import seal, sha1_signature
 
 TOKEN_SECONDS = 7200
 CODE_SECONDS = 300
-CHECK_URL_DEADLINE_S = 1.5
+REPLY_DEADLINE_S = 1.5  # DingTalk counts a slower answer as a failed delivery
 TOKEN_HEADER = "x-acs-dingtalk-access-token"  # noqa: S105 (a header name)
 
 DEFAULT_APP_KEY, DEFAULT_APP_SECRET = "dingemulatorappkey", "emulator-app-secret"
@@ -116,6 +118,7 @@ class DingTalkEmulator(Emulator):
         Rule("/_emulator/", endpoint="control_page", methods=["GET"]),
         Rule("/_emulator/state", endpoint="control_state", methods=["GET"]),
         Rule("/_emulator/callback", endpoint="control_callback", methods=["POST"]),
+        Rule("/_emulator/redeliver", endpoint="control_redeliver", methods=["POST"]),
         Rule("/_emulator/instances/<instance_id>/<action>", endpoint="control_act", methods=["POST"]),
         Rule("/_emulator/oauth/code", endpoint="control_code", methods=["POST"]),
         Rule("/_emulator/users", endpoint="control_user", methods=["POST"]),
@@ -345,6 +348,8 @@ class DingTalkEmulator(Emulator):
         self.flush()  # the instance's start events go first
         for event in events:
             self._deliver(event)
+        if request.mimetype == "application/x-www-form-urlencoded":  # a button on the page: back to the page
+            return Response(status=303, headers={"Location": "/_emulator/"})
         return json_response(view)
 
     def _decide(self, instance: Instance, agree: bool, userid: str | None,
@@ -412,8 +417,8 @@ class DingTalkEmulator(Emulator):
             return json_response({"error": f"missing {exc.args[0]}"}, 400)
         if body.get("verify"):
             started = time.monotonic()
-            delivery = self._post_event(config, url, {"EventType": "check_url"}, timeout=CHECK_URL_DEADLINE_S)
-            if not delivery["acknowledged"] or time.monotonic() - started > CHECK_URL_DEADLINE_S:
+            delivery = self._post_event(config, url, {"EventType": "check_url"}, timeout=REPLY_DEADLINE_S)
+            if not delivery["acknowledged"] or time.monotonic() - started > REPLY_DEADLINE_S:
                 return json_response({"error": "the URL did not answer check_url with a sealed success in time",
                                       "delivery": delivery}, 400)
         with self.lock:
@@ -449,8 +454,19 @@ class DingTalkEmulator(Emulator):
         for _ in range(1 + self.faults.duplicate_callbacks):
             self.deliveries.append(self._post_event(config, url, event))
 
+    def control_redeliver(self, request: Request) -> Response:
+        """DingTalk's retry: post again, in fresh envelopes, every event whose delivery was not acknowledged."""
+        self.flush()
+        with self.lock:
+            failed = [d for d in self.deliveries if not d["acknowledged"] and not d.get("retried")]
+            for delivery in failed:
+                delivery["retried"] = True
+        for delivery in failed:
+            self._deliver(delivery["event"])
+        return json_response({"redelivered": len(failed)})
+
     def _post_event(self, config: DingTalkCallbackConfig, url: str, event: dict[str, Any],
-                    timeout: float = 5.0) -> dict[str, Any]:
+                    timeout: float = REPLY_DEADLINE_S) -> dict[str, Any]:
         """One delivery in a fresh envelope; whether the receiver acknowledged it as DingTalk requires."""
         timestamp, nonce = str(int(self.clock.now() * 1000)), secrets.token_urlsafe(6)
         encrypted = seal(config.encoding_aes_key, json.dumps(event, ensure_ascii=False).encode(), config.receiver)

@@ -17,8 +17,9 @@ Secrets (app secret, tokens, SSO codes) never reach a log line, an error message
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,26 @@ _LEGACY_THROTTLE_ERRCODES = frozenset({90018, 90002, 90006, -1})  # per app+API,
 _LEGACY_SSO_ERRCODES = frozenset({40078})  # 不存在的临时授权码: unknown, used or expired
 _INSTANCE_STATUS = {"NEW": "pending", "RUNNING": "pending", "TERMINATED": "cancelled", "CANCELED": "cancelled"}
 _PAGE_SIZE = 100
+_SECRET_PARAMS = re.compile(r"((?:access_token|appsecret|code)=)[^&\s\"']+")
+
+
+class RedactSecretParams(logging.Filter):
+    """Masks the token in urllib3's request lines: the topapi takes it in the query string, which urllib3 logs
+    at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_SECRET_PARAMS.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _redact_urllib3() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactSecretParams) for f in logger.filters):
+        logger.addFilter(RedactSecretParams())
+
+
+_redact_urllib3()
 
 
 @dataclass(frozen=True)
@@ -142,7 +163,8 @@ class DingTalkClient:
         return instance_id
 
     def get_approval(self, instance_id: str) -> dict[str, Any]:
-        """The instance: ``status`` pending / approved / rejected / cancelled, ``result``, ``raw`` (DingTalk's)."""
+        """The instance: ``status`` pending / approved / rejected / cancelled, ``terminal``, DingTalk's ``result``
+        and ``business_id``, and its whole answer as ``raw``."""
         try:
             answer = self._new_api("GET", "/v1.0/workflow/processInstances", "reading an approval",
                                    params={"processInstanceId": instance_id})
@@ -154,7 +176,9 @@ class DingTalkClient:
         raw = answer.get("result")
         if not isinstance(raw, dict):
             raise ConnectorError("OA_UNKNOWN_INSTANCE", f"{VENDOR} has no approval instance {instance_id[:64]!r}")
-        return {"instance_id": instance_id, "status": _normalised_status(raw), "result": raw.get("result", ""),
+        status = _normalised_status(raw)
+        return {"instance_id": instance_id, "status": status, "terminal": status != "pending",
+                "result": raw.get("result", ""),
                 "business_id": raw.get("businessId", ""), "raw": raw}
 
     def approval_ids(self, process_code: str, start_ms: int, end_ms: int | None = None) -> list[str]:
@@ -173,8 +197,9 @@ class DingTalkClient:
 
     # ---- notifications and SSO ----------------------------------------------------------------------------
 
-    def send_message(self, user_ids: Iterable[str], title: str, text: str, url: str) -> str:
-        """A work notification (an action card: ``text`` as markdown, one button opening ``url``); its task id."""
+    def send_message(self, user_ids: Sequence[str], title: str, text: str, url: str) -> list[str]:
+        """A work notification (an action card: ``text`` as markdown, one button opening ``url``); the vendor's
+        ids for what was sent: DingTalk sends asynchronously and gives one task id for all recipients."""
         if self.config.agent_id is None:
             raise ConnectorError("OA_NOT_CONFIGURED", "DingTalk work notifications need the app's AgentId")
         users = [u for u in user_ids if u]
@@ -183,8 +208,8 @@ class DingTalkClient:
         card = {"title": title, "markdown": text, "single_title": "查看详情", "single_url": url}
         body = {"agent_id": self.config.agent_id, "userid_list": ",".join(users),
                 "msg": {"msgtype": "action_card", "action_card": card}}
-        return str(self._legacy("/topapi/message/corpconversation/asyncsend_v2", "sending a notification",
-                                body)["task_id"])
+        return [str(self._legacy("/topapi/message/corpconversation/asyncsend_v2", "sending a notification",
+                                 body)["task_id"])]
 
     def user_for_code(self, code: str) -> str:
         """The DingTalk userid behind an in-app SSO code (``dd.requestAuthCode``; single use, 5 minutes)."""
@@ -197,11 +222,14 @@ class DingTalkClient:
         """Every department under ``root_id`` (not itself), parents before children:
         ``department_id``, ``name``, ``parent_id`` (strings), plus DingTalk's fields under ``raw``."""
         found: list[dict[str, Any]] = []
-        queue = [root_id]
+        queue, seen = [root_id], {root_id}
         while queue:
             parent = queue.pop(0)
             for dept in self._legacy("/topapi/v2/department/listsub", "listing departments",
                                      {"dept_id": parent})["result"]:
+                if int(dept["dept_id"]) in seen:  # a directory edited mid-walk can show a department twice
+                    continue
+                seen.add(int(dept["dept_id"]))
                 found.append({"department_id": str(dept["dept_id"]), "name": dept.get("name", ""),
                               "parent_id": str(dept.get("parent_id", parent)), "raw": dept})
                 queue.append(int(dept["dept_id"]))

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 from wechatpy.enterprise.crypto import WeChatCrypto
+from werkzeug.wrappers import Response
 
 from connectors.emulators.base import Running
 from connectors.emulators.dingtalk import DingTalkEmulator
@@ -153,3 +154,23 @@ def test_unknown_tokens_and_paths_get_the_vendor_or_emulator_errors(running, pat
 
 def test_the_command_line_can_build_it():
     assert isinstance(DingTalkEmulator(), DingTalkEmulator)
+
+
+def test_unacknowledged_callbacks_are_posted_again_and_still_take_effect_once(client, emulator, running, receiver):
+    original = receiver.callback
+    receiver.callback = lambda request: Response("down", status=500)  # the endpoint is down for a while
+    instance_id = create(client)
+    control(running, f"instances/{instance_id}/approve")
+    assert [d["status"] for d in emulator.deliveries] == [500] * 4
+    receiver.callback = original
+    assert control(running, "redeliver") == {"redelivered": 4}
+    assert all(d["acknowledged"] for d in emulator.deliveries[4:]) and len(receiver.effects) == 4
+    assert control(running, "redeliver") == {"redelivered": 0}
+
+
+def test_the_page_buttons_act_and_come_back_to_the_page(client, emulator, running):
+    instance_id = create(client)
+    answer = requests.post(f"{running.url}/_emulator/instances/{instance_id}/approve", data={"go": "1"}, timeout=10,
+                           allow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/_emulator/"
+    assert client.get_approval(instance_id)["status"] == "approved"
