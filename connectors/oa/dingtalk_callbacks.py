@@ -110,17 +110,20 @@ def check(config: DingTalkCallbackConfig, *, method: str, query: Mapping[str, st
     if config.corp_id and "corpId" in event and event["corpId"] != config.corp_id:
         raise CallbackRejected("wrong_corp", "the event is about another corp")
     check_nonce(nonces, VENDOR, nonce, now)
-    reply = reply_for(config, now)
+    reply = reply_for(config, None, now)
     if kind in HANDSHAKE_EVENTS:
         return CheckedCallback(VENDOR, f"{kind}:{nonce}", kind, event, reply, JSON_TYPE, handshake=True)
     return CheckedCallback(VENDOR, event_key(event), kind, event, reply, JSON_TYPE)
 
 
-def reply_for(config: DingTalkCallbackConfig, now: float, *, nonce: str | None = None,
-              prefix: bytes | None = None) -> bytes:
-    """The answer DingTalk expects to any callback: ``"success"`` sealed for the receiver and signed.
+def reply_for(config: DingTalkCallbackConfig, checked: CheckedCallback | None, now: float, *,
+              nonce: str | None = None, prefix: bytes | None = None) -> bytes:
+    """The answer DingTalk expects to any accepted callback: ``"success"`` sealed for the receiver and signed.
 
+    It is the same for every callback (``checked`` is there for the shape all vendors share; ``check`` already
+    put one in ``CheckedCallback.reply``): call it again for a reply stamped later, e.g. after queueing the event.
     ``nonce`` and ``prefix`` (the envelope's 16 random bytes) are random unless a test fixes them."""
+    del checked
     timestamp = str(int(now * 1000))
     nonce = nonce or secrets.token_urlsafe(6)
     encrypted = seal(config.encoding_aes_key, REPLY_TEXT, config.receiver, prefix=prefix)

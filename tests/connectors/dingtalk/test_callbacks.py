@@ -108,8 +108,8 @@ def test_what_wechatpy_seals_for_the_app_key_we_accept_and_our_reply_wechatpy_op
 
 
 def test_the_reply_is_fixed_by_its_random_parts_and_tampering_shows():
-    first = reply_for(CONFIG, NOW, nonce="abc", prefix=b"1234567890123456")
-    assert first == reply_for(CONFIG, NOW, nonce="abc", prefix=b"1234567890123456")
+    first = reply_for(CONFIG, None, NOW, nonce="abc", prefix=b"1234567890123456")
+    assert first == reply_for(CONFIG, None, NOW, nonce="abc", prefix=b"1234567890123456")
     assert json.loads(first)["timeStamp"] == str(int(NOW * 1000))
     assert reply_is_success(CONFIG, first)
     tampered = json.loads(first) | {"nonce": "abd"}
