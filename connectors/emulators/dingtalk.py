@@ -11,7 +11,8 @@ on ``oapi.dingtalk.com``):
   ``POST /topapi/processinstance/listids`` for reconciling.
 - ``POST /topapi/message/corpconversation/asyncsend_v2`` (work notification), ``POST /topapi/v2/user/getuserinfo
   {code}`` (SSO code, single use, 5 minutes), ``POST /topapi/v2/department/listsub {dept_id}``,
-  ``POST /topapi/v2/user/list {dept_id, cursor, size}``, ``POST /topapi/v2/user/get {userid}``; legacy calls take
+  ``POST /topapi/v2/department/get {dept_id}``, ``POST /topapi/v2/user/list {dept_id, cursor, size}``,
+  ``POST /topapi/v2/user/get {userid}``; legacy calls take
   ``?access_token=`` and answer HTTP 200 ``{errcode, errmsg, ...}``.
 
 Errors as DingTalk gives them: new API HTTP 400 ``{code: InvalidAuthentication, message, requestid}`` for a bad or
@@ -113,6 +114,7 @@ class DingTalkEmulator(Emulator):
         Rule("/topapi/message/corpconversation/asyncsend_v2", endpoint="send_message", methods=["POST"]),
         Rule("/topapi/v2/user/getuserinfo", endpoint="user_for_code", methods=["POST"]),
         Rule("/topapi/v2/department/listsub", endpoint="list_departments", methods=["POST"]),
+        Rule("/topapi/v2/department/get", endpoint="get_department", methods=["POST"]),
         Rule("/topapi/v2/user/list", endpoint="list_users", methods=["POST"]),
         Rule("/topapi/v2/user/get", endpoint="get_user", methods=["POST"]),
         Rule("/_emulator/", endpoint="control_page", methods=["GET"]),
@@ -537,6 +539,17 @@ class DingTalkEmulator(Emulator):
             children = [{**d, "create_dept_group": False, "auto_add_user": False}
                         for d in self.departments.values() if d["parent_id"] == parent and d["dept_id"] != parent]
         return json_response({"errcode": 0, "errmsg": "ok", "result": children, "request_id": uuid.uuid4().hex})
+
+    def get_department(self, request: Request) -> Response:
+        refused = self._legacy_guard(request)
+        if refused:
+            return refused
+        with self.lock:
+            department = self.departments.get(int(_json(request).get("dept_id") or 0))
+        if department is None:
+            return _legacy_error(60003, "部门不存在")
+        shown = {k: v for k, v in department.items() if not (k == "parent_id" and v == 0)}  # the root has none
+        return json_response({"errcode": 0, "errmsg": "ok", "result": shown, "request_id": uuid.uuid4().hex})
 
     def list_users(self, request: Request) -> Response:
         refused = self._legacy_guard(request)

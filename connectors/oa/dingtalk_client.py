@@ -219,9 +219,11 @@ class DingTalkClient:
     # ---- the directory ------------------------------------------------------------------------------------
 
     def departments(self, root_id: int = 1) -> list[dict[str, Any]]:
-        """Every department under ``root_id`` (not itself), parents before children:
-        ``department_id``, ``name``, ``parent_id`` (strings), plus DingTalk's fields under ``raw``."""
-        found: list[dict[str, Any]] = []
+        """``root_id`` (DingTalk's root department is 1) and every department under it, parents before
+        children: ``department_id``, ``name``, ``parent_id`` (strings; None for the root), DingTalk's ``raw``."""
+        root = self._legacy("/topapi/v2/department/get", "reading a department", {"dept_id": root_id})["result"]
+        found: list[dict[str, Any]] = [{"department_id": str(root_id), "name": root.get("name", ""),
+                                        "parent_id": None, "raw": root}]
         queue, seen = [root_id], {root_id}
         while queue:
             parent = queue.pop(0)
@@ -341,5 +343,7 @@ def _form_value(value: object) -> str:
     if isinstance(value, float):
         raise TypeError("money is Decimal, not float: a float cannot say 0.10 exactly")
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("an amount must be a finite number")
         return format(value, "f")
     return str(value)

@@ -140,6 +140,8 @@ def test_create_sends_money_as_exact_strings_and_reads_back_pending(client, emul
     assert [t["userId"] for t in found["raw"]["tasks"]] == ["manager01"]
     with pytest.raises(TypeError):
         create(client, form={"金额(元)": 1200.5})
+    with pytest.raises(ValueError):
+        create(client, form={"金额(元)": Decimal("NaN")})
 
 
 @pytest.mark.parametrize(("action", "status"), [("approve", "approved"), ("reject", "rejected"),
@@ -224,7 +226,8 @@ def test_a_sign_in_code_works_once_and_not_after_five_minutes(client, emulator, 
 
 def test_departments_and_users_follow_the_directory_as_it_changes(client, running):
     departments = {d["department_id"]: d for d in client.departments()}
-    assert {d["name"] for d in departments.values()} == {"财务部", "销售部"}
+    assert {d["name"] for d in departments.values()} == {"Emulated Corp", "财务部", "销售部"}
+    assert departments["1"]["parent_id"] is None and departments["2"]["parent_id"] == "1"
     sales = {u["user_id"]: u for u in client.users(3)}
     assert set(sales) == {"sales01", "sales02"} and sales["sales01"]["department_ids"] == ["3"]
     assert sales["sales01"]["active"] is True and sales["sales01"]["name"] == "张三"
