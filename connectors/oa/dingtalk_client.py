@@ -123,10 +123,6 @@ class DingTalkClient:
                 raise _auth_failed() from None
             raise
 
-    def _refresh(self) -> None:
-        token = self.tokens.get(self._cache_key, self.clock())
-        if token:
-            self.tokens.drop(self._cache_key, token)
 
     # ---- approvals ----------------------------------------------------------------------------------------
 
@@ -255,19 +251,28 @@ class DingTalkClient:
     # ---- the two APIs' calls and answers ------------------------------------------------------------------
 
     def _new_api(self, method: str, path: str, what: str, **kwargs: Any) -> dict[str, Any]:
+        used: list[str] = []
+
         def call() -> dict[str, Any]:
-            headers = {TOKEN_HEADER: self.access_token()}
-            response = self.session.request(method, f"{self.base_url}{path}", headers=headers, timeout=TIMEOUT,
-                                            **kwargs)
+            used.append(self.access_token())
+            response = self.session.request(method, f"{self.base_url}{path}", headers={TOKEN_HEADER: used[-1]},
+                                            timeout=TIMEOUT, **kwargs)
             return _new_api_answer(response, what)
-        return with_retries(call, refresh=self._refresh, vendor=VENDOR, sleep=self.sleep)
+        return with_retries(call, refresh=lambda: self._forget(used[-1]), vendor=VENDOR, sleep=self.sleep)
 
     def _legacy(self, path: str, what: str, body: dict[str, Any]) -> dict[str, Any]:
+        used: list[str] = []
+
         def call() -> dict[str, Any]:
-            response = self.session.post(f"{self.legacy_url}{path}", params={"access_token": self.access_token()},
-                                         json=body, timeout=TIMEOUT)
+            used.append(self.access_token())
+            response = self.session.post(f"{self.legacy_url}{path}", params={"access_token": used[-1]}, json=body,
+                                         timeout=TIMEOUT)
             return _legacy_answer(response, what)
-        return with_retries(call, refresh=self._refresh, vendor=VENDOR, sleep=self.sleep)
+        return with_retries(call, refresh=lambda: self._forget(used[-1]), vendor=VENDOR, sleep=self.sleep)
+
+    def _forget(self, refused: str) -> None:
+        """Drop the token DingTalk refused (not whatever is cached now: another process may have replaced it)."""
+        self.tokens.drop(self._cache_key, refused)
 
 
 def _json_answer(response: requests.Response, what: str) -> dict[str, Any]:

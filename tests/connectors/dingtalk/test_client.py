@@ -253,3 +253,13 @@ def test_users_are_read_page_by_page(client, emulator):
         emulator._upsert_user({"userid": f"bulk{number:03d}", "name": f"员工{number}", "dept_id_list": [2]})
     people = client.users(2)
     assert len(people) == 231 and len({p["user_id"] for p in people}) == 231
+
+
+def test_processes_sharing_the_cache_share_the_token_and_a_refused_one_is_replaced(emulator, running):
+    cache = MemoryTokenCache()
+    config = DingTalkClientConfig(app_key=emulator.app_key, app_secret=emulator.app_secret, agent_id=1)
+    web, worker = (DingTalkClient(config, base_url=running.url, tokens=cache) for _ in range(2))
+    assert web.access_token() == worker.access_token() and emulator.tokens_issued == 1
+    cache.put(f"dingtalk:{emulator.app_key}", "revoked-token", 10**12)  # e.g. left by an older deployment
+    assert worker.users(3) and cache.get(f"dingtalk:{emulator.app_key}", 0) != "revoked-token"
+    assert web.get_approval(create(web))["status"] == "pending" and emulator.tokens_issued == 2
