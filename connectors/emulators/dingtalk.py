@@ -139,7 +139,7 @@ class DingTalkEmulator(Emulator):
         self.tokens: dict[str, float] = {}  # token → expires at
         self.current_token: str | None = None
         self.fresh_tokens: set[str] = set()  # issued and not used yet (the expire_tokens fault)
-        self.tokens_issued = 0
+        self.token_requests = 0
         self.instances: dict[str, Instance] = {}
         self.codes: dict[str, tuple[str, float]] = {}  # SSO code → (userid, expires at)
         self.messages: list[dict[str, Any]] = []
@@ -187,7 +187,7 @@ class DingTalkEmulator(Emulator):
                 self.current_token = token
             self.tokens[token] = now + TOKEN_SECONDS
             self.fresh_tokens.add(token)
-            self.tokens_issued += 1
+            self.token_requests += 1  # answered token requests (a repeat may return the same token)
             return token
 
     def _token_refusal(self, token: str | None) -> str | None:
@@ -631,7 +631,7 @@ class DingTalkEmulator(Emulator):
             return json_response({"instances": [self._instance_view(i) | {"processInstanceId": i.id}
                                                 for i in self.instances.values()],
                                   "messages": self.messages, "deliveries": self.deliveries,
-                                  "tokens_issued": self.tokens_issued})
+                                  "token_requests": self.token_requests})
 
     def control_page(self, request: Request) -> Response:
         rows = []

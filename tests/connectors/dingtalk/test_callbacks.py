@@ -16,10 +16,12 @@ import struct
 from collections import Counter
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
 from wechatpy.enterprise.crypto import WeChatCrypto
 
+from connectors.emulators.base import Running
 from connectors.oa.callbacks import MAX_BODY_BYTES, CallbackRejected, MemoryNonceStore
 from connectors.oa.dingtalk_callbacks import (
     DingTalkCallbackConfig,
@@ -30,6 +32,8 @@ from connectors.oa.dingtalk_callbacks import (
     reply_is_success,
 )
 from connectors.oa.envelope import aes_key, seal, sha1_signature
+
+from .conftest import Receiver
 
 # the dingtalk-sdk project's crypto test (vendor-apis vectors): a suite's URL check
 V_TOKEN, V_KEY, V_RECEIVER = "123456", "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij", "suite4xxxxxxxxxxxxxxx"
@@ -256,3 +260,19 @@ def test_a_thousand_replays_of_a_hundred_genuine_events_have_exactly_a_hundred_e
             effects += 1
     assert len(deliveries) == 1100 and effects == 100
     assert refused == {"replayed_nonce": 500}  # the verbatim replays; the fresh envelopes are de-duplicated by key
+
+
+def test_over_http_forgeries_get_403_and_change_nothing_while_a_genuine_one_takes_effect():
+    receiver = Receiver(CONFIG, lambda: NOW)
+    with Running(receiver) as served:
+        url = f"{served.url}/callbacks/dingtalk"
+        kinds = 0
+        for _kind, (query, body) in _forgeries(random.Random(3), "over-http"):
+            answer = requests.post(url, params=query, data=body, timeout=10)
+            kinds += 1
+            assert answer.status_code == 403 and b"success" not in answer.content
+        assert kinds > 20 and receiver.accepted == [] and len(receiver.refused) == kinds
+        query, body = sealed_request(instance_event(), nonce="over-http")
+        answer = requests.post(url, params=query, data=body, timeout=10)
+        assert answer.status_code == 200 and reply_is_success(CONFIG, answer.content)
+        assert [c.kind for c in receiver.effects] == ["bpms_instance_change"]

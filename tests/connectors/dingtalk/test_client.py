@@ -33,9 +33,9 @@ def create(client, **overrides):
 
 def test_the_token_is_cached_and_a_repeat_request_gets_the_same_token_extended(client, emulator):
     first = client.access_token()
-    assert client.access_token() == first and emulator.tokens_issued == 1
+    assert client.access_token() == first and emulator.token_requests == 1
     emulator.clock.advance(7200 - 200)  # inside the refresh margin: the client asks again
-    assert client.access_token() == first and emulator.tokens_issued == 2
+    assert client.access_token() == first and emulator.token_requests == 2
     assert emulator.tokens[first] == pytest.approx(emulator.clock.now() + 7200, abs=5)
 
 
@@ -44,7 +44,7 @@ def test_a_token_the_vendor_calls_expired_is_refreshed_once_and_the_call_succeed
     instance_id = create(client)
     emulator.clock.advance(7201)
     assert client.get_approval(instance_id)["status"] == "pending"
-    assert emulator.tokens_issued == 2
+    assert emulator.token_requests == 2
 
 
 def test_a_fresh_token_refused_again_fails_as_not_retryable(client, emulator, running):
@@ -52,7 +52,7 @@ def test_a_fresh_token_refused_again_fails_as_not_retryable(client, emulator, ru
     with pytest.raises(ConnectorError) as failed:
         client.departments()
     assert failed.value.code == "OA_AUTH_FAILED" and not failed.value.retryable
-    assert emulator.tokens_issued == 2  # the first token, then exactly one refresh
+    assert emulator.token_requests == 2  # the first token, then exactly one refresh
     control(running, "faults", {"expire_tokens": False})
     assert client.departments()
 
@@ -259,7 +259,7 @@ def test_processes_sharing_the_cache_share_the_token_and_a_refused_one_is_replac
     cache = MemoryTokenCache()
     config = DingTalkClientConfig(app_key=emulator.app_key, app_secret=emulator.app_secret, agent_id=1)
     web, worker = (DingTalkClient(config, base_url=running.url, tokens=cache) for _ in range(2))
-    assert web.access_token() == worker.access_token() and emulator.tokens_issued == 1
+    assert web.access_token() == worker.access_token() and emulator.token_requests == 1
     cache.put(f"dingtalk:{emulator.app_key}", "revoked-token", 10**12)  # e.g. left by an older deployment
     assert worker.users(3) and cache.get(f"dingtalk:{emulator.app_key}", 0) != "revoked-token"
-    assert web.get_approval(create(web))["status"] == "pending" and emulator.tokens_issued == 2
+    assert web.get_approval(create(web))["status"] == "pending" and emulator.token_requests == 2
