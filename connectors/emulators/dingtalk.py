@@ -15,6 +15,10 @@ on ``oapi.dingtalk.com``):
   ``POST /topapi/v2/user/get {userid}``; legacy calls take
   ``?access_token=`` and answer HTTP 200 ``{errcode, errmsg, ...}``.
 
+- The browser sign-in: ``GET /oauth2/auth`` (login.dingtalk.com's page: here a list of people to sign in as; back
+  to ``redirect_uri?authCode&state``), ``POST /v1.0/oauth2/userAccessToken``, ``GET /v1.0/contact/users/me``
+  (→ ``unionId``), ``POST /topapi/user/getbyunionid`` (→ ``userid``).
+
 Errors as DingTalk gives them: new API HTTP 400 ``{code: InvalidAuthentication, message, requestid}`` for a bad or
 expired token, HTTP 403 ``Forbidden.AccessDenied.QpsLimitForAppkeyAndApi`` when throttled, HTTP 400 with a
 parameter code for validation; legacy errcode 40014 / 42001 (token), 90018 (throttle), 40078 (auth code).
@@ -29,7 +33,8 @@ Control endpoints (the emulator's own; JSON in, JSON out):
   approver still to act); ``POST /_emulator/instances/<id>/cancel``: the originator withdraws it. Each posts
   ``bpms_task_change`` and, when the instance ends, ``bpms_instance_change``, honouring the drop/duplicate faults
   (a duplicate is the same event in a fresh envelope, as DingTalk's retries are).
-- ``POST /_emulator/oauth/code {user_id}`` → ``{code}``: what ``dd.requestAuthCode`` gives the app in DingTalk.
+- ``POST /_emulator/oauth/code {user_id, web?}`` → ``{code}``: what ``dd.requestAuthCode`` gives the app in
+  DingTalk; with ``web: true`` the ``authCode`` the browser sign-in brings back instead.
 - ``POST /_emulator/users {userid, name?, dept_id_list?, active?}`` adds or changes a user (rename, move, mark
   inactive); ``POST /_emulator/users/<userid>/leave`` removes them (DingTalk has no disabled state: people who
   leave vanish from the directory); ``POST /_emulator/departments {dept_id, name?, parent_id?}`` adds or changes one.
@@ -52,6 +57,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from werkzeug.routing import Rule
@@ -113,6 +119,10 @@ class DingTalkEmulator(Emulator):
         Rule("/topapi/processinstance/listids", endpoint="list_instance_ids", methods=["POST"]),
         Rule("/topapi/message/corpconversation/asyncsend_v2", endpoint="send_message", methods=["POST"]),
         Rule("/topapi/v2/user/getuserinfo", endpoint="user_for_code", methods=["POST"]),
+        Rule("/oauth2/auth", endpoint="web_authorize", methods=["GET"]),
+        Rule("/v1.0/oauth2/userAccessToken", endpoint="web_user_token", methods=["POST"]),
+        Rule("/v1.0/contact/users/me", endpoint="web_me", methods=["GET"]),
+        Rule("/topapi/user/getbyunionid", endpoint="userid_for_unionid", methods=["POST"]),
         Rule("/topapi/v2/department/listsub", endpoint="list_departments", methods=["POST"]),
         Rule("/topapi/v2/department/get", endpoint="get_department", methods=["POST"]),
         Rule("/topapi/v2/user/list", endpoint="list_users", methods=["POST"]),
@@ -141,7 +151,9 @@ class DingTalkEmulator(Emulator):
         self.fresh_tokens: set[str] = set()  # issued and not used yet (the expire_tokens fault)
         self.token_requests = 0
         self.instances: dict[str, Instance] = {}
-        self.codes: dict[str, tuple[str, float]] = {}  # SSO code → (userid, expires at)
+        self.codes: dict[str, tuple[str, float]] = {}  # in-app SSO code → (userid, expires at)
+        self.web_codes: dict[str, tuple[str, float]] = {}  # browser sign-in authCode → (userid, expires at)
+        self.user_tokens: dict[str, tuple[str, float]] = {}  # a person's access token → (userid, expires at)
         self.messages: list[dict[str, Any]] = []
         self.callback: DingTalkCallbackConfig | None = None
         self.callback_url = ""
@@ -504,13 +516,81 @@ class DingTalkEmulator(Emulator):
         return json_response({"errcode": 0, "errmsg": "ok", "task_id": task_id, "request_id": uuid.uuid4().hex})
 
     def control_code(self, request: Request) -> Response:
-        userid = _json(request).get("user_id")
+        body = _json(request)
+        userid = body.get("user_id")
         with self.lock:
             if userid not in self.users:
                 return json_response({"error": f"no user {userid!r} in the directory"}, 404)
-            code = secrets.token_hex(16)
-            self.codes[code] = (userid, self.clock.now() + CODE_SECONDS)
+            code = self._new_code(self.web_codes if body.get("web") else self.codes, userid)
         return json_response({"code": code})
+
+    def _new_code(self, codes: dict[str, tuple[str, float]], userid: str) -> str:
+        code = secrets.token_hex(16)
+        codes[code] = (userid, self.clock.now() + CODE_SECONDS)
+        return code
+
+    # the browser sign-in: login page → authCode → the person's token → unionId → userid
+
+    def web_authorize(self, request: Request) -> Response:
+        """DingTalk's login page (login.dingtalk.com): here a list of the directory's people to sign in as."""
+        args = request.args
+        if args.get("client_id") != self.app_key or args.get("response_type") != "code" or \
+                not args.get("redirect_uri", "").startswith(("http://", "https://")):
+            return Response("invalid client_id, response_type or redirect_uri", status=400)
+        userid = args.get("user_id")
+        if userid:
+            with self.lock:
+                if userid not in self.users:
+                    return Response("no such user", status=404)
+                code = self._new_code(self.web_codes, userid)
+            query = urlencode({"authCode": code, "state": args.get("state", "")})
+            separator = "&" if "?" in args["redirect_uri"] else "?"
+            return Response(status=302, headers={"Location": f"{args['redirect_uri']}{separator}{query}"})
+        with self.lock:
+            links = "".join(f'<li><a href="?{html.escape(urlencode({**args, "user_id": u["userid"]}))}">'
+                            f"{html.escape(u['name'])} ({html.escape(u['userid'])})</a></li>"
+                            for u in self.users.values())
+        page = f"<!doctype html><meta charset=utf-8><title>钉钉登录</title><h1>Sign in as</h1><ul>{links}</ul>"
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    def web_user_token(self, request: Request) -> Response:
+        if self.throttled_now():
+            return self._new_throttled()
+        body = _json(request)
+        if body.get("clientId") != self.app_key or body.get("clientSecret") != self.app_secret:
+            return self._new_error(400, "invalidClientIdOrSecret", "无效的clientId或者clientSecret")
+        with self.lock:
+            userid, expires = self.web_codes.pop(str(body.get("code", "")), ("", 0.0))
+            if body.get("grantType") != "authorization_code" or userid not in self.users or \
+                    expires <= self.clock.now():
+                return self._new_error(400, "invalidAuthCode", "无效的授权码")
+            token = secrets.token_hex(16)
+            self.user_tokens[token] = (userid, self.clock.now() + TOKEN_SECONDS)
+        return json_response({"accessToken": token, "refreshToken": secrets.token_hex(16), "expireIn": TOKEN_SECONDS,
+                              "corpId": self.corp_id})
+
+    def web_me(self, request: Request) -> Response:
+        if self.throttled_now():
+            return self._new_throttled()
+        with self.lock:
+            userid, expires = self.user_tokens.get(request.headers.get(TOKEN_HEADER, ""), ("", 0.0))
+            user = self.users.get(userid)
+            if user is None or expires <= self.clock.now():
+                return self._new_error(400, "InvalidAuthentication", "不合法的access_token")
+        return json_response({"nick": user["name"], "unionId": user["unionid"], "openId": "open" + user["unionid"],
+                              "avatarUrl": "", "mobile": user.get("mobile", ""), "stateCode": "86"})
+
+    def userid_for_unionid(self, request: Request) -> Response:
+        refused = self._legacy_guard(request)
+        if refused:
+            return refused
+        unionid = str(_json(request).get("unionid", ""))
+        with self.lock:
+            userid = next((u["userid"] for u in self.users.values() if u["unionid"] == unionid), None)
+        if userid is None:
+            return _legacy_error(60121, "找不到该用户")
+        return json_response({"errcode": 0, "errmsg": "ok", "result": {"contact_type": 0, "userid": userid},
+                              "request_id": uuid.uuid4().hex})
 
     def user_for_code(self, request: Request) -> Response:
         refused = self._legacy_guard(request)
@@ -604,6 +684,7 @@ class DingTalkEmulator(Emulator):
         with self.lock:
             user = self.users.pop(userid, None)
             self.codes = {c: v for c, v in self.codes.items() if v[0] != userid}
+            self.web_codes = {c: v for c, v in self.web_codes.items() if v[0] != userid}
         if user is None:
             return json_response({"error": f"no user {userid!r}"}, 404)
         return json_response({"left": userid})

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 VENDOR = "DingTalk"
 API_URL = "https://api.dingtalk.com"
 LEGACY_URL = "https://oapi.dingtalk.com"
+LOGIN_URL = "https://login.dingtalk.com"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"  # noqa: S105 (a header name)
 
 _NEW_THROTTLE_CODES = ("Forbidden.AccessDenied.QpsLimitForAppkeyAndApi", "Forbidden.AccessDenied.QpsLimitForApi")
@@ -76,15 +78,19 @@ class DingTalkClientConfig:
 
 
 class DingTalkClient:
-    """Calls DingTalk for one app. ``base_url``: the new API (``API_URL``); ``legacy_url``: the topapi
-    (``LEGACY_URL`` when ``base_url`` is the real API, else the same address: the emulator serves both)."""
+    """Calls DingTalk for one app. ``base_url``: the new API (``API_URL``); ``legacy_url`` and ``login_url``: the
+    topapi and the browser sign-in page (``LEGACY_URL`` and ``LOGIN_URL`` when ``base_url`` is the real API, else
+    ``base_url`` too: the emulator serves all three)."""
 
     def __init__(self, config: DingTalkClientConfig, *, base_url: str = API_URL, tokens: TokenCache,
                  session: requests.Session | None = None, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, legacy_url: str | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, legacy_url: str | None = None,
+                 login_url: str | None = None) -> None:
         self.config = config
         self.base_url = base_url.rstrip("/")
-        self.legacy_url = (legacy_url or (LEGACY_URL if self.base_url == API_URL else self.base_url)).rstrip("/")
+        real = self.base_url == API_URL
+        self.legacy_url = (legacy_url or (LEGACY_URL if real else self.base_url)).rstrip("/")
+        self.login_url = (login_url or (LOGIN_URL if real else self.base_url)).rstrip("/")
         self.tokens = tokens
         self.session = session or new_session()
         self.clock, self.sleep = clock, sleep
@@ -207,10 +213,51 @@ class DingTalkClient:
         return [str(self._legacy("/topapi/message/corpconversation/asyncsend_v2", "sending a notification",
                                  body)["task_id"])]
 
-    def user_for_code(self, code: str) -> str:
-        """The DingTalk userid behind an in-app SSO code (``dd.requestAuthCode``; single use, 5 minutes)."""
+    def authorize_url(self, redirect_uri: str, state: str) -> str:
+        """Where to send a browser to sign in with DingTalk; it comes back to ``redirect_uri?authCode&state``."""
+        query = urlencode({"redirect_uri": redirect_uri, "response_type": "code", "client_id": self.config.app_key,
+                           "scope": "openid", "state": state, "prompt": "consent"})
+        return f"{self.login_url}/oauth2/auth?{query}"
+
+    def user_for_code(self, code: str, redirect_uri: str = "") -> str:
+        """The DingTalk userid behind a sign-in code (single use, 5 minutes).
+
+        Without ``redirect_uri``: a code from inside DingTalk (``dd.requestAuthCode``), one call. With it: the
+        ``authCode`` the browser sign-in (``authorize_url``) brought back, three calls: the code for the person's
+        own token, the token for their unionId, the unionId for the userid in this company."""
+        if redirect_uri:
+            return self._user_for_web_code(code)
         result = self._legacy("/topapi/v2/user/getuserinfo", "signing in", {"code": code})["result"]
         return str(result["userid"])
+
+    def _user_for_web_code(self, code: str) -> str:
+        def exchange() -> dict[str, Any]:
+            response = self.session.post(f"{self.base_url}/v1.0/oauth2/userAccessToken", timeout=TIMEOUT, json={
+                "clientId": self.config.app_key, "clientSecret": self.config.app_secret, "code": code,
+                "grantType": "authorization_code"})
+            try:
+                return _new_api_answer(response, "signing in")
+            except ConnectorError as exc:
+                if exc.code == "OA_BAD_REQUEST":
+                    raise _sso_code_invalid(exc.payload.get("vendor_code")) from None
+                raise
+
+        person = with_retries(exchange, refresh=lambda: None, vendor=VENDOR, sleep=self.sleep)["accessToken"]
+
+        def me() -> dict[str, Any]:
+            response = self.session.get(f"{self.base_url}/v1.0/contact/users/me", headers={TOKEN_HEADER: person},
+                                        timeout=TIMEOUT)
+            return _new_api_answer(response, "reading who signed in")
+
+        union_id = with_retries(me, refresh=lambda: None, vendor=VENDOR, sleep=self.sleep)["unionId"]
+        try:
+            found = self._legacy("/topapi/user/getbyunionid", "finding who signed in", {"unionid": union_id})
+        except ConnectorError as exc:
+            if exc.payload.get("vendor_code") == 60121:
+                raise ConnectorError("OA_SSO_UNKNOWN_USER", "the person who signed in is not a member of this "
+                                     "DingTalk company", vendor_code=60121) from None
+            raise
+        return str(found["result"]["userid"])
 
     # ---- the directory ------------------------------------------------------------------------------------
 
@@ -321,8 +368,7 @@ def _legacy_answer(response: requests.Response, what: str) -> dict[str, Any]:
     message = str(answer.get("errmsg", ""))[:200]
     log.warning("%s refused %s: errcode %s", VENDOR, what, errcode)
     if errcode in _LEGACY_SSO_ERRCODES:
-        raise ConnectorError("OA_SSO_CODE_INVALID", f"{VENDOR} does not know the sign-in code (used, expired or "
-                             "never issued)", vendor_code=errcode)
+        raise _sso_code_invalid(errcode)
     if errcode == 90020:
         raise ConnectorError("OA_QUOTA_EXHAUSTED", f"{VENDOR}'s monthly API quota is used up", vendor_code=errcode)
     if response.status_code >= 500 or errcode is None:
@@ -334,6 +380,11 @@ def _legacy_answer(response: requests.Response, what: str) -> dict[str, Any]:
 def _auth_failed() -> ConnectorError:
     return ConnectorError("OA_AUTH_FAILED", f"{VENDOR} refused the app key and secret; check the app's credentials",
                           retryable=False)
+
+
+def _sso_code_invalid(vendor_code: object) -> ConnectorError:
+    return ConnectorError("OA_SSO_CODE_INVALID", f"{VENDOR} does not know the sign-in code (used, expired or never "
+                          "issued)", vendor_code=vendor_code)
 
 
 def _normalised_status(raw: Mapping[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -263,3 +264,47 @@ def test_processes_sharing_the_cache_share_the_token_and_a_refused_one_is_replac
     cache.put(f"dingtalk:{emulator.app_key}", "revoked-token", 10**12)  # e.g. left by an older deployment
     assert worker.users(3) and cache.get(f"dingtalk:{emulator.app_key}", 0) != "revoked-token"
     assert web.get_approval(create(web))["status"] == "pending" and emulator.token_requests == 2
+
+
+def _browser_sign_in(client, running, user_id, state="st-1"):
+    """What a browser does: open the login page, pick the person, follow DingTalk back to us with authCode."""
+    redirect_uri = "https://budgetflow.example/sso/dingtalk"
+    url = client.authorize_url(redirect_uri, state)
+    assert url.startswith(f"{running.url}/oauth2/auth?") and "client_id=dingemulatorappkey" in url
+    page = requests.get(url, timeout=10)
+    assert page.status_code == 200 and user_id in page.text
+    back = requests.get(url + f"&user_id={user_id}", timeout=10, allow_redirects=False)
+    assert back.status_code == 302
+    location = urlsplit(back.headers["Location"])
+    query = dict(parse_qsl(location.query))
+    assert f"{location.scheme}://{location.netloc}{location.path}" == redirect_uri and query["state"] == state
+    return query["authCode"], redirect_uri
+
+
+def test_the_browser_sign_in_goes_code_to_person_token_to_union_id_to_user_id(client, running):
+    code, redirect_uri = _browser_sign_in(client, running, "finance01")
+    assert client.user_for_code(code, redirect_uri) == "finance01"
+    with pytest.raises(ConnectorError) as reused:
+        client.user_for_code(code, redirect_uri)
+    assert reused.value.code == "OA_SSO_CODE_INVALID" and code not in str(reused.value)
+    in_app = control(running, "oauth/code", {"user_id": "finance01"})["code"]
+    with pytest.raises(ConnectorError) as wrong_flow:  # an in-app code is no browser authCode
+        client.user_for_code(in_app, redirect_uri)
+    assert wrong_flow.value.code == "OA_SSO_CODE_INVALID"
+
+
+def test_a_browser_sign_in_code_expires_and_a_person_outside_the_company_is_refused(client, emulator, running):
+    late, redirect_uri = _browser_sign_in(client, running, "sales01")
+    emulator.clock.advance(301)
+    with pytest.raises(ConnectorError) as expired:
+        client.user_for_code(late, redirect_uri)
+    assert expired.value.code == "OA_SSO_CODE_INVALID"
+    code = control(running, "oauth/code", {"user_id": "sales02", "web": True})["code"]
+
+    def leaves_meanwhile(response, *args, **kwargs):  # the person left between the two look-ups
+        if response.url.endswith("/v1.0/contact/users/me"):
+            emulator.users.pop("sales02", None)
+    client.session.hooks["response"].append(leaves_meanwhile)
+    with pytest.raises(ConnectorError) as outsider:
+        client.user_for_code(code, redirect_uri)
+    assert outsider.value.code == "OA_SSO_UNKNOWN_USER" and not outsider.value.retryable

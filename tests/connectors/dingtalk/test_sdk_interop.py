@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 import requests
+from alibabacloud_dingtalk.contact_1_0 import models as contact_models
+from alibabacloud_dingtalk.contact_1_0.client import Client as ContactClient
 from alibabacloud_dingtalk.oauth2_1_0 import models as oauth_models
 from alibabacloud_dingtalk.oauth2_1_0.client import Client as OAuthClient
 from alibabacloud_dingtalk.workflow_1_0 import models as workflow_models
@@ -69,3 +71,16 @@ def test_the_sdk_reads_the_vendor_error_shapes(emulator, running):
             workflow_models.GetProcessInstanceHeaders(x_acs_dingtalk_access_token="not-a-token"),
             util_models.RuntimeOptions())
     assert bad_token.value.code == "InvalidAuthentication" and bad_token.value.data["statusCode"] == 400
+
+
+def test_the_sdk_completes_the_browser_sign_in_against_the_emulator(emulator, running):
+    """The browser sign-in's two new-API calls as the SDK makes them: authCode → the person's token → unionId."""
+    code = requests.post(f"{running.url}/_emulator/oauth/code", json={"user_id": "finance01", "web": True},
+                         timeout=10).json()["code"]
+    person = OAuthClient(sdk_config(running)).get_user_token(oauth_models.GetUserTokenRequest(
+        client_id=emulator.app_key, client_secret=emulator.app_secret, code=code, grant_type="authorization_code"))
+    assert person.body.expire_in == 7200 and person.body.corp_id == emulator.corp_id
+    me = ContactClient(sdk_config(running)).get_user_with_options(
+        "me", contact_models.GetUserHeaders(x_acs_dingtalk_access_token=person.body.access_token),
+        util_models.RuntimeOptions())
+    assert me.body.union_id == emulator.users["finance01"]["unionid"] and me.body.nick == "李会计"
