@@ -431,7 +431,7 @@ class DingTalkEmulator(Emulator):
             return json_response({"error": f"missing {exc.args[0]}"}, 400)
         if body.get("verify"):
             started = time.monotonic()
-            delivery = self._post_event(config, url, {"EventType": "check_url"}, timeout=REPLY_DEADLINE_S)
+            delivery = self._post_event(config, url, {"EventType": "check_url"})
             if not delivery["acknowledged"] or time.monotonic() - started > REPLY_DEADLINE_S:
                 return json_response({"error": "the URL did not answer check_url with a sealed success in time",
                                       "delivery": delivery}, 400)
@@ -479,8 +479,7 @@ class DingTalkEmulator(Emulator):
             self._deliver(delivery["event"])
         return json_response({"redelivered": len(failed)})
 
-    def _post_event(self, config: DingTalkCallbackConfig, url: str, event: dict[str, Any],
-                    timeout: float = REPLY_DEADLINE_S) -> dict[str, Any]:
+    def _post_event(self, config: DingTalkCallbackConfig, url: str, event: dict[str, Any]) -> dict[str, Any]:
         """One delivery in a fresh envelope; whether the receiver acknowledged it as DingTalk requires."""
         timestamp, nonce = str(int(self.clock.now() * 1000)), secrets.token_urlsafe(6)
         encrypted = seal(config.encoding_aes_key, json.dumps(event, ensure_ascii=False).encode(), config.receiver)
@@ -488,7 +487,7 @@ class DingTalkEmulator(Emulator):
                  "timestamp": timestamp, "nonce": nonce}
         delivery: dict[str, Any] = {"event": event, "dropped": False, "acknowledged": False, "status": None}
         try:
-            answer = self._post(url, params=query, json={"encrypt": encrypted}, timeout=timeout)
+            answer = self._post(url, params=query, json={"encrypt": encrypted}, timeout=REPLY_DEADLINE_S)
         except requests.RequestException as exc:
             delivery["error"] = type(exc).__name__
             return delivery

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ import requests
 from wechatpy.enterprise.crypto import WeChatCrypto
 from werkzeug.wrappers import Response
 
+import connectors.emulators.dingtalk as dingtalk_emulator
 from connectors.emulators.base import Running
 from connectors.emulators.dingtalk import DingTalkEmulator
 from connectors.oa.dingtalk_callbacks import DingTalkCallbackConfig
@@ -174,3 +176,21 @@ def test_the_page_buttons_act_and_come_back_to_the_page(client, emulator, runnin
                            allow_redirects=False)
     assert answer.status_code == 303 and answer.headers["Location"] == "/_emulator/"
     assert client.get_approval(instance_id)["status"] == "approved"
+
+
+def test_an_answer_slower_than_dingtalk_waits_is_a_failed_delivery(client, emulator, running, receiver, monkeypatch):
+    monkeypatch.setattr(dingtalk_emulator, "REPLY_DEADLINE_S", 0.2)  # 1.5 s scaled down to keep the test fast
+    original = receiver.callback
+
+    def slow(request):
+        time.sleep(0.4)
+        return original(request)
+    receiver.callback = slow
+    create(client)
+    emulator.flush()
+    assert [d["acknowledged"] for d in emulator.deliveries] == [False, False]
+    assert [d["error"] for d in emulator.deliveries] == ["ReadTimeout", "ReadTimeout"]
+    receiver.callback = original
+    control(running, "redeliver")
+    assert [d["acknowledged"] for d in emulator.deliveries[2:]] == [True, True]
+    assert len(receiver.effects) == 2  # the late first copies took effect; the retries were de-duplicated
