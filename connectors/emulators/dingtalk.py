@@ -12,9 +12,8 @@ on ``oapi.dingtalk.com``):
 - ``POST /topapi/message/corpconversation/asyncsend_v2`` (work notification), ``POST /topapi/v2/user/getuserinfo
   {code}`` (SSO code, single use, 5 minutes), ``POST /topapi/v2/department/listsub {dept_id}``,
   ``POST /topapi/v2/department/get {dept_id}``, ``POST /topapi/v2/user/list {dept_id, cursor, size}``,
-  ``POST /topapi/v2/user/get {userid}``; legacy calls take
-  ``?access_token=`` and answer HTTP 200 ``{errcode, errmsg, ...}``.
-
+  ``POST /topapi/v2/user/get {userid}``; legacy calls take ``?access_token=`` and answer HTTP 200
+  ``{errcode, errmsg, ...}``.
 - The browser sign-in: ``GET /oauth2/auth`` (login.dingtalk.com's page: here a list of people to sign in as; back
   to ``redirect_uri?authCode&state``), ``POST /v1.0/oauth2/userAccessToken``, ``GET /v1.0/contact/users/me``
   (→ ``unionId``), ``POST /topapi/user/getbyunionid`` (→ ``userid``).
