@@ -308,3 +308,38 @@ def test_a_browser_sign_in_code_expires_and_a_person_outside_the_company_is_refu
     with pytest.raises(ConnectorError) as outsider:
         client.user_for_code(code, redirect_uri)
     assert outsider.value.code == "OA_SSO_UNKNOWN_USER" and not outsider.value.retryable
+
+
+class _Interposed(requests.Session):
+    """A session that answers the next calls itself (what the emulator cannot produce), then goes through."""
+
+    def __init__(self, answers):
+        super().__init__()
+        self.answers = list(answers)
+
+    def request(self, method, url, *args, **kwargs):
+        if "/oauth2/accessToken" in url or not self.answers:
+            return super().request(method, url, *args, **kwargs)
+        status, body = self.answers.pop(0)
+        response = requests.Response()
+        response.status_code, response._content, response.url = status, body, url
+        return response
+
+
+def test_the_per_ip_ban_page_waits_and_a_failing_vendor_is_retryable(emulator, running, sleeps):
+    config = DingTalkClientConfig(app_key=emulator.app_key, app_secret=emulator.app_secret, agent_id=1)
+    ban = (200, b'{"status":1111,"wait":5,"punish":"deny","message":"ip banned"}')
+    banned = DingTalkClient(config, base_url=running.url, tokens=MemoryTokenCache(), sleep=sleeps.append,
+                            session=_Interposed([ban]))
+    assert banned.users(3)  # waited (capped), then served
+    assert sleeps == [5.0]
+    failing = DingTalkClient(config, base_url=running.url, tokens=MemoryTokenCache(), sleep=sleeps.append,
+                             session=_Interposed([(502, b"<html>bad gateway</html>")]))
+    with pytest.raises(ConnectorError) as unavailable:
+        failing.get_approval("x")
+    assert unavailable.value.code == "OA_UNAVAILABLE" and unavailable.value.retryable
+    quota = DingTalkClient(config, base_url=running.url, tokens=MemoryTokenCache(), sleep=sleeps.append,
+                           session=_Interposed([(200, b'{"errcode":90020,"errmsg":"quota"}')]))
+    with pytest.raises(ConnectorError) as exhausted:
+        quota.users(3)
+    assert exhausted.value.code == "OA_QUOTA_EXHAUSTED" and not exhausted.value.retryable
