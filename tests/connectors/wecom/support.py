@@ -39,3 +39,17 @@ def genuine(message: bytes, timestamp: int, nonce: str, *, key: str = KEY, recei
     """The query and body WeCom would POST for ``message``."""
     encrypted = seal(key, message, receiver)
     return signed(encrypted, timestamp, nonce, token=token), envelope(encrypted)
+
+
+def expense_contents(amount: str = "1280.50") -> list[dict]:
+    """A valid form for the emulator's default expense template."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from connectors.oa.wecom_client import date, money, number, table, text
+    return [text("Text-1640339319582", "北京出差"), money("Money-1640339319583", Decimal(amount)),
+            date("Date-1640339319584", datetime(2026, 12, 1, tzinfo=UTC)), number("Number-1640339319585", 3),
+            table("Table-1640339319586", [[text("Text-1640339319587", "机票"),
+                                           money("Money-1640339319588", Decimal("980.50"))],
+                                          [text("Text-1640339319587", "酒店"),
+                                           money("Money-1640339319588", Decimal("300"))]])]
