@@ -14,7 +14,10 @@ XML is parsed without DTDs, entities or network (a DOCTYPE is refused outright: 
 
 One approval sheet fires many callbacks (submitted, each approver's action, cancelled...), and WeCom may send
 the same one again: ``event_key`` = SpNo + StatuChangeEvent + CreateTime names one change, the engine's
-de-dup key. ``approval_change`` reads the fields the engine needs out of a checked event.
+de-dup key. SpStatus is added to it: two approvers of one sheet acting within the same second would otherwise
+share a key, and the second (the one that may finish the sheet) would be dropped as a duplicate; a redelivery
+carries the same SpStatus, so it still collapses. ``approval_change`` reads the fields the engine needs out
+of a checked event.
 """
 
 from __future__ import annotations
@@ -189,11 +192,12 @@ def _sp_no(info: Mapping[str, Any]) -> str:
 
 
 def event_key(payload: Mapping[str, Any]) -> str:
-    """The de-dup key: SpNo + StatuChangeEvent + CreateTime for an approval change, the MsgId of a message,
-    else the event type, sender and time."""
+    """The de-dup key: SpNo + StatuChangeEvent + CreateTime (+ SpStatus) for an approval change, the MsgId of a
+    message, else the event type, sender and time."""
     info = payload.get("ApprovalInfo")
     if payload.get("Event") == APPROVAL_EVENT and isinstance(info, dict):
-        return f"{_sp_no(info)}:{info.get('StatuChangeEvent', '')}:{payload.get('CreateTime', '')}"
+        return (f"{_sp_no(info)}:{info.get('StatuChangeEvent', '')}:{payload.get('CreateTime', '')}:"
+                f"{info.get('SpStatus', '')}")
     if payload.get("MsgId"):
         return f"msg:{payload['MsgId']}"
     return f"{_kind(payload)}:{payload.get('FromUserName', '')}:{payload.get('CreateTime', '')}"

@@ -65,7 +65,7 @@ def test_what_wechatpy_encrypts_passes_and_reads_as_an_approval_change():
     encrypted = etree.fromstring(sealed.encode()).findtext("Encrypt")
     checked = post(signed(encrypted, NOW, "n-1"), envelope(encrypted), MemoryNonceStore())
     change = approval_change(checked)
-    assert checked.kind == "sys_approval_change" and checked.event_key == f"202612060001:2:{NOW}"
+    assert checked.kind == "sys_approval_change" and checked.event_key == f"202612060001:2:{NOW}:2"
     assert change is not None and change.sp_no == "202612060001" and change.status == "approved"
     assert change.terminal and change.applicant == "zhangsan" and change.change_event == 2
     assert checked.payload["ApprovalInfo"]["SpRecord"][0]["Details"][0]["Approver"]["UserId"] == "lisi"
@@ -78,6 +78,14 @@ def test_a_url_check_wechatpy_would_accept_passes_ours():
     assert crypto.check_signature(query["msg_signature"], str(NOW), "n-2", echostr) == "echo-1234"
     checked = check(CONFIG, method="GET", query=query, headers={}, body=b"", now=NOW, nonces=MemoryNonceStore())
     assert checked.reply == b"echo-1234" and checked.handshake
+
+
+def test_two_approvals_of_one_sheet_in_the_same_second_are_two_events():
+    nonces = MemoryNonceStore()
+    first = post(*genuine(approval_xml("7", 2, 1, NOW), NOW, "p"), nonces)  # lisi approves; wangwu's node is next
+    last = post(*genuine(approval_xml("7", 2, 2, NOW), NOW, "q"), nonces)  # wangwu approves: the sheet is done
+    again = post(*genuine(approval_xml("7", 2, 2, NOW), NOW, "r"), nonces)  # WeCom sends that one again
+    assert first.event_key != last.event_key == again.event_key
 
 
 def test_pending_and_terminal_statuses():
@@ -211,7 +219,7 @@ def test_a_thousand_forged_or_malformed_callbacks_are_all_refused_and_burn_no_no
                        "oversized", "wrong_app", "truncated"}
     # the same store and nonces still take genuine callbacks: a forgery used up nothing
     checked = post(*genuine(approval_xml("G", 2, 2, NOW), NOW, "forged-0"), nonces)
-    assert checked.event_key == f"G:2:{NOW}"
+    assert checked.event_key == f"G:2:{NOW}:2"
     replayed = genuine(approval_xml("G", 2, 2, NOW), NOW, "forged-1")
     post(*replayed, nonces)
     with pytest.raises(CallbackRejected) as again:
