@@ -143,6 +143,8 @@ def _check_event(config: WeComCallbackConfig, query: Mapping[str, str], body: by
     payload = xml_to_dict(parse_xml(_open(config, encrypted)))
     if not isinstance(payload, dict):
         raise CallbackRejected("malformed", "the decrypted callback is not an XML message")
+    if payload.get("Event") == APPROVAL_EVENT:
+        _check_approval_fields(payload)
     check_nonce(nonces, f"{VENDOR}:{config.corp_id}", nonce, now)
     return CheckedCallback(vendor=VENDOR, event_key=event_key(payload), kind=_kind(payload), payload=payload,
                            reply=b"")
@@ -203,20 +205,25 @@ def event_key(payload: Mapping[str, Any]) -> str:
     return f"{_kind(payload)}:{payload.get('FromUserName', '')}:{payload.get('CreateTime', '')}"
 
 
+def _check_approval_fields(payload: Mapping[str, Any]) -> None:
+    """An approval event names its sheet and says its status and change in numbers, or it is refused."""
+    info = payload.get("ApprovalInfo")
+    if not isinstance(info, dict):
+        raise CallbackRejected("malformed", "the approval event has no ApprovalInfo")
+    numbers = (info.get("SpStatus"), info.get("StatuChangeEvent"), payload.get("CreateTime"))
+    if not _sp_no(info) or not all(isinstance(n, str) and n.isdigit() for n in numbers):
+        raise CallbackRejected("malformed", "the approval event lacks its sheet number or numeric status fields")
+
+
 def approval_change(checked: CheckedCallback) -> ApprovalChange | None:
     """The approval change a checked callback reports; None for any other event."""
     info = checked.payload.get("ApprovalInfo")
     if checked.kind != APPROVAL_EVENT or not isinstance(info, dict):
         return None
-    try:
-        sp_status = int(info.get("SpStatus", ""))
-        change_event = int(info.get("StatuChangeEvent") or 0)
-        changed_at = int(checked.payload.get("CreateTime") or 0)
-    except ValueError:
-        raise CallbackRejected("malformed", "the approval event's status fields are not numbers") from None
+    sp_status = int(info["SpStatus"])
     applyer = info.get("Applyer")
     return ApprovalChange(sp_no=_sp_no(info), sp_status=sp_status, status=SP_STATUS.get(sp_status, "pending"),
-                          terminal=sp_status in TERMINAL_SP_STATUS, change_event=change_event,
+                          terminal=sp_status in TERMINAL_SP_STATUS, change_event=int(info["StatuChangeEvent"]),
                           template_id=str(info.get("TemplateId", "")),
                           applicant=str(applyer.get("UserId", "")) if isinstance(applyer, dict) else "",
-                          changed_at=changed_at)
+                          changed_at=int(checked.payload["CreateTime"]))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 VENDOR = "WeCom"
 BASE_URL = "https://qyapi.weixin.qq.com"
+SIGN_IN_URL = "https://open.weixin.qq.com"
 MAX_WINDOW_S = 31 * 86400  # getapprovalinfo's longest window
 TOKEN_REFUSED = frozenset({40014, 42001, 41001})
 RETRY_LATER = frozenset({45009, -1})
@@ -109,9 +111,10 @@ class WeComClient:
 
     def __init__(self, config: WeComClientConfig, *, base_url: str = BASE_URL, tokens: TokenCache,
                  session: requests.Session | None = None, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, sign_in_url: str = SIGN_IN_URL) -> None:
         self.config = config
         self._base = base_url.rstrip("/")
+        self._sign_in = sign_in_url.rstrip("/")
         self._tokens = tokens
         self._session = session or new_session()
         self._clock = clock
@@ -149,7 +152,13 @@ class WeComClient:
 
     def _send(self, method: str, path: str, params: Mapping[str, str], body: Mapping[str, Any] | None,
               ) -> dict[str, Any]:
-        response = self._session.request(method, self._base + path, params=params, json=body, timeout=TIMEOUT)
+        try:
+            response = self._session.request(method, self._base + path, params=params, json=body, timeout=TIMEOUT)
+        except (requests.Timeout, requests.ConnectionError):
+            raise  # with_retries names these
+        except requests.RequestException:  # its message may quote the URL, and the URL carries the token
+            raise ConnectorError("OA_UNAVAILABLE", f"{VENDOR} broke off the answer to {path}",
+                                 retryable=True) from None
         if response.status_code != 200:
             raise ConnectorError("OA_UNAVAILABLE", f"{VENDOR} answered HTTP {response.status_code} to {path}",
                                  retryable=response.status_code >= 500 or response.status_code == 429)
@@ -201,7 +210,7 @@ class WeComClient:
             "creator_userid": applicant, "template_id": template_id,
             "use_template_approver": 1 if approvers is None else 0,
             "apply_data": {"contents": list(contents)},
-            "summary_list": [{"summary_info": [{"text": _clip(line, 60), "lang": "zh_CN"}]} for line in summary]}
+            "summary_list": [{"summary_info": [{"text": line, "lang": "zh_CN"}]} for line in summary]}
         if approvers is not None:
             body["process"] = {"node_list": [{"type": 1, "apv_rel": 2, "userid": list(node)} for node in approvers]
                                + ([{"type": 2, "userid": list(notify)}] if notify else [])}
@@ -249,6 +258,12 @@ class WeComClient:
             "touser": "|".join(user_ids), "msgtype": "textcard", "agentid": self.config.agent_id,
             "textcard": {"title": _clip(title, 128), "description": _clip(text, 512), "url": url, "btntxt": "详情"}})
         return [u for u in str(answer.get("invaliduser") or "").split("|") if u]
+
+    def sign_in_url(self, redirect_uri: str, state: str) -> str:
+        """Where to send a browser to sign in with WeCom; it comes back to ``redirect_uri?code&state``."""
+        query = urlencode({"appid": self.config.corp_id, "redirect_uri": redirect_uri, "response_type": "code",
+                           "scope": "snsapi_base", "state": state, "agentid": self.config.agent_id})
+        return f"{self._sign_in}/connect/oauth2/authorize?{query}#wechat_redirect"
 
     def user_for_code(self, code: str) -> str:
         """The WeCom user id behind a sign-in code (codes are single use and live 5 minutes)."""

@@ -184,6 +184,13 @@ def _inner_xxe(i: int, message: bytes, nonce: str) -> Forgery:
     return ("POST", *genuine((XXE, LAUGHS)[i % 2], NOW, nonce))
 
 
+def _garbled_approval(i: int, message: bytes, nonce: str) -> Forgery:
+    garbled = message.replace(b"<SpStatus>2</SpStatus>", b"<SpStatus>two</SpStatus>", 1) if i % 2 else \
+        message.replace(b"<SpNoStr>", b"<Other>").replace(b"</SpNoStr>", b"</Other>").replace(b"<SpNo>", b"<X>") \
+        .replace(b"</SpNo>", b"</X>")
+    return ("POST", *genuine(garbled, NOW, nonce))
+
+
 def _missing_query(i: int, message: bytes, nonce: str) -> Forgery:
     query, body = genuine(message, NOW, nonce)
     del query[("msg_signature", "timestamp", "nonce")[i % 3]]
@@ -201,8 +208,8 @@ def _forged_url_check(i: int, message: bytes, nonce: str) -> Forgery:
 
 
 FORGERIES = [_bad_signature, _wrong_corp, _stale, _future, _wrong_key, _wrong_token, _bad_padding, _truncated,
-             _cut_short, _oversized, _not_xml, _inner_not_xml, _xxe, _inner_xxe, _missing_query, _other_app,
-             _forged_url_check]
+             _cut_short, _oversized, _not_xml, _inner_not_xml, _xxe, _inner_xxe, _garbled_approval, _missing_query,
+             _other_app, _forged_url_check]
 
 
 def test_a_thousand_forged_or_malformed_callbacks_are_all_refused_and_burn_no_nonce():

@@ -248,11 +248,16 @@ def test_sign_in_codes_are_single_use_and_expire(client, emulator, running):
     assert outsider.value.code == "OA_SSO_UNKNOWN_USER"
 
 
-def test_the_sign_in_page_redirects_back_with_a_code(client, emulator, running):
-    answer = requests.get(f"{running.url}/connect/oauth2/authorize", allow_redirects=False, timeout=5, params={
-        "appid": CORP_ID, "redirect_uri": "https://budgetflow.example/sso/wecom", "response_type": "code",
-        "scope": "snsapi_base", "state": "s1", "agentid": AGENT_ID, "userid": "zhangsan"})
-    assert answer.status_code == 302
+def test_the_sign_in_page_redirects_back_with_a_code(emulator, running):
+    client = WeComClient(WeComClientConfig(CORP_ID, APP_SECRET, AGENT_ID), base_url=running.url,
+                         tokens=MemoryTokenCache(), clock=emulator.clock.now, sign_in_url=running.url)
+    url = client.sign_in_url("https://budgetflow.example/sso/wecom?next=/inbox", "s1")
+    assert url.startswith(f"{running.url}/connect/oauth2/authorize?appid={CORP_ID}&") and "snsapi_base" in url
+    picker = requests.get(url, timeout=5)
+    assert "zhangsan" in picker.text and "wangwu" in picker.text  # the emulator's stand-in for WeCom's page
+    answer = requests.get(url.split("#")[0] + "&userid=zhangsan", allow_redirects=False, timeout=5)
+    assert answer.status_code == 302 and answer.headers["Location"].startswith(
+        "https://budgetflow.example/sso/wecom?next=/inbox&code=")
     location = requests.utils.urlparse(answer.headers["Location"])
     query = dict(pair.split("=") for pair in location.query.split("&"))
     assert query["state"] == "s1" and client.user_for_code(query["code"]) == "zhangsan"
