@@ -263,6 +263,8 @@ class WeComEmulator(Emulator):
             return handler(request, agent_id)
         except Invalid as refused:
             return _error(refused.errcode, refused.errmsg)
+        except (AttributeError, KeyError, TypeError, ValueError):  # a body of the wrong shape: WeCom never 500s
+            return _error(47001, "data format error")
 
     # --- approvals ----------------------------------------------------------------------------------------
 
@@ -293,9 +295,9 @@ class WeComEmulator(Emulator):
         nodes: list[tuple[int, list[str]]] = []
         for node in body.get("approver") or []:  # the older shape: [{attr: 1 或签 / 2 会签, userid: [...]}]
             nodes.append((int(node.get("attr", 1)), [str(u) for u in node.get("userid") or []]))
-        for node in (body.get("process") or {}).get("node_list") or []:  # type 1 approver, apv_rel 1 会签 2 或签
+        for node in (body.get("process") or {}).get("node_list") or []:  # type 1 approver; apv_rel 1 会签 2 或签 3 依次
             if node.get("type") == 1:
-                nodes.append((2 if node.get("apv_rel") == 1 else 1, [str(u) for u in node.get("userid") or []]))
+                nodes.append((2 if node.get("apv_rel") in (1, 3) else 1, [str(u) for u in node.get("userid") or []]))
         if not nodes or any(not users or any(self.users.get(u, {}).get("status") != 1 for u in users)
                             for _attr, users in nodes):
             raise Invalid(301025, "approver is empty or names someone who is not an active member")

@@ -282,3 +282,16 @@ def test_the_directory_follows_changes_made_in_the_oa(client, emulator, running)
     with pytest.raises(ConnectorError) as unknown:
         client.users(99)
     assert unknown.value.payload["errcode"] == 60123
+
+
+@pytest.mark.parametrize("body", [
+    {"creator_userid": "zhangsan", "template_id": TEMPLATE_ID, "apply_data": []},
+    {"creator_userid": "zhangsan", "template_id": TEMPLATE_ID, "use_template_approver": 0, "approver": ["x"]},
+    {"starttime": "1", "endtime": "2", "new_cursor": "not-a-cursor"},
+    [1, 2, 3],
+])
+def test_a_body_of_the_wrong_shape_is_an_errcode_never_a_crash(client, running, body):
+    for path in ("oa/applyevent", "oa/getapprovalinfo", "oa/getapprovaldetail"):
+        answer = requests.post(f"{running.url}/cgi-bin/{path}", params={"access_token": client.access_token()},
+                               json=body, timeout=5)
+        assert answer.status_code == 200 and answer.json()["errcode"] != 0
