@@ -66,13 +66,14 @@ class WeComCallbackConfig:
 class ApprovalChange:
     """What one ``sys_approval_change`` callback says about a sheet."""
 
-    sp_no: str
-    sp_status: int
-    status: str  # pending, approved, rejected or cancelled
-    terminal: bool
-    change_event: int  # StatuChangeEvent: 1 提单, 2 同意, 3 驳回, 4 转审, 6 撤销, 8 通过后撤销, ...
+    instance_id: str  # the sheet's SpNo
     template_id: str
+    status: str  # pending, approved, rejected or cancelled
+    terminal: bool  # SpStatus in 2, 3, 4, 6, 7, 10
+    sp_status: int
+    change_event: int  # StatuChangeEvent: 1 提单, 2 同意, 3 驳回, 4 转审, 6 撤销, 8 通过后撤销, ...
     applicant: str
+    staff_id: str  # who acted: the approver with the latest SpTime, else the applicant (submitted, cancelled)
     changed_at: int  # CreateTime, epoch seconds
 
 
@@ -220,10 +221,29 @@ def approval_change(checked: CheckedCallback) -> ApprovalChange | None:
     info = checked.payload.get("ApprovalInfo")
     if checked.kind != APPROVAL_EVENT or not isinstance(info, dict):
         return None
-    sp_status = int(info["SpStatus"])
+    sp_status, change_event = int(info["SpStatus"]), int(info["StatuChangeEvent"])
     applyer = info.get("Applyer")
-    return ApprovalChange(sp_no=_sp_no(info), sp_status=sp_status, status=SP_STATUS.get(sp_status, "pending"),
-                          terminal=sp_status in TERMINAL_SP_STATUS, change_event=int(info["StatuChangeEvent"]),
-                          template_id=str(info.get("TemplateId", "")),
-                          applicant=str(applyer.get("UserId", "")) if isinstance(applyer, dict) else "",
+    applicant = str(applyer.get("UserId", "")) if isinstance(applyer, dict) else ""
+    acted = change_event not in (1, 6, 8)  # submitting and cancelling are the applicant's
+    return ApprovalChange(instance_id=_sp_no(info), template_id=str(info.get("TemplateId", "")),
+                          status=SP_STATUS.get(sp_status, "pending"), terminal=sp_status in TERMINAL_SP_STATUS,
+                          sp_status=sp_status, change_event=change_event, applicant=applicant,
+                          staff_id=(_latest_approver(info) if acted else "") or applicant,
                           changed_at=int(checked.payload["CreateTime"]))
+
+
+def _latest_approver(info: Mapping[str, Any]) -> str:
+    details = [d for record in info.get("SpRecord") or [] if isinstance(record, dict)
+               for d in record.get("Details") or [] if isinstance(d, dict)]
+    acted = [d for d in details if str(d.get("SpTime", "0")).isdigit() and int(d.get("SpTime", "0")) > 0]
+    latest = max(reversed(acted), key=lambda d: int(d["SpTime"]), default=None)  # a tie: the later node acted
+    approver = latest.get("Approver") if latest else None
+    return str(approver.get("UserId", "")) if isinstance(approver, dict) else ""
+
+
+def reply_for(config: WeComCallbackConfig, checked: CheckedCallback | None, now: float) -> bytes:
+    """The answer WeCom expects to an accepted callback: the echostr's plaintext for the URL check, nothing for
+    an event (WeCom wants an HTTP 200 within about 5 s; a passive reply is not used for approval events). For
+    the shape all vendors share; ``check`` already put it in ``CheckedCallback.reply``."""
+    del config, now
+    return checked.reply if checked is not None else b""

@@ -100,6 +100,13 @@ def table(control_id: str, rows: Sequence[Sequence[dict[str, Any]]]) -> dict[str
     return {"control": "Table", "id": control_id, "value": {"children": [{"list": list(row)} for row in rows]}}
 
 
+def _field(answer: Mapping[str, Any], name: str) -> str:
+    value = answer.get(name)
+    if not isinstance(value, str | int) or value == "":
+        raise ConnectorError("OA_BAD_RESPONSE", f"{VENDOR}'s answer has no {name}", retryable=True)
+    return str(value)
+
+
 def _clip(value: str, limit: int) -> str:
     """``value`` cut to ``limit`` UTF-8 bytes without splitting a character."""
     return value.encode()[:limit].decode(errors="ignore")
@@ -111,10 +118,10 @@ class WeComClient:
 
     def __init__(self, config: WeComClientConfig, *, base_url: str = BASE_URL, tokens: TokenCache,
                  session: requests.Session | None = None, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, sign_in_url: str = SIGN_IN_URL) -> None:
+                 sleep: Callable[[float], None] = time.sleep, sign_in_base_url: str = SIGN_IN_URL) -> None:
         self.config = config
         self._base = base_url.rstrip("/")
-        self._sign_in = sign_in_url.rstrip("/")
+        self._sign_in = sign_in_base_url.rstrip("/")
         self._tokens = tokens
         self._session = session or new_session()
         self._clock = clock
@@ -135,8 +142,8 @@ class WeComClient:
         answer = with_retries(lambda: self._send("GET", "/cgi-bin/gettoken", {
             "corpid": self.config.corp_id, "corpsecret": self.config.corp_secret}, None),
             refresh=lambda: None, vendor=VENDOR, sleep=self._sleep)
-        token = str(answer["access_token"])
-        self._tokens.put(self._key, token, self._clock() + float(answer.get("expires_in", 7200)))
+        token = _field(answer, "access_token")
+        self._tokens.put(self._key, token, self._clock() + float(answer.get("expires_in") or 7200))
         return token
 
     def _call(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
@@ -159,15 +166,15 @@ class WeComClient:
         except requests.RequestException:  # its message may quote the URL, and the URL carries the token
             raise ConnectorError("OA_UNAVAILABLE", f"{VENDOR} broke off the answer to {path}",
                                  retryable=True) from None
-        if response.status_code != 200:
+        if response.status_code >= 500:
             raise ConnectorError("OA_UNAVAILABLE", f"{VENDOR} answered HTTP {response.status_code} to {path}",
-                                 retryable=response.status_code >= 500 or response.status_code == 429)
+                                 retryable=True)
         try:
             answer = response.json()
             errcode = int(answer.get("errcode", 0))
         except (ValueError, AttributeError, TypeError):
-            raise ConnectorError("OA_UNAVAILABLE", f"{VENDOR} answered {path} with something that is not its "
-                                 "JSON", retryable=True) from None
+            raise ConnectorError("OA_BAD_RESPONSE", f"{VENDOR} answered {path} with HTTP {response.status_code} "
+                                 "and something that is not its JSON", retryable=True) from None
         if errcode:
             log.info("WeCom %s answered errcode %s", path, errcode)
             self._raise(path, errcode, str(answer.get("errmsg", "")), params)
@@ -180,14 +187,14 @@ class WeComClient:
             raise Throttled()
         errmsg = self._scrub(errmsg, params)
         if errcode in AUTH_FAILED:
-            raise ConnectorError("OA_AUTH_FAILED", f"{AUTH_FAILED[errcode]} (errcode {errcode})", errcode=errcode)
+            raise ConnectorError("OA_AUTH_FAILED", f"{AUTH_FAILED[errcode]} (errcode {errcode})", vendor_code=errcode)
         if errcode == 40029:
             raise ConnectorError("OA_SSO_CODE_INVALID", "the WeCom sign-in code is invalid, used or expired",
-                                 errcode=errcode)
+                                 vendor_code=errcode)
         if errcode == 301025 and path == "/cgi-bin/oa/getapprovaldetail":
-            raise ConnectorError("OA_UNKNOWN_INSTANCE", f"WeCom knows no such approval: {errmsg}", errcode=errcode)
+            raise ConnectorError("OA_UNKNOWN_INSTANCE", f"WeCom knows no such approval: {errmsg}", vendor_code=errcode)
         raise ConnectorError("OA_BAD_REQUEST", f"WeCom refused {path} (errcode {errcode}): {errmsg}",
-                             errcode=errcode)
+                             vendor_code=errcode)
 
     def _scrub(self, errmsg: str, params: Mapping[str, str]) -> str:
         """WeCom's errmsg, cut short and without anything secret this call sent."""
@@ -203,7 +210,7 @@ class WeComClient:
                         notify: Sequence[str] = ()) -> str:
         """Submit a sheet as ``applicant``; its sp_no. ``approvers``: one list of user ids per node (any one
         of a node may approve); None uses the template's own flow. WeCom has no idempotency: a retried call
-        may create a second sheet, so the caller reconciles with ``approvals_between`` before retrying."""
+        may create a second sheet, so the caller reconciles with ``approval_ids`` before retrying."""
         if not 1 <= len(summary) <= 3:
             raise ConnectorError("OA_BAD_REQUEST", "WeCom shows 1 to 3 summary lines")
         body: dict[str, Any] = {
@@ -214,26 +221,31 @@ class WeComClient:
         if approvers is not None:
             body["process"] = {"node_list": [{"type": 1, "apv_rel": 2, "userid": list(node)} for node in approvers]
                                + ([{"type": 2, "userid": list(notify)}] if notify else [])}
-        return str(self._call("POST", "/cgi-bin/oa/applyevent", body=body)["sp_no"])
+        return _field(self._call("POST", "/cgi-bin/oa/applyevent", body=body), "sp_no")
 
     def get_approval(self, instance_id: str) -> dict[str, Any]:
         """The sheet: ``status`` (pending, approved, rejected, cancelled), ``terminal``, ``sp_status`` and
         WeCom's ``raw`` info."""
-        info = self._call("POST", "/cgi-bin/oa/getapprovaldetail", body={"sp_no": instance_id})["info"]
-        sp_status = int(info.get("sp_status", 1))
+        info = self._call("POST", "/cgi-bin/oa/getapprovaldetail", body={"sp_no": instance_id}).get("info")
+        if not isinstance(info, dict) or not str(info.get("sp_status", "")).isdigit():
+            raise ConnectorError("OA_BAD_RESPONSE", f"{VENDOR} answered the detail without the sheet's status",
+                                 retryable=True)
+        sp_status = int(info["sp_status"])
         return {"instance_id": str(info.get("sp_no", instance_id)), "status": SP_STATUS.get(sp_status, "pending"),
                 "terminal": sp_status in TERMINAL_SP_STATUS, "sp_status": sp_status, "raw": info}
 
-    def approvals_between(self, start: float, end: float, *, template_id: str | None = None,
-                          creator: str | None = None) -> list[str]:
-        """The sp_no of every sheet submitted in [start, end] (epoch seconds), for reconciliation: WeCom takes
-        at most 31 days a call and pages by cursor, so the window is cut and every page read."""
+    def approval_ids(self, template_id: str | None, start: float, end: float | None = None, *,
+                     creator: str | None = None) -> list[str]:
+        """The sp_no of every sheet of ``template_id`` (None: any) submitted in [start, end] (epoch seconds; end
+        None: now), by ``creator`` if given: reconciliation. WeCom takes at most 31 days a call and pages by
+        cursor, so the window is cut and every page read."""
         filters = [{"key": key, "value": value} for key, value in (("template_id", template_id),
                                                                   ("creator", creator)) if value]
         found: list[str] = []
+        last = int(self._clock() if end is None else end)
         window_start = int(start)
-        while window_start < int(end):
-            window_end = min(int(end), window_start + MAX_WINDOW_S)
+        while window_start < last:
+            window_end = min(last, window_start + MAX_WINDOW_S)
             found += self._approval_pages(window_start, window_end, filters)
             window_start = window_end + 1
         return found
@@ -259,7 +271,7 @@ class WeComClient:
             "textcard": {"title": _clip(title, 128), "description": _clip(text, 512), "url": url, "btntxt": "详情"}})
         return [u for u in str(answer.get("invaliduser") or "").split("|") if u]
 
-    def sign_in_url(self, redirect_uri: str, state: str) -> str:
+    def authorize_url(self, redirect_uri: str, state: str) -> str:
         """Where to send a browser to sign in with WeCom; it comes back to ``redirect_uri?code&state``."""
         query = urlencode({"appid": self.config.corp_id, "redirect_uri": redirect_uri, "response_type": "code",
                            "scope": "snsapi_base", "state": state, "agentid": self.config.agent_id})

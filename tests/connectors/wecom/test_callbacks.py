@@ -66,7 +66,7 @@ def test_what_wechatpy_encrypts_passes_and_reads_as_an_approval_change():
     checked = post(signed(encrypted, NOW, "n-1"), envelope(encrypted), MemoryNonceStore())
     change = approval_change(checked)
     assert checked.kind == "sys_approval_change" and checked.event_key == f"202612060001:2:{NOW}:2"
-    assert change is not None and change.sp_no == "202612060001" and change.status == "approved"
+    assert change is not None and change.instance_id == "202612060001" and change.status == "approved"
     assert change.terminal and change.applicant == "zhangsan" and change.change_event == 2
     assert checked.payload["ApprovalInfo"]["SpRecord"][0]["Details"][0]["Approver"]["UserId"] == "lisi"
 

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 import requests
+from werkzeug.wrappers import Response
 
 from connectors.base import ConnectorError
 from connectors.emulators.wecom import AGENT_ID, APP_SECRET, CORP_ID, TEMPLATE_ID
@@ -183,7 +184,7 @@ def test_creation_is_validated_as_wecom_does_with_its_errmsg(client, change, fra
     with pytest.raises(ConnectorError) as refused:
         client.create_approval(applicant="zhangsan", template_id=TEMPLATE_ID, contents=contents, summary=["x"])
     assert refused.value.code == "OA_BAD_REQUEST" and fragment in str(refused.value)
-    assert refused.value.payload["errcode"] == 301025 and not refused.value.retryable
+    assert refused.value.payload["vendor_code"] == 301025 and not refused.value.retryable
     files = {"control": "File", "id": "File-1640339319589", "value": {"files": [{"file_id": str(n)} for n in range(6)]}}
     assert create(client) and client.create_approval(applicant="zhangsan", template_id=TEMPLATE_ID,
                                                      contents=[*expense_contents(), files], summary=["a", "b", "c"])
@@ -209,10 +210,9 @@ def test_reconciliation_pages_by_cursor_across_more_than_31_days(client, emulato
     emulator.clock.advance(40 * 86400)
     mine = [create(client) for _ in range(102)]
     others = create(client, applicant="zhaoliu")
-    found = client.approvals_between(start - 10, emulator.clock.now() + 10, template_id=TEMPLATE_ID,
-                                     creator="zhangsan")
+    found = client.approval_ids(TEMPLATE_ID, start - 10, creator="zhangsan")
     assert found == mine
-    everyone = client.approvals_between(start - 10, emulator.clock.now() + 10)
+    everyone = client.approval_ids(None, start - 10, emulator.clock.now() + 10)
     assert len(everyone) == 106 and others in everyone
     with pytest.raises(ConnectorError, match="31 days"):
         client._call("POST", "/cgi-bin/oa/getapprovalinfo", body={"starttime": "0", "endtime": str(32 * 86400)})
@@ -250,8 +250,8 @@ def test_sign_in_codes_are_single_use_and_expire(client, emulator, running):
 
 def test_the_sign_in_page_redirects_back_with_a_code(emulator, running):
     client = WeComClient(WeComClientConfig(CORP_ID, APP_SECRET, AGENT_ID), base_url=running.url,
-                         tokens=MemoryTokenCache(), clock=emulator.clock.now, sign_in_url=running.url)
-    url = client.sign_in_url("https://budgetflow.example/sso/wecom?next=/inbox", "s1")
+                         tokens=MemoryTokenCache(), clock=emulator.clock.now, sign_in_base_url=running.url)
+    url = client.authorize_url("https://budgetflow.example/sso/wecom?next=/inbox", "s1")
     assert url.startswith(f"{running.url}/connect/oauth2/authorize?appid={CORP_ID}&") and "snsapi_base" in url
     picker = requests.get(url, timeout=5)
     assert "zhangsan" in picker.text and "wangwu" in picker.text  # the emulator's stand-in for WeCom's page
@@ -281,7 +281,7 @@ def test_the_directory_follows_changes_made_in_the_oa(client, emulator, running)
     assert {u["user_id"] for u in client.users(3, with_subdepartments=True)} == {"zhangsan", "sunqi", "zhaoliu"}
     with pytest.raises(ConnectorError) as unknown:
         client.users(99)
-    assert unknown.value.payload["errcode"] == 60123
+    assert unknown.value.payload["vendor_code"] == 60123
 
 
 @pytest.mark.parametrize("body", [
@@ -295,3 +295,18 @@ def test_a_body_of_the_wrong_shape_is_an_errcode_never_a_crash(client, running, 
         answer = requests.post(f"{running.url}/cgi-bin/{path}", params={"access_token": client.access_token()},
                                json=body, timeout=5)
         assert answer.status_code == 200 and answer.json()["errcode"] != 0
+
+
+@pytest.mark.parametrize(("status", "body", "code"), [
+    (200, b"<html>portal login</html>", "OA_BAD_RESPONSE"),  # a captive proxy
+    (200, b'{"errcode": 0, "errmsg": "ok"}', "OA_BAD_RESPONSE"),  # no access_token in it
+    (502, b"bad gateway", "OA_UNAVAILABLE"),
+])
+def test_an_answer_that_is_not_wecoms_fails_as_retryable(_receiver_server, status, body, code):
+    switch, served = _receiver_server
+    switch.app = Response(body, status)
+    client = WeComClient(WeComClientConfig(CORP_ID, APP_SECRET, AGENT_ID), base_url=served.url,
+                         tokens=MemoryTokenCache())
+    with pytest.raises(ConnectorError) as failed:
+        client.departments()
+    assert failed.value.code == code and failed.value.retryable

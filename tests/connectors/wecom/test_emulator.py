@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 from connectors.emulators.__main__ import VENDORS
 from connectors.emulators.base import Running
 from connectors.emulators.wecom import CORP_ID, TEMPLATE_ID, CallbackTarget, WeComEmulator
-from connectors.oa.wecom_callbacks import approval_change
+from connectors.oa.wecom_callbacks import approval_change, reply_for
 from tests.connectors.wecom.support import KEY, OTHER_KEY, TOKEN, expense_contents
 
 
@@ -54,8 +54,10 @@ def test_one_sheet_fires_a_callback_per_change_each_checked_and_keyed(client, ru
     changes = [approval_change(checked) for checked in app.accepted]
     assert [(c.change_event, c.status, c.terminal) for c in changes] == [
         (1, "pending", False), (2, "pending", False), (2, "approved", True)]
-    assert all(c.sp_no == sp_no and c.applicant == "zhangsan" and c.template_id == TEMPLATE_ID for c in changes)
+    assert all(c.instance_id == sp_no and c.applicant == "zhangsan" and c.template_id == TEMPLATE_ID for c in changes)
+    assert [c.staff_id for c in changes] == ["zhangsan", "lisi", "wangwu"]
     assert len(app.effects) == 3 and not app.refused
+    assert all(reply_for(app.config, checked, 0) == b"" for checked in app.accepted)
     assert app.accepted[1].payload["ApprovalInfo"]["SpRecord"][0]["Details"][0]["Approver"]["UserId"] == "lisi"
 
 
@@ -65,7 +67,7 @@ def test_rejected_and_cancelled_sheets_call_back_terminal_statuses(client, runni
     rejected, cancelled = create(client), create(client)
     act(running, rejected, "reject", speech="超标")
     act(running, cancelled, "cancel")
-    final = {c.sp_no: c for c in map(approval_change, app.accepted) if c.terminal}
+    final = {c.instance_id: c for c in map(approval_change, app.accepted) if c.terminal}
     assert final[rejected].status == "rejected" and final[rejected].change_event == 3
     assert final[cancelled].status == "cancelled" and final[cancelled].change_event == 6
     assert act(running, rejected, "approve", userid="wangwu").status_code == 409
