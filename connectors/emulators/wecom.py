@@ -176,7 +176,6 @@ class WeComEmulator(Emulator):
     ]
 
     def __init__(self, clock: Clock | None = None, *, corp_id: str = CORP_ID) -> None:
-        self.rules = [rule.empty() for rule in type(self).rules]  # a Rule binds to one Map: copies per instance
         super().__init__(clock)
         self.corp_id = corp_id
         self.apps: dict[str, int] = {APP_SECRET: AGENT_ID}  # secret -> agent id
