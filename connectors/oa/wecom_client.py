@@ -289,17 +289,17 @@ class WeComClient:
     # --- the directory -------------------------------------------------------------------------------------
 
     def departments(self) -> list[dict[str, Any]]:
-        """Every department the app can see: department_id, name, parent_id (None at the top), order, raw."""
+        """Every department the app can see: ``department_id``, ``name``, ``parent_id`` ("0" above the top
+        department) and WeCom's own fields."""
         found = self._call("GET", "/cgi-bin/department/list").get("department") or []
-        return [{"department_id": str(d["id"]), "name": d.get("name", ""),
-                 "parent_id": str(d["parentid"]) if d.get("parentid") else None, "order": d.get("order", 0),
-                 "raw": d} for d in found]
+        return [{**d, "department_id": _field(d, "id"), "name": d.get("name", ""),
+                 "parent_id": str(d.get("parentid", ""))} for d in found]
 
     def users(self, department_id: str | int, *, with_subdepartments: bool = False) -> list[dict[str, Any]]:
-        """The members of a department: user_id, name, department_ids, active (WeCom status 1; 2 is disabled,
-        4 not yet activated, 5 left), position, raw."""
+        """The members of a department: ``user_id``, ``name``, ``department_ids``, ``active`` (WeCom status 1;
+        2 is disabled, 4 not yet activated, 5 left) and WeCom's own fields."""
         found = self._call("GET", "/cgi-bin/user/list", params={
             "department_id": str(department_id), "fetch_child": "1" if with_subdepartments else "0"}).get("userlist")
-        return [{"user_id": u["userid"], "name": u.get("name", ""),
-                 "department_ids": [str(d) for d in u.get("department") or []], "active": u.get("status") == 1,
-                 "position": u.get("position", ""), "raw": u} for u in found or []]
+        return [{**u, "user_id": _field(u, "userid"), "name": u.get("name", ""),
+                 "department_ids": [str(d) for d in u.get("department") or []], "active": u.get("status") == 1}
+                for u in found or []]

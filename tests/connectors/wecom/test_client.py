@@ -265,7 +265,7 @@ def test_the_sign_in_page_redirects_back_with_a_code(emulator, running):
 
 def test_the_directory_follows_changes_made_in_the_oa(client, emulator, running):
     control = f"{running.url}/_emulator"
-    assert {d["department_id"]: d["parent_id"] for d in client.departments()} == {"1": None, "2": "1", "3": "1"}
+    assert {d["department_id"]: d["parent_id"] for d in client.departments()} == {"1": "0", "2": "1", "3": "1"}
     requests.post(f"{control}/departments", json={"id": 4, "name": "华东销售", "parentid": 3}, timeout=5)
     requests.post(f"{control}/departments", json={"id": 2, "name": "财务中心"}, timeout=5)
     requests.post(f"{control}/users", json={"userid": "sunqi", "name": "孙七", "department": [4]}, timeout=5)
@@ -278,6 +278,7 @@ def test_the_directory_follows_changes_made_in_the_oa(client, emulator, running)
     assert east["zhaoliu"]["department_ids"] == ["4"] and east["sunqi"]["active"]
     finance = {u["user_id"]: u for u in client.users("2")}
     assert not finance["lisi"]["active"] and finance["wangwu"]["active"]
+    assert finance["wangwu"]["position"] == "财务总监" and finance["lisi"]["status"] == 2  # WeCom's own fields too
     assert {u["user_id"] for u in client.users(3, with_subdepartments=True)} == {"zhangsan", "sunqi", "zhaoliu"}
     with pytest.raises(ConnectorError) as unknown:
         client.users(99)
