@@ -29,6 +29,8 @@ Control endpoints (the emulator's own):
 - ``POST /_emulator/oauth/code {userid}`` (or ``{openid}`` for a non-member): a sign-in code;
 - ``POST /_emulator/users {userid, name?, department?, status?, position?}``: add, rename, move, disable
   (status 2) or enable (1) a person; ``POST /_emulator/departments {id, name?, parentid?}``: add, rename, move;
+- ``POST /_emulator/callback/release {order?: "reverse", hold?: false}``: deliver the callbacks held while
+  ``hold_callbacks`` was set (late, and out of order if asked);
 - ``GET /_emulator/state``: sheets, messages sent and callback deliveries; ``GET /_emulator/``: a page of
   sheets with approve / reject / cancel buttons;
 - and the shared ``/_emulator/faults`` and ``/_emulator/clock``.
@@ -169,6 +171,7 @@ class WeComEmulator(Emulator):
         Rule("/_emulator/", endpoint="control_page", methods=["GET"]),
         Rule("/_emulator/state", endpoint="control_state", methods=["GET"]),
         Rule("/_emulator/callback", endpoint="control_callback", methods=["POST"]),
+        Rule("/_emulator/callback/release", endpoint="control_release", methods=["POST"]),
         Rule("/_emulator/approvals/<sp_no>/<action>", endpoint="control_act", methods=["POST"]),
         Rule("/_emulator/oauth/code", endpoint="control_code", methods=["POST"]),
         Rule("/_emulator/users", endpoint="control_user", methods=["POST"]),
@@ -186,6 +189,8 @@ class WeComEmulator(Emulator):
         self.deliveries: list[Delivery] = []
         self.callback: CallbackTarget | None = None
         self.callback_retries = 3
+        self.hold_callbacks = False  # True: callbacks wait in ``held`` until /_emulator/callback/release
+        self.held: list[tuple[str, int, bytes]] = []
         self.trusted_ips: set[str] | None = None  # None: any caller; else others get 60020
         self.legacy_userinfo = False  # True: auth/getuserinfo answers the legacy ``UserId`` key
         self.queued_errors: deque[int] = deque()  # errcodes (-1 busy, ...) the next API calls answer, in turn
@@ -542,6 +547,10 @@ class WeComEmulator(Emulator):
         target = self.callback
         if target is None:
             return None
+        if self.hold_callbacks:
+            with self.lock:
+                self.held.append(event)
+            return None
         if self.faults.drop_callbacks:
             delivery = Delivery(sp_no, change_event, None, 0, dropped=True)
         else:
@@ -579,6 +588,18 @@ class WeComEmulator(Emulator):
                 return json_response({"error": problem}, 400)
         self.callback = target
         return json_response({"url": target.url, "corp_id": self.corp_id})
+
+    def control_release(self, request: Request) -> Response:
+        """Deliver the held callbacks, in the order they happened or (``{"order": "reverse"}``) the other way:
+        late and out-of-order delivery, which real tenants see."""
+        body = request.get_json(silent=True) or {}
+        with self.lock:
+            held, self.held, self.hold_callbacks = self.held, [], bool(body.get("hold", False))
+        if body.get("order") == "reverse":
+            held.reverse()
+        deliveries = [self._deliver(event) for event in held]
+        return json_response({"released": len(held),
+                              "delivered": [d.status if d else None for d in deliveries]})
 
     def _verify_url(self, target: CallbackTarget) -> str | None:
         """WeCom's URL check: a sealed random number the URL must answer in plain."""

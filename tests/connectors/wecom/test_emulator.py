@@ -155,3 +155,16 @@ def test_the_page_lists_sheets_and_its_buttons_act(client, running, receiver):
 @pytest.mark.parametrize("action", ["approve", "reject", "cancel"])
 def test_acting_on_an_unknown_sheet_is_a_404(running, action):
     assert act(running, "209901010001", action).status_code == 404
+
+
+def test_held_callbacks_come_late_and_out_of_order(client, emulator, running, receiver):
+    app, url = receiver
+    configure(running, url)
+    emulator.hold_callbacks = True
+    sp_no = create(client, approvers=[["lisi"]])
+    act(running, sp_no, "approve")
+    assert app.accepted == [] and len(emulator.held) == 2
+    released = requests.post(f"{running.url}/_emulator/callback/release", json={"order": "reverse"}, timeout=5)
+    assert released.json() == {"released": 2, "delivered": [200, 200]}
+    assert [approval_change(c).status for c in app.accepted] == ["approved", "pending"]  # the result came first
+    assert not emulator.hold_callbacks and emulator.held == []
