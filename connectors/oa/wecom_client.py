@@ -1,12 +1,16 @@
 """The WeCom (企业微信) API client: token, approvals, application messages, sign-in and the directory.
 
-WeCom answers every call with HTTP 200 and ``{errcode, errmsg}``; errcode 0 is success. What the others mean
-here: 40014 / 42001 / 41001 (the token is invalid, expired or missing) drop the cached token and retry once
-with a fresh one; 45009 (throttled) and -1 (busy: WeCom's advice is to wait and retry, at most 3 times) wait
-and retry as ``http.with_retries`` does, then fail as retryable ``OA_THROTTLED``; 40001 / 40013 (secret or
-corp id), 60020 (this server's IP is not among the app's trusted IPs) and 301055 (no permission) are
-``OA_AUTH_FAILED``; 301025 (parameters or template mismatch) is ``OA_BAD_REQUEST`` carrying WeCom's own
-errmsg, except on the detail call, where its only parameter is the sheet number: ``OA_UNKNOWN_INSTANCE``.
+WeCom answers every call with HTTP 200 and ``{errcode, errmsg}``; errcode 0 is success. What the others
+mean here:
+
+- 40014 / 42001 / 41001 (the token is invalid, expired or missing; so is 40001 from any call but gettoken):
+  drop the cached token and retry once with a fresh one;
+- 45009 (throttled) and -1 (busy: WeCom's advice is to wait and retry, at most 3 times): wait and retry as
+  ``http.with_retries`` does, then fail as retryable ``OA_THROTTLED``;
+- 40001 / 40013 from gettoken (secret or corp id), 60020 (this server's IP is not among the app's trusted
+  IPs) and 301055 (no permission): ``OA_AUTH_FAILED``;
+- 301025 (parameters or template mismatch): ``OA_BAD_REQUEST`` carrying WeCom's own errmsg, except on the
+  detail call, where its only parameter is the sheet number: ``OA_UNKNOWN_INSTANCE``.
 
 The access token travels in the query string, as WeCom requires: urllib3 writes request lines to its debug
 log, so this module redacts the token, secret and sign-in code from that logger's records.
@@ -21,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 import requests
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 VENDOR = "WeCom"
 BASE_URL = "https://qyapi.weixin.qq.com"
 SIGN_IN_URL = "https://open.weixin.qq.com"
+TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 (a path, not a password)
 MAX_WINDOW_S = 31 * 86400  # getapprovalinfo's longest window
 TOKEN_REFUSED = frozenset({40014, 42001, 41001})
 RETRY_LATER = frozenset({45009, -1})
@@ -139,7 +144,7 @@ class WeComClient:
         token = self._tokens.get(self._key, self._clock())
         if token:
             return token
-        answer = with_retries(lambda: self._send("GET", "/cgi-bin/gettoken", {
+        answer = with_retries(lambda: self._send("GET", TOKEN_PATH, {
             "corpid": self.config.corp_id, "corpsecret": self.config.corp_secret}, None),
             refresh=lambda: None, vendor=VENDOR, sleep=self._sleep)
         token = _field(answer, "access_token")
@@ -180,8 +185,8 @@ class WeComClient:
             self._raise(path, errcode, str(answer.get("errmsg", "")), params)
         return dict(answer)
 
-    def _raise(self, path: str, errcode: int, errmsg: str, params: Mapping[str, str]) -> None:
-        if errcode in TOKEN_REFUSED:
+    def _raise(self, path: str, errcode: int, errmsg: str, params: Mapping[str, str]) -> NoReturn:
+        if errcode in TOKEN_REFUSED or (errcode == 40001 and path != TOKEN_PATH):  # 40001 elsewhere: the token
             raise TokenRefused()
         if errcode in RETRY_LATER:
             raise Throttled()

@@ -311,3 +311,10 @@ def test_an_answer_that_is_not_wecoms_fails_as_retryable(_receiver_server, statu
     with pytest.raises(ConnectorError) as failed:
         client.departments()
     assert failed.value.code == code and failed.value.retryable
+
+
+def test_40001_is_a_refused_token_on_a_call_and_a_refused_secret_on_gettoken(client, emulator, session):
+    client.access_token()
+    emulator.queued_errors.append(40001)
+    assert client.departments()  # dropped the token, fetched another, retried
+    assert gettoken_calls(session) == 2
