@@ -385,7 +385,9 @@ class WeComEmulator(Emulator):
 
     def _message_send(self, request: Request, agent_id: int) -> Response:
         body = self._body(request)
-        if str(body.get("agentid", "")) != str(agent_id):
+        if not isinstance(body.get("agentid"), int) or isinstance(body.get("agentid"), bool):
+            raise Invalid(40056, "invalid agentid")  # an integer, says WeCom's reference
+        if body["agentid"] != agent_id:
             raise Invalid(301002, "not allow operate another agent with this accesstoken")
         msgtype = body.get("msgtype")
         content = body.get(str(msgtype))

@@ -74,7 +74,7 @@ class WeComClientConfig:
 
     corp_id: str
     corp_secret: str = field(repr=False)
-    agent_id: int
+    agent_id: int | str  # settings give it as text; WeCom wants a number in message bodies
 
 
 def money(control_id: str, amount: Decimal) -> dict[str, Any]:
@@ -272,7 +272,7 @@ class WeComClient:
         """An application message (a text card opening ``url``) to ``user_ids``; the ids WeCom could not
         deliver to (unknown or disabled). Over-long title and text are cut to WeCom's byte limits."""
         answer = self._call("POST", "/cgi-bin/message/send", body={
-            "touser": "|".join(user_ids), "msgtype": "textcard", "agentid": self.config.agent_id,
+            "touser": "|".join(user_ids), "msgtype": "textcard", "agentid": int(self.config.agent_id),
             "textcard": {"title": _clip(title, 128), "description": _clip(text, 512), "url": url, "btntxt": "详情"}})
         return [u for u in str(answer.get("invaliduser") or "").split("|") if u]
 

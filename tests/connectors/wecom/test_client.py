@@ -218,7 +218,9 @@ def test_reconciliation_pages_by_cursor_across_more_than_31_days(client, emulato
         client._call("POST", "/cgi-bin/oa/getapprovalinfo", body={"starttime": "0", "endtime": str(32 * 86400)})
 
 
-def test_application_messages_report_who_could_not_be_reached(client, emulator, running):
+def test_application_messages_report_who_could_not_be_reached(emulator, running):
+    client = WeComClient(WeComClientConfig(CORP_ID, APP_SECRET, str(AGENT_ID)), base_url=running.url,
+                         tokens=MemoryTokenCache(), clock=emulator.clock.now)  # the agent id as settings give it
     requests.post(f"{running.url}/_emulator/users", json={"userid": "zhaoliu", "status": 2}, timeout=5)
     invalid = client.send_message(["lisi", "ghost", "zhaoliu"], "报销待审批 " * 30, "金额 1280.50 元",
                                   "https://budgetflow.example/sso/wecom?next=/inbox")
