@@ -191,6 +191,7 @@ class WeComEmulator(Emulator):
         self.callback_retries = 3
         self.hold_callbacks = False  # True: callbacks wait in ``held`` until /_emulator/callback/release
         self.held: list[tuple[str, int, bytes]] = []
+        self.approval_calls_per_minute = APPROVAL_CALLS_PER_MINUTE  # WeCom's limit on the approval APIs
         self.trusted_ips: set[str] | None = None  # None: any caller; else others get 60020
         self.legacy_userinfo = False  # True: auth/getuserinfo answers the legacy ``UserId`` key
         self.queued_errors: deque[int] = deque()  # errcodes (-1 busy, ...) the next API calls answer, in turn
@@ -245,7 +246,7 @@ class WeComEmulator(Emulator):
         calls = self._approval_calls
         while calls and calls[0] <= now - 60:
             calls.popleft()
-        if len(calls) >= APPROVAL_CALLS_PER_MINUTE:
+        if len(calls) >= self.approval_calls_per_minute:
             return False
         calls.append(now)
         return True

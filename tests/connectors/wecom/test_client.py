@@ -76,14 +76,17 @@ def test_a_vendor_that_keeps_throttling_fails_as_retryable(client, emulator, sle
     assert failed.value.code == "OA_THROTTLED" and failed.value.retryable and len(sleeps) == 3
 
 
-def test_the_approval_apis_600_a_minute_limit(client, emulator, sleeps):
-    emulator._approval_calls.extend([emulator.clock.now()] * 600)
+def test_the_approval_apis_have_a_per_minute_limit(client, emulator, sleeps):
+    assert emulator.approval_calls_per_minute == 600  # WeCom's; lowered here to reach it quickly
+    emulator.approval_calls_per_minute = 5
+    sheets = [create(client) for _ in range(5)]
     with pytest.raises(ConnectorError) as failed:
-        client.get_approval("202612060001")
-    assert failed.value.code == "OA_THROTTLED"
+        client.get_approval(sheets[0])
+    assert failed.value.code == "OA_THROTTLED" and len(sleeps) == 3  # waited (injected) and retried, in vain
     emulator.clock.advance(61)
+    assert client.get_approval(sheets[0])["status"] == "pending"
     with pytest.raises(ConnectorError) as unknown:
-        client.get_approval("202612060001")
+        client.get_approval("209901010001")
     assert unknown.value.code == "OA_UNKNOWN_INSTANCE"
 
 
