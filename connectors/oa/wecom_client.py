@@ -41,6 +41,7 @@ BASE_URL = "https://qyapi.weixin.qq.com"
 SIGN_IN_URL = "https://open.weixin.qq.com"
 TOKEN_PATH = "/cgi-bin/gettoken"  # noqa: S105 (a path, not a password)
 MAX_WINDOW_S = 31 * 86400  # getapprovalinfo's longest window
+LOOKBACK_S = 2 * 86400  # how far back a create with a key looks for the sheet an earlier try made
 TOKEN_REFUSED = frozenset({40014, 42001, 41001})
 RETRY_LATER = frozenset({45009, -1})
 AUTH_FAILED = {40001: "WeCom refused the app secret", 40013: "WeCom refused the corp id",
@@ -210,23 +211,41 @@ class WeComClient:
 
     # --- approvals -----------------------------------------------------------------------------------------
 
-    def create_approval(self, *, applicant: str, template_id: str, contents: Sequence[dict[str, Any]],
-                        summary: Sequence[str], approvers: Sequence[Sequence[str]] | None = None,
-                        notify: Sequence[str] = ()) -> str:
-        """Submit a sheet as ``applicant``; its sp_no. ``approvers``: one list of user ids per node (any one
-        of a node may approve); None uses the template's own flow. WeCom has no idempotency: a retried call
-        may create a second sheet, so the caller reconciles with ``approval_ids`` before retrying."""
+    def create_approval(self, *, template: str, user_id: str, form: Sequence[dict[str, Any]],
+                        summary: Sequence[str], key: str | None = None,
+                        approvers: Sequence[Sequence[str]] | None = None, notify: Sequence[str] = ()) -> str:
+        """Submit a sheet of ``template`` as ``user_id``; its sp_no. ``form``: the controls (``money()``,
+        ``text()``...); ``summary``: 1 to 3 lines for the card; ``approvers``: one list of user ids per node
+        (any one of a node may approve), None for the template's own flow.
+
+        WeCom has no idempotency: the same call twice makes two sheets. ``key`` (the document number, which
+        ``form`` must also carry in a Text control) makes a retry safe: a sheet of this template by this user
+        from the last ``LOOKBACK_S`` whose Text control holds ``key`` is answered instead of a new one."""
         if not 1 <= len(summary) <= 3:
             raise ConnectorError("OA_BAD_REQUEST", "WeCom shows 1 to 3 summary lines")
+        if key is not None:
+            if not any(c.get("control") == "Text" and c.get("value", {}).get("text") == key for c in form):
+                raise ConnectorError("OA_BAD_REQUEST", "the key must be in a Text control of the form")
+            earlier = self.find_approval(template, user_id, key)
+            if earlier:
+                return earlier
         body: dict[str, Any] = {
-            "creator_userid": applicant, "template_id": template_id,
-            "use_template_approver": 1 if approvers is None else 0,
-            "apply_data": {"contents": list(contents)},
+            "creator_userid": user_id, "template_id": template,
+            "use_template_approver": 1 if approvers is None else 0, "apply_data": {"contents": list(form)},
             "summary_list": [{"summary_info": [{"text": line, "lang": "zh_CN"}]} for line in summary]}
         if approvers is not None:
             body["process"] = {"node_list": [{"type": 1, "apv_rel": 2, "userid": list(node)} for node in approvers]
                                + ([{"type": 2, "userid": list(notify)}] if notify else [])}
         return _field(self._call("POST", "/cgi-bin/oa/applyevent", body=body), "sp_no")
+
+    def find_approval(self, template: str, user_id: str, key: str) -> str | None:
+        """The newest sheet of ``template`` by ``user_id`` from the last ``LOOKBACK_S`` that carries ``key`` in a
+        Text control, if there is one."""
+        for sp_no in reversed(self.approval_ids(template, self._clock() - LOOKBACK_S, creator=user_id)):
+            contents = self.get_approval(sp_no)["raw"].get("apply_data", {}).get("contents") or []
+            if any(c.get("control") == "Text" and (c.get("value") or {}).get("text") == key for c in contents):
+                return sp_no
+        return None
 
     def get_approval(self, instance_id: str) -> dict[str, Any]:
         """The sheet: ``status`` (pending, approved, rejected, cancelled), ``terminal``, ``sp_status`` and

@@ -16,7 +16,7 @@ from tests.connectors.wecom.support import expense_contents
 
 
 def create(client: WeComClient, applicant: str = "zhangsan", **kwargs) -> str:
-    return client.create_approval(applicant=applicant, template_id=TEMPLATE_ID, contents=expense_contents(),
+    return client.create_approval(user_id=applicant, template=TEMPLATE_ID, form=expense_contents(),
                                   summary=["差旅报销 1280.50 元"], **kwargs)
 
 
@@ -185,21 +185,21 @@ def test_creation_is_validated_as_wecom_does_with_its_errmsg(client, change, fra
     contents = expense_contents()
     change(contents)
     with pytest.raises(ConnectorError) as refused:
-        client.create_approval(applicant="zhangsan", template_id=TEMPLATE_ID, contents=contents, summary=["x"])
+        client.create_approval(user_id="zhangsan", template=TEMPLATE_ID, form=contents, summary=["x"])
     assert refused.value.code == "OA_BAD_REQUEST" and fragment in str(refused.value)
     assert refused.value.payload["vendor_code"] == 301025 and not refused.value.retryable
     files = {"control": "File", "id": "File-1640339319589", "value": {"files": [{"file_id": str(n)} for n in range(6)]}}
-    assert create(client) and client.create_approval(applicant="zhangsan", template_id=TEMPLATE_ID,
-                                                     contents=[*expense_contents(), files], summary=["a", "b", "c"])
+    assert create(client) and client.create_approval(user_id="zhangsan", template=TEMPLATE_ID,
+                                                     form=[*expense_contents(), files], summary=["a", "b", "c"])
 
 
 def test_summary_and_template_and_applicant_are_checked(client, emulator):
     with pytest.raises(ConnectorError, match="1 to 3 summary"):
-        client.create_approval(applicant="zhangsan", template_id=TEMPLATE_ID, contents=expense_contents(),
+        client.create_approval(user_id="zhangsan", template=TEMPLATE_ID, form=expense_contents(),
                                summary=["a", "b", "c", "d"])
     for applicant, template in (("nobody", TEMPLATE_ID), ("zhangsan", "no-such-template")):
         with pytest.raises(ConnectorError) as refused:
-            client.create_approval(applicant=applicant, template_id=template, contents=expense_contents(),
+            client.create_approval(user_id=applicant, template=template, form=expense_contents(),
                                    summary=["a"])
         assert refused.value.code == "OA_BAD_REQUEST"
     with pytest.raises(TypeError):
@@ -323,3 +323,21 @@ def test_40001_is_a_refused_token_on_a_call_and_a_refused_secret_on_gettoken(cli
     emulator.queued_errors.append(40001)
     assert client.departments()  # dropped the token, fetched another, retried
     assert gettoken_calls(session) == 2
+
+
+def test_a_create_retried_with_its_key_answers_the_sheet_the_first_try_made(client, emulator):
+    form = expense_contents()  # its Text control says 北京出差; the engine puts the document number there
+    first = create(client)
+    with pytest.raises(ConnectorError, match="Text control"):
+        client.create_approval(user_id="zhangsan", template=TEMPLATE_ID, form=form, summary=["x"], key="BX-1")
+    form[0]["value"]["text"] = "BX-2026-0042"
+    keyed = client.create_approval(user_id="zhangsan", template=TEMPLATE_ID, form=form, summary=["x"],
+                                   key="BX-2026-0042")
+    assert keyed != first
+    emulator.clock.advance(3600)  # the outbox retries an hour later, not knowing the first try got through
+    again = client.create_approval(user_id="zhangsan", template=TEMPLATE_ID, form=form, summary=["x"],
+                                   key="BX-2026-0042")
+    assert again == keyed and len(emulator.instances) == 2
+    other = client.create_approval(user_id="zhaoliu", template=TEMPLATE_ID, form=form, summary=["x"],
+                                   key="BX-2026-0042")
+    assert other not in (keyed, first) and len(emulator.instances) == 3  # another applicant's sheet is not it

@@ -27,7 +27,7 @@ def act(running, sp_no, action, **body):
 
 
 def create(client, **kwargs):
-    return client.create_approval(applicant="zhangsan", template_id=TEMPLATE_ID, contents=expense_contents(),
+    return client.create_approval(user_id="zhangsan", template=TEMPLATE_ID, form=expense_contents(),
                                   summary=["差旅报销 1280.50 元"], **kwargs)
 
 
