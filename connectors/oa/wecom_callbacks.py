@@ -131,14 +131,14 @@ def _check_event(config: WeComCallbackConfig, query: Mapping[str, str], body: by
                  nonces: NonceStore) -> CheckedCallback:
     signature, timestamp, nonce = _signed_query(query, "msg_signature", "timestamp", "nonce")
     outer = parse_xml(body)
-    encrypted = outer.findtext("Encrypt") or ""
+    encrypted = (outer.findtext("Encrypt") or "").strip()
     if not encrypted:
         raise CallbackRejected("malformed", "the callback body has no Encrypt element")
     _verify(config, signature, timestamp, nonce, encrypted, now)
     receiver = outer.findtext("ToUserName")
-    if receiver is not None and receiver != config.corp_id:
+    if receiver is not None and receiver.strip() != config.corp_id:
         raise CallbackRejected("wrong_receiver", "the callback is addressed to another corp")
-    agent = outer.findtext("AgentID")
+    agent = (outer.findtext("AgentID") or "").strip()
     if config.agent_id and agent and agent != str(config.agent_id):
         raise CallbackRejected("wrong_app", "the callback is for another app of the corp")
     payload = xml_to_dict(parse_xml(_open(config, encrypted)))

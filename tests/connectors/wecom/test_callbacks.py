@@ -284,3 +284,9 @@ def test_doctype_and_entities_are_refused_as_malformed_outside_and_inside_the_en
     with pytest.raises(CallbackRejected) as inside:
         post(*genuine(body, NOW, "x2"), MemoryNonceStore())
     assert outside.value.reason == inside.value.reason == "malformed"
+
+
+def test_an_envelope_laid_out_on_several_lines_is_read_the_same():
+    query, body = genuine(approval_xml("L", 1, 1, NOW), NOW, "layout")
+    pretty = body.replace(b"><", b">\n  <").replace(b"<![CDATA[", b"\n<![CDATA[").replace(b"]]>", b"]]>\n")
+    assert post(query, pretty, MemoryNonceStore()).event_key == f"L:1:{NOW}:1"
