@@ -65,6 +65,10 @@ SETTINGS: tuple[SettingHelp, ...] = (
                 "sqlite_busy_timeout_seconds"),
     SettingHelp(f"{PREFIX}SCRIPT_EVALUATORS", "2",
                 N_("processes that evaluate diagram scripts in the sandbox; 0 runs them in-process (tests only)")),
+    SettingHelp(f"{PREFIX}OA_CONFIG", N_("oa.toml in the instance folder, if it exists"),
+                N_("the OA suites' settings file (DingTalk, WeCom, Feishu); see docs/oa.md")),
+    SettingHelp(f"{PREFIX}OA_<VENDOR>_<FIELD>", "",
+                N_("one OA setting, e.g. BUDGETFLOW_OA_WECOM_SECRET; wins over the settings file")),
     SettingHelp(f"{PREFIX}LANG", N_("from the locale (LANG)"), N_("language of the output: zh or en")),
     SettingHelp(f"{PREFIX}DEBUG", "0", N_("1: show the traceback of an internal error")),
 )

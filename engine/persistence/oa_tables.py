@@ -36,7 +36,7 @@ class OaCallback(Base):
 
 class OaNonce(Base):
     __tablename__ = "oa_nonce"
-    vendor: Mapped[str] = mapped_column(String(16), primary_key=True)
+    vendor: Mapped[str] = mapped_column(String(120), primary_key=True)  # a vendor, or vendor:corp id
     nonce: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 

@@ -39,6 +39,7 @@ BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process de
 NOT_PAGES = {  # GET routes that answer no page of their own
     "static": "files", "auth.language": "a redirect back", "pages.home": "a redirect to the inbox",
     "processes.bundle": "a zip download", "pages.attachment": "a receipt file download",
+    "callbacks.callback": "the OA suites' callback endpoint (the URL check answers text, not a page)",
 }
 
 

@@ -33,9 +33,10 @@ NOT_CONTENT = {"rate_counter"}  # sign-in throttling counts requests, refused on
 
 
 def form_routes(app: Flask) -> Iterator[tuple[Rule, str]]:
-    """Every state-changing (rule, method) outside the bearer-token API."""
+    """Every state-changing (rule, method) outside the bearer-token API and the OA suites' callbacks (which
+    read no cookie: the vendor's signature is their credential; the last test here shows it)."""
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.rule.startswith("/api/"):
+        if rule.rule.startswith(("/api/", "/callbacks/")):
             continue
         for method in sorted((rule.methods or set()) & STATE_CHANGING):
             yield rule, method
@@ -137,3 +138,14 @@ def test_a_form_route_without_csrf_protection_is_caught(flask_app, demo):
     assert problems == [f"POST /unprotected/<int:number> (unprotected) with {label}: answered 200, not the CSRF "
                         "refusal" for label in ("no token", "a made-up token", "another session's token")] + [
         "POST /unprotected/<int:number> (unprotected) without a valid token: the database changed"]
+
+
+def test_the_oa_callbacks_need_no_csrf_token_because_a_signed_in_browser_gets_nothing_from_them(flask_app, demo):
+    """A forged cross-site post to a callback carries the victim's cookie but not the vendor's signature: refused,
+    nothing changed, whoever is signed in."""
+    client, _token = Sessions(flask_app)(ROLES["admin"])
+    before = database_digest(demo)
+    for vendor in ("dingtalk", "wecom", "feishu"):
+        answer = client.post(f"/callbacks/{vendor}", data=b'{"encrypt": "x"}', content_type="application/json")
+        assert answer.status_code in (400, 404), (vendor, answer.status_code)
+    assert database_digest(demo) == before

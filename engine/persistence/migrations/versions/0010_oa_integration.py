@@ -48,7 +48,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_oa_external_ref_document_no"), "oa_external_ref", ["document_no"], unique=False)
     op.create_table(
         "oa_nonce",
-        sa.Column("vendor", sa.String(length=16), nullable=False),
+        sa.Column("vendor", sa.String(length=120), nullable=False),
         sa.Column("nonce", sa.String(length=128), nullable=False),
         sa.Column("expires_at", UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("vendor", "nonce"),
