@@ -62,7 +62,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.emulators.base import Clock, Emulator, json_response
 from connectors.oa.envelope import seal, sha1_signature
-from connectors.oa.wecom_client import redact_secret_params
+from connectors.oa.http import redact_secret_params
 
 CORP_ID = "ww3f5a8d0c2b71e946"
 APP_SECRET = "emulator-app-secret-0123456789abcdefghijklm"  # noqa: S105 (a demo value, published)

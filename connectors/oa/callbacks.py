@@ -8,6 +8,7 @@ logs the reason (never the body or a secret) and answers the vendor with an erro
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -48,6 +49,17 @@ class MemoryNonceStore:
                 return False
             self._seen[(vendor, nonce)] = expires_at
             return True
+
+
+def json_object(text: bytes, what: str) -> dict[str, Any]:
+    """``text`` as a JSON object, else refused as malformed; ``what`` names it in the message."""
+    try:
+        found = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise CallbackRejected("malformed", f"{what} is not JSON") from None
+    if not isinstance(found, dict):
+        raise CallbackRejected("malformed", f"{what} is not a JSON object")
+    return found
 
 
 def check_window(timestamp_seconds: float, now: float) -> None:

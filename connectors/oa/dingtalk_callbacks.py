@@ -36,6 +36,7 @@ from connectors.oa.callbacks import (
     NonceStore,
     check_nonce,
     check_window,
+    json_object,
 )
 from connectors.oa.envelope import EnvelopeError, open_sealed, seal, sha1_signature, signature_matches
 
@@ -93,7 +94,7 @@ def check(config: DingTalkCallbackConfig, *, method: str, query: Mapping[str, st
     if len(body) > MAX_BODY_BYTES:
         raise CallbackRejected("oversized", f"the callback body is over {MAX_BODY_BYTES} bytes")
     signature, timestamp, nonce = _query_fields(query)
-    encrypted = _json_object(body, "body").get("encrypt")
+    encrypted = json_object(body, "the callback body").get("encrypt")
     if not isinstance(encrypted, str) or not encrypted:
         raise CallbackRejected("malformed", "the callback body has no encrypt field")
     if not signature_matches(sha1_signature(config.token, timestamp, nonce, encrypted), signature):
@@ -103,7 +104,7 @@ def check(config: DingTalkCallbackConfig, *, method: str, query: Mapping[str, st
         plain = open_sealed(config.encoding_aes_key, encrypted, config.receiver)
     except EnvelopeError as exc:
         raise CallbackRejected(exc.reason, str(exc)) from None
-    event = _json_object(plain, "decrypted event")
+    event = json_object(plain, "the decrypted event")
     kind = event.get("EventType")
     if not isinstance(kind, str) or not kind:
         raise CallbackRejected("malformed", "the decrypted event has no EventType")
@@ -187,13 +188,3 @@ def _query_fields(query: Mapping[str, str]) -> tuple[str, str, str]:
     if not nonce or len(nonce) > 128:
         raise CallbackRejected("malformed", "the callback has no usable nonce")
     return signature, timestamp, nonce
-
-
-def _json_object(text: bytes, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise CallbackRejected("malformed", f"the callback's {what} is not JSON") from None
-    if not isinstance(value, dict):
-        raise CallbackRejected("malformed", f"the callback's {what} is not a JSON object")
-    return value

@@ -17,7 +17,6 @@ Secrets (app secret, tokens, SSO codes) never reach a log line, an error message
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,15 @@ from urllib.parse import urlencode
 import requests
 
 from connectors.base import ConnectorError
-from connectors.oa.http import TIMEOUT, Throttled, TokenCache, TokenRefused, new_session, with_retries
+from connectors.oa.http import (
+    TIMEOUT,
+    Throttled,
+    TokenCache,
+    TokenRefused,
+    new_session,
+    redact_secret_params,
+    with_retries,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +52,7 @@ _LEGACY_THROTTLE_ERRCODES = frozenset({90018, 90002, 90006, -1})  # per app+API,
 _LEGACY_SSO_ERRCODES = frozenset({40078})  # 不存在的临时授权码: unknown, used or expired
 _INSTANCE_STATUS = {"NEW": "pending", "RUNNING": "pending", "TERMINATED": "cancelled", "CANCELED": "cancelled"}
 _PAGE_SIZE = 100
-_SECRET_PARAMS = re.compile(r"((?:access_token|appsecret|code)=)[^&\s\"']+")
-
-
-class RedactSecretParams(logging.Filter):
-    """Masks the token in urllib3's request lines: the topapi takes it in the query string, which urllib3 logs
-    at DEBUG."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_SECRET_PARAMS.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
-        return True
-
-
-def _redact_urllib3() -> None:
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, RedactSecretParams) for f in logger.filters):
-        logger.addFilter(RedactSecretParams())
-
-
-_redact_urllib3()
+redact_secret_params("urllib3.connectionpool")  # the topapi takes the token in the query string
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from connectors.oa.callbacks import (
     NonceStore,
     check_nonce,
     check_window,
+    json_object,
 )
 
 VENDOR = "feishu"
@@ -96,14 +97,14 @@ def check(config: FeishuCallbackConfig, *, method: str, query: Mapping[str, str]
         raise CallbackRejected("oversized", "the callback body is larger than any Feishu event")
     if method.upper() != "POST":
         raise CallbackRejected("malformed", "Feishu posts its callbacks")
-    encrypted = _json_object(body, "the callback body").get("encrypt")
+    encrypted = json_object(body, "the callback body").get("encrypt")
     if not isinstance(encrypted, str):
         raise CallbackRejected("not_encrypted", "the callback is not encrypted; set an Encrypt Key on the app")
     lowered = {name.lower(): value for name, value in headers.items()}
     given = lowered.get("x-lark-signature", "")
     if given:
         _check_signature(config, lowered, given, body, now)
-    event = _json_object(decrypt(config.encrypt_key, encrypted), "the decrypted callback")
+    event = json_object(decrypt(config.encrypt_key, encrypted), "the decrypted callback")
     if event.get("type") == "url_verification":
         return _handshake(config, event)
     if not given:
@@ -112,16 +113,6 @@ def check(config: FeishuCallbackConfig, *, method: str, query: Mapping[str, str]
     # Last, so that a forged or broken post cannot use up a genuine post's nonce.
     check_nonce(nonces, VENDOR, lowered.get("x-lark-request-nonce", ""), now)
     return checked
-
-
-def _json_object(text: bytes, what: str) -> dict[str, Any]:
-    try:
-        found = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise CallbackRejected("malformed", f"{what} is not JSON") from None
-    if not isinstance(found, dict):
-        raise CallbackRejected("malformed", f"{what} is not a JSON object")
-    return found
 
 
 def _check_signature(config: FeishuCallbackConfig, headers: Mapping[str, str], given: str, body: bytes,

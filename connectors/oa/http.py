@@ -10,6 +10,8 @@ throttles waits (the vendor's reset hint, else a capped exponential delay) and i
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -70,6 +72,31 @@ class Throttled(Exception):
     def __init__(self, retry_after: float | None = None) -> None:
         super().__init__("throttled")
         self.retry_after = retry_after
+
+
+# Query parameters that carry a secret: some vendors' APIs take the token (or the secret, or a sign-in code) in
+# the URL, and urllib3 logs request lines at DEBUG; werkzeug logs the emulators' served lines.
+SECRET_PARAMS = re.compile(r"((?:access_token|appsecret|corpsecret|code)=)[^&\s\"']+")
+
+
+def mask_secret_params(text: str) -> str:
+    return SECRET_PARAMS.sub(r"\1***", text)
+
+
+class RedactSecretParams(logging.Filter):
+    """Masks secret query parameters in a logger's records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_secret_params(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def redact_secret_params(logger_name: str) -> None:
+    """Mask the token, secret and code query parameters in the records of ``logger_name`` (once)."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(f, RedactSecretParams) for f in logger.filters):
+        logger.addFilter(RedactSecretParams())
 
 
 def new_session() -> requests.Session:

@@ -19,7 +19,6 @@ log, so this module redacts the token, secret and sign-in code from that logger'
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,16 @@ from urllib.parse import urlencode
 import requests
 
 from connectors.base import ConnectorError
-from connectors.oa.http import TIMEOUT, Throttled, TokenCache, TokenRefused, new_session, with_retries
+from connectors.oa.http import (
+    TIMEOUT,
+    Throttled,
+    TokenCache,
+    TokenRefused,
+    mask_secret_params,
+    new_session,
+    redact_secret_params,
+    with_retries,
+)
 from connectors.oa.wecom_callbacks import SP_STATUS, TERMINAL_SP_STATUS
 
 log = logging.getLogger(__name__)
@@ -47,25 +55,6 @@ RETRY_LATER = frozenset({45009, -1})
 AUTH_FAILED = {40001: "WeCom refused the app secret", 40013: "WeCom refused the corp id",
                60020: "WeCom does not trust this server's IP address: add it to the app's trusted IPs (企业可信IP)",
                301055: "the WeCom app may not use the approval API: list it under 审批 → 可调用接口的应用"}
-_SECRET_PARAMS = re.compile(r"((?:corpsecret|access_token|code)=)[^&\s\"']+")
-
-
-class _RedactSecrets(logging.Filter):
-    """Masks the secret query parameters in urllib3's request lines."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_SECRET_PARAMS.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
-        return True
-
-
-def redact_secret_params(logger_name: str) -> None:
-    """Mask the token, secret and code query parameters in the records of ``logger_name`` (once)."""
-    logger = logging.getLogger(logger_name)
-    if not any(isinstance(f, _RedactSecrets) for f in logger.filters):
-        logger.addFilter(_RedactSecrets())
-
-
 redact_secret_params("urllib3.connectionpool")
 
 
@@ -207,7 +196,7 @@ class WeComClient:
         for secret in (self.config.corp_secret, *params.values()):
             if secret and len(secret) >= 8 and secret != self.config.corp_id:
                 errmsg = errmsg.replace(secret, "***")
-        return _SECRET_PARAMS.sub(r"\1***", errmsg)[:300]
+        return mask_secret_params(errmsg)[:300]
 
     # --- approvals -----------------------------------------------------------------------------------------
 
