@@ -34,7 +34,9 @@ FIELDS: dict[str, dict[str, tuple[bool, bool]]] = {  # vendor -> field -> (requi
     "feishu": {"app_id": (True, False), "app_secret": (True, True), "verification_token": (True, True),
                "encrypt_key": (True, True), "base_url": (False, False)},
 }
-DEFAULT_URLS = {"dingtalk": {"base_url": "https://api.dingtalk.com", "legacy_base_url": "https://oapi.dingtalk.com"},
+# DingTalk's legacy API (oapi) and sign-in page follow base_url unless set: the real hosts for the real API,
+# the emulator (which serves all three) otherwise.
+DEFAULT_URLS = {"dingtalk": {"base_url": "https://api.dingtalk.com"},
                 "wecom": {"base_url": "https://qyapi.weixin.qq.com"},
                 "feishu": {"base_url": "https://open.feishu.cn"}}
 MAX_FILE_BYTES = 64 * 1024

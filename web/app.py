@@ -15,6 +15,7 @@ from flask import Flask
 from engine.bootstrap import Container, build
 from engine.config import Settings
 from web import api, budget_pages, callbacks, errors, i18n, pages, process_pages, security
+from web.auth import oa_sso
 from web.auth import session as auth_session
 from web.auth.views import bp as auth_bp
 from web.context import EXTENSION
@@ -38,6 +39,7 @@ def create_app(container: Container | None = None, *, web: WebSettings | None = 
     app.register_blueprint(budget_pages.bp)
     app.register_blueprint(process_pages.bp)
     api.register(app)
-    callbacks.init_app(app, container)
+    callbacks.init_app(app, container)  # reads the OA settings, which the OA sign-in also uses
+    app.register_blueprint(oa_sso.bp)
     errors.init_app(app)  # last: replaces flask-smorest's handler, so pages and API answer errors one way
     return app

@@ -14,11 +14,12 @@ from connectors.oa.callbacks import MAX_BODY_BYTES
 from engine.bootstrap import Container
 from engine.oa_settings import load_oa_connections
 from engine.services import oa_callbacks
+from web.auth import oa_sso
 from web.context import container
 from web.security import csrf
 
 bp = Blueprint("callbacks", __name__)
-CONNECTIONS = "budgetflow.oa_connections"
+CONNECTIONS = oa_sso.CONNECTIONS
 
 
 def init_app(app: Flask, engine: Container) -> None:

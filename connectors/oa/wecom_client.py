@@ -290,7 +290,7 @@ class WeComClient:
                            "scope": "snsapi_base", "state": state, "agentid": self.config.agent_id})
         return f"{self._sign_in}/connect/oauth2/authorize?{query}#wechat_redirect"
 
-    def user_for_code(self, code: str) -> str:
+    def user_for_code(self, code: str, redirect_uri: str = "") -> str:  # noqa: ARG002 - WeCom's exchange needs no redirect
         """The WeCom user id behind a sign-in code (codes are single use and live 5 minutes)."""
         answer = self._call("GET", "/cgi-bin/auth/getuserinfo", params={"code": code})
         user_id = answer.get("userid") or answer.get("UserId")  # older tenants answer UserId

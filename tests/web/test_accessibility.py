@@ -40,6 +40,7 @@ NOT_PAGES = {  # GET routes that answer no page of their own
     "static": "files", "auth.language": "a redirect back", "pages.home": "a redirect to the inbox",
     "processes.bundle": "a zip download", "pages.attachment": "a receipt file download",
     "callbacks.callback": "the OA suites' callback endpoint (the URL check answers text, not a page)",
+    "oa_sso.start": "a redirect to the OA suite's sign-in page", "oa_sso.done": "a redirect after the OA sign-in",
 }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -11,6 +9,8 @@ from flask_login import login_user, logout_user
 
 from engine.services import accounts
 from web.auth.forms import LoginForm
+from web.auth.oa_sso import providers
+from web.auth.redirects import safe_next
 from web.auth.session import User
 from web.context import container
 from web.i18n import LANGUAGES
@@ -28,10 +28,15 @@ def login() -> ResponseReturnValue:
         if found is not None:
             session.clear()  # a fresh session on sign-in: nothing planted before it survives
             login_user(User(found))
-            return redirect(_safe_next(form.next.data))
+            return redirect(safe_next(form.next.data))
         flash(_("Wrong employee code, email or password."), "error")
-        return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
+        return _login_page(form), 401
+    return _login_page(form), (400 if request.method == "POST" else 200)
+
+
+def _login_page(form: LoginForm) -> str:
+    """The form, with a button for each OA suite configured here."""
+    return render_template("auth/login.html", form=form, sign_in_providers=providers())
 
 
 @bp.post("/logout")
@@ -46,14 +51,4 @@ def language(code: str) -> ResponseReturnValue:
     """Remember the chosen language in the session (it changes no data, so a plain link does)."""
     if code in LANGUAGES:
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")))
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never ``//evil.example`` or ``https://…`` (an open redirect)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
-                and "\\" not in target:
-            return target
-    return url_for("pages.home")
+    return redirect(safe_next(request.args.get("next")))
