@@ -13,6 +13,7 @@ from engine.cli import (
     ledger,
     ledger_tour,
     masterdata,
+    oa,
     setup,
     simulate,
     worker,
@@ -20,7 +21,8 @@ from engine.cli import (
 )
 from engine.cli.app import cli
 
-AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit, accounts)
+AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit, accounts,
+         oa)
 for _area in AREAS:
     _area.register(cli)
 

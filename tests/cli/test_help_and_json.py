@@ -29,6 +29,7 @@ JSON_RUNS = {
     "budgetflow incidents list": ["incidents", "list"],
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
     "budgetflow tokens list": ["tokens", "list"],
+    "budgetflow oa check": ["oa", "check"],
     "budgetflow audit verify": ["audit", "verify"],
     "budgetflow audit head": ["audit", "head"],
     "budgetflow simulate": ["simulate", "--claims", "2"],
