@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.local_erp import LocalErp
 from engine.audit_key import load_audit_key
 from engine.config import Settings
-from engine.persistence import audit_repository, masterdata_lookups
+from engine.oa_settings import load_oa_connections
+from engine.persistence import audit_repository, masterdata_lookups, people_lookups
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.oa_stores import SqlCallbackInbox, SqlNonceStore, SqlTokenCache
@@ -20,6 +21,7 @@ from engine.persistence.rate_counters import SqlRateCounters
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.persistence.voucher_store import SqlVoucherStore
 from engine.services.job_runner import ConnectorJobRunner
+from engine.services.oa_notify import OaNotifier
 from engine.services.outbox import RetryPolicy
 
 
@@ -74,7 +76,18 @@ class Container:
             erp=LocalErp(SqlVoucherStore(self.engine)),
             gl_accounts=lambda: masterdata_lookups.gl_accounts(self.engine, erp="kingdee"),
             vendor_of=lambda code: masterdata_lookups.vendor_code(self.engine, code),
+            notifier=self.oa_notifier(),
         )
+
+    def oa_notifier(self) -> OaNotifier | None:
+        """notify/Send through the configured OA suites; None when there is none (SettingInvalid if the OA
+        settings are wrong: a worker does not start on a half-read configuration)."""
+        connections = load_oa_connections(self.settings.instance_dir)
+        if not connections:
+            return None
+        return OaNotifier(connections=connections, tokens=self.oa_tokens(), public_url=self.settings.public_url,
+                          recipients=lambda to, doc: people_lookups.recipients(self.engine, to, doc),
+                          oa_ids=lambda codes, vendor: people_lookups.oa_ids(self.engine, codes, vendor))
 
     def retry_policy(self) -> RetryPolicy:
         s = self.settings

@@ -56,6 +56,7 @@ class Settings:
     masterdata_max_bytes: int = 20 * MIB  # largest data-dictionary file import-master-data reads
     masterdata_max_total_bytes: int = 50 * MIB  # and all of a folder's dictionary files together
     sqlite_busy_timeout_seconds: float = 60.0  # a SQLite writer waits this long for the write lock, then fails
+    public_url: str = "http://127.0.0.1:8000"  # where people reach the web app: links in OA messages
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +74,7 @@ class Settings:
             masterdata_max_bytes=_number(env, "MASTERDATA_MAX_BYTES", int, 20 * MIB),
             masterdata_max_total_bytes=_number(env, "MASTERDATA_MAX_TOTAL_BYTES", int, 50 * MIB),
             sqlite_busy_timeout_seconds=_number(env, "SQLITE_BUSY_TIMEOUT_SECONDS", float, 60.0),
+            public_url=_url(env, "PUBLIC_URL", "http://127.0.0.1:8000"),
         )
 
 
@@ -80,6 +82,15 @@ def _folder(env: Mapping[str, str], name: str) -> Path | None:
     """An explicitly set folder, made absolute once (``~`` expanded) so later chdirs cannot move it."""
     raw = env.get(PREFIX + name, "").strip()
     return Path(raw).expanduser().resolve() if raw else None
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    if not raw.startswith(("https://", "http://")) or " " in raw:
+        raise SettingInvalid(f"{PREFIX}{name}={raw!r} is not an http(s) address such as https://budget.example.com")
+    return raw.rstrip("/")
 
 
 _KINDS = {int: "a whole number", float: "a number"}

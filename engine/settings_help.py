@@ -65,6 +65,8 @@ SETTINGS: tuple[SettingHelp, ...] = (
                 "sqlite_busy_timeout_seconds"),
     SettingHelp(f"{PREFIX}SCRIPT_EVALUATORS", "2",
                 N_("processes that evaluate diagram scripts in the sandbox; 0 runs them in-process (tests only)")),
+    SettingHelp(f"{PREFIX}PUBLIC_URL", _default("public_url"),
+                N_("where people reach the web app; the links in OA messages point there"), "public_url"),
     SettingHelp(f"{PREFIX}OA_CONFIG", N_("oa.toml in the instance folder, if it exists"),
                 N_("the OA suites' settings file (DingTalk, WeCom, Feishu); see docs/oa.md")),
     SettingHelp(f"{PREFIX}OA_<VENDOR>_<FIELD>", "",

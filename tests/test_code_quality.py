@@ -77,3 +77,12 @@ def test_migrations_build_exactly_the_declared_schema(db_url):
     finally:
         engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
+
+
+def test_no_test_package_shadows_a_package_a_test_script_imports():
+    """tests/crash_worker.py runs as a script, with tests/ first on sys.path: a tests/connectors package once hid
+    the real connectors package from it (ModuleNotFoundError in every crash-safety test)."""
+    tests = Path(__file__).parent
+    imported = {"engine", "connectors", "bpmn"}  # what the scripts directly under tests/ import
+    shadowing = sorted(p.name for p in tests.iterdir() if p.is_dir() and p.name in imported)
+    assert shadowing == [], f"rename tests/{shadowing[0]}: it hides the package of that name from test scripts"

@@ -12,6 +12,7 @@ from connectors.base import ConnectorError
 from connectors.erp import ErpClient
 from engine.domain.errors import InvalidAmount
 from engine.domain.voucher import build_voucher
+from engine.services.oa_notify import OaNotifier
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,8 @@ class ConnectorJobRunner:
     erp: ErpClient
     gl_accounts: Callable[[], Mapping[str, str]]  # expense subject code -> GL account of this ERP
     vendor_of: Callable[[str], str | None]  # employee code -> ERP vendor code
-    sent: list[dict[str, Any]] = field(default_factory=list)  # notifications: a log until the OA connectors send them
+    notifier: OaNotifier | None = None  # None: no OA suite is configured; notifications are only logged
+    sent: list[dict[str, Any]] = field(default_factory=list)  # notifications (what was asked, and to whom)
     accounts_ttl: float = 60.0  # seconds a read of the chart of accounts is reused
     _accounts: tuple[float, Mapping[str, str]] | None = None
 
@@ -35,10 +37,15 @@ class ConnectorJobRunner:
         if operator == "erp/PostVoucher":
             return self._post_voucher(params, key)
         if operator == "notify/Send":
-            self.sent.append({"to": params.get("to"), "template": params.get("template"), "key": key})
-            log.info("notify %s: %s (%s)", params.get("to"), params.get("template"), params.get("document_no"))
-            return {"sent": True}
+            return self._notify(params, key)
         raise ConnectorError("NOT_CONFIGURED", f"operator {operator} has no connector configured yet")
+
+    def _notify(self, params: dict[str, Any], key: str) -> dict[str, Any]:
+        self.sent.append({"to": params.get("to"), "template": params.get("template"), "key": key})
+        log.info("notify %s: %s (%s)", params.get("to"), params.get("template"), params.get("document_no"))
+        if self.notifier is None:
+            return {"sent": True}
+        return self.notifier.send(params)
 
     def _post_voucher(self, params: dict[str, Any], key: str) -> dict[str, Any]:
         try:

@@ -14,7 +14,7 @@ from connectors.emulators.__main__ import VENDORS
 from connectors.emulators.base import Running
 from connectors.emulators.wecom import CORP_ID, TEMPLATE_ID, CallbackTarget, WeComEmulator
 from connectors.oa.wecom_callbacks import approval_change, reply_for
-from tests.connectors.wecom.support import KEY, OTHER_KEY, TOKEN, expense_contents
+from tests.oa_vendors.wecom.support import KEY, OTHER_KEY, TOKEN, expense_contents
 
 
 def configure(running, url, *, token=TOKEN, key=KEY):

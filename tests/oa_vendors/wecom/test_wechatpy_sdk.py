@@ -8,7 +8,7 @@ import requests
 from wechatpy.enterprise import WeChatClient
 
 from connectors.emulators.wecom import AGENT_ID, APP_SECRET, CORP_ID, TEMPLATE_ID
-from tests.connectors.wecom.support import expense_contents
+from tests.oa_vendors.wecom.support import expense_contents
 
 # wechatpy's API helpers go through its own deprecated _get/_post
 pytestmark = pytest.mark.filterwarnings("ignore:`_(get|post)` method of `WeChatClient` is deprecated")

@@ -12,8 +12,8 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from connectors.oa.callbacks import MAX_BODY_BYTES, CallbackRejected, MemoryNonceStore
 from connectors.oa.envelope import aes_key, seal
 from connectors.oa.wecom_callbacks import WeComCallbackConfig, approval_change, check
-from tests.connectors.oa.test_envelope import WC_CORP, WC_ECHOSTR, WC_KEY, WC_MESSAGE, WC_TOKEN
-from tests.connectors.wecom.support import (
+from tests.oa_vendors.oa.test_envelope import WC_CORP, WC_ECHOSTR, WC_KEY, WC_MESSAGE, WC_TOKEN
+from tests.oa_vendors.wecom.support import (
     CONFIG,
     CORP,
     KEY,

@@ -16,7 +16,7 @@ from connectors.oa.callbacks import CallbackRejected, CheckedCallback, MemoryNon
 from connectors.oa.http import MemoryTokenCache
 from connectors.oa.wecom_callbacks import WeComCallbackConfig, check
 from connectors.oa.wecom_client import WeComClient, WeComClientConfig
-from tests.connectors.wecom.support import KEY, TOKEN
+from tests.oa_vendors.wecom.support import KEY, TOKEN
 
 
 class CountingSession(requests.Session):

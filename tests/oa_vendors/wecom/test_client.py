@@ -12,7 +12,7 @@ from connectors.base import ConnectorError
 from connectors.emulators.wecom import AGENT_ID, APP_SECRET, CORP_ID, TEMPLATE_ID
 from connectors.oa.http import MemoryTokenCache
 from connectors.oa.wecom_client import WeComClient, WeComClientConfig, money
-from tests.connectors.wecom.support import expense_contents
+from tests.oa_vendors.wecom.support import expense_contents
 
 
 def create(client: WeComClient, applicant: str = "zhangsan", **kwargs) -> str:

@@ -1,0 +1,51 @@
+"""Who a notification is for, and how each of them is reached in the OA suites (notify/Send).
+
+A diagram names recipients as ``lane:<lane>`` (whoever the document's open task in that lane waits for: its
+assignee, else its candidates), ``role:<role>`` (every active employee holding the role) or an employee code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, select
+
+from engine.persistence.db import read_only
+from engine.persistence.tables import Employee, EmployeeRole
+from engine.persistence.workflow_tables import HumanTask, ProcessInstance
+
+OA_ID_COLUMNS = {"dingtalk": Employee.dingtalk_userid, "wecom": Employee.wecom_userid,
+                 "feishu": Employee.feishu_open_id}
+
+
+def recipients(engine: Engine, to: str, document_no: str | None) -> list[str]:
+    """The active employees ``to`` names, in a stable order, each once."""
+    kind, _sep, name = to.partition(":") if ":" in to else ("employee", "", to)
+    with read_only(engine.connect()) as conn:
+        if kind == "lane" and document_no:
+            rows = conn.execute(select(HumanTask.assignee, HumanTask.candidates)
+                                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                                .where(ProcessInstance.business_key == document_no, HumanTask.lane == name,
+                                       HumanTask.status == "open")).all()
+            codes: Iterable[str] = [c for assignee, candidates in rows
+                                    for c in ([assignee] if assignee else json.loads(candidates or "[]"))]
+        elif kind == "role":
+            codes = conn.execute(select(Employee.code).join(EmployeeRole, EmployeeRole.employee_id == Employee.id)
+                                 .where(EmployeeRole.role_code == name).order_by(Employee.code)).scalars()
+        elif kind == "employee":
+            codes = [name]
+        else:
+            return []
+        wanted = list(dict.fromkeys(codes))
+        active = set(conn.execute(select(Employee.code).where(Employee.code.in_(wanted),
+                                                              Employee.active.is_(True))).scalars())
+    return [c for c in wanted if c in active]
+
+
+def oa_ids(engine: Engine, codes: list[str], vendor: str) -> dict[str, str]:
+    """Each employee's user id in ``vendor``, for those the data dictionary gives one."""
+    column = OA_ID_COLUMNS[vendor]
+    with read_only(engine.connect()) as conn:
+        return {code: oa_id for code, oa_id in conn.execute(select(Employee.code, column).where(
+            Employee.code.in_(codes), column.is_not(None)))}
