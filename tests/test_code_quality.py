@@ -80,8 +80,8 @@ def test_migrations_build_exactly_the_declared_schema(db_url):
 
 
 def test_no_test_package_shadows_a_package_a_test_script_imports():
-    """tests/crash_worker.py runs as a script, with tests/ first on sys.path: a tests/connectors package once hid
-    the real connectors package from it (ModuleNotFoundError in every crash-safety test)."""
+    """tests/crash_worker.py runs as a script, with tests/ first on sys.path: a package named connectors under
+    tests once hid the real connectors package from it (ModuleNotFoundError in every crash-safety test)."""
     tests = Path(__file__).parent
     imported = {"engine", "connectors", "bpmn"}  # what the scripts directly under tests/ import
     shadowing = sorted(p.name for p in tests.iterdir() if p.is_dir() and p.name in imported)
