@@ -35,7 +35,7 @@ from connectors.oa.envelope import aes_key, seal, sha1_signature
 
 from .conftest import Receiver
 
-# the dingtalk-sdk project's crypto test (vendor-apis vectors): a suite's URL check
+# the dingtalk-sdk project's crypto test (published vectors): a suite's URL check
 V_TOKEN, V_KEY, V_RECEIVER = "123456", "4g5j64qlyl3zvetqxz5jiocdr586fn2zvjpa8zls3ij", "suite4xxxxxxxxxxxxxxx"
 V_TIMESTAMP, V_NONCE, V_SIGNATURE = "1445827045067", "nEXhMP4r", "5a65ceeef9aab2d149439f82dc191dd6c5cbe2c0"
 V_ENCRYPT = ("1a3NBxmCFwkCJvfoQ7WhJHB+iX3qHPsc9JbaDznE1i03peOk1LaOQoRz3+nlyGNhwmwJ3vDMG+OzrHMeiZI7gTRWVdUBmfxjZ8Ej23J"
