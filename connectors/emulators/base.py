@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
@@ -59,7 +59,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 class Emulator:
     """A vendor emulator: subclasses add ``Rule(path, endpoint=method name)`` entries to ``rules``."""
 
-    rules: Iterable[Rule] = ()
+    rules: ClassVar[Iterable[Rule]] = ()
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or Clock()

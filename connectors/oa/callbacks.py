@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 WINDOW_SECONDS = 300  # a callback stamped further than this from now is refused (and its nonce forgotten after)
@@ -90,4 +90,3 @@ class CheckedCallback:
     reply: bytes
     content_type: str = "text/plain; charset=utf-8"
     handshake: bool = False
-    headers: dict[str, str] = field(default_factory=dict)

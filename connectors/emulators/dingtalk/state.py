@@ -43,8 +43,6 @@ class DingTalkState(Emulator):
     def __init__(self, clock: Clock | None = None, *, app_key: str = DEFAULT_APP_KEY,
                  app_secret: str = DEFAULT_APP_SECRET, corp_id: str = DEFAULT_CORP_ID,
                  agent_id: int = DEFAULT_AGENT_ID, post: Callable[..., requests.Response] | None = None) -> None:
-        # a werkzeug Rule binds to one Map: each emulator gets unbound copies, so several can run in one process
-        self.rules = [rule.empty() for rule in type(self).rules]
         super().__init__(clock)
         self.app_key, self.app_secret, self.corp_id, self.agent_id = app_key, app_secret, corp_id, agent_id
         self.templates = copy.deepcopy(DEFAULT_TEMPLATES)

@@ -15,7 +15,7 @@ from connectors.emulators.feishu.page import Page
 
 
 class FeishuEmulator(Approvals, Messages, OAuth, Directory, Actions, Page):
-    ROUTES: ClassVar[list[Rule]] = [
+    rules: ClassVar[list[Rule]] = [
         Rule("/open-apis/auth/v3/tenant_access_token/internal", endpoint="tenant_token", methods=["POST"]),
         Rule("/open-apis/approval/v4/instances", endpoint="create_instance", methods=["POST"]),
         Rule("/open-apis/approval/v4/instances", endpoint="list_instances", methods=["GET"]),

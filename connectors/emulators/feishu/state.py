@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-from werkzeug.routing import Rule
+from typing import Any
 
 from connectors.emulators.base import Clock, Emulator
 
@@ -42,13 +40,9 @@ class CallbackTarget:
 class FeishuState(Emulator):
     """The tenant's state; the endpoint mixins of this package read and change it under ``self.lock``."""
 
-    ROUTES: ClassVar[list[Rule]] = []
-
     def __init__(self, clock: Clock | None = None, *, app_id: str = "cli_emulator0001",
                  app_secret: str = "emulator-app-secret",  # noqa: S107 - the emulator's own demo app
                  approval_codes: tuple[str, ...] = ("BUDGETFLOW-APPROVAL-0001",)) -> None:
-        # A werkzeug Rule binds to one Map: each emulator gets its own copies, so several can run at once.
-        self.rules = [rule.empty() for rule in self.ROUTES]
         super().__init__(clock)
         self.app_id, self.app_secret = app_id, app_secret
         self.approval_codes = set(approval_codes)

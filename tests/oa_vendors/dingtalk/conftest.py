@@ -26,7 +26,6 @@ class Receiver(Emulator):
     rules = [Rule("/callbacks/dingtalk", endpoint="callback", methods=["POST"])]
 
     def __init__(self, config: DingTalkCallbackConfig, clock: Any) -> None:
-        self.rules = [rule.empty() for rule in type(self).rules]  # a Rule binds to one Map only
         super().__init__()
         self.config, self.now = config, clock
         self.nonces = MemoryNonceStore()
