@@ -31,7 +31,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -127,3 +128,8 @@ def _sqlite_on_connect(dbapi_conn: Any, busy_timeout: float) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def upsert_insert(dialect: Dialect, table: Any) -> Any:
+    """An INSERT that takes ``on_conflict_do_update``/``on_conflict_do_nothing``: PostgreSQL's or SQLite's."""
+    return (postgresql if dialect.name == "postgresql" else sqlite).insert(table)

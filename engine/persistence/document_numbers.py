@@ -8,8 +8,8 @@ its own increment wrote. SQLite: every writing transaction already holds the dat
 from __future__ import annotations
 
 from sqlalchemy import Connection, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.persistence.db import upsert_insert
 from engine.persistence.web_tables import DocumentCounter
 
 _counter = DocumentCounter.__table__
@@ -21,8 +21,7 @@ class SqlDocumentNumbers:
 
     def next(self, prefix: str, year: int) -> int:
         """The next number of ``prefix`` in ``year`` (1, 2, 3, ...), held by this transaction until it ends."""
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        self.conn.execute(dialect.insert(_counter).values(prefix=prefix, year=year, last=0)
+        self.conn.execute(upsert_insert(self.conn.dialect, _counter).values(prefix=prefix, year=year, last=0)
                           .on_conflict_do_nothing(index_elements=["prefix", "year"]))
         return int(self.conn.execute(update(_counter).where(_counter.c.prefix == prefix, _counter.c.year == year)
                                      .values(last=_counter.c.last + 1).returning(_counter.c.last)).scalar_one())

@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from connectors.oa.http import REFRESH_MARGIN_S
+from engine.persistence.db import upsert_insert
 from engine.persistence.oa_tables import OaCallback, OaNonce, OaToken
 from engine.persistence.types import utcnow
 
@@ -34,10 +34,6 @@ def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _insert(engine: Engine, table: Any) -> Any:
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
-
-
 class SqlNonceStore:
     """connectors.oa.callbacks.NonceStore, shared through the database."""
 
@@ -45,7 +41,7 @@ class SqlNonceStore:
         self.engine = engine
 
     def first_use(self, vendor: str, nonce: str, *, now: float, expires_at: float) -> bool:
-        stmt = _insert(self.engine, _nonce).values(vendor=vendor, nonce=nonce, expires_at=_at(expires_at))
+        stmt = upsert_insert(self.engine.dialect, _nonce).values(vendor=vendor, nonce=nonce, expires_at=_at(expires_at))
         stmt = stmt.on_conflict_do_update(index_elements=[_nonce.c.vendor, _nonce.c.nonce],
                                           set_={"expires_at": stmt.excluded.expires_at},
                                           where=_nonce.c.expires_at <= _at(now))
@@ -69,7 +65,7 @@ class SqlTokenCache:
         return None if found is None else str(found)
 
     def put(self, key: str, token: str, expires_at: float) -> None:
-        stmt = _insert(self.engine, _token).values(key=key, token=token, expires_at=_at(expires_at))
+        stmt = upsert_insert(self.engine.dialect, _token).values(key=key, token=token, expires_at=_at(expires_at))
         stmt = stmt.on_conflict_do_update(index_elements=[_token.c.key], set_={
             "token": stmt.excluded.token, "expires_at": stmt.excluded.expires_at})
         with self.engine.begin() as conn:
@@ -88,7 +84,7 @@ class SqlCallbackInbox:
 
     def record(self, vendor: str, event_key: str, kind: str, payload: dict[str, Any]) -> bool:
         """Store the event; False if the same vendor event was stored before (a repeated delivery)."""
-        stmt = _insert(self.engine, _callback).values(
+        stmt = upsert_insert(self.engine.dialect, _callback).values(
             vendor=vendor, event_key=event_key[:250], kind=kind[:64], status="pending", attempts=0,
             payload=json.dumps(payload, ensure_ascii=False, sort_keys=True), received_at=utcnow())
         stmt = stmt.on_conflict_do_nothing(index_elements=[_callback.c.vendor, _callback.c.event_key])

@@ -11,8 +11,8 @@ import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.persistence.db import upsert_insert
 from engine.persistence.types import utcnow
 from engine.persistence.web_limits_table import RateCounter
 
@@ -27,8 +27,8 @@ class SqlRateCounters:
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count ``amount`` hits on ``key`` in its window (a new window of ``expiry`` s if none is running)."""
         now = utcnow()
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(_rc).values(key=key, hits=amount, expires_at=now + timedelta(seconds=expiry))
+        stmt = upsert_insert(self.engine.dialect, _rc).values(key=key, hits=amount,
+                                                              expires_at=now + timedelta(seconds=expiry))
         ended = _rc.c.expires_at <= now
         stmt = stmt.on_conflict_do_update(index_elements=[_rc.c.key], set_={
             "hits": case((ended, stmt.excluded.hits), else_=_rc.c.hits + stmt.excluded.hits),
