@@ -13,22 +13,20 @@ import hmac
 import logging
 import secrets
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_user
 
 from connectors.base import ConnectorError
-from engine.oa_settings import OaConnection
 from engine.services import accounts, oa_clients
 from web.auth.redirects import safe_next
 from web.auth.session import User
-from web.context import container
+from web.context import container, oa_connections
 
 bp = Blueprint("oa_sso", __name__)
 log = logging.getLogger("budgetflow.web.sso")
 PENDING = "oa_sso"  # the session key of a sign-in under way: vendor, state, where to go next
-CONNECTIONS = "budgetflow.oa_connections"
 
 
 def _vendor_name(vendor: str) -> str:
@@ -38,14 +36,10 @@ def _vendor_name(vendor: str) -> str:
 
 def providers() -> list[dict[str, str]]:
     """The sign-in buttons of the configured OA suites, for the sign-in page."""
-    configured = current_app.extensions.get(CONNECTIONS, {})
+    configured = oa_connections()
     return [{"url": url_for("oa_sso.start", vendor=v, next=request.args.get("next") or None),
              "label": _("Sign in with %(vendor)s", vendor=_vendor_name(v))}
             for v in sorted(configured) if v in oa_clients.CLIENTS]
-
-
-def _connection(vendor: str) -> OaConnection | None:
-    return current_app.extensions.get(CONNECTIONS, {}).get(vendor)
 
 
 def _refused(status: int, message: str) -> ResponseReturnValue:
@@ -59,7 +53,7 @@ def _done_url(vendor: str) -> str:
 
 @bp.get("/login/oa/<vendor>")
 def start(vendor: str) -> ResponseReturnValue:
-    conn = _connection(vendor)
+    conn = oa_connections().get(vendor)
     if conn is None:
         return _refused(404, _("Signing in with %(vendor)s is not set up here.", vendor=vendor))
     state = secrets.token_urlsafe(24)
@@ -71,7 +65,7 @@ def start(vendor: str) -> ResponseReturnValue:
 @bp.get("/login/oa/<vendor>/done")
 def done(vendor: str) -> ResponseReturnValue:
     pending = session.pop(PENDING, None)
-    conn = _connection(vendor)
+    conn = oa_connections().get(vendor)
     state = request.args.get("state", "")
     if conn is None or not pending or pending.get("vendor") != vendor \
             or not hmac.compare_digest(str(pending.get("state")), state):
