@@ -4,7 +4,8 @@
   answered at once, and the worker applies it afterwards, so the vendor's deadline never waits on the engine);
 - ``oa_nonce``: the nonces of accepted callbacks, until their timestamp window has passed (replay guard);
 - ``oa_token``: the vendors' access tokens, shared by every web and worker process until they expire;
-- ``oa_external_ref``: which budgetflow document an OA approval instance belongs to (correlation).
+- ``oa_external_ref``: which budgetflow document an OA approval instance belongs to (correlation);
+- ``oa_form``: the data dictionary's OA form mappings (``oa_forms.csv``), one row per OA template.
 """
 
 from __future__ import annotations
@@ -55,3 +56,12 @@ class OaExternalRef(Base):
     document_no: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))  # approval (mode 2) or origin (mode 1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OaForm(Base):
+    __tablename__ = "oa_form"
+    vendor: Mapped[str] = mapped_column(String(16), primary_key=True)
+    template: Mapped[str] = mapped_column(String(128), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in: the OA's approvals start process_id; out: it creates them
+    process_id: Mapped[str] = mapped_column(String(128))
+    fields: Mapped[str] = mapped_column(Text)  # JSON list of {field, oa_field, type, required}

@@ -51,6 +51,10 @@ class OrgUnit(Base):
     # reference each other, and the import validates both sides at once.
     manager_code: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the unit's department in each OA suite: the org sync places people by it
+    dingtalk_dept_id: Mapped[str | None] = mapped_column(String(64))
+    wecom_dept_id: Mapped[str | None] = mapped_column(String(64))
+    feishu_dept_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Employee(Base):
