@@ -37,6 +37,7 @@ class Suite:
     name: str
     act_path: str  # the control endpoint the OA approver acts through: {id} and {action}
     originate: Callable[[Any], str]  # make and submit the travel application inside the OA as the applicant
+    leave: tuple[str, dict[str, Any]]  # control path and body: the applicant leaves the OA's directory
 
 
 def _wecom_trip(client: Any) -> str:
@@ -66,9 +67,12 @@ def _feishu_trip(client: Any) -> str:
 
 
 SUITES = {
-    "wecom": Suite("wecom", "/_emulator/approvals/{id}/{action}", _wecom_trip),
-    "dingtalk": Suite("dingtalk", "/_emulator/instances/{id}/{action}", _dingtalk_trip),
-    "feishu": Suite("feishu", "/_emulator/instances/{id}/{action}", _feishu_trip),
+    "wecom": Suite("wecom", "/_emulator/approvals/{id}/{action}", _wecom_trip,
+                   ("/_emulator/users", {"userid": "Hepeng", "status": 2})),
+    "dingtalk": Suite("dingtalk", "/_emulator/instances/{id}/{action}", _dingtalk_trip,
+                      ("/_emulator/users/dt_hepeng/leave", {})),
+    "feishu": Suite("feishu", "/_emulator/instances/{id}/{action}", _feishu_trip,
+                    ("/_emulator/directory/users", {"user_id": "u_" + OPEN_ID[3:23], "active": False})),
 }
 
 
@@ -85,6 +89,10 @@ class Setup:
         for _ in range(5):  # WeCom and DingTalk templates may have several nodes; a finished one answers 409
             if requests.post(url, json={}, timeout=10).status_code != 200 or action != "approve":
                 return
+
+    def applicant_leaves_the_oa(self) -> None:
+        path, body = self.suite.leave
+        assert requests.post(self.emulator_url + path, json=body, timeout=10).status_code == 200
 
     def faults(self, **switches: Any) -> None:
         assert requests.post(f"{self.emulator_url}/_emulator/faults", json=switches, timeout=10).status_code == 200
