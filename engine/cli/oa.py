@@ -66,4 +66,6 @@ def check(app: App, base_url: str, as_json: bool) -> int:
 
 
 def register(cli: click.Group) -> None:
+    from engine.cli import oa_callbacks  # noqa: F401 - adds `oa callbacks` to the group
+
     cli.add_command(oa)

@@ -126,6 +126,25 @@ class SqlCallbackInbox:
             conn.execute(update(_callback).where(_callback.c.id == callback_id).values(
                 status=status, error=error, processed_at=utcnow(), attempts=_callback.c.attempts + 1))
 
+    def recent(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest events (optionally of one status), newest first, without their payloads."""
+        columns = (_callback.c.id, _callback.c.vendor, _callback.c.event_key, _callback.c.kind, _callback.c.status,
+                   _callback.c.attempts, _callback.c.error, _callback.c.received_at, _callback.c.processed_at)
+        stmt = select(*columns).order_by(_callback.c.id.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(_callback.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    def requeue(self, callback_id: int) -> bool:
+        """Put a failed or ignored event back to be applied again (after its mapping or the directory was
+        fixed); False if there is no such settled event."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(update(_callback).where(
+                _callback.c.id == callback_id, _callback.c.status.in_(("failed", "ignored"))).values(
+                status="pending", attempts=0, not_before=None, processed_at=None))
+            return bool(moved.rowcount == 1)
+
     def count(self, vendor: str | None = None) -> int:
         stmt = select(func.count()).select_from(_callback)
         if vendor:

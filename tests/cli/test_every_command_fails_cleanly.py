@@ -28,6 +28,9 @@ SHORT = {
     ("worker",): ["--once"],
 }
 LONG_RUNNING = {("scheduler",), ("worker",)}  # they wait out an outage instead of exiting: not in the outage case
+# The web app's commands serve until stopped; they join the tree when web.cli was imported first (as
+# tests/cli/catalog_support.py does), and tests/web covers how they start and fail.
+SERVING = {("serve",), ("demo",)}
 
 
 def leaves(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
@@ -81,6 +84,8 @@ def test_the_tree_is_walked():
 def test_a_command_in_a_bad_situation_prints_one_line(path, situation, tmp_path, monkeypatch, capsys):
     if situation == "server not there" and path in LONG_RUNNING:
         pytest.skip("a worker waits out an unreachable database; tests/worker covers it")
+    if path in SERVING:
+        pytest.skip("serves until stopped; tests/web covers it")
     env, codes = SITUATIONS[situation]
     env = {"BUDGETFLOW_INSTANCE_DIR": str(tmp_path / "instance"), "BUDGETFLOW_SCRIPT_EVALUATORS": "0", **env}
     done = run(monkeypatch, capsys, env, *path, *arguments(path, COMMANDS[path], tmp_path))
