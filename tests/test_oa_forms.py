@@ -179,6 +179,15 @@ def test_a_document_fills_the_mapped_controls_in_order_typed():
     ]
 
 
+def test_a_negative_amount_goes_out_but_never_comes_in():
+    # A line over budget under WARN has a negative amount available, and the approvers should see it; an
+    # amount typed into an OA form is never negative.
+    controls = dict(outgoing(EXPENSE, {"document_no": "TA-1", "amount": "1", "budget_available": "-250.5"}))
+    assert controls[EXPENSE.fields[2]] == D("-250.50")
+    (problem,) = problems_of(TRAVEL, {**GOOD, "预计费用(元)": "-250.50"})
+    assert problem.endswith("预计费用(元) (amount): '-250.50' is not an amount (it is negative)")
+
+
 def test_a_missing_optional_field_is_left_out():
     controls = outgoing(EXPENSE, {"document_no": "TA-1", "amount": "1", "budget_available": None})
     assert [field.oa_field for field, _value in controls] == ["单号", "金额(元)"]
