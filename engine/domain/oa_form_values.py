@@ -53,9 +53,19 @@ def to_money(value: object, sign: str = "non_negative") -> Decimal:
     ``"any"`` (what budgetflow sends: a line over budget has a negative amount available)."""
     shown = _shown(value)
     try:
-        return parse_amount(value, currency=MONEY_CURRENCY, field="value", sign=sign)
+        return parse_amount(_without_zero_places(value), currency=MONEY_CURRENCY, field="value", sign=sign)
     except InvalidAmount as exc:
         raise ValueError(f"{shown} is not an amount ({_money_reason(str(exc))})") from None
+
+
+def _without_zero_places(value: object) -> object:
+    """``"4871.5000"`` (the ledger keeps four places) as ``"4871.50"``: trailing zeros are no precision lost;
+    a value with a real third place is left as it is, and refused."""
+    text = str(value).strip() if isinstance(value, str | Decimal) else None
+    if text is None or "." not in text or not text.replace(".", "", 1).lstrip("-").isdigit():
+        return value
+    whole, places = text.split(".")
+    return f"{whole}.{places.rstrip('0').ljust(2, '0')}" if len(places) > 2 else value
 
 
 def _money_reason(message: str) -> str:

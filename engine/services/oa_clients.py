@@ -42,6 +42,11 @@ def _wecom(conn: OaConnection, tokens: TokenCache) -> OaClient:
 
 
 def _feishu(conn: OaConnection, tokens: TokenCache) -> OaClient:
+    return feishu_for(conn, tokens)
+
+
+def feishu_for(conn: OaConnection, tokens: TokenCache) -> FeishuClient:
+    """Feishu's client as itself: approvals need its subscription, which no other suite has."""
     return FeishuClient(FeishuClientConfig(conn["app_id"], conn["app_secret"]), base_url=conn["base_url"],
                         tokens=tokens)
 

@@ -8,6 +8,7 @@
 | timers           | poll (1 s) or busy | due BPMN timers: reminders, SLA escalations                 |
 | expiry           | hour               | release left-over reservations (BUDGETFLOW_RESERVATION_VALID_DAYS) |
 | audit-anchor     | minute             | verify new audit rows and advance the anchor file           |
+| oa-callbacks     | poll (1 s) or busy | apply stored OA callbacks (only with an OA suite configured) |
 """
 
 from __future__ import annotations
@@ -47,13 +48,17 @@ class PeriodicJob:
 def periodic_jobs(container: Container, stop: threading.Event) -> list[PeriodicJob]:
     """The jobs in the order each pass runs them: outcomes of connector calls first, then what they start."""
     keeper = LoggingAnchorKeeper(container, "worker")
-    return [
+    jobs = [
         PeriodicJob("outbox", EVERY_POLL, OutboxRun(container, stop)),
         PeriodicJob("timers", EVERY_POLL, lambda: _timed("timers", "timer(s) fired", fire_timers(container))),
         PeriodicJob("expiry", EXPIRY_INTERVAL_S,
                     lambda: _timed("expiry", "left-over reservation(s) released", expire(container))),
         PeriodicJob("audit-anchor", ANCHOR_INTERVAL_S, keeper.run),
     ]
+    callbacks = container.oa_callback_worker()
+    if callbacks is not None:
+        jobs.append(PeriodicJob("oa-callbacks", EVERY_POLL, callbacks.run))
+    return jobs
 
 
 class OutboxRun:
