@@ -17,6 +17,7 @@ from engine.services.masterdata.importing import import_master_data, load_folder
 from tests.test_masterdata import write_folder
 from tests.test_masterdata_import import demo_copy, run_cli, snapshot
 
+DEMO_FORMS = load_folder(demo_folder()).oa_forms  # DingTalk, WeCom and Feishu templates, in and out
 HEADER = "vendor,template,direction,process_id,field,oa_field,type,required\n"
 GOOD = HEADER + (
     "wecom,3TkZjxugodbqpEMk9AhUK,in,oa_vehicle_application,purpose,Text-1640339319582,text,true\n"
@@ -166,7 +167,9 @@ def test_template_ids_are_put_into_canonical_form_but_keep_their_case(tmp_path):
 
 
 def test_the_demo_company_maps_a_dingtalk_travel_form_in_and_an_expense_form_out():
-    forms = {form.template: form for form in load_folder(demo_folder()).oa_forms}
+    forms = {form.template: form for form in DEMO_FORMS}
+    assert sorted((f.vendor, f.direction) for f in DEMO_FORMS) == [
+        (vendor, direction) for vendor in ("dingtalk", "feishu", "wecom") for direction in ("in", "out")]
 
     travel, expense = forms["PROC-BUDGETFLOW-TRAVEL"], forms["PROC-BUDGETFLOW-EXPENSE"]
     assert (travel.vendor, travel.direction, travel.process_id) == ("dingtalk", "in", "oa_travel_application")
@@ -197,19 +200,19 @@ def write_oa_forms(folder, text: str) -> None:
 def test_the_demo_seed_stores_its_mappings_and_the_unit_of_work_finds_them(container):
     summary = seed_demo(container.masterdata_store)
 
-    assert summary.counts["oa_forms"].created == 2 and summary.oa_forms_removed == 0
+    assert summary.counts["oa_forms"].created == len(DEMO_FORMS) and summary.oa_forms_removed == 0
     with container.uow() as uow:
         travel = uow.oa_forms.by_template("dingtalk", "PROC-BUDGETFLOW-TRAVEL")
         expense = uow.oa_forms.outgoing("dingtalk", "travel_application_oa")
         assert travel == next(f for f in load_folder(demo_folder()).oa_forms if f.direction == "in")
         assert expense is not None and expense.template == "PROC-BUDGETFLOW-EXPENSE"
         assert expense.fields[2] == OaFormField("amount", "金额(元)", "money", True)
-        assert [f.template for f in uow.oa_forms.all()] == ["PROC-BUDGETFLOW-EXPENSE", "PROC-BUDGETFLOW-TRAVEL"]
+        assert uow.oa_forms.all() == sorted(DEMO_FORMS, key=lambda f: (f.vendor, f.template))
         # what is not there is not found: another vendor, another case, an in form asked for as out
         assert uow.oa_forms.by_template("wecom", "PROC-BUDGETFLOW-TRAVEL") is None
         assert uow.oa_forms.by_template("dingtalk", "proc-budgetflow-travel") is None
         assert uow.oa_forms.outgoing("dingtalk", "oa_travel_application") is None
-        assert uow.oa_forms.outgoing("feishu", "travel_application_oa") is None
+        assert uow.oa_forms.outgoing("dingtalk", "claim") is None
 
 
 def test_a_new_version_replaces_the_mappings(container, tmp_path):
@@ -223,7 +226,8 @@ def test_a_new_version_replaces_the_mappings(container, tmp_path):
     summary = import_master_data(folder, container.masterdata_store)
 
     counts = summary.counts["oa_forms"]
-    assert (counts.created, counts.updated, counts.unchanged, summary.oa_forms_removed) == (2, 1, 0, 1)
+    assert (counts.created, counts.updated, counts.unchanged) == (2, 1, 0)
+    assert summary.oa_forms_removed == len(DEMO_FORMS) - 1
     forms = stored(container)
     assert set(forms) == {("dingtalk", "PROC-BUDGETFLOW-EXPENSE"), ("wecom", "3TkZjxugodbqpEMk9AhUK"),
                           ("feishu", "7C468A54-8745-2245-9675-08B7C63E7A85")}
@@ -240,9 +244,9 @@ def test_a_dictionary_without_the_file_imports_and_leaves_no_mappings(container,
 
     summary = import_master_data(folder, container.masterdata_store)
 
-    assert summary.changed and summary.oa_forms_removed == 2 and summary.counts["oa_forms"].created == 0
-    assert stored(container) == {}
-    assert '"oa_forms_removed": 2' in import_record_summary(container)
+    assert summary.changed and summary.oa_forms_removed == len(DEMO_FORMS) == 6
+    assert summary.counts["oa_forms"].created == 0 and stored(container) == {}
+    assert '"oa_forms_removed": 6' in import_record_summary(container)
 
 
 def import_record_summary(container) -> str:
@@ -259,7 +263,7 @@ def test_a_new_version_that_changes_only_the_mappings_counts_as_a_change(contain
     summary = import_master_data(folder, container.masterdata_store)
 
     assert summary.changed and summary.counts["oa_forms"].updated == 1
-    assert summary.counts["oa_forms"].unchanged == 1 and summary.oa_forms_removed == 0
+    assert summary.counts["oa_forms"].unchanged == len(DEMO_FORMS) - 1 and summary.oa_forms_removed == 0
     assert stored(container)[("dingtalk", "PROC-BUDGETFLOW-TRAVEL")][2][1]["required"] is True
 
 
@@ -286,7 +290,7 @@ def test_the_cli_reports_the_mappings_imported_and_removed(container, cli_env, t
     first = run_cli(cli_env, "--lang", "en", "seed", "demo", "--json")
     assert first.returncode == 0, first.stderr
     body = json.loads(first.stdout)
-    assert body["counts"]["oa_forms"] == {"created": 2, "updated": 0, "unchanged": 0}
+    assert body["counts"]["oa_forms"] == {"created": len(DEMO_FORMS), "updated": 0, "unchanged": 0}
     assert body["oa_forms_removed"] == 0
     folder = demo_copy(tmp_path, version="2026.2")
     (folder / "oa_forms.csv").unlink()
@@ -294,7 +298,7 @@ def test_the_cli_reports_the_mappings_imported_and_removed(container, cli_env, t
     second = run_cli(cli_env, "--lang", "en", "import-master-data", str(folder))
 
     assert second.returncode == 0, second.stderr
-    assert "OA forms" in second.stdout and "2 removed (no longer in oa_forms.csv)" in second.stdout
+    assert "OA forms" in second.stdout and f"{len(DEMO_FORMS)} removed (no longer in oa_forms.csv)" in second.stdout
 
 
 def test_mappings_land_only_with_the_rest_of_the_dictionary(container, tmp_path):
@@ -304,11 +308,11 @@ def test_mappings_land_only_with_the_rest_of_the_dictionary(container, tmp_path)
     lines = (folder / "budget_lines.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     lines[1] = lines[1].replace(",CNY,", ",USD,")  # a line's currency cannot change: found against the database
     (folder / "budget_lines.csv").write_text("".join(lines), encoding="utf-8")
-    write_oa_forms(folder, GOOD)  # valid, and would remove both demo mappings
+    write_oa_forms(folder, GOOD)  # valid, and would replace every demo mapping
     before = stored(container)
 
     with pytest.raises(MasterDataInvalid) as caught:
         import_master_data(folder, container.masterdata_store)
 
     assert [p.split(":")[0] for p in caught.value.problems] == ["budget_lines.csv"]
-    assert stored(container) == before and len(before) == 2
+    assert stored(container) == before and len(before) == len(DEMO_FORMS)
