@@ -56,7 +56,14 @@ class OaApprovalJobs:
         client = client_for(self.connections[vendor], self.tokens)
         if vendor == "feishu":  # Feishu sends an approval's events only once it is subscribed (idempotent)
             feishu_for(self.connections[vendor], self.tokens).subscribe(form.template)
-        instance_id = oa_approvals.create(vendor, client, form, values, applicant=oa_id, key=document_no)
+        try:
+            instance_id = oa_approvals.create(vendor, client, form, values, applicant=oa_id, key=document_no)
+        except ConnectorError as exc:
+            if exc.code == "OA_BAD_REQUEST":  # the OA refuses this approval (an unknown applicant, a form its
+                # template does not take): the diagram's OA_REJECTED path tells the applicant, nothing to retry
+                raise ConnectorError("OA_REJECTED", f"{vendor} refused the approval of {document_no}: {exc}",
+                                     retryable=False) from exc
+            raise  # busy or away: retried; credentials or an unknown outcome: an incident for an admin
         owner = self.refs.remember(vendor, instance_id, document_no, "approval")
         if owner != document_no:  # cannot happen unless the vendor reuses ids: stop rather than cross documents
             raise ConnectorError("OA_REJECTED", f"{vendor} instance {instance_id} already belongs to {owner}",

@@ -1,6 +1,6 @@
-"""Each OA suite as the end-to-end tests of modes 1 and 2 drive it: budgetflow's settings for its emulator, where
-the emulator posts callbacks, how a person is added, how the OA approver acts, and how an employee makes an
-approval inside the OA (mode 1: the travel template budgetflow maps `in`)."""
+"""Each OA suite as the end-to-end tests of modes 1 and 2 drive it, wired as the demo wires it: how the OA
+approver acts, and how an employee makes an approval inside the OA (mode 1: the travel template budgetflow maps
+`in`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from typing import Any
 
 import requests
 
-from connectors.emulators import dingtalk, feishu, wecom
-from connectors.emulators.base import Running
+from connectors.emulators import wecom
 from connectors.oa import wecom_client
 from engine.bootstrap import Container
 from engine.oa_settings import load_oa_connections
@@ -25,31 +24,20 @@ from engine.services import outbox, processes
 from engine.services.oa_clients import client_for
 from tests.web.conftest import web_settings
 from web.app import create_app
+from web.demo_oa import emulated_oa
 from web.server import Server
 
 APPLICANT = "E0017"  # 何鹏, in SALES-N, which has a TRAVEL budget line for 2026
 OPEN_ID = "ou_4cd0efb6ba3520b2642bbf4f141c7b71"  # 何鹏's Feishu open_id in the demo data dictionary
-TOKEN = "budgetflow-callback-token"
-AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
-FEISHU_KEY = "budgetflow-feishu-encrypt-key"
 TRIP = {"purpose": "客户拜访 customer visit", "destination": "上海", "start_date": "2026-12-10", "amount": "2300.00"}
-
-
-def _post(url: str, body: dict[str, Any], expect: int = 200) -> dict[str, Any]:
-    answer = requests.post(url, json=body, timeout=10)
-    assert answer.status_code == expect, answer.text
-    return answer.json() if answer.content else {}
 
 
 @dataclass(frozen=True)
 class Suite:
     name: str
-    emulator: Callable[[], Any]
-    settings: Callable[[str], str]  # oa.toml, given the emulator's URL
-    callback: Callable[[str], dict[str, Any]]  # the emulator's callback settings, given budgetflow's callback URL
-    add_applicant: Callable[[str], None]
     act_path: str  # the control endpoint the OA approver acts through: {id} and {action}
     originate: Callable[[Any], str]  # make and submit the travel application inside the OA as the applicant
+    leave: tuple[str, dict[str, Any]]  # control path and body: the applicant leaves the OA's directory
 
 
 def _wecom_trip(client: Any) -> str:
@@ -79,31 +67,12 @@ def _feishu_trip(client: Any) -> str:
 
 
 SUITES = {
-    "wecom": Suite(
-        "wecom", wecom.WeComEmulator,
-        lambda url: f'[wecom]\ncorp_id = "{wecom.CORP_ID}"\nagent_id = "{wecom.AGENT_ID}"\n'
-                    f'secret = "{wecom.APP_SECRET}"\ncallback_token = "{TOKEN}"\n'
-                    f'encoding_aes_key = "{AES_KEY}"\nbase_url = "{url}"\n',
-        lambda target: {"url": target, "token": TOKEN, "encoding_aes_key": AES_KEY, "verify": True},
-        lambda url: _post(f"{url}/_emulator/users", {"userid": "Hepeng", "name": "何鹏"}) and None,
-        "/_emulator/approvals/{id}/{action}", _wecom_trip),
-    "dingtalk": Suite(
-        "dingtalk", dingtalk.DingTalkEmulator,
-        lambda url: f'[dingtalk]\napp_key = "{dingtalk.DEFAULT_APP_KEY}"\n'
-                    f'app_secret = "{dingtalk.DEFAULT_APP_SECRET}"\ncallback_token = "{TOKEN}"\n'
-                    f'encoding_aes_key = "{AES_KEY}"\nbase_url = "{url}"\n',
-        lambda target: {"url": target, "token": TOKEN, "aes_key": AES_KEY, "verify": True},
-        lambda url: _post(f"{url}/_emulator/users", {"userid": "dt_hepeng", "name": "何鹏"}) and None,
-        "/_emulator/instances/{id}/{action}", _dingtalk_trip),
-    "feishu": Suite(
-        "feishu", feishu.FeishuEmulator,
-        lambda url: f'[feishu]\napp_id = "cli_emulator0001"\napp_secret = "emulator-app-secret"\n'
-                    f'verification_token = "{TOKEN}"\nencrypt_key = "{FEISHU_KEY}"\nbase_url = "{url}"\n',
-        lambda target: {"url": target, "encrypt_key": FEISHU_KEY, "verification_token": TOKEN, "schema": "2.0",
-                        "verify": True},
-        lambda url: _post(f"{url}/_emulator/directory/users",
-                          {"user_id": "hepeng", "name": "何鹏", "open_id": OPEN_ID}) and None,
-        "/_emulator/instances/{id}/{action}", _feishu_trip),
+    "wecom": Suite("wecom", "/_emulator/approvals/{id}/{action}", _wecom_trip,
+                   ("/_emulator/users", {"userid": "Hepeng", "status": 2})),
+    "dingtalk": Suite("dingtalk", "/_emulator/instances/{id}/{action}", _dingtalk_trip,
+                      ("/_emulator/users/dt_hepeng/leave", {})),
+    "feishu": Suite("feishu", "/_emulator/instances/{id}/{action}", _feishu_trip,
+                    ("/_emulator/directory/users", {"user_id": "u_" + OPEN_ID[3:23], "active": False})),
 }
 
 
@@ -121,8 +90,12 @@ class Setup:
             if requests.post(url, json={}, timeout=10).status_code != 200 or action != "approve":
                 return
 
+    def applicant_leaves_the_oa(self) -> None:
+        path, body = self.suite.leave
+        assert requests.post(self.emulator_url + path, json=body, timeout=10).status_code == 200
+
     def faults(self, **switches: Any) -> None:
-        _post(f"{self.emulator_url}/_emulator/faults", switches)
+        assert requests.post(f"{self.emulator_url}/_emulator/faults", json=switches, timeout=10).status_code == 200
 
     def client(self) -> Any:
         connection = load_oa_connections(self.container.settings.instance_dir)[self.suite.name]
@@ -149,20 +122,16 @@ class Setup:
 
 @contextmanager
 def running(suite: Suite, container: Container) -> Iterator[Setup]:
-    """budgetflow configured for ``suite`` only, served over HTTP, with the suite's emulator posting callbacks
-    to it."""
-    with Running(suite.emulator()) as emulator:
-        settings_file = container.settings.instance_dir / "oa.toml"
-        settings_file.write_text(suite.settings(emulator.url), encoding="utf-8")
-        settings_file.chmod(0o600)
+    """budgetflow configured for ``suite`` only, as ``budgetflow demo`` wires it (web/demo_oa.py): the emulator
+    knows the demo company's people and posts callbacks to budgetflow served over HTTP."""
+    with emulated_oa(suite.name, container) as oa:
         server = Server(create_app(container, web=web_settings()), host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         try:
             site = server.url.rstrip("/")
-            _post(f"{emulator.url}/_emulator/callback", suite.callback(f"{site}/callbacks/{suite.name}"))
-            suite.add_applicant(emulator.url)
-            setup = Setup(suite, emulator.url, site, container)
+            oa.post_callbacks_to(site)
+            setup = Setup(suite, oa.url, site, container)
             setup.settle()  # the worker is up before anyone approves (it subscribes Feishu's mapped approvals)
             yield setup
         finally:

@@ -77,6 +77,18 @@ def test_mode2_a_rejection_in_the_oa_releases_the_budget(oa: Setup):
     assert open_reservation(oa, number) is None
 
 
+def test_mode2_an_approval_the_oa_refuses_ends_the_document_and_frees_the_budget(oa: Setup):
+    oa.applicant_leaves_the_oa()  # still in the data dictionary, no longer in the OA's directory
+    number, started = document_numbers.start_document(oa.container.uow, process_id="travel_application_oa",
+                                                      applicant=APPLICANT)
+    processes.complete_task(oa.container.uow, task_guid=started.open_tasks[0]["task_guid"], user=APPLICANT,
+                            form=FORM)
+    oa.settle()
+    document = oa.document(number)
+    assert (document["status"], document["outcome"]) == ("complete", "oa_failed")  # not an incident
+    assert open_reservation(oa, number) is None
+
+
 def test_mode2_with_every_callback_dropped_the_poll_completes_each_approved_flow(oa: Setup):
     oa.faults(drop_callbacks=True)
     numbers = [submit(oa) for _ in range(3)]
