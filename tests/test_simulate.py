@@ -94,6 +94,21 @@ def test_into_the_configured_database_is_refused_when_the_demos_budgets_were_cha
     assert snapshot(container) == before
 
 
+def test_into_the_configured_database_is_refused_when_an_oa_form_mapping_was_added_by_hand(container, cli_env):
+    from engine.persistence.oa_tables import OaForm
+    from engine.services.masterdata.importing import seed_demo
+
+    seed_demo(container.masterdata_store)
+    with container.engine.begin() as conn:  # importing the demo again would remove it: mappings are replaced
+        conn.execute(OaForm.__table__.insert().values(vendor="wecom", template="WX-1", direction="in",
+                                                      process_id="p", fields="[]"))
+    before = snapshot(container)
+    done = simulate(cli_env, "--into-configured-database")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "differs from the demo company's now (oa_forms 1 removed)" in done.stderr
+    assert snapshot(container) == before
+
+
 def test_into_the_configured_database_runs_there_and_reports_this_run_apart_from_the_totals(container, cli_env):
     first = simulate(cli_env, "--into-configured-database", "--json")
     assert first.returncode == 0, first.stderr[-3000:]

@@ -48,12 +48,12 @@ def to_text(value: object) -> str:
     return text
 
 
-def to_money(value: object) -> Decimal:
-    """An amount in yuan, zero or more, at most two decimal places: ``"1234.5"`` is 1234.50."""
+def to_money(value: object, sign: str = "non_negative") -> Decimal:
+    """An amount in yuan, at most two decimal places: ``"1234.5"`` is 1234.50. Zero or more unless ``sign`` is
+    ``"any"`` (what budgetflow sends: a line over budget has a negative amount available)."""
     shown = _shown(value)
     try:
-        return parse_amount(_without_zero_places(value), currency=MONEY_CURRENCY, field="value",
-                            sign="non_negative")
+        return parse_amount(_without_zero_places(value), currency=MONEY_CURRENCY, field="value", sign=sign)
     except InvalidAmount as exc:
         raise ValueError(f"{shown} is not an amount ({_money_reason(str(exc))})") from None
 

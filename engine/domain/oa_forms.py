@@ -144,7 +144,7 @@ _INCOMING: dict[str, Callable[[object, tzinfo], object]] = {
 }
 _OUTGOING: dict[str, Callable[[object], object]] = {
     "text": to_text,
-    "money": to_money,
+    "money": lambda value: to_money(value, sign="any"),  # 预算余额 of a line over budget is negative
     "number": to_number,
     "date": to_date,  # the document's "YYYY-MM-DD" text, or a date
 }

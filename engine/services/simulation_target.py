@@ -54,6 +54,8 @@ def refuse_unless_demo_only(reader: Reader, stores: MasterDataStoreFactory, demo
 def _changes(summary: ImportSummary) -> str:
     changed = [f"{name} {c.created} new, {c.updated} changed" for name, c in summary.counts.items()
                if c.created or c.updated]
+    if summary.oa_forms_removed:  # mappings are replaced, so a removed one is a change too
+        changed.append(f"oa_forms {summary.oa_forms_removed} removed")
     return "; ".join(changed) or f"{summary.adjustments} budget adjustment(s)"
 
 

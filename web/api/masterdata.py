@@ -48,6 +48,8 @@ class ImportedSchema(ma.Schema):
     counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ImportCountsSchema), required=True)
     allocations = ma.fields.Integer(required=True)
     adjustments = ma.fields.Integer(required=True)
+    oa_forms_removed = ma.fields.Integer(required=True, metadata={
+        "description": "OA form mappings deleted because oa_forms.csv no longer has their template"})
 
 
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {
@@ -75,7 +77,8 @@ def import_dictionary() -> dict[str, Any]:
         summary = import_master_data(Path(folder), container().masterdata_store, limits=limits)
     return {"imported": True, "changed": summary.changed, "version": summary.version, "company": summary.company,
             "counts": {name: asdict(c) for name, c in summary.counts.items()},
-            "allocations": summary.allocations, "adjustments": summary.adjustments}
+            "allocations": summary.allocations, "adjustments": summary.adjustments,
+            "oa_forms_removed": summary.oa_forms_removed}
 
 
 bodies.accepts_upload("MasterData.import_dictionary", *uploads.ZIP_TYPES)

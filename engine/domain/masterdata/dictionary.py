@@ -54,7 +54,7 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
     problems = Problems()
     for name in sorted(unexpected):
         problems.add(as_label(name), "-", "-",
-                     f"is not part of the data dictionary; expected files: {', '.join(LAYOUTS)}")
+                     f"is not part of the data dictionary; expected files: {_expected_files()}")
     for name in (n for n in DICTIONARY_FILES if n not in files and n not in OPTIONAL_FILES):
         problems.add(name, "-", "-", "required file is missing")
     digest = DictionaryDigest()
@@ -71,6 +71,12 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
     if problems or manifest is None:
         raise MasterDataInvalid(problems.lines())
     return _build(manifest, digest.hexdigest(), tables)
+
+
+def _expected_files() -> str:
+    required = [name for name in LAYOUTS if name not in OPTIONAL_FILES]
+    optional = [name for name in LAYOUTS if name in OPTIONAL_FILES]
+    return ", ".join(required) + "".join(f" and, optionally, {name}" for name in optional)
 
 
 def _manifest(source: Source, digest: DictionaryDigest, problems: Problems) -> Manifest | None:

@@ -21,6 +21,8 @@ def test_the_same_dictionary_again_changes_nothing(api):
     body = answer.get_json()
     assert body["imported"] is True and body["changed"] is False
     assert body["counts"]["employees"] == {"created": 0, "updated": 0, "unchanged": 25}
+    assert body["counts"]["oa_forms"] == {"created": 0, "updated": 0, "unchanged": 6}  # engine/seed/demo/oa_forms.csv
+    assert body["oa_forms_removed"] == 0
     assert snapshot(api.container) == before
 
 
