@@ -17,6 +17,7 @@ from engine.persistence import people_lookups
 from engine.persistence.types import utcnow
 from engine.services import outbox, processes, tasks
 from engine.services.masterdata.importing import seed_demo
+from engine.services.steps import advance_and_save, load_run
 from engine.workflow.bundle import read_folder
 
 SHIPPED = Path(__file__).resolve().parents[2] / "bpmn"
@@ -66,6 +67,22 @@ def test_an_approval_task_that_opens_queues_one_notification_for_it(company):
         "params": {"to": f"task:{guid}", "template": "task_opened", "document_no": "TA-O-1",
                    "task": "Manager approval 经理审批"}}]
     assert people_lookups.recipients(company.engine, f"task:{guid}", "TA-O-1") == [MANAGER]
+
+
+def test_a_step_that_rolls_back_queues_nothing_and_its_retry_queues_one(company):
+    started = processes.start(company.uow, process_id="travel_application", applicant=APPLICANT,
+                              business_key="TA-O-7", data={})
+    fill = started.open_tasks[0]["task_guid"]
+    form = {"subject": "TRAVEL", "purpose": "Visit", "amount": "3000.00", "currency": "CNY", "period": "2026"}
+    with company.uow() as uow:  # the step runs to the manager's approval, then dies before it commits
+        row, run = load_run(uow, started.instance_id)
+        run.complete(fill, form)
+        assert len(advance_and_save(uow, row, run).open_tasks) == 1
+        assert uow.conn.execute(text("SELECT count(*) FROM outbox_job")).scalar() == 1  # queued in the step
+    assert jobs(company) == []  # ... and gone with it
+    retried = processes.complete_task(company.uow, task_guid=fill, user=APPLICANT, form=form)
+    [job] = jobs(company)
+    assert job["params"]["to"] == f"task:{retried.open_tasks[0]['task_guid']}"
 
 
 def test_steps_that_keep_the_task_open_queue_nothing_more_and_each_new_task_gets_its_own(company):
