@@ -18,6 +18,8 @@ DMN = (ROOT / "bpmn" / "shared" / "approval_route.dmn").read_text(encoding="utf-
 FILL = '<bpmn:userTask id="fill_claim" name="Fill claim">'
 FORM = ('<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" '
         'value="forms/missing.schema.json" /></spiffworkflow:properties></bpmn:extensionElements>')
+NOTIFY = ('<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="notify" '
+          'value="{value}" /></spiffworkflow:properties></bpmn:extensionElements>')
 
 BROKEN = {  # rule -> (file name, broken text, expected "file:element-id: message" start)
     "schema": ("mini_claim.bpmn", CLAIM.replace(FILL, FILL + "<bpmn:bogus/>"),
@@ -33,6 +35,13 @@ BROKEN = {  # rule -> (file name, broken text, expected "file:element-id: messag
                           "mini_claim.bpmn:lane_manager: lane 'boss' maps to no role"),
     "missing form": ("mini_claim.bpmn", CLAIM.replace(FILL, FILL + FORM),
                      "mini_claim.bpmn:fill_claim: form file 'forms/missing.schema.json' not found"),
+    "notify value": ("mini_claim.bpmn", CLAIM.replace(FILL, FILL + NOTIFY.format(value="sometimes")),
+                     "mini_claim.bpmn:fill_claim: property 'notify' is 'sometimes'; known: on_open"),
+    "notify off a user task": ("mini_claim.bpmn", CLAIM.replace(
+        '<spiffworkflow:serviceTaskOperator id="budget/Reserve"',
+        '<spiffworkflow:properties><spiffworkflow:property name="notify" value="on_open" />'
+        '</spiffworkflow:properties><spiffworkflow:serviceTaskOperator id="budget/Reserve"'),
+        "mini_claim.bpmn:reserve_budget: property 'notify' belongs on a user task"),
     "bad timer": ("mini_timer.bpmn", TIMER.replace(">reminder_after<", '>"P2X"<'),
                   "mini_timer.bpmn:reminder_due: timer \"P2X\" is not an ISO 8601"),
     "dmn cell": ("route.dmn", DMN.replace("<text>&gt; 20000</text>", "<text>&gt; &gt; 20000</text>", 1),

@@ -154,8 +154,11 @@ class FeishuClient:
 
     # -- messages ----------------------------------------------------------------------------------------
 
-    def send_message(self, user_ids: Sequence[str], title: str, text: str, url: str) -> list[str]:
-        """Send each user a message card with ``title``, ``text`` and a button to ``url``; the message ids."""
+    def send_message(self, user_ids: Sequence[str], title: str, text: str, url: str, *,
+                     id_type: str = "open_id") -> list[str]:
+        """Send each person a message card with ``title``, ``text`` and a button to ``url``; the message ids.
+        ``user_ids`` are ``open_id``s by default, the id the data dictionary keeps (``id_type="user_id"``: the
+        tenant's user ids)."""
         card = {"config": {"wide_screen_mode": True},
                 "header": {"title": {"tag": "plain_text", "content": title}},
                 "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": text}},
@@ -164,7 +167,7 @@ class FeishuClient:
         content = json.dumps(card, ensure_ascii=False)  # Feishu wants the card as a JSON string
         sent = []
         for user in user_ids:  # the send API takes one receiver
-            answer = self._api("POST", "/open-apis/im/v1/messages", params={"receive_id_type": "user_id"},
+            answer = self._api("POST", "/open-apis/im/v1/messages", params={"receive_id_type": id_type},
                                json_body={"receive_id": user, "msg_type": "interactive", "content": content})
             sent.append(_field(_data(answer), "message_id"))
         return sent

@@ -237,8 +237,9 @@ class SqlInstanceRepository:
             return None
         return TaskRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
-    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> None:
-        """Open rows for newly READY tasks; cancel open rows whose task is no longer READY."""
+    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> list[str]:
+        """Open rows for newly READY tasks; cancel open rows whose task is no longer READY. Returns the guids of
+        the rows it opened: the tasks that opened in this step (each opens once: a row's guid is unique)."""
         open_rows = {guid for (guid,) in _OPEN_TASK_GUIDS.all(self.conn, {"instance_id": instance_id})}
         ready_guids = {t.task_guid for t in ready}
         gone = open_rows - ready_guids
@@ -254,6 +255,7 @@ class SqlInstanceRepository:
                      due_at=t.due_at, created_at=now, candidate_count=len(set(t.candidates))) for t in new])
             _ADD_CANDIDATE.many(self.conn, [{"guid": t.task_guid, "employee": e}
                                             for t in new for e in dict.fromkeys(t.candidates)])
+        return [t.task_guid for t in new]
 
     def complete_task(self, task_guid: str, by: str) -> None:
         _COMPLETE_TASK.execute(self.conn, {"guid": task_guid, "by": by, "at": utcnow()})

@@ -2,6 +2,8 @@
 
 A diagram names recipients as ``lane:<lane>`` (whoever the document's open task in that lane waits for: its
 assignee, else its candidates), ``role:<role>`` (every active employee holding the role) or an employee code.
+The engine's own notification of a task that opened names ``task:<guid>``: whoever that task of the document
+waits for when the worker sends, nobody once it has closed (engine/services/task_opened.py).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ def recipients(engine: Engine, to: str, document_no: str | None) -> list[str]:
     """The active employees ``to`` names, in a stable order, each once."""
     kind, _sep, name = to.partition(":") if ":" in to else ("employee", "", to)
     with read_only(engine.connect()) as conn:
-        if kind == "lane" and document_no:
+        if kind in ("lane", "task") and document_no:
+            which = HumanTask.lane == name if kind == "lane" else HumanTask.task_guid == name
             rows = conn.execute(select(HumanTask.assignee, HumanTask.candidates)
                                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                                .where(ProcessInstance.business_key == document_no, HumanTask.lane == name,
+                                .where(ProcessInstance.business_key == document_no, which,
                                        HumanTask.status == "open")).all()
             codes: Iterable[str] = [c for assignee, candidates in rows
                                     for c in ([assignee] if assignee else json.loads(candidates or "[]"))]

@@ -1,9 +1,10 @@
 """notify/Send through the OA suites: a work notification with a link that signs the person in.
 
-Who: the diagram's ``to`` (``lane:<lane>``, ``role:<role>`` or an employee code), resolved to active
-employees. How: each person once, through the first configured suite (by name) whose user id the data
-dictionary gives for them; people no suite knows, or whom the suite refuses (not in its directory), are
-reported as unreachable, not failed; a vendor that is busy or away fails the job, and the outbox retries it.
+Who: the diagram's ``to`` (``lane:<lane>``, ``role:<role>`` or an employee code), or ``task:<guid>`` for the
+notification of a task that opened (engine/services/task_opened.py), resolved to active employees. How: each
+person once, through the first configured suite (by name) whose user id the data dictionary gives for them;
+people no suite knows, or whom the suite refuses (not in its directory), are reported as unreachable, not
+failed; a vendor that is busy or away fails the job, and the outbox retries it.
 The link goes through ``/login/oa/<vendor>``, so a tap inside the OA app signs them in and opens the document.
 
 Delivery is at least once: a vendor error the outbox retries may repeat a message already delivered through
@@ -29,6 +30,8 @@ TEMPLATES = {  # template -> (title, text); OA messages are read in Chinese firs
     "approval_overdue": ("审批超时 Approval overdue: {document_no}",
                          "{document_no} 的审批已超时，请处理。The approval of {document_no} is overdue."),
     "task_waiting": ("待办 To do: {document_no}", "{document_no} 等待您处理。{document_no} is waiting for you."),
+    "task_opened": ("待办 To do: {document_no} · {task}",
+                    "{document_no} 的「{task}」等待您处理。{task} of {document_no} is waiting for you."),
 }
 FALLBACK = ("budgetflow: {document_no}", "{document_no}: {template}")
 
@@ -73,5 +76,5 @@ class OaNotifier:
 def _render(params: Mapping[str, Any], document_no: str) -> tuple[str, str]:
     title, text = TEMPLATES.get(str(params.get("template")), FALLBACK)
     values = {"document_no": document_no, "overdue": params.get("overdue") or "-",
-              "template": params.get("template") or "-"}
+              "template": params.get("template") or "-", "task": params.get("task") or "-"}
     return title.format(**values)[:120], text.format(**values)[:500]

@@ -185,8 +185,8 @@ class InstanceRepository(Protocol):
 
     def task(self, task_guid: str) -> TaskRecord | None: ...
 
-    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> None:
-        """Open rows for newly ready tasks; cancel open rows whose task is no longer ready."""
+    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> list[str]:
+        """Open rows for newly ready tasks; cancel open rows whose task is no longer ready; the guids opened."""
 
     def complete_task(self, task_guid: str, by: str) -> None: ...
 

@@ -3,7 +3,8 @@
 Every write follows one shape (docs/engine.md, "One writer per instance"): lock the instance row, load its
 state, let the engine run to the next wait state, rebuild the inbox rows, save, commit:
 one transaction, one writer per instance. Budget operators book in the same transaction;
-calls to other systems become outbox jobs in it.
+calls to other systems become outbox jobs in it, and so do the work notifications of the user tasks
+that opened (``task_opened.py``).
 
 Two things can stop a step, and both are audited in a transaction of their own once the
 step's transaction has rolled back (so nothing of the step is kept):
@@ -36,6 +37,7 @@ from engine.domain.summary import summarize
 from engine.persistence.db_errors import classify, short_text
 from engine.services.operators import InstanceOperators
 from engine.services.ports import InstanceRecord, UnitOfWork, UnitOfWorkFactory
+from engine.services.task_opened import queue_notifications
 from engine.workflow import bundle as bundles
 from engine.workflow.errors import StepFailed, TaskNotReady
 from engine.workflow.runtime import ReadyTask, WorkflowRun
@@ -133,7 +135,9 @@ def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> 
     status, ready = run.settle()
     entries = [_inbox_entry(t, run, applicant=row.applicant, directory=uow.directory) for t in ready]
     state = run.dump()
-    uow.instances.sync_inbox(instance_id, entries)
+    opened = uow.instances.sync_inbox(instance_id, entries)
+    if opened:
+        queue_notifications(uow, row, ready, opened)  # in this transaction: a rolled-back step queues nothing
     data = run.data
     outcome = data.get("outcome") if isinstance(data.get("outcome"), str) else None
     if status == "complete" and outcome != "posted":

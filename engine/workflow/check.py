@@ -3,9 +3,10 @@
 Rules: the diagrams parse (schema included); every service task names a known
 operator with exactly its declared parameters; every lane maps to a role; every
 form a user task names exists and is a strict, bounded schema that leaves what the
-engine sets alone (``check_forms.py``); every timer expression is a valid ISO 8601
-duration, date-time or cycle; every DMN table parses; every script, condition and
-other piece of diagram code compiles under the sandbox policy (``check_code.py``).
+engine sets alone (``check_forms.py``); a ``notify`` property sits on a user task and
+says ``on_open``; every timer expression is a valid ISO 8601 duration, date-time or
+cycle; every DMN table parses; every script, condition and other piece of diagram
+code compiles under the sandbox policy (``check_code.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from engine.workflow.bundle import parse
 from engine.workflow.check_code import check_bpmn_code, check_dmn_code
 from engine.workflow.check_forms import check_forms
 from engine.workflow.errors import BundleInvalid
+from engine.workflow.runtime import NOTIFY_PROPERTY, NOTIFY_VALUES
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
       "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
@@ -55,6 +57,7 @@ def _check_bpmn(name: str, text: str, files: Mapping[str, str]) -> Iterator[str]
     yield from _operators(name, root)
     yield from _lanes(name, root)
     yield from _forms(name, root, files)
+    yield from _notify(name, root)
     yield from _timers(name, root)
     yield from check_bpmn_code(name, root)
 
@@ -95,6 +98,19 @@ def _forms(name: str, root: etree._Element, files: Mapping[str, str]) -> Iterato
                 candidates = {str(folder / form), str(folder / "forms" / form), form}
                 if not candidates & set(files):
                     yield f"{name}:{task.get('id')}: form file {form!r} not found beside the diagram"
+
+
+def _notify(name: str, root: etree._Element) -> Iterator[str]:
+    """The ``notify`` property: a misspelt value would silently notify nobody, so it is refused here."""
+    for prop in root.iterfind(f".//spiffworkflow:property[@name='{NOTIFY_PROPERTY}']", NS):
+        element = next((a for a in prop.iterancestors(f"{{{NS['bpmn']}}}*")
+                        if etree.QName(a).localname != "extensionElements"), None)
+        where = element.get("id") if element is not None else "-"
+        if element is None or etree.QName(element).localname != "userTask":
+            yield f"{name}:{where}: property {NOTIFY_PROPERTY!r} belongs on a user task (it notifies its approvers)"
+        elif prop.get("value") not in NOTIFY_VALUES:
+            yield (f"{name}:{where}: property {NOTIFY_PROPERTY!r} is {prop.get('value')!r}; "
+                   f"known: {', '.join(NOTIFY_VALUES)}")
 
 
 def _timers(name: str, root: etree._Element) -> Iterator[str]:

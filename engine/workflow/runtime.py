@@ -24,6 +24,12 @@ from engine.workflow.ports import OperatorPort
 from engine.workflow.serializer import STATE
 from engine.workflow.service_tasks import DispatchingScriptEngine, throw_bpmn_error
 
+# A user task's ``spiffworkflow:property name="notify"``: when its people get an OA work notification.
+# ``on_open``: as soon as the task opens (bpmn/README.md, "User tasks and forms").
+NOTIFY_PROPERTY = "notify"
+NOTIFY_ON_OPEN = "on_open"
+NOTIFY_VALUES = (NOTIFY_ON_OPEN,)
+
 
 @dataclass(frozen=True)
 class ReadyTask:
@@ -39,6 +45,7 @@ class ReadyTask:
     lane_owners: list[str] | None  # a diagram-set override of the lane's candidates
     due_at: datetime | None = None  # when the task's interrupting timer (its SLA) fires
     diagram_file: str = ""  # the bundle file the task's process comes from (forms resolve beside it)
+    notify_on_open: bool = False  # the designer asked for a work notification when the task opens
 
 
 def _sla_due(task: Any) -> datetime | None:
@@ -193,7 +200,8 @@ class WorkflowRun:
                          task.workflow.spec.name, props.get("formJsonSchemaFilename"),
                          approver if isinstance(approver, str) else None,
                          list(lane_owners) if isinstance(lane_owners, list) else None, _sla_due(task),
-                         str(getattr(task.workflow.spec, "file", "") or ""))
+                         str(getattr(task.workflow.spec, "file", "") or ""),
+                         props.get(NOTIFY_PROPERTY) == NOTIFY_ON_OPEN)
 
     def task_form(self, task_guid: str) -> TaskForm | None:
         """A user task's form file, diagram, data and rendered instructions; None if the run no longer has it."""

@@ -220,7 +220,21 @@ class Flow:
                 if operator is None or op == operator]
 
     def templates(self, instance: int) -> list[str]:
-        return [j["template"] for j in self.jobs(instance, "notify/Send")]
+        """The templates of the diagram's own notify/Send tasks, in order (not the engine's task_opened ones)."""
+        return [to_and_template[1] for to_and_template in self.notifications(instance)]
+
+    def notifications(self, instance: int) -> list[tuple[str, str]]:
+        """(to, template) of the diagram's own notify/Send tasks, in order (not the engine's task_opened ones)."""
+        return [(j["to"], j["template"]) for j in self.jobs(instance, "notify/Send") if j["template"] != "task_opened"]
+
+    def opened(self, instance: int) -> list[str]:
+        """The user tasks whose opening queued a work notification (``notify="on_open"``), by BPMN id, in order."""
+        with self.app.session_factory() as s:
+            rows = s.execute(select(HumanTask.bpmn_id, OutboxJob.params)
+                             .join(HumanTask, HumanTask.task_guid == OutboxJob.task_guid)
+                             .where(OutboxJob.instance_id == instance, OutboxJob.operator == "notify/Send")
+                             .order_by(OutboxJob.id)).all()
+        return [bpmn_id for bpmn_id, params in rows if json.loads(params)["template"] == "task_opened"]
 
     def vouchers(self, document_no: str) -> list[str]:
         with self.app.session_factory() as s:

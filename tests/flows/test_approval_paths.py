@@ -53,6 +53,7 @@ def test_approve_needs_exactly_the_levels_of_its_amount(flow, process_id, amount
         assert flow.inbox(instance) == [level]
         flow.decide(instance, "approve", "ok 同意")
     assert flow.inbox(instance) == []
+    assert flow.opened(instance) == [level[0] for level in chain]  # each approver was notified once
     number = document(flow, instance)
     if process_id == "travel_application":
         assert flow.finished(instance) == ("complete", "approved")
@@ -152,6 +153,9 @@ def test_countersign_one_veto_ends_it(flow, process_id):
     inbox = flow.inbox(instance)
     assert {bpmn_id for bpmn_id, _lane, _c in inbox} == {"countersign"}
     assert sorted(c for _b, _l, (c,) in inbox) == sorted(COUNTERSIGNERS)  # one task per countersigner
+    # each countersigner's own task opened, and each was told: one notification per task
+    assert flow.opened(instance) == ["approve_by_manager", "approve_by_department_head",
+                                     *["countersign"] * len(COUNTERSIGNERS)]
     flow.decide(instance, "approve", bpmn_id="countersign", user="E0013")
     flow.decide(instance, "reject", "Not a customer event 非客户活动", bpmn_id="countersign", user="E0011")
     assert flow.inbox(instance) == []  # the two still pending are cancelled

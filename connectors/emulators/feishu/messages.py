@@ -18,9 +18,12 @@ class Messages(TenantAuth):
         if refused:
             return refused
         body = read_body(request)
-        if request.args.get("receive_id_type") != "user_id":
+        id_type, receive_id = request.args.get("receive_id_type"), str(body.get("receive_id", ""))
+        if id_type not in ("user_id", "open_id"):  # Feishu also takes union_id, email and chat_id
             return error(99992402, "field validation failed: receive_id_type")
-        person = self.people.get(str(body.get("receive_id", "")))
+        with self.lock:
+            person = self.people.get(receive_id) if id_type == "user_id" else next(
+                (p for p in self.people.values() if p.open_id == receive_id), None)
         if person is None or not person.active:
             return error(230013, "Bot has NO availability to this user.")
         content = body.get("content")
@@ -32,8 +35,8 @@ class Messages(TenantAuth):
             return error(230001, "Your request contains an invalid request parameter: content is not JSON.")
         message = {"message_id": "om_" + uuid.uuid4().hex, "msg_type": body["msg_type"], "receive_id":
                    person.user_id, "create_time": str(int(self.clock.now() * 1000)), "body": {"content": content}}
-        with self.lock:
-            self.messages.append(message)
+        with self.lock:  # kept with how the sender named the person, for /_emulator/messages; not in the answer
+            self.messages.append({**message, "receive_id_type": id_type, "open_id": person.open_id})
         return ok(message)
 
     def control_messages(self, request: Request) -> Response:

@@ -192,13 +192,23 @@ def test_an_answer_missing_its_data_or_id_is_a_retryable_bad_response():
 
 
 def test_messages_are_cards_with_the_link(client, emulator):
-    ids = client.send_message(["u_alice", "u_bob"], "Approve EXP-7", "¥1,234.56 for a trip", "https://bf.example/d/7")
+    ids = client.send_message(["u_alice", "u_bob"], "Approve EXP-7", "¥1,234.56 for a trip", "https://bf.example/d/7",
+                              id_type="user_id")
     sent = requests.get(f"{emulator.url}/_emulator/messages", timeout=5).json()["messages"]
     assert [m["message_id"] for m in sent] == ids and [m["receive_id"] for m in sent] == ["u_alice", "u_bob"]
     card = json.loads(sent[0]["body"]["content"])
     assert card["header"]["title"]["content"] == "Approve EXP-7"
     assert card["elements"][1]["actions"][0]["url"] == "https://bf.example/d/7"
-    error = refused(lambda: client.send_message(["u_nobody"], "t", "x", "https://bf.example"))
+    error = refused(lambda: client.send_message(["u_nobody"], "t", "x", "https://bf.example", id_type="user_id"))
+    assert (error.code, error.retryable) == ("OA_REJECTED", False)
+
+
+def test_messages_go_by_open_id_by_default_the_id_the_data_dictionary_keeps(client, emulator):
+    alice = requests.post(f"{emulator.url}/_emulator/directory/users", json={"user_id": "u_alice"}, timeout=5).json()
+    client.send_message([alice["open_id"]], "Approve EXP-8", "text", "https://bf.example/d/8")
+    [sent] = requests.get(f"{emulator.url}/_emulator/messages", timeout=5).json()["messages"]
+    assert (sent["receive_id"], sent["receive_id_type"]) == ("u_alice", "open_id")
+    error = refused(lambda: client.send_message(["u_alice"], "t", "x", "https://bf.example"))  # a user id
     assert (error.code, error.retryable) == ("OA_REJECTED", False)
 
 
