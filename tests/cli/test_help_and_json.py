@@ -30,6 +30,7 @@ JSON_RUNS = {
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
     "budgetflow tokens list": ["tokens", "list"],
     "budgetflow oa check": ["oa", "check"],
+    "budgetflow oa sync": ["oa", "sync"],
     "budgetflow audit verify": ["audit", "verify"],
     "budgetflow audit head": ["audit", "head"],
     "budgetflow simulate": ["simulate", "--claims", "2"],
