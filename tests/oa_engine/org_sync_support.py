@@ -39,7 +39,7 @@ class Suite:
     oa_id_column: str
 
 
-def _feishu_user_id(open_id: str) -> str:
+def feishu_user_id(open_id: str) -> str:
     return "u" + open_id[-8:]  # Feishu matches by open_id; the tenant's user_id only names new employees
 
 
@@ -73,10 +73,10 @@ SUITES = {
         lambda url, dept, name, parent: post(f"{url}/_emulator/directory/departments", {
             "department_id": dept, "name": name, "parent_id": parent or "0"}) and None,
         lambda url, oa_id, name, dept: post(f"{url}/_emulator/directory/users", {
-            "user_id": _feishu_user_id(oa_id), "open_id": oa_id, "name": name, "department_ids": [dept],
+            "user_id": feishu_user_id(oa_id), "open_id": oa_id, "name": name, "department_ids": [dept],
             "active": True}) and None,
         lambda url, oa_id: post(f"{url}/_emulator/directory/users", {
-            "user_id": _feishu_user_id(oa_id), "active": False}) and None,
+            "user_id": feishu_user_id(oa_id), "active": False}) and None,
         "feishu_open_id"),
 }
 DEPT_COLUMNS = {"dingtalk": "dingtalk_dept_id", "wecom": "wecom_dept_id", "feishu": "feishu_dept_id"}

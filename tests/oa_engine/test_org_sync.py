@@ -15,11 +15,17 @@ from connectors.emulators.base import Running
 from engine.oa_settings import load_oa_connections
 from engine.persistence.audit_table import AuditLog
 from engine.persistence.tables import Employee, EmployeeRole, OrgUnit
-from engine.services import accounts, oa_org_sync, processes
+from engine.services import accounts, oa_org_sync, processes, tasks
 from engine.services.steps import NotAllowed
 from tests.engine_support import APPLICANT, MANAGER, only_task, start_claim
-from tests.oa_engine.org_sync_support import SUITES, UNMAPPED_DEPT, Suite, dept_of, seed_demo_directory, \
-    write_settings
+from tests.oa_engine.org_sync_support import (
+    SUITES,
+    UNMAPPED_DEPT,
+    Suite,
+    dept_of,
+    seed_demo_directory,
+    write_settings,
+)
 
 NEW_ID = {"dingtalk": "dt_newhire", "wecom": "Newhire", "feishu": "ou_" + "a1" * 16}
 OUTSIDER_ID = {"dingtalk": "dt_outsider", "wecom": "Outsider", "feishu": "ou_" + "b2" * 16}
@@ -156,3 +162,39 @@ def test_a_directory_missing_most_people_is_refused_not_applied(app):
             suite.person(emulator.url, ids[code], "x", "1")
         applied = sync(app).suites[0]
         assert applied.ok and [c.employee for c in applied.changes if c.kind == "deactivated"] == sorted(ids)[8:15]
+
+
+def test_open_tasks_go_back_to_other_candidates_stay_with_their_holder_or_go_up_the_tree(app):
+    """The hand-on rule besides the plain case above, on WeCom: a task delegated to someone who is disabled goes
+    back to who delegated it; a task someone else holds loses the disabled candidate only; with no active
+    manager left above, a task goes to the budget admin (马超, E0013)."""
+    suite = SUITES["wecom"]
+    with Running(suite.emulator()) as emulator:
+        ids = seed_demo_directory(suite, emulator.url)
+        write_settings(app.settings.instance_dir, suite, emulator.url)
+        assert sync(app).ok
+        delegated = manager_task(app, "BX-SYNC-2")
+        tasks.delegate(app.uow, task_guid=delegated["task_guid"], user=MANAGER, to="E0006", reason="on leave")
+        held = manager_task(app, "BX-SYNC-3")
+        tasks.delegate(app.uow, task_guid=held["task_guid"], user=MANAGER, to="E0010", reason="on leave")
+
+        suite.disable(emulator.url, ids["E0006"])
+        first = sync(app).suites[0]
+        assert [(r.document_no, r.action, r.to) for r in first.reassignments] == [("BX-SYNC-2", "released",
+                                                                                   (MANAGER,))]
+        assert holder(app, delegated["task_guid"]) is None  # 陈静 may act on it again
+
+        for code in (MANAGER, "E0002", "E0001"):  # 陈静 and every manager above her: 王芳, 张伟
+            suite.disable(emulator.url, ids[code])
+        second = sync(app).suites[0]
+        assert sorted((r.document_no, r.person, r.action, r.to) for r in second.reassignments) == [
+            ("BX-SYNC-2", MANAGER, "reassigned", ("E0013",)),  # no manager above her is active: the budget admin
+            ("BX-SYNC-3", MANAGER, "dropped", ("E0010",))]  # 吴刚 holds it and keeps it
+        assert (holder(app, held["task_guid"]), holder(app, delegated["task_guid"])) == ("E0010", "E0013")
+        processes.complete_task(app.uow, task_guid=delegated["task_guid"], user="E0013",
+                                form={"decision": "approve"})
+
+
+def holder(app, task_guid: str) -> str | None:
+    with app.uow() as uow:
+        return uow.instances.task(task_guid).assignee
