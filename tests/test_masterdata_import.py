@@ -43,7 +43,7 @@ def demo_copy(tmp_path: Path, *, version: str) -> Path:
     folder = tmp_path / f"dictionary-{version}"
     shutil.copytree(demo_folder(), folder)
     manifest = folder / "manifest.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"2026.1"', f'"{version}"'), encoding="utf-8")
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"2026.2"', f'"{version}"'), encoding="utf-8")
     return folder
 
 
@@ -95,10 +95,10 @@ def test_the_demo_company_seeds_every_role_and_allocates_every_budget_line(conta
         parent = s.get(OrgUnit, depth_three.parent_id)
         assert (parent.code, s.get(OrgUnit, parent.parent_id).code) == ("DIV-SALES", "HQ")
         record = s.scalars(select(MasterDataImport)).one()
-    assert (record.version, record.checksum, len(record.checksum)) == ("2026.1", summary.checksum, 64)
+    assert (record.version, record.checksum, len(record.checksum)) == ("2026.2", summary.checksum, 64)
     assert budgets == expected
     assert '"allocations": 35' in record.summary and record.imported_at.tzinfo is not None
-    assert entries_of(container, TRAVEL_NORTH)[0].operation_key == f"masterdata:2026.1:{TRAVEL_NORTH}"
+    assert entries_of(container, TRAVEL_NORTH)[0].operation_key == f"masterdata:2026.2:{TRAVEL_NORTH}"
     assert line_of(container, TRAVEL_NORTH).budget == D("480000.00")
 
 
@@ -165,14 +165,14 @@ def test_reimporting_the_same_folder_records_nothing_new(container):
 
 def test_new_content_under_an_already_imported_version_is_refused(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.1")
+    folder = demo_copy(tmp_path, version="2026.2")
     edit_line(folder / "employees.csv", 3, "王芳", "王芳芳")
 
     with pytest.raises(MasterDataInvalid) as caught:
         import_master_data(folder, container.masterdata_store)
 
     assert caught.value.problems == [
-        "manifest.toml:-:version: version 2026.1 was already imported with different content; "
+        "manifest.toml:-:version: version 2026.2 was already imported with different content; "
         "give this dictionary a new version"]
 
 
@@ -275,7 +275,7 @@ def test_a_reimport_after_a_manual_adjustment_restores_the_files_budget_under_a_
     assert summary.adjustments == 1 and summary.recorded
     keys = [(e.kind, e.budget_delta, e.operation_key) for e in entries_of(container, TRAVEL_NORTH)]
     assert keys[1:] == [("ADJUST", D("20000.00"), "manual-raise"),
-                        ("ADJUST", D("-20000.00"), f"masterdata:2026.1:{TRAVEL_NORTH}#2")]
+                        ("ADJUST", D("-20000.00"), f"masterdata:2026.2:{TRAVEL_NORTH}#2")]
     assert line_of(container, TRAVEL_NORTH).budget == D("480000.00")
     assert run_cli(cli_env, "ledger", "verify").returncode == 0
 
