@@ -38,3 +38,14 @@ def test_a_known_person_matches_without_case_and_an_inactive_one_is_not_brought_
     assert done.changes == []
     assert [(p.employee, p.reason) for p in done.not_placed] == [
         ("E2", "inactive in budgetflow; the sync does not reactivate anyone")]
+
+
+def test_a_known_person_moved_to_a_department_no_unit_maps_stays_put_and_is_reported():
+    known = [Known("E1", "张三", "zs", "FIN", True)]
+    done = plan("wecom", [person("zs", departments=("99",))], known, {"2": "FIN"}, set())
+    assert done.changes == []
+    assert [(p.employee, p.reason) for p in done.not_placed] == [
+        ("E1", "no org unit maps their department(s); left in FIN")]
+    # in several departments, one of them the unit's: nothing moves
+    stays = plan("wecom", [person("zs", departments=("3", "2"))], known, {"2": "FIN", "3": "SALES"}, set())
+    assert stays.changes == [] and stays.not_placed == []
