@@ -41,8 +41,12 @@ OPERATORS: dict[str, OperatorSpec] = {spec.name: spec for spec in (
                  ("ERP_POST_FAILED",), "post the expense voucher (凭证) to the ERP"),
     OperatorSpec("notify/Send", ("to", "template", "document_no"), "outbox", (), "notify a person",
                  waits=False, optional=("overdue",)),
-    OperatorSpec("oa/CreateApproval", ("document_no", "applicant", "template"), "outbox", ("OA_REJECTED",),
-                 "mirror the approval into the OA suite"),
+    OperatorSpec("oa/CreateApproval", ("document_no", "applicant", "fields"), "outbox",
+                 ("OA_REJECTED", "OA_NOT_CONFIGURED"),
+                 "create the approval in the applicant's OA suite, fields mapped by the data dictionary's oa_forms",
+                 optional=("vendor",)),
+    OperatorSpec("oa/GetApproval", ("vendor", "instance_id"), "outbox", ("OA_UNKNOWN_INSTANCE", "OA_NOT_CONFIGURED"),
+                 "read an OA approval's status (the poll when no callback came)"),
 )}
 
 

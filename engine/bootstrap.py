@@ -12,15 +12,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.local_erp import LocalErp
 from engine.audit_key import load_audit_key
 from engine.config import Settings
+from engine.domain.oa_forms import OaForm
 from engine.oa_settings import load_oa_connections
 from engine.persistence import audit_repository, masterdata_lookups, people_lookups
 from engine.persistence.db import make_engine, make_session_factory
 from engine.persistence.masterdata_repository import SqlMasterDataStore
+from engine.persistence.oa_refs import SqlExternalRefs
 from engine.persistence.oa_stores import SqlCallbackInbox, SqlNonceStore, SqlTokenCache
 from engine.persistence.rate_counters import SqlRateCounters
+from engine.persistence.types import utcnow
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.persistence.voucher_store import SqlVoucherStore
 from engine.services.job_runner import ConnectorJobRunner
+from engine.services.oa_approval_jobs import OaApprovalJobs
+from engine.services.oa_callback_worker import OaCallbackWorker
 from engine.services.oa_notify import OaNotifier
 from engine.services.outbox import RetryPolicy
 
@@ -77,7 +82,43 @@ class Container:
             gl_accounts=lambda: masterdata_lookups.gl_accounts(self.engine, erp="kingdee"),
             vendor_of=lambda code: masterdata_lookups.vendor_code(self.engine, code),
             notifier=self.oa_notifier(),
+            oa_approvals=self.oa_approval_jobs(),
         )
+
+    def oa_refs(self) -> SqlExternalRefs:
+        """Which document each OA approval instance belongs to."""
+        return SqlExternalRefs(self.engine)
+
+    def oa_approval_jobs(self) -> OaApprovalJobs | None:
+        """oa/CreateApproval and oa/GetApproval through the configured OA suites; None when there is none."""
+        connections = load_oa_connections(self.settings.instance_dir)
+        if not connections:
+            return None
+        return OaApprovalJobs(connections=connections, tokens=self.oa_tokens(), refs=self.oa_refs(),
+                              forms=self._outgoing_form, public_url=self.settings.public_url,
+                              oa_ids=lambda codes, vendor: people_lookups.oa_ids(self.engine, codes, vendor))
+
+    def _outgoing_form(self, vendor: str, process_id: str) -> OaForm | None:
+        with self.uow() as uow:
+            return uow.oa_forms.outgoing(vendor, process_id)
+
+    def _incoming_form(self, vendor: str, template: str) -> OaForm | None:
+        with self.uow() as uow:
+            found = uow.oa_forms.by_template(vendor, template)
+        return found if found is not None and found.direction == "in" else None
+
+    def oa_callback_worker(self) -> OaCallbackWorker | None:
+        """Applies stored OA callbacks (modes 1 and 2); None when no OA suite is configured."""
+        connections = load_oa_connections(self.settings.instance_dir)
+        if not connections:
+            return None
+        return OaCallbackWorker(inbox=self.oa_callbacks(), refs=self.oa_refs(), uow=self.uow,
+                                connections=connections, tokens=self.oa_tokens(), incoming_form=self._incoming_form,
+                                clock=utcnow, subscribe_templates=self._feishu_templates)
+
+    def _feishu_templates(self) -> list[str]:
+        with self.uow() as uow:
+            return sorted(form.template for form in uow.oa_forms.all() if form.vendor == "feishu")
 
     def oa_notifier(self) -> OaNotifier | None:
         """notify/Send through the configured OA suites; None when there is none (SettingInvalid if the OA

@@ -6,9 +6,12 @@ line, never the reverse). ``python -m engine`` still runs the engine's commands 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Sequence
+from contextlib import ExitStack
 
 import click
 
@@ -19,9 +22,11 @@ from engine.cli.bench import each_database, machine, scratch_databases
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import _
 from engine.cli.output import emit_json, json_option, progress, say
+from engine.config import Settings
 from web import bench as web_bench
 from web.app import create_app
 from web.demo import DEMO_PASSWORD, prepare_demo
+from web.demo_oa import DEMO_SUITES, DemoOa, company_oa_configured, emulated_oa
 from web.server import Server
 from web.settings import WebSettings
 
@@ -45,35 +50,58 @@ def serve(app: App, host: str, port: int, threads: int) -> int:
     return 0
 
 
-@command("demo", examples=("budgetflow demo", "budgetflow demo --port 8080"))
+@command("demo", examples=("budgetflow demo", "budgetflow demo --port 8080", "budgetflow demo --oa dingtalk"))
 @click.option("--host", default="127.0.0.1", show_default=True, help=HOST_HELP)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option("--oa", "oa_suite", type=click.Choice([*DEMO_SUITES, "none"]), default="wecom", show_default=True,
+              help="The OA suite to emulate beside the demo (none: no OA). Ignored when an OA is configured.")
 @pass_app
-def demo(app: App, host: str, port: int) -> int:
+def demo(app: App, host: str, port: int, oa_suite: str) -> int:
     """Everything a new user needs, in one command: schema, the demo company, the diagrams, sign-ins,
-    the web app and the worker, on the configured database (SQLite in the instance folder by default).
+    the web app and the worker, on the configured database (SQLite in the instance folder by default),
+    with an emulated OA suite to approve in.
 
     Prints the address and a sign-in for each role, then serves until stopped. Running it again
     keeps what was done before.
     """
     container = app.creating_container()
     logins = prepare_demo(container)
-    server = Server(_web_app(app, host), host=host, port=port)
-    stop = threading.Event()
-    background = threading.Thread(target=worker.run, args=(app.settings,), kwargs={"stop": stop},
-                                  name="budgetflow-worker", daemon=True)
-    background.start()
-    say(_("budgetflow demo on {url}").format(url=server.url))
+    with ExitStack() as stack:
+        oa = None
+        if oa_suite != "none" and not company_oa_configured(app.settings.instance_dir):
+            oa = stack.enter_context(emulated_oa(oa_suite, container))
+        server = Server(_web_app(app, host), host=host, port=port)
+        settings = app.settings
+        if "BUDGETFLOW_PUBLIC_URL" not in os.environ:  # OA messages and forms link to where the demo really is
+            settings = dataclasses.replace(settings, public_url=server.url.rstrip("/"))
+        if oa is not None:
+            oa.post_callbacks_to(server.url.rstrip("/"))
+        _banner(server.url, logins, oa)
+        _serve(server, settings)
+    return 0
+
+
+def _banner(url: str, logins: dict[str, tuple[str, str]], oa: DemoOa | None) -> None:
+    say(_("budgetflow demo on {url}").format(url=url))
     say(_("sign in with any of these (password: {password}):").format(password=DEMO_PASSWORD))
     for role, (code, name) in logins.items():
         say(f"  {role:<18} {code}  {name}")
+    if oa is not None:
+        say(_("emulated {vendor}: approve there at {url}/_emulator/ (start a \"Travel application approved in "
+              "the OA\" as E0017)").format(vendor=oa.vendor, url=oa.url))
     say(_("Ctrl+C stops the web app and the worker."))
+
+
+def _serve(server: Server, settings: Settings) -> None:
+    stop = threading.Event()
+    background = threading.Thread(target=worker.run, args=(settings,), kwargs={"stop": stop},
+                                  name="budgetflow-worker", daemon=True)
+    background.start()
     try:
         server.run()
     finally:
         stop.set()
         background.join(timeout=30)
-    return 0
 
 
 def _web_app(app: App, host: str):  # type: ignore[no-untyped-def]

@@ -35,6 +35,7 @@ SERVER_ERROR = {1395001}
 OAUTH_BAD_CODE = {20003, 20004, 20071}  # invalid, expired, redirect mismatch
 STATUSES = {"PENDING": "pending", "APPROVED": "approved", "REJECTED": "rejected", "CANCELED": "cancelled",
             "DELETED": "cancelled"}
+SUBSCRIPTION_EXISTS = 1390007
 LOOKBACK_MS = 7 * 24 * 3600 * 1000  # how far back a duplicate create looks for the first instance
 
 
@@ -106,15 +107,18 @@ class FeishuClient:
 
     # -- approvals ---------------------------------------------------------------------------------------
 
-    def create_approval(self, *, template: str, user_id: str, form: Sequence[Mapping[str, Any]], key: str,
-                        approvers: Mapping[str, Sequence[str]] | None = None) -> str:
-        """Start an instance of approval definition ``template`` for ``user_id``; ``form``: the widgets
-        (``{"id", "type", "value"}``, Decimal amounts allowed); ``key``: the document's key, sent as ``uuid``
-        so that creating twice gives one instance. Returns the instance code."""
+    def create_approval(self, *, template: str, user_id: str = "", form: Sequence[Mapping[str, Any]], key: str,
+                        approvers: Mapping[str, Sequence[str]] | None = None, open_id: str = "") -> str:
+        """Start an instance of approval definition ``template`` for ``user_id`` (or ``open_id``: Feishu takes
+        either); ``form``: the widgets (``{"id", "type", "value"}``, Decimal amounts allowed); ``key``: the
+        document's key, sent as ``uuid`` so that creating twice gives one instance. Returns the instance code."""
         if not 1 <= len(key) <= 64:
             raise ConnectorError("OA_BAD_REQUEST", "Feishu's uuid (the document key) is 1 to 64 characters")
-        body: dict[str, Any] = {"approval_code": template, "user_id": user_id, "uuid": key,
-                                "form": json.dumps([_widget(w) for w in form], ensure_ascii=False)}
+        if bool(user_id) == bool(open_id):
+            raise ConnectorError("OA_BAD_REQUEST", "name the applicant by user_id or by open_id, one of them")
+        body: dict[str, Any] = {"approval_code": template, "uuid": key,
+                                "form": json.dumps([_widget(w) for w in form], ensure_ascii=False),
+                                **({"user_id": user_id} if user_id else {"open_id": open_id})}
         if approvers:
             body["node_approver_user_id_list"] = [{"key": node, "value": list(users)}
                                                   for node, users in approvers.items()]
@@ -143,9 +147,10 @@ class FeishuClient:
             raise ConnectorError("OA_REJECTED", f"Feishu gave the instance an unknown status {data.get('status')!r}")
         return {"instance_id": instance_id, "status": status, "raw": data}
 
-    def subscribe(self, template: str) -> None:
+    def subscribe(self, template: str) -> None:  # already subscribed (1390007) is as good as subscribed
         """Ask Feishu to send this approval definition's events (it sends none before)."""
-        self._api("POST", f"/open-apis/approval/v4/approvals/{quote(template, safe='')}/subscribe")
+        self._api("POST", f"/open-apis/approval/v4/approvals/{quote(template, safe='')}/subscribe",
+                  allow=frozenset({SUBSCRIPTION_EXISTS}))
 
     # -- messages ----------------------------------------------------------------------------------------
 

@@ -89,3 +89,14 @@ class TokenRejected(BudgetflowError):
     """An API token request is malformed: its label, scopes or expiry (the message says which)."""
 
     code = "TOKEN_REJECTED"
+
+
+class OaFormInvalid(BudgetflowError, ValueError):
+    """Values do not fit an OA form mapping (engine/domain/oa_forms.py); ``problems`` lists every finding,
+    each naming the vendor, the template, the OA control and the document field."""
+
+    code = "OA_FORM_INVALID"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s) with an OA form:\n" + "\n".join(problems))
+        self.problems = problems

@@ -43,7 +43,7 @@ from engine.domain.money import format_amount, parse_amount
 PROTECTED_VARIABLES = frozenset({
     "applicant", "org_unit", "document_no", "application_no", "reservation_id", "claim_reservation_id",
     "own_reservation", "lane_owners", "countersigners", "approver", "payee", "vendor_code", "outcome",
-    "amount_value",
+    "amount_value", "oa_fields", "oa_outcome", "oa_failure", "oa_poll_interval",
 })
 SERIALIZER_TAG = "typename"  # the key SpiffWorkflow's registry revives typed values by
 MAX_FORM_BYTES = 256 * 1024

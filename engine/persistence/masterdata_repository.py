@@ -31,6 +31,8 @@ from engine.domain.money import Money
 from engine.domain.untrusted_text import excerpt
 from engine.persistence import ledger_queries
 from engine.persistence.ledger_repository import SqlLedgerRepository
+from engine.persistence.oa_form_repository import fields_json
+from engine.persistence.oa_tables import OaForm as OaFormRow
 from engine.persistence.tables import (
     BudgetLine,
     CostCenter,
@@ -109,6 +111,7 @@ class SqlMasterDataStore:
             ids = {"org_unit": _ids(units), "cost_center": _ids(centers), "subject": _ids(subjects)}
             for record in data.budget_lines:
                 counts["budget_lines"].add(self._budget_line(record, ids, summary))
+            summary.oa_forms_removed = self._oa_forms(data, counts["oa_forms"])
         except (IntegrityError, DataError) as exc:
             # The checks above should leave nothing for the database to catch; say so plainly if it does.
             reason = excerpt(str(exc.orig).strip().splitlines()[0], 200)
@@ -213,6 +216,31 @@ class SqlMasterDataStore:
             })[1])
         self.session.flush()
         return centers
+
+    # ------------------------------------------------------------ OA form mappings
+
+    def _oa_forms(self, data: MasterData, counts: EntityCounts) -> int:
+        """Make the stored mappings exactly ``oa_forms.csv``'s (none without it); how many were removed.
+
+        Unlike codes, nothing points at a mapping, so one the file no longer has is deleted: a stale
+        mapping would keep turning OA approvals into documents.
+        """
+        stored = {(row.vendor, row.template): row for row in self.session.scalars(select(OaFormRow))}
+        for form in data.oa_forms:
+            values = {"direction": form.direction, "process_id": form.process_id, "fields": fields_json(form)}
+            row = stored.pop((form.vendor, form.template), None)
+            if row is None:
+                self.session.add(OaFormRow(vendor=form.vendor, template=form.template, **values))
+                counts.add(Change.CREATED)
+                continue
+            changed = [name for name, value in values.items() if getattr(row, name) != value]
+            for name in changed:
+                setattr(row, name, values[name])
+            counts.add(Change.UPDATED if changed else Change.UNCHANGED)
+        for row in stored.values():
+            self.session.delete(row)
+        self.session.flush()
+        return len(stored)
 
     # ------------------------------------------------------------ budget lines
 

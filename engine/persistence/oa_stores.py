@@ -17,7 +17,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, or_, select, update
 
 from connectors.oa.http import REFRESH_MARGIN_S
 from engine.persistence.db import upsert_insert
@@ -91,13 +91,32 @@ class SqlCallbackInbox:
         with self.engine.begin() as conn:
             return conn.execute(stmt.returning(_callback.c.id)).first() is not None
 
-    def pending(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The oldest events not yet applied: id, vendor, event_key, kind, payload (a dict), attempts."""
+    def pending(self, limit: int = 100, *, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The oldest events not yet applied and due at ``now``: id, vendor, event_key, kind, payload (a dict),
+        attempts. Without ``now``, every pending event (due or not)."""
+        stmt = select(_callback.c.id, _callback.c.vendor, _callback.c.event_key, _callback.c.kind,
+                      _callback.c.payload, _callback.c.attempts).where(_callback.c.status == "pending")
+        if now is not None:
+            stmt = stmt.where(or_(_callback.c.not_before.is_(None), _callback.c.not_before <= now))
         with self.engine.connect() as conn:
-            rows = conn.execute(select(_callback.c.id, _callback.c.vendor, _callback.c.event_key, _callback.c.kind,
-                                       _callback.c.payload, _callback.c.attempts)
-                                .where(_callback.c.status == "pending").order_by(_callback.c.id).limit(limit))
+            rows = conn.execute(stmt.order_by(_callback.c.id).limit(limit))
             return [{**r._mapping, "payload": json.loads(r.payload)} for r in rows]
+
+    def claim(self, callback_id: int, *, now: datetime, lease: timedelta) -> bool:
+        """Take a due event for this worker until ``now + lease``; False if another worker has it (several
+        workers may poll the same inbox: one applies each event at a time)."""
+        with self.engine.begin() as conn:
+            taken = conn.execute(update(_callback).where(
+                _callback.c.id == callback_id, _callback.c.status == "pending",
+                or_(_callback.c.not_before.is_(None), _callback.c.not_before <= now)).values(
+                not_before=now + lease))
+            return bool(taken.rowcount == 1)
+
+    def retry_later(self, callback_id: int, error: str, *, not_before: datetime) -> None:
+        """Leave the event pending, to be tried again from ``not_before`` (its document is not ready yet)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(_callback).where(_callback.c.id == callback_id).values(
+                error=error[:2000], not_before=not_before, attempts=_callback.c.attempts + 1))
 
     def finish(self, callback_id: int, status: str, error: str | None = None) -> None:
         """Mark an event applied (done), not for us (ignored) or failed, with the reason."""

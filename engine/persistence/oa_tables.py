@@ -31,6 +31,8 @@ class OaCallback(Base):
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # a pending event is not tried before this: a worker's claim on it, or the wait before trying it again
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (UniqueConstraint("vendor", "event_key", name="uq_oa_callback_event"),
                       Index("ix_oa_callback_status", "status", "id"))
 

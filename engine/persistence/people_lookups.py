@@ -49,3 +49,12 @@ def oa_ids(engine: Engine, codes: list[str], vendor: str) -> dict[str, str]:
     with read_only(engine.connect()) as conn:
         return {code: oa_id for code, oa_id in conn.execute(select(Employee.code, column).where(
             Employee.code.in_(codes), column.is_not(None)))}
+
+
+def oa_people(engine: Engine, vendor: str) -> list[tuple[str, str]]:
+    """(OA user id, name) of every active employee the data dictionary gives a ``vendor`` id."""
+    column = OA_ID_COLUMNS[vendor]
+    with read_only(engine.connect()) as conn:
+        return [(str(oa_id), str(name)) for oa_id, name in conn.execute(
+            select(column, Employee.name).where(column.is_not(None), Employee.active.is_(True))
+            .order_by(Employee.code))]

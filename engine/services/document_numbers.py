@@ -1,9 +1,10 @@
 """Starting a document under a number the engine hands out: ``TA-2026-000001``.
 
-Prefixes: ``TA`` (travel_application), ``EC`` (expense_claim); any other process the first letters of the
-words of its id (``purchase_request`` -> ``PR``). The year is the UTC year of the start. A number is taken
-in a short transaction of its own, under the counter's row lock, so concurrent starts never collide; a start
-that is then refused (an inactive applicant, an undeployed process, bad start data) leaves its number unused.
+Prefixes: ``TA`` (travel applications, however approved), ``EC`` (expense_claim); any other process the
+first letters of the words of its id (``purchase_request`` -> ``PR``). The year is the UTC year of the
+start. A number is taken in a short transaction of its own, under the counter's row lock, so concurrent
+starts never collide; a start that is then refused (an inactive applicant, an undeployed process, bad start
+data) leaves its number unused.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from engine.services import processes
 from engine.services.ports import UnitOfWorkFactory
 from engine.services.steps import NotAllowed, Outcome
 
-PREFIXES = {"travel_application": "TA", "expense_claim": "EC"}
+PREFIXES = {"travel_application": "TA", "travel_application_oa": "TA", "oa_travel_application": "TA",
+            "expense_claim": "EC"}
 MAX_PREFIX = 8
 
 
@@ -39,7 +41,9 @@ def next_document_number(uow_factory: UnitOfWorkFactory, process_id: str, *, now
 
 
 def start_document(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str,
-                   data: dict[str, Any] | None = None, application_no: str | None = None) -> tuple[str, Outcome]:
+                   data: dict[str, Any] | None = None, application_no: str | None = None,
+                   message: tuple[str, dict[str, Any]] | None = None,
+                   actor: str | None = None) -> tuple[str, Outcome]:
     """Start a new ``process_id`` document for ``applicant`` under the next number; (number, outcome).
 
     Everything ``processes.start`` checks still holds (active applicant, deployed process, plain start data
@@ -49,4 +53,4 @@ def start_document(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant
         raise NotAllowed(f"process {process_id!r}: not a process id")
     number = next_document_number(uow_factory, process_id)
     return number, processes.start(uow_factory, process_id=process_id, applicant=applicant, business_key=number,
-                                   data=data, application_no=application_no)
+                                   data=data, application_no=application_no, message=message, actor=actor)

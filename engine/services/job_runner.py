@@ -12,6 +12,7 @@ from connectors.base import ConnectorError
 from connectors.erp import ErpClient
 from engine.domain.errors import InvalidAmount
 from engine.domain.voucher import build_voucher
+from engine.services.oa_approval_jobs import OaApprovalJobs
 from engine.services.oa_notify import OaNotifier
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class ConnectorJobRunner:
     gl_accounts: Callable[[], Mapping[str, str]]  # expense subject code -> GL account of this ERP
     vendor_of: Callable[[str], str | None]  # employee code -> ERP vendor code
     notifier: OaNotifier | None = None  # None: no OA suite is configured; notifications are only logged
+    oa_approvals: OaApprovalJobs | None = None  # None: no OA suite is configured
     sent: list[dict[str, Any]] = field(default_factory=list)  # notifications (what was asked, and to whom)
     accounts_ttl: float = 60.0  # seconds a read of the chart of accounts is reused
     _accounts: tuple[float, Mapping[str, str]] | None = None
@@ -38,6 +40,9 @@ class ConnectorJobRunner:
             return self._post_voucher(params, key)
         if operator == "notify/Send":
             return self._notify(params, key)
+        if operator in ("oa/CreateApproval", "oa/GetApproval") and self.oa_approvals is not None:
+            jobs = self.oa_approvals
+            return jobs.create(params) if operator == "oa/CreateApproval" else jobs.get(params)
         raise ConnectorError("NOT_CONFIGURED", f"operator {operator} has no connector configured yet")
 
     def _notify(self, params: dict[str, Any], key: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The API client of each configured OA suite, built from its settings (engine/oa_settings.py).
 
-The clients share a shape for what the engine asks of every vendor so far (a token, sign-in, messages, the directory);
-what differs, each client keeps inside. Tokens are cached in the store the caller passes: the
+The clients share a shape for what the engine asks of every vendor so far (a token, sign-in, messages, the
+directory); what differs, each client keeps inside. Tokens are cached in the store the caller passes: the
 database's, so every web and worker process uses one token per app.
 """
 
@@ -46,6 +46,11 @@ def _wecom(conn: OaConnection, tokens: TokenCache) -> OaClient:
 
 
 def _feishu(conn: OaConnection, tokens: TokenCache) -> OaClient:
+    return feishu_for(conn, tokens)
+
+
+def feishu_for(conn: OaConnection, tokens: TokenCache) -> FeishuClient:
+    """Feishu's client as itself: approvals need its subscription, which no other suite has."""
     return FeishuClient(FeishuClientConfig(conn["app_id"], conn["app_secret"]), base_url=conn["base_url"],
                         tokens=tokens)
 

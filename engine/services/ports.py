@@ -29,6 +29,7 @@ from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
+from engine.domain.oa_forms import OaForm
 from engine.domain.org_sync import HeldTask, Known
 from engine.domain.summary import DocumentSummary
 from engine.services.web_ports import (
@@ -294,6 +295,18 @@ class Reports(Protocol):
         """Active employees other than ``employee``: their own unit first, then by code."""
 
 
+class OaForms(Protocol):
+    """The data dictionary's OA form mappings (``oa_forms.csv``; engine/domain/oa_forms.py)."""
+
+    def by_template(self, vendor: str, template: str) -> OaForm | None:
+        """The mapping of an OA template (mode 1: which process an approval finished in the OA starts)."""
+
+    def outgoing(self, vendor: str, process_id: str) -> OaForm | None:
+        """The ``out`` form of that process: the template its ``oa/CreateApproval`` creates (mode 2)."""
+
+    def all(self) -> list[OaForm]: ...
+
+
 # ---------------------------------------------------------------- transactions
 
 
@@ -349,6 +362,8 @@ class UnitOfWork(Protocol):
     def numbers(self) -> DocumentNumbers: ...
     @property
     def attachments(self) -> AttachmentRepository: ...
+    @property
+    def oa_forms(self) -> OaForms: ...
     @property
     def org_sync(self) -> OrgSync: ...
 

@@ -27,6 +27,7 @@ from engine.services.steps import (
 )
 from engine.workflow import bundle as bundles
 from engine.workflow.check import check
+from engine.workflow.entry_points import starts_on_message
 from engine.workflow.errors import BundleInvalid, StepFailed
 from engine.workflow.runtime import WorkflowRun
 from engine.workflow.service_tasks import new_script_engine
@@ -50,15 +51,20 @@ def deploy(uow_factory: UnitOfWorkFactory, files: dict[str, str], *, by: str,
 
 
 def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, business_key: str,
-          data: dict[str, Any] | None = None, application_no: str | None = None) -> Outcome:
+          data: dict[str, Any] | None = None, application_no: str | None = None,
+          message: tuple[str, dict[str, Any]] | None = None, actor: str | None = None) -> Outcome:
     """Start ``process_id`` on its latest model version for ``applicant`` (an active employee).
 
     ``data`` is plain JSON the diagram starts with; it may not set engine variables (the
     applicant's org unit, the document number, countersigners, reservations...): the engine
     sets those from the directory and the ledger. ``application_no`` links a claim to the
     applicant's own approved application, whose open reservation it then draws on.
+
+    ``message`` (name, payload) starts a process whose start event waits for that message (an approval
+    finished in the OA, mode 1); ``actor`` is who the audit names (default: the applicant).
     """
-    with audited(uow_factory, actor=applicant, subject=f"start {process_id} {business_key}"), uow_factory() as uow:
+    actor = actor or applicant
+    with audited(uow_factory, actor=actor, subject=f"start {process_id} {business_key}"), uow_factory() as uow:
         data = dict(data or {})
         check_plain_json(data, what="start data")
         _require_active(uow, applicant, what="applicant")
@@ -67,6 +73,8 @@ def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, bu
             raise NotAllowed(f"process {process_id!r} is not deployed; run `budgetflow bpmn deploy`")
         version_id, sha = found
         bundle = bundle_of(uow, sha)
+        if message is None and starts_on_message(bundle, process_id):
+            raise NotAllowed(f"process {process_id!r} starts when its approval arrives from the OA, not by hand")
         engine_set = sorted(set(data) & bundle.protected)
         if engine_set:
             raise FormInvalid([f"{k}: set by the engine, not by the caller" for k in engine_set], form="start data")
@@ -84,8 +92,11 @@ def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, bu
         row = uow.instances.create(version_id=version_id, sha=sha, process_id=process_id, business_key=business_key,
                                    applicant=applicant, linked_document=application_no, org_unit=unit.code)
         run = WorkflowRun.start(bundle, process_id, {**data, **engine_data}, new_script_engine())
-        uow.record(actor=applicant, action="process.started", subject_type="process_instance",
-                   subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": row.id})
+        if message is not None and not run.start_on_message(*message):
+            raise NotAllowed(f"process {process_id!r} does not start on message {message[0]!r}")
+        uow.record(actor=actor, action="process.started", subject_type="process_instance",
+                   subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": row.id,
+                                                     **({"message": message[0]} if message else {})})
         outcome = advance_and_save(uow, row, run)
         uow.commit()
     return outcome

@@ -8,6 +8,7 @@
 | timers           | poll (1 s) or busy | due BPMN timers: reminders, SLA escalations                 |
 | expiry           | hour               | release left-over reservations (BUDGETFLOW_RESERVATION_VALID_DAYS) |
 | audit-anchor     | minute             | verify new audit rows and advance the anchor file           |
+| oa-callbacks     | poll (1 s) or busy | apply stored OA callbacks (only with an OA suite configured) |
 | oa-sync          | hour (setting)     | people from the OA directories, if an OA is configured (docs/oa.md) |
 
 The oa-sync interval is BUDGETFLOW_OA_SYNC_INTERVAL (seconds; 0 turns the job off).
@@ -58,6 +59,9 @@ def periodic_jobs(container: Container, stop: threading.Event) -> list[PeriodicJ
                     lambda: _timed("expiry", "left-over reservation(s) released", expire(container))),
         PeriodicJob("audit-anchor", ANCHOR_INTERVAL_S, keeper.run),
     ]
+    callbacks = container.oa_callback_worker()
+    if callbacks is not None:
+        jobs.append(PeriodicJob("oa-callbacks", EVERY_POLL, callbacks.run))
     interval = container.settings.oa_sync_interval_seconds
     if interval > 0 and load_oa_connections(container.settings.instance_dir):  # SettingInvalid: does not start
         jobs.append(PeriodicJob("oa-sync", interval, lambda: sync_people(container)))

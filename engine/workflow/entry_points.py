@@ -21,10 +21,23 @@ class EntryPoint:
 
 
 def entry_points(bundle: Bundle) -> list[EntryPoint]:
-    """The bundle's processes other than those only ever run as a call activity, by process id."""
+    """The bundle's processes a person starts: not those only ever run as a call activity, nor those that
+    start on a message (an approval finished in the OA starts them, never a person)."""
     called = {name for _, subprocesses in bundle.processes.values() for name in subprocesses}
     return [EntryPoint(pid, str(spec.description or pid), str(getattr(spec, "file", "") or ""), _first_form(spec))
-            for pid, (spec, _) in sorted(bundle.processes.items()) if pid not in called]
+            for pid, (spec, _) in sorted(bundle.processes.items()) if pid not in called and not _on_message(spec)]
+
+
+def starts_on_message(bundle: Bundle, process_id: str) -> bool:
+    """Whether ``process_id`` waits for a message to start (an OA approval starts it, never a person)."""
+    return _on_message(bundle.spec(process_id)[0])
+
+
+def _on_message(spec: Any) -> bool:
+    """Whether every start event of the process waits for a message."""
+    starts = [t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"]
+    return bool(starts) and all(type(getattr(t, "event_definition", None)).__name__ == "MessageEventDefinition"
+                                for t in starts)
 
 
 def _first_form(spec: Any) -> str | None:

@@ -237,6 +237,17 @@ class WorkflowRun:
         event = BpmnEvent(MessageEventDefinition(name))
         return any(t.task_spec.catches(t, event) for t in self.wf.event_manager.tasks.values())
 
+    def start_on_message(self, name: str, payload: dict[str, Any]) -> bool:
+        """Begin a new run whose start event waits for message ``name``; False if none does."""
+        self._current = f"message {name}"
+        with self._step():
+            self.wf.do_engine_steps()  # nothing runs before a message start: it only comes to wait
+            started = self.wf.get_tasks(catches_event=BpmnEvent(MessageEventDefinition(name)),
+                                        state=TaskState.NOT_FINISHED_MASK)
+            if started:
+                self.wf.catch(BpmnEvent(MessageEventDefinition(name), payload=payload))
+        return bool(started)
+
     def send_message(self, name: str, payload: dict[str, Any]) -> bool:
         """Deliver a message; False if nothing waits for it (a duplicate or late callback)."""
         event = BpmnEvent(MessageEventDefinition(name), payload=payload)

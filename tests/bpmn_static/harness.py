@@ -62,6 +62,10 @@ OPERATORS: dict[str, dict[str, Any]] = {
                         "errors": {"ERP_POST_FAILED"}},
     "notify/Send": {"params": {"to", "template", "document_no"}, "optional": {"overdue"}, "result": "notification",
                     "errors": set()},
+    "oa/CreateApproval": {"params": {"document_no", "applicant", "fields"}, "optional": {"vendor"},
+                          "result": "oa_approval", "errors": {"OA_REJECTED", "OA_NOT_CONFIGURED"}},
+    "oa/GetApproval": {"params": {"vendor", "instance_id"}, "result": "oa_status",
+                       "errors": {"OA_UNKNOWN_INSTANCE", "OA_NOT_CONFIGURED"}},
 }
 MONEY_PARAMS = {"amount", "total"}
 

@@ -14,17 +14,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.web.conftest import csrf_token
+from tests.web.conftest import csrf_token, sign_in
 
 pytestmark = pytest.mark.slow
 URL = re.compile(r"budgetflow demo on (http://\S+)")
 
 
-def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], str, list[str]]:
+def _start(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], str, list[str]]:
     env = {**os.environ, "BUDGETFLOW_INSTANCE_DIR": str(tmp_path / "instance"), "BUDGETFLOW_LANG": "en"}
     env.pop("BUDGETFLOW_DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "demo",
-                             "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--port", "0", *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
     lines: list[str] = []
     deadline = time.monotonic() + 120
     assert proc.stdout is not None
@@ -76,3 +77,48 @@ def test_a_second_demo_run_keeps_what_the_first_made(tmp_path: Path) -> None:
         assert requests.get(f"{base}/login", timeout=10).status_code == 200
         _stop(proc)
         assert proc.returncode == 0
+
+
+OA_PAGE = re.compile(r"emulated (\w+): approve there at (http://\S+)/_emulator/")
+SHEET = re.compile(r'action="/_emulator/approvals/(\d+)/approve"')
+FILL = {"subject": "TRAVEL", "purpose": "Customer visit in Shanghai", "amount": "1880.00", "currency": "CNY",
+        "period": "2026"}
+
+
+def test_a_new_user_approves_inside_the_emulated_oa_and_the_document_moves_on(tmp_path: Path) -> None:
+    proc, base, lines = _start(tmp_path, "--oa", "wecom")
+    try:
+        oa = next(OA_PAGE.search(x) for x in lines if OA_PAGE.search(x))
+        assert oa.group(1) == "wecom"
+        oa_page = oa.group(2) + "/_emulator/"
+        applicant = requests.Session()
+        applicant.headers["Accept-Language"] = "en"
+        sign_in(applicant, base, "E0017", "budgetflow-demo")
+        new = applicant.get(f"{base}/new", timeout=10)
+        assert "travel_application_oa" in new.text and "oa_travel_application" not in new.text  # mode 1 is not
+        form = applicant.post(f"{base}/new", data={"process_id": "travel_application_oa",  # started by hand
+                                                   "csrf_token": csrf_token(new.text)}, timeout=10)
+        assert "/tasks/" in form.url, form.url
+        sent = applicant.post(form.url, data={**FILL, "csrf_token": csrf_token(form.text)}, timeout=10)
+        number = re.search(r"/documents/(TA-\d{4}-\d+)", sent.url).group(1)  # type: ignore[union-attr]
+        sheet = _wait(lambda: SHEET.search(requests.get(oa_page, timeout=10).text), "the approval in the OA")
+        assert number in requests.get(f"{oa.group(2)}/_emulator/state", timeout=10).text  # the form shows it
+        clicked = requests.post(f"{oa.group(2)}/_emulator/approvals/{sheet.group(1)}/approve", data={"back": "1"},
+                                timeout=10)  # the approver's button on the emulator's page
+        assert clicked.status_code == 200
+        _wait(lambda: "approved" in applicant.get(f"{base}/documents/{number}", timeout=10).text.lower()
+              and "complete" in applicant.get(f"{base}/documents/{number}", timeout=10).text.lower(),
+              f"{number} approved in budgetflow")
+    finally:
+        out = _stop(proc)
+    assert proc.returncode == 0, out
+
+
+def _wait(probe, what: str, seconds: float = 60):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"waited {seconds} s for {what}")

@@ -11,6 +11,8 @@ from werkzeug.wrappers import Request, Response
 from connectors.emulators.feishu.auth import TenantAuth
 from connectors.emulators.feishu.replies import error, ok, read_body
 
+SUBSCRIPTION_EXISTS = 1390007  # Feishu's answer to subscribing an approval twice
+
 
 class Approvals(TenantAuth):
     def create_instance(self, request: Request) -> Response:
@@ -34,9 +36,9 @@ class Approvals(TenantAuth):
     def _invalid_create(self, body: dict[str, Any]) -> str:
         if body.get("approval_code") not in self.approval_codes:
             return "approval_code not found"
-        person = self.people.get(str(body.get("user_id", "")))
+        person = self.people.get(self._creator(body))
         if person is None or not person.active:
-            return "user_id not found"
+            return "user_id not found" if body.get("user_id") else "open_id not found"
         form = body.get("form")
         if not isinstance(form, str):
             return "form must be a JSON string"
@@ -56,7 +58,15 @@ class Approvals(TenantAuth):
             return "node_approver_user_id_list must name known users"
         return ""
 
+    def _creator(self, body: dict[str, Any]) -> str:
+        """The applicant's user_id: Feishu takes the creator as ``user_id`` or as ``open_id``."""
+        if body.get("user_id"):
+            return str(body["user_id"])
+        open_id = str(body.get("open_id", ""))
+        return next((uid for uid, person in self.people.items() if open_id and person.open_id == open_id), "")
+
     def _new_instance(self, code: str, body: dict[str, Any]) -> dict[str, Any]:
+        body = {**body, "user_id": self._creator(body)}
         now_ms = str(int(self.clock.now() * 1000))
         approvers = [user for node in body.get("node_approver_user_id_list") or [] for user in node.get("value", [])]
         approvers = approvers or [next(iter(self.people))]
@@ -102,5 +112,7 @@ class Approvals(TenantAuth):
         if approval_code not in self.approval_codes:
             return error(1390001, "param is invalid: approval_code not found")
         with self.lock:
+            if approval_code in self.subscribed:
+                return error(SUBSCRIPTION_EXISTS, "subscription existed")
             self.subscribed.add(approval_code)
         return ok({})

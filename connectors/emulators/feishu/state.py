@@ -42,7 +42,7 @@ class FeishuState(Emulator):
 
     def __init__(self, clock: Clock | None = None, *, app_id: str = "cli_emulator0001",
                  app_secret: str = "emulator-app-secret",  # noqa: S107 - the emulator's own demo app
-                 approval_codes: tuple[str, ...] = ("BUDGETFLOW-APPROVAL-0001",)) -> None:
+                 approval_codes: tuple[str, ...] = ("BUDGETFLOW-APPROVAL-0001", "BUDGETFLOW-TRAVEL-0001")) -> None:
         super().__init__(clock)
         self.app_id, self.app_secret = app_id, app_secret
         self.approval_codes = set(approval_codes)

@@ -53,12 +53,14 @@ from connectors.emulators.wecom.model import (
     AGENT_ID,
     APP_SECRET,
     APPROVAL_CALLS_PER_MINUTE,
+    BUDGET_TEMPLATE_ID,
     CHINA,
     CODE_TTL,
     CORP_ID,
     MAX_WINDOW,
     TEMPLATE_ID,
     TOKEN_TTL,
+    TRAVEL_TEMPLATE_ID,
     CallbackTarget,
     Delivery,
     Template,
@@ -66,5 +68,6 @@ from connectors.emulators.wecom.model import (
 )
 from connectors.emulators.wecom.replies import Invalid
 
-__all__ = ["AGENT_ID", "APPROVAL_CALLS_PER_MINUTE", "APP_SECRET", "CHINA", "CODE_TTL", "CORP_ID", "MAX_WINDOW",
-           "TEMPLATE_ID", "TOKEN_TTL", "CallbackTarget", "Delivery", "Invalid", "Template", "Token", "WeComEmulator"]
+__all__ = ["AGENT_ID", "APPROVAL_CALLS_PER_MINUTE", "APP_SECRET", "BUDGET_TEMPLATE_ID", "CHINA", "CODE_TTL",
+           "CORP_ID", "MAX_WINDOW", "TEMPLATE_ID", "TOKEN_TTL", "TRAVEL_TEMPLATE_ID", "CallbackTarget", "Delivery",
+           "Invalid", "Template", "Token", "WeComEmulator"]

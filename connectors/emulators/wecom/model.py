@@ -9,7 +9,9 @@ from typing import Any
 CORP_ID = "ww3f5a8d0c2b71e946"
 APP_SECRET = "emulator-app-secret-0123456789abcdefghijklm"  # noqa: S105 (a demo value, published)
 AGENT_ID = 1000002
-TEMPLATE_ID = "C4UCJS891Afmu1rE1ws6kwP8JfdASuBhM7NaAWmTp"
+TEMPLATE_ID = "C4UCJS891Afmu1rE1ws6kwP8JfdASuBhM7NaAWmTp"  # 费用报销
+TRAVEL_TEMPLATE_ID = "C4UCJS891Afmu1rE1ws6kwP8JfdASuBhM7NaTrVl1"  # 出差申请
+BUDGET_TEMPLATE_ID = "C4UCJS891Afmu1rE1ws6kwP8JfdASuBhM7NaBfAp2"  # 预算审批 (budgetflow creates these)
 TOKEN_TTL = 7200
 CODE_TTL = 300
 APPROVAL_CALLS_PER_MINUTE = 600

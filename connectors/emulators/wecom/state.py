@@ -11,14 +11,16 @@ from connectors.emulators.wecom.model import (
     AGENT_ID,
     APP_SECRET,
     APPROVAL_CALLS_PER_MINUTE,
+    BUDGET_TEMPLATE_ID,
     CORP_ID,
     TEMPLATE_ID,
+    TRAVEL_TEMPLATE_ID,
     CallbackTarget,
     Delivery,
     Template,
     Token,
 )
-from connectors.emulators.wecom.seed import default_directory, default_template
+from connectors.emulators.wecom.seed import budget_template, default_directory, default_template, travel_template
 
 
 class WeComState(Emulator):
@@ -28,7 +30,8 @@ class WeComState(Emulator):
         super().__init__(clock)
         self.corp_id = corp_id
         self.apps: dict[str, int] = {APP_SECRET: AGENT_ID}  # secret -> agent id
-        self.templates: dict[str, Template] = {TEMPLATE_ID: default_template()}
+        self.templates: dict[str, Template] = {TEMPLATE_ID: default_template(), TRAVEL_TEMPLATE_ID: travel_template(),
+                                               BUDGET_TEMPLATE_ID: budget_template()}
         self.departments, self.users = default_directory()
         self.instances: dict[str, dict[str, Any]] = {}
         self.messages: list[dict[str, Any]] = []

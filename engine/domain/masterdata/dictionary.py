@@ -16,7 +16,8 @@ from engine.domain.budget import ControlMode
 from engine.domain.budget_line import BudgetLineKey, LinePolicy
 from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata.checks import Tables, cross_check
-from engine.domain.masterdata.fields import DICTIONARY_FILES, LAYOUTS, MANIFEST
+from engine.domain.masterdata.fields import DICTIONARY_FILES, LAYOUTS, MANIFEST, OA_FORMS, OPTIONAL_FILES
+from engine.domain.masterdata.oa_form_checks import build_oa_forms, check_oa_forms
 from engine.domain.masterdata.reading import Problems, Row, parse_manifest, read_table
 from engine.domain.masterdata.records import (
     BudgetLineRecord,
@@ -54,7 +55,7 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
     for name in sorted(unexpected):
         problems.add(as_label(name), "-", "-",
                      f"is not part of the data dictionary; expected files: {', '.join(LAYOUTS)}")
-    for name in (n for n in DICTIONARY_FILES if n not in files):
+    for name in (n for n in DICTIONARY_FILES if n not in files and n not in OPTIONAL_FILES):
         problems.add(name, "-", "-", "required file is missing")
     digest = DictionaryDigest()
     manifest, read = None, dict.fromkeys(LAYOUTS)
@@ -66,6 +67,7 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
             read[name] = read_table(name, csv_lines(files[name], digest), problems)
     tables = Tables(read)
     cross_check(tables, problems)
+    check_oa_forms(tables.rows(OA_FORMS), problems)
     if problems or manifest is None:
         raise MasterDataInvalid(problems.lines())
     return _build(manifest, digest.hexdigest(), tables)
@@ -91,6 +93,7 @@ def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:
         subjects=records("expense_subjects.csv", ExpenseSubjectRecord),
         cost_centers=records("cost_centers.csv", CostCenterRecord),
         budget_lines=tuple(_budget_line(row) for row in tables.rows("budget_lines.csv")),
+        oa_forms=build_oa_forms(tables.rows(OA_FORMS)),
     )
 
 

@@ -24,6 +24,7 @@ from engine.domain.budget_line import period_kind
 from engine.domain.errors import InvalidAmount
 from engine.domain.identifiers import InvalidIdentifier, canonical_identifier
 from engine.domain.money import MAX_SCALE, plain_decimal
+from engine.domain.oa_forms import DIRECTIONS, FIELD_TYPES, VENDORS
 from engine.domain.untrusted_text import excerpt
 
 MANIFEST = "manifest.toml"
@@ -238,5 +239,47 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
         Column("control_mode", _control_mode), _optional("tolerance_pct", _tolerance, default=Decimal(0)),
     ),
 }
+
+# ---------------------------------------------------------------- OA form mappings (optional file)
+
+# Patterns of engine/domain/oa_forms.py's mappings: an OA template id keeps its case (DingTalk processCode
+# PROC-..., WeCom template_id, Feishu approval_code); a BPMN process id; a document field name.
+_OA_TEMPLATE = re.compile(r"[!-~]{1,128}")  # visible ASCII, no spaces
+_PROCESS_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_DOCUMENT_FIELD = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"{excerpt(text)} is not one of {', '.join(choices)}")
+        return text
+    return parse
+
+
+def _pattern(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if not pattern.fullmatch(text):
+            raise ValueError(f"{excerpt(text)} is not {what}")
+        return text
+    return parse
+
+
+OA_FORMS = "oa_forms.csv"
+LAYOUTS[OA_FORMS] = (
+    Column("vendor", _one_of(VENDORS)),
+    Column("template", _identifier(_OA_TEMPLATE, "an OA template id (letters, digits and ASCII punctuation, at "
+                                   "most 128 characters)", case="keep", max_length=128)),
+    Column("direction", _one_of(DIRECTIONS)),
+    Column("process_id", _pattern(_PROCESS_ID, "a process id (a letter or '_', then letters, digits or '_', "
+                                  "at most 128 characters)")),
+    _optional("field", _pattern(_DOCUMENT_FIELD, "a document field (a-z, 0-9 and '_', not starting with a "
+                                "digit, at most 64 characters)")),
+    Column("oa_field", _text(128)),
+    Column("type", _one_of(FIELD_TYPES)),
+    _optional("required", _boolean, default=False),
+)
+# Files a dictionary may leave out: a company that approves only in budgetflow maps no OA forms.
+OPTIONAL_FILES = frozenset({OA_FORMS})
 DICTIONARY_FILES = (MANIFEST, *LAYOUTS)
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain.budget_line import BudgetLineKey, LinePolicy
+from engine.domain.oa_forms import OaForm
 
 # ---------------------------------------------------------------- records
 
@@ -105,6 +106,7 @@ class MasterData:
     subjects: tuple[ExpenseSubjectRecord, ...]
     cost_centers: tuple[CostCenterRecord, ...]
     budget_lines: tuple[BudgetLineRecord, ...]
+    oa_forms: tuple[OaForm, ...] = ()  # oa_forms.csv, optional: none without it
 
 
 # ---------------------------------------------------------------- import outcome
@@ -126,7 +128,7 @@ class EntityCounts:
         setattr(self, change.value, getattr(self, change.value) + 1)
 
 
-ENTITIES = ("currencies", "org_units", "employees", "expense_subjects", "cost_centers", "budget_lines")
+ENTITIES = ("currencies", "org_units", "employees", "expense_subjects", "cost_centers", "budget_lines", "oa_forms")
 
 
 @dataclass(slots=True)
@@ -138,12 +140,14 @@ class ImportSummary:
     allocations: int = 0  # ALLOCATE entries booked for new lines
     adjustments: int = 0  # ADJUST entries booked for changed amounts
     recorded: bool = False  # whether a master_data_import row was written
+    # OA form mappings are replaced, not kept like codes: a template no longer in oa_forms.csv is removed.
+    oa_forms_removed: int = 0
 
     @property
     def changed(self) -> bool:
-        return any(c.created or c.updated for c in self.counts.values())
+        return self.oa_forms_removed > 0 or any(c.created or c.updated for c in self.counts.values())
 
     def to_json(self) -> str:
         counts = {name: asdict(c) for name, c in self.counts.items()}
-        return json.dumps({"counts": counts, "allocations": self.allocations, "adjustments": self.adjustments},
-                          sort_keys=True)
+        return json.dumps({"counts": counts, "allocations": self.allocations, "adjustments": self.adjustments,
+                           "oa_forms_removed": self.oa_forms_removed}, sort_keys=True)

@@ -59,7 +59,7 @@ def test_the_designer_sees_every_version_with_its_documents_and_which_is_current
     assert row and "expense_claim · current" in row.group(0) and re.search(r'class="num">1</td>', row.group(0))
     status, html = page(client, "/processes/versions/1")
     assert status == 200 and "New documents of this process start on this version." in html
-    assert html.count('<svg') == 3 and "travel_application/forms/apply.schema.json" in html  # a picture each
+    assert html.count('<svg') == 6 and "travel_application/forms/apply.schema.json" in html  # a picture each
     assert page(client, "/processes/versions/999")[0] == 404
 
 

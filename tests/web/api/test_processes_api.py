@@ -40,7 +40,8 @@ def test_versions_are_listed_for_designers_admins_and_auditors(api):
         listed = api.get("/process-versions", who)
         assert listed.status_code == 200
         [version] = listed.get_json()
-        assert version["process_ids"] == ["approval_chain", "expense_claim", "travel_application"]
+        assert version["process_ids"] == ["approval_chain", "expense_claim", "oa_approval", "oa_travel_application",
+                                          "travel_application", "travel_application_oa"]
         assert version["deployed_at"].endswith("Z") and version["instances"] == 0
     assert api.get("/process-versions", MANAGER).status_code == 403
 

@@ -1,5 +1,6 @@
 """The data dictionary's OA side: each org unit's department id in each suite (org sync), and the OA form
-mappings of ``oa_forms.csv`` (approvals started in the OA, approvals budgetflow creates there).
+mappings of ``oa_forms.csv`` (approvals started in the OA, approvals budgetflow creates there), and when a
+stored callback that could not be applied yet is tried again.
 
 Revision ID: 0011
 Revises: 0010
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from engine.persistence.types import UtcDateTime
 
 revision = "0011"
 down_revision = "0010"
@@ -23,6 +26,8 @@ def upgrade() -> None:
     with op.batch_alter_table("org_unit", schema=None) as batch_op:
         for column in DEPARTMENT_COLUMNS:
             batch_op.add_column(sa.Column(column, sa.String(length=64), nullable=True))
+    with op.batch_alter_table("oa_callback", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("not_before", UtcDateTime(timezone=True), nullable=True))
     op.create_table(
         "oa_form",
         sa.Column("vendor", sa.String(length=16), nullable=False),
@@ -36,6 +41,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("oa_form")
+    with op.batch_alter_table("oa_callback", schema=None) as batch_op:
+        batch_op.drop_column("not_before")
     with op.batch_alter_table("org_unit", schema=None) as batch_op:
         for column in reversed(DEPARTMENT_COLUMNS):
             batch_op.drop_column(column)
