@@ -144,7 +144,7 @@ def test_missing_files_unknown_files_and_unknown_columns_are_errors(tmp_path):
     (folder / "README.md").write_text("notes are fine", encoding="utf-8")
     problems = problems_of(folder)
     assert "employee.csv:-:-: is not part of the data dictionary; expected files: currencies.csv, org_units.csv, " \
-           "employees.csv, expense_subjects.csv, cost_centers.csv, budget_lines.csv" in problems
+           "employees.csv, expense_subjects.csv, cost_centers.csv, budget_lines.csv, oa_forms.csv" in problems
     assert "cost_centers.csv:-:-: required file is missing" in problems
     assert "currencies.csv:1:symbol: unknown column; expected columns: code, name, minor_units" in problems
     # With cost_centers.csv missing, its codes are unknown: no cascade of "CC-OPS is not in cost_centers.csv".
