@@ -57,6 +57,7 @@ class Settings:
     masterdata_max_total_bytes: int = 50 * MIB  # and all of a folder's dictionary files together
     sqlite_busy_timeout_seconds: float = 60.0  # a SQLite writer waits this long for the write lock, then fails
     public_url: str = "http://127.0.0.1:8000"  # where people reach the web app: links in OA messages
+    oa_sync_interval_seconds: float = 3600.0  # the worker syncs people from the OA suites this often; 0: never
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +76,7 @@ class Settings:
             masterdata_max_total_bytes=_number(env, "MASTERDATA_MAX_TOTAL_BYTES", int, 50 * MIB),
             sqlite_busy_timeout_seconds=_number(env, "SQLITE_BUSY_TIMEOUT_SECONDS", float, 60.0),
             public_url=_url(env, "PUBLIC_URL", "http://127.0.0.1:8000"),
+            oa_sync_interval_seconds=_number(env, "OA_SYNC_INTERVAL", float, 3600.0),
         )
 
 

@@ -71,6 +71,9 @@ SETTINGS: tuple[SettingHelp, ...] = (
                 N_("the OA suites' settings file (DingTalk, WeCom, Feishu); see docs/oa.md")),
     SettingHelp(f"{PREFIX}OA_<VENDOR>_<FIELD>", "",
                 N_("one OA setting, e.g. BUDGETFLOW_OA_WECOM_SECRET; wins over the settings file")),
+    SettingHelp(f"{PREFIX}OA_SYNC_INTERVAL", _default("oa_sync_interval_seconds"),
+                N_("seconds between the worker's syncs of people from the OA suites (docs/oa.md); 0: never"),
+                "oa_sync_interval_seconds"),
     SettingHelp(f"{PREFIX}LANG", N_("from the locale (LANG)"), N_("language of the output: zh or en")),
     SettingHelp(f"{PREFIX}DEBUG", "0", N_("1: show the traceback of an internal error")),
 )

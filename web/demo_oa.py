@@ -2,7 +2,8 @@
 
 The demo starts the chosen suite's emulator on loopback, writes its settings to ``demo-oa.toml`` in the
 instance folder (never over a company's own ``oa.toml``: a configured OA leaves the demo alone), puts the
-demo company's people in its directory and has it post signed callbacks to the demo's ``/callbacks/<vendor>``.
+demo company's people in its directory, each in their unit's department (so the worker's org sync changes
+none of them), and has it post signed callbacks to the demo's ``/callbacks/<vendor>``.
 The emulator keeps its approvals in memory: after a restart, an approval still open in the old one is
 reported unknown by the poll and the document ends ``oa_failed``.
 """
@@ -22,7 +23,7 @@ from connectors.emulators import dingtalk, feishu, wecom
 from connectors.emulators.base import Running
 from engine.bootstrap import Container
 from engine.oa_settings import oa_config_path
-from engine.persistence.people_lookups import oa_people
+from engine.persistence.people_lookups import oa_departments, oa_people
 
 DEMO_SUITES = ("wecom", "dingtalk", "feishu")
 CALLBACK_TOKEN = "budgetflow-demo-callback"  # noqa: S105 - the demo's own emulator, on loopback only
@@ -36,7 +37,9 @@ class DemoSuite:
     emulator: Callable[[], Any]
     settings: Callable[[str], str]  # oa.toml text for the emulator's URL
     callback: Callable[[str], dict[str, Any]]  # the emulator's callback settings for our callback URL
-    person: Callable[[str, str], tuple[str, dict[str, Any]]]  # (OA id, name) -> (control path, body)
+    person: Callable[[str, str, str | None], tuple[str, dict[str, Any]]]  # (OA id, name, dept) -> (path, body)
+    department: Callable[[str, str, str | None], tuple[str, dict[str, Any]]]  # (id, name, parent) -> (path, body)
+    root: str  # the department the emulator starts with at the top; the demo's company maps it
 
 
 SUITES = {
@@ -46,22 +49,34 @@ SUITES = {
                     f'secret = "{wecom.APP_SECRET}"\ncallback_token = "{CALLBACK_TOKEN}"\n'
                     f'encoding_aes_key = "{AES_KEY}"\nbase_url = "{url}"\n',
         lambda target: {"url": target, "token": CALLBACK_TOKEN, "encoding_aes_key": AES_KEY, "verify": False},
-        lambda oa_id, name: ("/_emulator/users", {"userid": oa_id, "name": name})),
+        lambda oa_id, name, dept: ("/_emulator/users", {"userid": oa_id, "name": name,
+                                                         **({"department": [int(dept)]} if dept else {})}),
+        lambda dept, name, parent: ("/_emulator/departments", {"id": int(dept), "name": name,
+                                                               "parentid": int(parent or 1)}),
+        "1"),
     "dingtalk": DemoSuite(
         dingtalk.DingTalkEmulator,
         lambda url: f'[dingtalk]\napp_key = "{dingtalk.DEFAULT_APP_KEY}"\n'
                     f'app_secret = "{dingtalk.DEFAULT_APP_SECRET}"\ncallback_token = "{CALLBACK_TOKEN}"\n'
                     f'encoding_aes_key = "{AES_KEY}"\nbase_url = "{url}"\n',
         lambda target: {"url": target, "token": CALLBACK_TOKEN, "aes_key": AES_KEY, "verify": False},
-        lambda oa_id, name: ("/_emulator/users", {"userid": oa_id, "name": name})),
+        lambda oa_id, name, dept: ("/_emulator/users", {"userid": oa_id, "name": name,
+                                                         **({"dept_id_list": [int(dept)]} if dept else {})}),
+        lambda dept, name, parent: ("/_emulator/departments", {"dept_id": int(dept), "name": name,
+                                                               "parent_id": int(parent or 1)}),
+        "1"),
     "feishu": DemoSuite(
         feishu.FeishuEmulator,
         lambda url: f'[feishu]\napp_id = "cli_emulator0001"\napp_secret = "emulator-app-secret"\n'
                     f'verification_token = "{CALLBACK_TOKEN}"\nencrypt_key = "{FEISHU_KEY}"\nbase_url = "{url}"\n',
         lambda target: {"url": target, "encrypt_key": FEISHU_KEY, "verification_token": CALLBACK_TOKEN,
                         "schema": "2.0", "verify": False},
-        lambda oa_id, name: ("/_emulator/directory/users",
-                             {"user_id": "u_" + oa_id.removeprefix("ou_")[:20], "name": name, "open_id": oa_id})),
+        lambda oa_id, name, dept: ("/_emulator/directory/users",
+                                   {"user_id": "u_" + oa_id.removeprefix("ou_")[:20], "name": name, "open_id": oa_id,
+                                    **({"department_ids": [dept]} if dept else {})}),
+        lambda dept, name, parent: ("/_emulator/directory/departments", {"department_id": dept, "name": name,
+                                                                         "parent_id": parent or "0"}),
+        "0"),
 }
 
 
@@ -93,10 +108,17 @@ def emulated_oa(vendor: str, container: Container) -> Iterator[DemoOa]:
         config.chmod(0o600)
         os.environ["BUDGETFLOW_OA_CONFIG"] = str(config)
         try:
-            for oa_id, name in oa_people(container.engine, vendor):
-                path, body = suite.person(oa_id, name)
-                requests.post(running.url + path, json=body, timeout=TIMEOUT).raise_for_status()
+            _fill_directory(suite, vendor, running.url, container)
             yield DemoOa(vendor, running.url)
         finally:
             os.environ.pop("BUDGETFLOW_OA_CONFIG", None)
 
+
+def _fill_directory(suite: DemoSuite, vendor: str, url: str, container: Container) -> None:
+    """Every demo unit's department (the emulator has the top one) and every demo employee in their unit's,
+    so that the worker's org sync (docs/oa.md) finds the demo company where the data dictionary puts it."""
+    calls = [suite.department(dept, name, parent) for dept, name, parent in oa_departments(container.engine, vendor)
+             if dept != suite.root]
+    calls += [suite.person(oa_id, name, dept) for oa_id, name, dept in oa_people(container.engine, vendor)]
+    for path, body in calls:
+        requests.post(url + path, json=body, timeout=TIMEOUT).raise_for_status()

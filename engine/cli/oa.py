@@ -18,12 +18,19 @@ from engine.cli.context import App, pass_app
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, say
 from engine.oa_settings import load_oa_connections, oa_config_path
+from engine.services import oa_org_sync
 from engine.services.oa_clients import client_for
 
+KINDS = {"created": N_("created"), "renamed": N_("renamed"), "moved": N_("moved"),
+         "deactivated": N_("deactivated")}
+RULES = {"dropped": N_("dropped from its candidates"), "released": N_("back to its other candidates"),
+         "reassigned": N_("reassigned"),
+         "unassigned": N_("nobody found: left for an admin (budgetflow tasks orphaned)")}
 
-@group("oa", examples=("budgetflow oa check", "budgetflow oa check --json"))
+
+@group("oa", examples=("budgetflow oa check", "budgetflow oa sync --dry-run"))
 def oa() -> None:
-    """The OA suites (DingTalk, WeCom, Feishu): check their settings and credentials."""
+    """The OA suites (DingTalk, WeCom, Feishu): check their settings and credentials, sync people from them."""
 
 
 def _probe(conn: Any) -> dict[str, Any]:
@@ -63,6 +70,53 @@ def check(app: App, base_url: str, as_json: bool) -> int:
         else:
             say(_("{vendor}: {code}: {message}").format(**result))
     return 0 if all(r["ok"] for r in results) else 1
+
+
+@oa.command("sync", examples=("budgetflow oa sync --dry-run", "budgetflow oa sync --json"))
+@click.option("--dry-run", is_flag=True, help=N_("show what the sync would change, and change nothing"))
+@json_option
+@pass_app
+def sync(app: App, dry_run: bool, as_json: bool) -> int:
+    """Sync people from each configured OA suite's directory (docs/oa.md, "Org sync"); exit 1 if a suite fails.
+
+    New people in a mapped department are created, renamed and moved people updated, disabled or vanished
+    people deactivated and their open tasks handed on; people in unmapped departments are only reported.
+    """
+    connections = load_oa_connections(app.settings.instance_dir)  # SettingInvalid: exit 2, the problem named
+    report = oa_org_sync.sync_all(app.uow, connections, app.container.oa_tokens(), dry_run=dry_run)
+    if as_json:
+        emit_json({"configured": bool(connections), **report.as_dict()})
+        return 0 if report.ok else 1
+    if not connections:
+        say(_("no OA suite is configured: set BUDGETFLOW_OA_CONFIG or put oa.toml in the instance folder "
+              "(docs/oa.md)"))
+    for suite in report.suites:
+        _say_suite(suite)
+    if dry_run:
+        say(_("dry run: nothing was changed"))
+    return 0 if report.ok else 1
+
+
+def _say_suite(suite: oa_org_sync.SuiteSync) -> None:
+    if not suite.ok:
+        say(_("{vendor}: {code}: {message}").format(vendor=suite.vendor, code=suite.error_code,
+                                                    message=suite.error))
+        return
+    say(_("{vendor}: {changes} change(s), {tasks} task(s) handed on, {unplaced} person(s) not placed").format(
+        vendor=suite.vendor, changes=len(suite.changes), tasks=len(suite.reassignments),
+        unplaced=len(suite.not_placed)))
+    for change in suite.changes:
+        say(_("  {employee} ({oa_id}) {kind}: {before} → {after}").format(
+            employee=change.employee, oa_id=change.oa_id, kind=_(KINDS[change.kind]),
+            before=change.before or "-", after=change.after or "-"))
+    for moved in suite.reassignments:
+        say(_("  task {task} of {document}, {person}'s: {rule} {to}").format(
+            task=moved.task, document=moved.document_no, person=moved.person, rule=_(RULES[moved.action]),
+            to=", ".join(moved.to)))
+    for person in suite.not_placed:
+        say(_("  not placed: {oa_id} {name} (departments {departments}): {reason}").format(
+            oa_id=person.oa_id, name=person.name, departments=", ".join(person.departments) or "-",
+            reason=person.reason))
 
 
 def register(cli: click.Group) -> None:

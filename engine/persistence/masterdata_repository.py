@@ -25,7 +25,7 @@ from engine.domain.budget import ControlMode, EntryKind, LineState
 from engine.domain.errors import BudgetflowError, MasterDataInvalid
 from engine.domain.idempotency import MAX_KEY_LENGTH, fingerprint
 from engine.domain.identifiers import InvalidIdentifier, identifier_key
-from engine.domain.masterdata.fields import OA_ID_FIELDS
+from engine.domain.masterdata.fields import OA_DEPT_FIELDS, OA_ID_FIELDS
 from engine.domain.masterdata.records import BudgetLineRecord, Change, EntityCounts, ImportSummary, MasterData
 from engine.domain.money import Money
 from engine.domain.untrusted_text import excerpt
@@ -149,6 +149,7 @@ class SqlMasterDataStore:
             counts.add(self._upsert(units, OrgUnit, {
                 "code": u.code, "name": u.name, "name_en": u.name_en, "parent_id": parent_id,
                 "manager_code": u.manager_code, "active": u.active,
+                **{name: getattr(u, name) for name in OA_DEPT_FIELDS},
             })[1])
         return units
 

@@ -14,11 +14,13 @@ from collections.abc import Iterable
 from sqlalchemy import Engine, select
 
 from engine.persistence.db import read_only
-from engine.persistence.tables import Employee, EmployeeRole
+from engine.persistence.tables import Employee, EmployeeRole, OrgUnit
 from engine.persistence.workflow_tables import HumanTask, ProcessInstance
 
 OA_ID_COLUMNS = {"dingtalk": Employee.dingtalk_userid, "wecom": Employee.wecom_userid,
                  "feishu": Employee.feishu_open_id}
+DEPT_COLUMNS = {"dingtalk": OrgUnit.dingtalk_dept_id, "wecom": OrgUnit.wecom_dept_id,
+                "feishu": OrgUnit.feishu_dept_id}
 
 
 def recipients(engine: Engine, to: str, document_no: str | None) -> list[str]:
@@ -54,10 +56,28 @@ def oa_ids(engine: Engine, codes: list[str], vendor: str) -> dict[str, str]:
             Employee.code.in_(codes), column.is_not(None)))}
 
 
-def oa_people(engine: Engine, vendor: str) -> list[tuple[str, str]]:
-    """(OA user id, name) of every active employee the data dictionary gives a ``vendor`` id."""
-    column = OA_ID_COLUMNS[vendor]
+def oa_people(engine: Engine, vendor: str) -> list[tuple[str, str, str | None]]:
+    """(OA user id, name, their unit's ``vendor`` department id) of every active employee the data dictionary
+    gives a ``vendor`` id: what an emulated directory needs so that the org sync finds everyone in place."""
+    column, dept = OA_ID_COLUMNS[vendor], DEPT_COLUMNS[vendor]
     with read_only(engine.connect()) as conn:
-        return [(str(oa_id), str(name)) for oa_id, name in conn.execute(
-            select(column, Employee.name).where(column.is_not(None), Employee.active.is_(True))
-            .order_by(Employee.code))]
+        return [(str(oa_id), str(name), None if dept_id is None else str(dept_id)) for oa_id, name, dept_id in
+                conn.execute(select(column, Employee.name, dept).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
+                             .where(column.is_not(None), Employee.active.is_(True)).order_by(Employee.code))]
+
+
+def oa_departments(engine: Engine, vendor: str) -> list[tuple[str, str, str | None]]:
+    """(department id, unit name, parent unit's department id) of every active unit with a ``vendor``
+    department, parents before children."""
+    dept, parent = DEPT_COLUMNS[vendor], OrgUnit.__table__.alias("parent")
+    with read_only(engine.connect()) as conn:
+        rows = conn.execute(select(OrgUnit.id, OrgUnit.parent_id, dept, OrgUnit.name, parent.c[dept.key])
+                            .outerjoin(parent, parent.c.id == OrgUnit.parent_id)
+                            .where(dept.is_not(None), OrgUnit.active.is_(True))).all()
+    parent_of = {unit_id: parent_id for unit_id, parent_id, *_rest in rows}
+
+    def depth(unit_id: int | None) -> int:
+        return 0 if unit_id is None or unit_id not in parent_of else 1 + depth(parent_of[unit_id])
+
+    return [(str(d), str(name), None if up is None else str(up))
+            for unit_id, _p, d, name, up in sorted(rows, key=lambda r: (depth(r[0]), str(r[2])))]

@@ -1,7 +1,7 @@
 """The API client of each configured OA suite, built from its settings (engine/oa_settings.py).
 
-The clients share a shape for what the engine asks of every vendor so far (a token, sign-in, messages);
-what differs, each client keeps inside. Tokens are cached in the store the caller passes: the
+The clients share a shape for what the engine asks of every vendor so far (a token, sign-in, messages, the
+directory); what differs, each client keeps inside. Tokens are cached in the store the caller passes: the
 database's, so every web and worker process uses one token per app.
 """
 
@@ -26,6 +26,10 @@ class OaClient(Protocol):
     def user_for_code(self, code: str, redirect_uri: str = "") -> str: ...
 
     def send_message(self, user_ids: Any, title: str, text: str, url: str) -> list[str]: ...
+
+    def departments(self) -> list[dict[str, Any]]: ...
+
+    def users(self, department_id: str) -> list[dict[str, Any]]: ...
 
 
 def _dingtalk(conn: OaConnection, tokens: TokenCache) -> OaClient:

@@ -30,6 +30,7 @@ from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.oa_forms import OaForm
+from engine.domain.org_sync import HeldTask, Known
 from engine.domain.summary import DocumentSummary
 from engine.services.web_ports import (
     AccountRepository,
@@ -309,6 +310,31 @@ class OaForms(Protocol):
 # ---------------------------------------------------------------- transactions
 
 
+class OrgSync(Protocol):
+    """The org sync's reads and writes (engine/services/oa_org_sync.py)."""
+
+    def known(self, vendor: str) -> list[Known]:
+        """Every employee with a ``vendor`` user id, active or not."""
+
+    def units_by_dept(self, vendor: str) -> dict[str, str]:
+        """Each ``vendor`` department id an active org unit maps, to that unit's code."""
+
+    def employee_codes(self) -> set[str]: ...
+
+    def create(self, *, code: str, name: str, unit: str, vendor: str, oa_id: str) -> None: ...
+
+    def rename(self, code: str, name: str) -> None: ...
+
+    def move(self, code: str, unit: str) -> None: ...
+
+    def deactivate(self, code: str) -> None: ...
+
+    def held_tasks(self, person: str) -> list[HeldTask]:
+        """The open tasks ``person`` holds or is offered."""
+
+    def drop_candidate(self, task_guid: str, person: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: every repository on one connection; rolled back on exit unless committed."""
 
@@ -338,6 +364,8 @@ class UnitOfWork(Protocol):
     def attachments(self) -> AttachmentRepository: ...
     @property
     def oa_forms(self) -> OaForms: ...
+    @property
+    def org_sync(self) -> OrgSync: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

@@ -9,6 +9,9 @@
 | expiry           | hour               | release left-over reservations (BUDGETFLOW_RESERVATION_VALID_DAYS) |
 | audit-anchor     | minute             | verify new audit rows and advance the anchor file           |
 | oa-callbacks     | poll (1 s) or busy | apply stored OA callbacks (only with an OA suite configured) |
+| oa-sync          | hour (setting)     | people from the OA directories, if an OA is configured (docs/oa.md) |
+
+The oa-sync interval is BUDGETFLOW_OA_SYNC_INTERVAL (seconds; 0 turns the job off).
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from dataclasses import dataclass
 
 from engine.audit_anchoring import ANCHOR_INTERVAL_S, AnchorKeeper
 from engine.bootstrap import Container
+from engine.oa_settings import load_oa_connections
 from engine.persistence import schema
 from engine.persistence.db_errors import problem
 from engine.persistence.types import utcnow
-from engine.services import outbox, processes
+from engine.services import oa_org_sync, outbox, processes
 from engine.services.reservations import expire_left_overs
 from engine.worker.loop import DatabaseUnusable
 
@@ -58,7 +62,24 @@ def periodic_jobs(container: Container, stop: threading.Event) -> list[PeriodicJ
     callbacks = container.oa_callback_worker()
     if callbacks is not None:
         jobs.append(PeriodicJob("oa-callbacks", EVERY_POLL, callbacks.run))
+    interval = container.settings.oa_sync_interval_seconds
+    if interval > 0 and load_oa_connections(container.settings.instance_dir):  # SettingInvalid: does not start
+        jobs.append(PeriodicJob("oa-sync", interval, lambda: sync_people(container)))
     return jobs
+
+
+def sync_people(container: Container) -> int:
+    """The org sync of every configured suite, one log line per suite; how many employees it changed."""
+    connections = load_oa_connections(container.settings.instance_dir)
+    report = oa_org_sync.sync_all(container.uow, connections, container.oa_tokens())
+    for suite in report.suites:
+        if not suite.ok:
+            log.warning("oa-sync: %s: %s: %s (nothing of it was changed)", suite.vendor, suite.error_code,
+                        suite.error)
+        elif suite.changes or suite.reassignments or suite.not_placed:
+            log.info("oa-sync: %s: %d change(s), %d task(s) handed on, %d person(s) not placed", suite.vendor,
+                     len(suite.changes), len(suite.reassignments), len(suite.not_placed))
+    return sum(len(suite.changes) for suite in report.suites)
 
 
 class OutboxRun:

@@ -31,6 +31,7 @@ JSON_RUNS = {
     "budgetflow tokens list": ["tokens", "list"],
     "budgetflow oa check": ["oa", "check"],
     "budgetflow oa callbacks": ["oa", "callbacks"],
+    "budgetflow oa sync": ["oa", "sync"],
     "budgetflow audit verify": ["audit", "verify"],
     "budgetflow audit head": ["audit", "head"],
     "budgetflow simulate": ["simulate", "--claims", "2"],

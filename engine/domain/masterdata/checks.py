@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from engine.domain.budget_line import BudgetLineKey
 from engine.domain.errors import InvalidAmount
 from engine.domain.identifiers import identifier_key
-from engine.domain.masterdata.fields import OA_ID_FIELDS
+from engine.domain.masterdata.fields import OA_DEPT_FIELDS, OA_ID_FIELDS
 from engine.domain.masterdata.reading import Problems, Row
 from engine.domain.money import parse_amount
 
@@ -85,6 +85,8 @@ def _check_org_tree(tables: Tables, problems: Problems) -> None:
         first = min(cycle, key=lambda code: rows[code].line)
         loop = " → ".join([*cycle[cycle.index(first):], *cycle[:cycle.index(first)], first])
         problems.add("org_units.csv", rows[first].line, "parent_code", f"the org tree has a cycle: {loop}")
+    for column in OA_DEPT_FIELDS:  # one unit per OA department, or the org sync could not tell where people go
+        _check_unique(units, column, problems)
 
 
 def _check_employees(tables: Tables, problems: Problems) -> None:

@@ -38,6 +38,8 @@ TAX_TREATMENTS = {
     "none": "no VAT involved (allowances, subsidies, fees outside VAT)",
 }
 OA_ID_FIELDS = ("dingtalk_userid", "wecom_userid", "feishu_open_id")
+# Each org unit's department in each OA suite: the org sync places people by it (engine/services/oa_org_sync.py).
+OA_DEPT_FIELDS = ("dingtalk_dept_id", "wecom_dept_id", "feishu_dept_id")
 
 # Patterns are written with ASCII classes ([0-9], not \d: \d also matches Arabic-Indic and full-width
 # digits) and are matched in full against the canonical form (see _identifier).
@@ -49,6 +51,8 @@ _GL_NUMBERED = re.compile(r"[0-9]+(?:\.[0-9]+)*")  # Kingdee 6602.01, Yonyou 660
 _GL_SAP = re.compile(r"[0-9A-Z]{1,10}")  # SAP G/L accounts: up to ten characters
 _OA_USER_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._@-]{0,99}")  # DingTalk userid, WeCom userid
 _FEISHU_OPEN_ID = re.compile(r"ou_[0-9A-Za-z]{1,97}")
+_NUMERIC_DEPT_ID = re.compile(r"0|[1-9][0-9]{0,18}")  # DingTalk dept_id and WeCom department id: whole numbers
+_FEISHU_DEPT_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")  # department_id: "od-..." or a custom id
 _SPACE = re.compile(r"\s")
 _BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _CODE_RULE = "A-Z, 0-9, '.', '_' or '-', at most 64 characters"
@@ -193,6 +197,15 @@ _OA_ID_PARSERS = {
     "feishu_open_id": _identifier(_FEISHU_OPEN_ID, "a Feishu open_id (ou_ then letters or digits, at most 100 "
                                   "characters)", case="keep", max_length=100),
 }
+_OA_DEPT_PARSERS = {
+    "dingtalk_dept_id": _identifier(_NUMERIC_DEPT_ID, "a DingTalk dept_id (a whole number without leading zeros, "
+                                    "e.g. 1 for the root)", case="keep", max_length=19),
+    "wecom_dept_id": _identifier(_NUMERIC_DEPT_ID, "a WeCom department id (a whole number without leading zeros, "
+                                 "e.g. 1 for the top)", case="keep", max_length=19),
+    "feishu_dept_id": _identifier(_FEISHU_DEPT_ID, "a Feishu department_id (letters, digits, '_' or '-', at most 64 "
+                                  "characters, e.g. od-4e6ac4d14bcd5071a37a39de902c7141 or a custom id)",
+                                  case="keep", max_length=64),
+}
 _email = _identifier(_EMAIL, "an e-mail address", case="keep", max_length=200)
 _NAME, _ACTIVE = Column("name", _text(200)), _optional("active", _boolean, default=True)
 LAYOUTS: dict[str, tuple[Column, ...]] = {
@@ -203,6 +216,7 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
     "org_units.csv": (
         Column("code", _code), _NAME, _optional("name_en", _text(200)), _optional("parent_code", _code),
         _optional("manager_code", _code), _ACTIVE,
+        *(_optional(name, _OA_DEPT_PARSERS[name]) for name in OA_DEPT_FIELDS),
     ),
     "employees.csv": (
         Column("code", _code), _NAME, _optional("email", _email),

@@ -42,6 +42,9 @@ class OrgUnitRecord:
     parent_code: str | None
     manager_code: str | None
     active: bool
+    dingtalk_dept_id: str | None = None  # the unit's department in each OA suite (the org sync)
+    wecom_dept_id: str | None = None
+    feishu_dept_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
