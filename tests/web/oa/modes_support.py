@@ -4,7 +4,6 @@ approver acts, and how an employee makes an approval inside the OA (mode 1: the 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,10 +21,8 @@ from engine.persistence.oa_stores import SqlTokenCache
 from engine.persistence.types import utcnow
 from engine.services import outbox, processes
 from engine.services.oa_clients import client_for
-from tests.web.conftest import web_settings
-from web.app import create_app
+from tests.web.oa.serving import served
 from web.demo_oa import emulated_oa
-from web.server import Server
 
 APPLICANT = "E0017"  # 何鹏, in SALES-N, which has a TRAVEL budget line for 2026
 OPEN_ID = "ou_4cd0efb6ba3520b2642bbf4f141c7b71"  # 何鹏's Feishu open_id in the demo data dictionary
@@ -124,16 +121,8 @@ class Setup:
 def running(suite: Suite, container: Container) -> Iterator[Setup]:
     """budgetflow configured for ``suite`` only, as ``budgetflow demo`` wires it (web/demo_oa.py): the emulator
     knows the demo company's people and posts callbacks to budgetflow served over HTTP."""
-    with emulated_oa(suite.name, container) as oa:
-        server = Server(create_app(container, web=web_settings()), host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            site = server.url.rstrip("/")
-            oa.post_callbacks_to(site)
-            setup = Setup(suite, oa.url, site, container)
-            setup.settle()  # the worker is up before anyone approves (it subscribes Feishu's mapped approvals)
-            yield setup
-        finally:
-            server.close()
-            thread.join(timeout=10)
+    with emulated_oa(suite.name, container) as oa, served(container) as site:
+        oa.post_callbacks_to(site)
+        setup = Setup(suite, oa.url, site, container)
+        setup.settle()  # the worker is up before anyone approves (it subscribes Feishu's mapped approvals)
+        yield setup

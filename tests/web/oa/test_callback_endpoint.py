@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,9 +19,7 @@ from connectors.oa.envelope import seal, sha1_signature
 from connectors.oa.feishu_callbacks import encrypt as feishu_encrypt
 from connectors.oa.feishu_callbacks import signature as feishu_signature
 from engine.persistence.oa_tables import OaCallback, OaNonce
-from tests.web.conftest import web_settings
-from web.app import create_app
-from web.server import Server
+from tests.web.oa.serving import served
 
 DT_APP, DT_TOKEN, DT_KEY = "dingappkey0001", "dt-token-1", "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 WC_CORP, WC_TOKEN, WC_KEY = "wx5823bf96d3bd56c7", "wc-token-1", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
@@ -133,14 +130,8 @@ def oa_site(demo) -> Iterator[tuple[str, object]]:
     settings_file = demo.settings.instance_dir / "oa.toml"
     settings_file.write_text(OA_TOML, encoding="utf-8")
     settings_file.chmod(0o600)
-    server = Server(create_app(demo, web=web_settings()), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield server.url.rstrip("/"), demo
-    finally:
-        server.close()
-        thread.join(timeout=10)
+    with served(demo, threads=8) as site:
+        yield site, demo
 
 
 def send(http: requests.Session, base: str, vendor: str, post: Post) -> requests.Response:

@@ -3,7 +3,6 @@ sign in (a mistake in the OA, a code issued before): over real HTTP, against eac
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -19,10 +18,8 @@ from tests.oa_engine.org_sync_support import (
     seed_demo_directory,
     write_settings,
 )
-from tests.web.conftest import web_settings
+from tests.web.oa.serving import served
 from tests.web.oa.test_sso import VENDORS, begin, browser, come_back, signed_in_as
-from web.app import create_app
-from web.server import Server
 
 PERSON = "E0017"  # 何鹏, SALES-N
 
@@ -41,14 +38,8 @@ def synced(request, demo) -> Iterator[tuple[str, str, str, dict[str, str]]]:
     with Running(suite.emulator()) as emulator:
         ids = seed_demo_directory(suite, emulator.url)
         write_settings(demo.settings.instance_dir, suite, emulator.url)
-        server = Server(create_app(demo, web=web_settings()), host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            yield suite.name, emulator.url, server.url.rstrip("/"), ids
-        finally:
-            server.close()
-            thread.join(timeout=10)
+        with served(demo) as site:
+            yield suite.name, emulator.url, site, ids
 
 
 def sign_in(vendor: str, emulator: str, site: str, oa_id: str):

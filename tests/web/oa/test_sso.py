@@ -4,7 +4,6 @@ someone who left are refused with a clear page and nobody is signed in."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -14,9 +13,7 @@ import requests
 
 from connectors.emulators import dingtalk, feishu, wecom
 from connectors.emulators.base import Running
-from tests.web.conftest import web_settings
-from web.app import create_app
-from web.server import Server
+from tests.web.oa.serving import served
 
 APPLICANT = "E0017"  # 何鹏: dingtalk_userid dt_hepeng, wecom_userid Hepeng, feishu_open_id below (demo data)
 HEPENG_OPEN_ID = "ou_4cd0efb6ba3520b2642bbf4f141c7b71"
@@ -75,14 +72,8 @@ def oa(request, demo) -> Iterator[tuple[Vendor, str, str]]:
         settings_file = demo.settings.instance_dir / "oa.toml"
         settings_file.write_text(vendor.settings(emulator.url), encoding="utf-8")
         settings_file.chmod(0o600)
-        server = Server(create_app(demo, web=web_settings()), host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            yield vendor, emulator.url, server.url.rstrip("/")
-        finally:
-            server.close()
-            thread.join(timeout=10)
+        with served(demo) as site:
+            yield vendor, emulator.url, site
 
 
 def browser() -> requests.Session:

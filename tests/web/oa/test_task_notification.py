@@ -9,7 +9,6 @@ import dataclasses
 import html
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +22,9 @@ from connectors.emulators.base import Running
 from engine.bootstrap import Container
 from engine.services import outbox, processes
 from engine.workflow.bundle import read_folder
-from tests.web.conftest import csrf_token, web_settings
+from tests.web.conftest import csrf_token
+from tests.web.oa.serving import served
 from tests.web.pages.support import application
-from web.app import create_app
-from web.server import Server
 
 MANAGER, MANAGER_NAME = "E0005", "陈静"  # the demo data's OA ids for 陈静: below, per suite
 NOTIFY = '<spiffworkflow:property name="notify" value="on_open" />'
@@ -121,16 +119,9 @@ def world(request, demo) -> Iterator[World]:
         settings_file.write_text(suite.settings(emulator.url), encoding="utf-8")
         settings_file.chmod(0o600)
         suite.add_manager(emulator.url)
-        server = Server(create_app(demo, web=web_settings()), host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        site = server.url.rstrip("/")
-        demo.settings = dataclasses.replace(demo.settings, public_url=site)  # BUDGETFLOW_PUBLIC_URL
-        try:
+        with served(demo) as site:
+            demo.settings = dataclasses.replace(demo.settings, public_url=site)  # BUDGETFLOW_PUBLIC_URL
             yield World(request.param, suite, emulator.url, site, demo)
-        finally:
-            server.close()
-            thread.join(timeout=10)
 
 
 def browser() -> requests.Session:
