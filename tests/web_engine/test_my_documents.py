@@ -104,7 +104,8 @@ def test_a_cursor_of_another_filter_is_refused(flow):
 
 def test_startable_lists_entry_points_with_their_first_form(flows_app):
     found = {p["process_id"]: p for p in startable(flows_app.reader)}
-    assert set(found) == {"travel_application", "expense_claim"}  # approval_chain is only ever called
+    # approval_chain and oa_approval are only ever called; oa_travel_application starts on an OA's message
+    assert set(found) == {"travel_application", "travel_application_oa", "expense_claim"}
     assert found["expense_claim"]["name"] == "Expense claim 报销"
     assert "lines" in found["expense_claim"]["schema"]["properties"]
     assert "amount" in found["travel_application"]["schema"]["properties"]
