@@ -54,8 +54,13 @@ def load_audit_key(
             )
         if count_rows is None:
             raise TypeError("creating the development audit key needs count_rows")
-        _refuse_if_written(dev_file, anchor_file_path(settings, env), count_rows)
-        _create_key_file(dev_file)
+        try:
+            _refuse_if_written(dev_file, anchor_file_path(settings, env), count_rows)
+        except AuditKeyMissing:
+            if not dev_file.exists():  # not a key made and used by a concurrent first start meanwhile
+                raise
+        else:
+            _create_key_file(dev_file)
     return _read_key_file(dev_file, str(dev_file))
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -39,6 +40,8 @@ class Container:
     # ``simulate`` passes {} so a throwaway database gets its own key in its own folder.
     audit_environ: Mapping[str, str] | None = None
     _audit_key: bytes | None = None
+    # Threads of one process share the container: the first use of the key loads (or creates) it once.
+    _key_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, audit_key=self.audit_key)
@@ -70,10 +73,11 @@ class Container:
     def audit_key(self) -> bytes:
         """Loaded on first use: env, key file, or a development key under the instance dir, which is
         created only for a log never written before (a missing key next to audit rows is an error)."""
-        if self._audit_key is None:
-            self._audit_key = load_audit_key(self.settings, self.audit_environ, create=True,
-                                             count_rows=lambda: audit_repository.count_rows(self.engine))
-        return self._audit_key
+        with self._key_lock:
+            if self._audit_key is None:
+                self._audit_key = load_audit_key(self.settings, self.audit_environ, create=True,
+                                                 count_rows=lambda: audit_repository.count_rows(self.engine))
+            return self._audit_key
 
     def job_runner(self) -> ConnectorJobRunner:
         """Connectors for outbox jobs: the ``local`` ERP until the vendor ERP connectors (Kingdee, Yonyou, SAP) come."""

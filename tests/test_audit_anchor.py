@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from engine.audit_anchoring import AnchorKeeper
-from engine.audit_key import ANCHOR_FILE_ENV, KEY_ENV, KEY_FILE_ENV
+from engine.audit_key import ANCHOR_FILE_ENV, KEY_ENV, KEY_FILE_ENV, load_audit_key
 from engine.bootstrap import Container, build
+from engine.config import Settings
 from engine.domain.audit import AuditKeyMissing
 from engine.persistence import audit_repository
 from engine.persistence.audit_anchor_file import AnchorFile
@@ -185,3 +186,19 @@ def test_a_deleted_key_file_stops_the_next_writer_instead_of_starting_a_new_chai
     assert "audit key is missing" in str(exc.value) and "holds 1 row(s)" in str(exc.value)
     assert str(key_file) in str(exc.value)
     assert not key_file.exists() and len(stored_rows(container)) == 1
+
+
+def test_a_key_another_start_made_and_wrote_with_meanwhile_is_used_not_refused(tmp_path, monkeypatch):
+    """Two first starts at once: one finds no key, but by the time it counts the rows the other has made the key
+    and written with it. That key is the log's own: use it (a key missing next to rows is still refused above)."""
+    for name in (KEY_ENV, KEY_FILE_ENV, ANCHOR_FILE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(instance_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}")
+    key_file = tmp_path / "audit.key"
+
+    def the_other_start_got_there_first() -> int:
+        key_file.write_text(KEY.decode() + "\n", encoding="utf-8")
+        key_file.chmod(0o600)
+        return 4  # rows it wrote with that key
+
+    assert load_audit_key(settings, create=True, count_rows=the_other_start_got_there_first) == KEY
