@@ -7,10 +7,12 @@ import nothing from the engine): the engine passes a VoucherStore.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Protocol
 
 from connectors.base import ConnectorError
-from connectors.erp import PostedVoucher, VoucherDraft
+from connectors.erp import BookedVoucher, PostedVoucher, VoucherDraft
 
 
 class VoucherStore(Protocol):
@@ -19,12 +21,18 @@ class VoucherStore(Protocol):
     def insert(self, draft: VoucherDraft, idempotency_key: str) -> PostedVoucher:
         """Insert in its own transaction, or return the voucher already stored under the key (``replayed``)."""
 
+    def between(self, start: date, end: date) -> Sequence[BookedVoucher]: ...
+
 
 class LocalErp:
+    name = "local"
+
     def __init__(self, store: VoucherStore) -> None:
         self.store = store
 
-    def post_voucher(self, draft: VoucherDraft, *, idempotency_key: str) -> PostedVoucher:
+    def post_voucher(self, draft: VoucherDraft, *, idempotency_key: str,
+                     resolve_first: bool = False) -> PostedVoucher:
+        # The insert looks the key up in the same transaction, so every post resolves first.
         if not draft.is_balanced():
             raise ConnectorError("ERP_POST_FAILED", f"voucher for {draft.document_no} does not balance")
         if not draft.lines:
@@ -33,3 +41,6 @@ class LocalErp:
 
     def find_voucher(self, *, idempotency_key: str) -> PostedVoucher | None:
         return self.store.find(idempotency_key)
+
+    def list_vouchers(self, *, start: date, end: date) -> Sequence[BookedVoucher]:
+        return self.store.between(start, end)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from connectors.erp import PostedVoucher, VoucherDraft
+from connectors.erp import BookedVoucher, PostedVoucher, VoucherDraft, VoucherLine
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import Voucher
 
@@ -25,8 +28,8 @@ class SqlVoucherStore:
         return None if row is None else PostedVoucher(row[0], row[1])
 
     def insert(self, draft: VoucherDraft, idempotency_key: str) -> PostedVoucher:
-        lines = [{"account": x.account, "debit": str(x.debit), "credit": str(x.credit), "memo": x.memo}
-                 for x in draft.lines]
+        lines = [{"account": x.account, "debit": str(x.debit), "credit": str(x.credit), "memo": x.memo,
+                  "dimensions": dict(x.dimensions)} for x in draft.lines]
         try:
             with self.engine.begin() as conn:
                 existing = conn.execute(select(_v.c.voucher_no, _v.c.document_no)
@@ -46,3 +49,19 @@ class SqlVoucherStore:
                 raise
             return PostedVoucher(winner.voucher_no, winner.document_no, replayed=True)
         return PostedVoucher(voucher_no, draft.document_no)
+
+    def between(self, start: date, end: date) -> Sequence[BookedVoucher]:
+        """Vouchers posted on ``start``..``end`` (UTC dates), in posting order."""
+        low = datetime.combine(start, time.min, tzinfo=UTC)
+        high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_v.c.voucher_no, _v.c.idempotency_key, _v.c.posted_at, _v.c.currency,
+                                       _v.c.lines).where(_v.c.posted_at >= low, _v.c.posted_at < high)
+                                .order_by(_v.c.id)).all()
+        return [BookedVoucher(no, key, posted.date(), currency, _lines(lines), status="posted")
+                for no, key, posted, currency, lines in rows]
+
+
+def _lines(text: str) -> tuple[VoucherLine, ...]:
+    return tuple(VoucherLine(x["account"], Decimal(x["debit"]), Decimal(x["credit"]), x.get("memo", ""),
+                             tuple(sorted((x.get("dimensions") or {}).items()))) for x in json.loads(text))
