@@ -10,13 +10,18 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.erp import ErpClient
+from connectors.erp_registry import ErpSettingsInvalid, factory
 from connectors.local_erp import LocalErp
 from engine.audit_key import load_audit_key
-from engine.config import Settings
+from engine.config import SettingInvalid, Settings
 from engine.domain.oa_forms import OaForm
+from engine.domain.posting import LOCAL_RULE, PostingRule
+from engine.erp_settings import ErpConnection, load_erp_connection
 from engine.oa_settings import load_oa_connections
-from engine.persistence import audit_repository, masterdata_lookups, people_lookups
+from engine.persistence import audit_repository, people_lookups, posting_lookups, reconciliation_queries
 from engine.persistence.db import make_engine, make_session_factory
+from engine.persistence.erp_repository import SqlErpVouchers
 from engine.persistence.masterdata_repository import SqlMasterDataStore
 from engine.persistence.oa_refs import SqlExternalRefs
 from engine.persistence.oa_stores import SqlCallbackInbox, SqlNonceStore, SqlTokenCache
@@ -24,11 +29,14 @@ from engine.persistence.rate_counters import SqlRateCounters
 from engine.persistence.types import utcnow
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.persistence.voucher_store import SqlVoucherStore
+from engine.services.erp_payments import PaymentSync
+from engine.services.erp_posting import PostingSources, VoucherPosting
 from engine.services.job_runner import ConnectorJobRunner
 from engine.services.oa_approval_jobs import OaApprovalJobs
 from engine.services.oa_callback_worker import OaCallbackWorker
 from engine.services.oa_notify import OaNotifier
 from engine.services.outbox import RetryPolicy
+from engine.services.reconciliation import Reconciler
 
 
 @dataclass
@@ -80,14 +88,66 @@ class Container:
             return self._audit_key
 
     def job_runner(self) -> ConnectorJobRunner:
-        """Connectors for outbox jobs: the ``local`` ERP until the vendor ERP connectors (Kingdee, Yonyou, SAP) come."""
+        """Connectors for outbox jobs: the configured ERP (docs/erp.md), the OA suites."""
         return ConnectorJobRunner(
-            erp=LocalErp(SqlVoucherStore(self.engine)),
-            gl_accounts=lambda: masterdata_lookups.gl_accounts(self.engine, erp="kingdee"),
-            vendor_of=lambda code: masterdata_lookups.vendor_code(self.engine, code),
+            posting=self.voucher_posting(),
             notifier=self.oa_notifier(),
             oa_approvals=self.oa_approval_jobs(),
         )
+
+    def erp_connection(self) -> ErpConnection:
+        return load_erp_connection(self.settings.instance_dir)
+
+    def erp_client(self) -> ErpClient:
+        """The configured ERP's client (the local ERP without settings); SettingInvalid names a wrong setting."""
+        connection = self.erp_connection()
+        if connection.connector == "local":
+            return LocalErp(SqlVoucherStore(self.engine))
+        try:
+            return factory(connection.connector)(connection.values)
+        except ErpSettingsInvalid as exc:
+            raise SettingInvalid(f"{connection.source}: [erp] {exc}") from None
+
+    def erp_vouchers(self) -> SqlErpVouchers:
+        """The vouchers budgetflow posted, their payments and the reconciliation runs."""
+        return SqlErpVouchers(self.engine)
+
+    def voucher_posting(self, erp: ErpClient | None = None) -> VoucherPosting:
+        """erp/PostVoucher against ``erp`` (default: the configured one), reading the data dictionary."""
+        vouchers = self.erp_vouchers()
+        sources = PostingSources(
+            rule=self._posting_rule, subjects=lambda name: posting_lookups.subject_accounts(self.engine, name),
+            applicant=lambda code: posting_lookups.applicant(self.engine, code),
+            minor_units=lambda currency: posting_lookups.minor_units(self.engine, currency),
+            attachments=lambda document_no: posting_lookups.attachment_count(self.engine, document_no),
+            record=vouchers.record)
+        return VoucherPosting(erp if erp is not None else self.erp_client(), sources, today=lambda: utcnow().date())
+
+    def reconciler(self, erp: ErpClient | None = None) -> Reconciler:
+        """Reconciliation of ``erp`` (default: the configured one) with what budgetflow posted."""
+        vouchers = self.erp_vouchers()
+        return Reconciler(erp if erp is not None else self.erp_client(), posted=vouchers.between,
+                          consumed=lambda name, docs: reconciliation_queries.consumed_by_account(self.engine, name,
+                                                                                                 docs),
+                          expense_accounts=self._expense_accounts, save=vouchers.save_reconciliation)
+
+    def _expense_accounts(self, erp: str) -> set[str]:
+        return {s.account for s in posting_lookups.subject_accounts(self.engine, erp).values() if s.account}
+
+    def payment_sync(self, runner: ConnectorJobRunner | None = None) -> PaymentSync:
+        """Payments read back from the ERP through ``runner``'s ERP and notifier (default: a new runner)."""
+        runner = runner if runner is not None else self.job_runner()
+        vouchers = self.erp_vouchers()
+        return PaymentSync(runner.erp, unpaid=vouchers.unpaid, mark_paid=vouchers.mark_paid,
+                           notify=lambda params, key: runner.run("notify/Send", params, key=key),
+                           applicant_of=lambda doc: posting_lookups.applicant_of(self.engine, doc),
+                           today=lambda: utcnow().date())
+
+    def _posting_rule(self, erp: str) -> PostingRule | None:
+        with self.reader() as uow:
+            rules = getattr(uow, "posting_rules", None)  # TEMP until the posting-rules branch lands
+            found = rules.for_erp(erp) if rules is not None else None
+        return found if found is not None or erp != "local" else LOCAL_RULE
 
     def oa_refs(self) -> SqlExternalRefs:
         """Which document each OA approval instance belongs to."""

@@ -58,6 +58,8 @@ class Settings:
     sqlite_busy_timeout_seconds: float = 60.0  # a SQLite writer waits this long for the write lock, then fails
     public_url: str = "http://127.0.0.1:8000"  # where people reach the web app: links in OA messages
     oa_sync_interval_seconds: float = 3600.0  # the worker syncs people from the OA suites this often; 0: never
+    payment_sync_interval_seconds: float = 900.0  # the worker reads payments back from the ERP this often; 0: never
+    reconcile_interval_seconds: float = 86400.0  # the worker reconciles the ERP's book this often; 0: never
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +79,8 @@ class Settings:
             sqlite_busy_timeout_seconds=_number(env, "SQLITE_BUSY_TIMEOUT_SECONDS", float, 60.0),
             public_url=_url(env, "PUBLIC_URL", "http://127.0.0.1:8000"),
             oa_sync_interval_seconds=_number(env, "OA_SYNC_INTERVAL", float, 3600.0),
+            payment_sync_interval_seconds=_number(env, "PAYMENT_SYNC_INTERVAL", float, 900.0),
+            reconcile_interval_seconds=_number(env, "RECONCILE_INTERVAL", float, 86400.0),
         )
 
 

@@ -33,7 +33,7 @@ class FlakyErp:
     def __init__(self, inner):
         self.inner = inner
 
-    def post_voucher(self, draft, *, idempotency_key):
+    def post_voucher(self, draft, *, idempotency_key, **options):
         if KILL_IN_JOB:
             os.kill(os.getpid(), signal.SIGKILL)
         if NAIVE:
@@ -41,13 +41,20 @@ class FlakyErp:
         roll = random.random()
         if roll < FAIL_RATE / 2:
             raise ConnectorError("ERP_TIMEOUT", "no answer before posting", retryable=True)
-        posted = self.inner.post_voucher(draft, idempotency_key=idempotency_key)
+        posted = self.inner.post_voucher(draft, idempotency_key=idempotency_key, **options)
         if roll < FAIL_RATE:
             raise ConnectorError("ERP_TIMEOUT", "posted, but the answer was lost", retryable=True)
         return posted
 
     def find_voucher(self, *, idempotency_key):
         return self.inner.find_voucher(idempotency_key=idempotency_key)
+
+    def list_vouchers(self, **window):
+        return self.inner.list_vouchers(**window)
+
+    @property
+    def name(self):
+        return self.inner.name
 
 
 def main() -> int:

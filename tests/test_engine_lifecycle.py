@@ -67,14 +67,21 @@ class FlakyErp:
     def __init__(self, inner, failures: int, *, retryable: bool):
         self.inner, self.failures, self.retryable = inner, failures, retryable
 
-    def post_voucher(self, draft, *, idempotency_key):
+    def post_voucher(self, draft, *, idempotency_key, **options):
         if self.failures > 0:
             self.failures -= 1
             raise ConnectorError("ERP_POST_FAILED", "ERP answered 500", retryable=self.retryable)
-        return self.inner.post_voucher(draft, idempotency_key=idempotency_key)
+        return self.inner.post_voucher(draft, idempotency_key=idempotency_key, **options)
 
     def find_voucher(self, *, idempotency_key):
         return self.inner.find_voucher(idempotency_key=idempotency_key)
+
+    def list_vouchers(self, **window):
+        return self.inner.list_vouchers(**window)
+
+    @property
+    def name(self):
+        return self.inner.name
 
 
 def test_an_erp_failure_goes_to_finance_who_retries_and_it_posts_once(app):
@@ -210,11 +217,11 @@ class _DyingRunner:
     def __init__(self, inner):
         self.inner, self.calls = inner, 0
 
-    def run(self, operator, params, *, key):
+    def run(self, operator, params, *, key, **options):
         self.calls += 1
         if self.calls == 1:
             raise _WorkerDies
-        return self.inner.run(operator, params, key=key)
+        return self.inner.run(operator, params, key=key, **options)
 
 
 def test_a_dying_worker_costs_only_the_job_it_was_running_an_attempt(app):

@@ -51,6 +51,10 @@ class PostingRule:
     book_currency: str = "CNY"
 
 
+# The built-in local ERP posts on the Kingdee chart of the demo when the dictionary has no rule for it.
+LOCAL_RULE = PostingRule("local", "LOCAL", "记", "2241", "2221.01.01")
+
+
 @dataclass(frozen=True)
 class SubjectAccount:
     """An expense subject as posting needs it: its GL account in the configured ERP, and its VAT treatment."""
@@ -164,3 +168,17 @@ def _summary(template: str, document_no: str, applicant: Applicant, currency: st
 
 def _problem(line: int | None, field: str, message: str) -> dict[str, Any]:
     return {"field": field, "line": line, "message": message}
+
+
+def input_vat_by_account(lines: Sequence[Mapping[str, Any]], subjects: Mapping[str, SubjectAccount],
+                         rule: PostingRule) -> dict[str, Decimal]:
+    """The deductible input VAT split off each expense account (reconciliation adds it back to compare the
+    ERP's actuals with the gross amounts the budget consumed). Call it on lines build_voucher accepted."""
+    vat: dict[str, Decimal] = {}
+    for line in lines:
+        subject = subjects.get(str(line.get("subject", "")))
+        tax = Decimal(str(line.get("tax") or "0"))
+        if subject is not None and subject.account and tax and subject.tax_treatment in DEDUCTIBLE \
+                and rule.vat_input_account:
+            vat[subject.account] = vat.get(subject.account, Decimal(0)) + tax
+    return vat

@@ -196,6 +196,7 @@ __all__ = [
 # Base.metadata for Alembic autogenerate and the migration drift test.
 from engine.persistence import (  # noqa: E402,F401
     audit_table,
+    erp_tables,
     oa_tables,
     web_limits_table,
     web_tables,

@@ -32,6 +32,9 @@ TEMPLATES = {  # template -> (title, text); OA messages are read in Chinese firs
     "task_waiting": ("待办 To do: {document_no}", "{document_no} 等待您处理。{document_no} is waiting for you."),
     "task_opened": ("待办 To do: {document_no} · {task}",
                     "{document_no} 的「{task}」等待您处理。{task} of {document_no} is waiting for you."),
+    "expense_claim_paid": ("已付款 Paid: {document_no}",
+                           "{document_no} 已付款（凭证 {voucher_no}）。"
+                           "{document_no} has been paid (voucher {voucher_no})."),
 }
 FALLBACK = ("budgetflow: {document_no}", "{document_no}: {template}")
 
@@ -76,5 +79,6 @@ class OaNotifier:
 def _render(params: Mapping[str, Any], document_no: str) -> tuple[str, str]:
     title, text = TEMPLATES.get(str(params.get("template")), FALLBACK)
     values = {"document_no": document_no, "overdue": params.get("overdue") or "-",
-              "template": params.get("template") or "-", "task": params.get("task") or "-"}
+              "template": params.get("template") or "-", "task": params.get("task") or "-",
+              "voucher_no": params.get("voucher_no") or "-"}
     return title.format(**values)[:120], text.format(**values)[:500]

@@ -62,8 +62,9 @@ Report = Callable[[JobRun], None]
 
 
 class JobRunner(Protocol):
-    def run(self, operator: str, params: dict[str, Any], *, key: str) -> dict[str, Any]:
-        """Execute one connector call; raise ConnectorError (retryable or not) on failure."""
+    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1) -> dict[str, Any]:
+        """Execute one connector call; raise ConnectorError (retryable or not) on failure. ``attempt`` counts
+        from 1: a later attempt may follow one that reached the other system and lost its answer."""
 
 
 def worker_died(attempts: int) -> str:
@@ -131,7 +132,7 @@ def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: Any, *, policy:
     """Call the connector; a failure is recorded at once, a success is returned for the caller to record."""
     started = time.perf_counter()
     try:
-        return job, runner.run(job.operator, job.params, key=job.key), started
+        return job, runner.run(job.operator, job.params, key=job.key, attempt=job.attempts), started
     except ConnectorError as error:
         outcome = _failed(uow_factory, job, error, policy=policy, now=now)
     except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident

@@ -10,8 +10,12 @@
 | audit-anchor     | minute             | verify new audit rows and advance the anchor file           |
 | oa-callbacks     | poll (1 s) or busy | apply stored OA callbacks (only with an OA suite configured) |
 | oa-sync          | hour (setting)     | people from the OA directories, if an OA is configured (docs/oa.md) |
+| erp-payments     | 15 min (setting)   | payments read back from a vendor ERP: claims marked paid (docs/erp.md) |
+| erp-reconcile    | day (setting)      | the last 31 days of a vendor ERP's book against budgetflow (docs/erp.md) |
 
-The oa-sync interval is BUDGETFLOW_OA_SYNC_INTERVAL (seconds; 0 turns the job off).
+The oa-sync interval is BUDGETFLOW_OA_SYNC_INTERVAL, erp-payments' BUDGETFLOW_PAYMENT_SYNC_INTERVAL and
+erp-reconcile's BUDGETFLOW_RECONCILE_INTERVAL (seconds; 0 turns the job off). The ERP jobs run only with a
+vendor ERP configured: the built-in local ERP pays nobody and cannot disagree with itself.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from engine.persistence import schema
 from engine.persistence.db_errors import problem
 from engine.persistence.types import utcnow
 from engine.services import oa_org_sync, outbox, processes
+from engine.services.reconciliation import Reconciler, default_window
 from engine.services.reservations import expire_left_overs
 from engine.worker.loop import DatabaseUnusable
 
@@ -65,7 +70,31 @@ def periodic_jobs(container: Container, stop: threading.Event) -> list[PeriodicJ
     interval = container.settings.oa_sync_interval_seconds
     if interval > 0 and load_oa_connections(container.settings.instance_dir):  # SettingInvalid: does not start
         jobs.append(PeriodicJob("oa-sync", interval, lambda: sync_people(container)))
+    return jobs + erp_jobs(container)
+
+
+def erp_jobs(container: Container) -> list[PeriodicJob]:
+    """Payment read-back and reconciliation, with a vendor ERP configured (SettingInvalid: does not start)."""
+    if container.erp_connection().connector == "local":
+        return []
+    settings, jobs = container.settings, []
+    if settings.payment_sync_interval_seconds > 0:
+        payments = container.payment_sync()
+        jobs.append(PeriodicJob("erp-payments", settings.payment_sync_interval_seconds,
+                                lambda: _timed("erp-payments", "claim(s) marked paid", payments.run)))
+    if settings.reconcile_interval_seconds > 0:
+        reconciler = container.reconciler()
+        jobs.append(PeriodicJob("erp-reconcile", settings.reconcile_interval_seconds,
+                                lambda: _reconcile(reconciler)))
     return jobs
+
+
+def _reconcile(reconciler: Reconciler) -> int:
+    found = reconciler.run(*default_window(utcnow().date()))
+    if found["differences"]:
+        log.warning("erp-reconcile: %d difference(s) with %s; see the finance pages or budgetflow reconcile",
+                    len(found["differences"]), found["erp"])
+    return 0  # not "work done": the next run is a day away whatever it found
 
 
 def sync_people(container: Container) -> int:

@@ -10,7 +10,7 @@ from engine.domain.errors import InvalidAmount
 from engine.domain.forms import FormInvalid
 from engine.domain.identifiers import InvalidIdentifier, canonical_identifier
 from engine.domain.money import parse_amount
-from engine.domain.voucher import build_voucher
+from engine.domain.posting import Applicant, PostingInvalid, PostingRule, SubjectAccount, build_voucher
 from tests.boundary.support import snapshot
 from tests.flows.support import APPLICANT, Flow
 
@@ -46,9 +46,10 @@ def test_a_claim_cannot_net_a_negative_line_against_a_positive_one(flow):
 
 @pytest.mark.parametrize("amount", ["1E+3", "1e3", "100.10000000000000000000", "-5", "１０００"])
 def test_a_voucher_is_never_built_from_an_amount_in_another_spelling(amount):
-    with pytest.raises(InvalidAmount, match="line 1 amount"):
-        build_voucher(document_no="EC-1", currency="CNY", applicant_vendor="V-1",
-                      lines=[{"subject": "TRAVEL", "amount": amount}], accounts={"TRAVEL": "6601"})
+    with pytest.raises(PostingInvalid, match="line 1 amount"):
+        build_voucher(document_no="EC-1", currency="CNY", lines=[{"subject": "TRAVEL", "amount": amount}],
+                      rule=PostingRule("local", "B", "记", "2241", None),
+                      subjects={"TRAVEL": SubjectAccount("6601", "none")}, applicant=Applicant("E1", "Zhang", {}))
 
 
 def test_the_one_money_parser_keeps_the_currencys_places():

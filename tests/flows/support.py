@@ -50,14 +50,21 @@ class FlakyErp:
     def __init__(self, inner: Any, failures: int = 1) -> None:
         self.inner, self.failures = inner, failures
 
-    def post_voucher(self, draft: Any, *, idempotency_key: str) -> Any:
+    def post_voucher(self, draft: Any, *, idempotency_key: str, **options: Any) -> Any:
         if self.failures > 0:
             self.failures -= 1
             raise ConnectorError("ERP_POST_FAILED", "Vendor V-QH0017 is blocked in the ERP", retryable=False)
-        return self.inner.post_voucher(draft, idempotency_key=idempotency_key)
+        return self.inner.post_voucher(draft, idempotency_key=idempotency_key, **options)
 
     def find_voucher(self, *, idempotency_key: str) -> Any:
         return self.inner.find_voucher(idempotency_key=idempotency_key)
+
+    def list_vouchers(self, **window):
+        return self.inner.list_vouchers(**window)
+
+    @property
+    def name(self):
+        return self.inner.name
 
 
 class Flow:

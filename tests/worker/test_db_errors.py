@@ -104,7 +104,7 @@ class _BrokenConnector:
     def __init__(self, engine):
         self.engine = engine
 
-    def run(self, operator, params, *, key):
+    def run(self, operator, params, *, key, **options):
         with self.engine.begin() as conn:
             job_id = conn.execute(select(OutboxJob.id)).scalars().first()
             conn.execute(insert(OutboxJob.__table__).values(id=job_id, instance_id=0, task_guid=SECRET,

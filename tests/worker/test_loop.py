@@ -131,11 +131,11 @@ class _LosesTheDatabaseOnce:
     def __init__(self, inner, engine) -> None:
         self.inner, self.engine, self.calls = inner, engine, 0
 
-    def run(self, operator, params, *, key):
+    def run(self, operator, params, *, key, **options):
         self.calls += 1
         if self.calls == 1:
             write(self.engine)
-        return self.inner.run(operator, params, key=key)
+        return self.inner.run(operator, params, key=key, **options)
 
 
 def test_a_job_interrupted_by_an_outage_gets_its_attempt_back_and_runs_again(app, locked_db):

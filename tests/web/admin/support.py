@@ -50,13 +50,20 @@ class RetryableFailure:
     def __init__(self, inner):
         self.inner = inner
 
-    def post_voucher(self, draft, *, idempotency_key):
+    def post_voucher(self, draft, *, idempotency_key, **options):
         from connectors.base import ConnectorError
 
         raise ConnectorError("ERP_POST_FAILED", "ERP answered 500", retryable=True)
 
     def find_voucher(self, *, idempotency_key):
         return self.inner.find_voucher(idempotency_key=idempotency_key)
+
+    def list_vouchers(self, **window):
+        return self.inner.list_vouchers(**window)
+
+    @property
+    def name(self):
+        return self.inner.name
 
 
 def job_incident(flow: Flow) -> int:
