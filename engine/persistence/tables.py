@@ -197,6 +197,7 @@ __all__ = [
 from engine.persistence import (  # noqa: E402,F401
     audit_table,
     oa_tables,
+    posting_tables,
     web_limits_table,
     web_tables,
     workflow_tables,
