@@ -25,7 +25,7 @@ from engine.services.masterdata.importing import IMPORT_STEPS, import_master_dat
 
 LABELS = {"currencies": N_("currencies"), "org_units": N_("org units"), "employees": N_("employees"),
           "expense_subjects": N_("expense subjects"), "cost_centers": N_("cost centers"),
-          "budget_lines": N_("budget lines"), "oa_forms": N_("OA forms")}
+          "budget_lines": N_("budget lines"), "oa_forms": N_("OA forms"), "posting_rules": N_("posting rules")}
 
 
 @command("import-master-data", examples=("budgetflow import-master-data ./dictionary-2026",
@@ -97,7 +97,7 @@ def summary_json(summary: ImportSummary, path: Path) -> dict[str, Any]:
     return {"imported": True, "changed": summary.changed, "version": summary.version, "company": summary.company,
             "source": str(path), "counts": {name: asdict(c) for name, c in summary.counts.items()},
             "allocations": summary.allocations, "adjustments": summary.adjustments,
-            "oa_forms_removed": summary.oa_forms_removed}
+            "oa_forms_removed": summary.oa_forms_removed, "posting_rules_removed": summary.posting_rules_removed}
 
 
 def format_summary(summary: ImportSummary, path: Path) -> str:
@@ -111,6 +111,9 @@ def format_summary(summary: ImportSummary, path: Path) -> str:
     if summary.oa_forms_removed:
         lines.append("  " + _("{label} {removed} removed (no longer in oa_forms.csv)").format(
             label=fit(_(LABELS["oa_forms"]), 17), removed=f"{summary.oa_forms_removed:>4}"))
+    if summary.posting_rules_removed:
+        lines.append("  " + _("{label} {removed} removed (no longer in posting_rules.csv)").format(
+            label=fit(_(LABELS["posting_rules"]), 17), removed=f"{summary.posting_rules_removed:>4}"))
     lines.append("  " + _("{label} {allocations} ALLOCATE and {adjustments} ADJUST entries").format(
         label=fit(_("budget ledger"), 17), allocations=f"{summary.allocations:>4}", adjustments=summary.adjustments))
     return "\n".join(lines)

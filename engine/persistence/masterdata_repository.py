@@ -1,7 +1,8 @@
 """Master data import: upserts by natural key and the budget bookings, in one session and one transaction.
 
 Rows are matched by ``code``; a row missing from the file is left alone (ledger
-lines and history still point at it; deactivate it with ``active=false``). A
+lines and history still point at it; deactivate it with ``active=false``); OA form
+mappings and ERP posting rules, which nothing points at, are replaced by the file's. A
 budget amount never overwrites a line's balance: a new line gets an ALLOCATE
 entry, a changed amount an ADJUST entry for the difference, so the ledger stays
 append-only and ``ledger verify`` keeps proving the cached balances. Nothing is
@@ -33,6 +34,8 @@ from engine.persistence import ledger_queries
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.oa_form_repository import fields_json
 from engine.persistence.oa_tables import OaForm as OaFormRow
+from engine.persistence.posting_rule_repository import row_values
+from engine.persistence.posting_tables import PostingRule as PostingRuleRow
 from engine.persistence.tables import (
     BudgetLine,
     CostCenter,
@@ -112,6 +115,7 @@ class SqlMasterDataStore:
             for record in data.budget_lines:
                 counts["budget_lines"].add(self._budget_line(record, ids, summary))
             summary.oa_forms_removed = self._oa_forms(data, counts["oa_forms"])
+            summary.posting_rules_removed = self._posting_rules(data, counts["posting_rules"])
         except (IntegrityError, DataError) as exc:
             # The checks above should leave nothing for the database to catch; say so plainly if it does.
             reason = excerpt(str(exc.orig).strip().splitlines()[0], 200)
@@ -231,6 +235,31 @@ class SqlMasterDataStore:
             row = stored.pop((form.vendor, form.template), None)
             if row is None:
                 self.session.add(OaFormRow(vendor=form.vendor, template=form.template, **values))
+                counts.add(Change.CREATED)
+                continue
+            changed = [name for name, value in values.items() if getattr(row, name) != value]
+            for name in changed:
+                setattr(row, name, values[name])
+            counts.add(Change.UPDATED if changed else Change.UNCHANGED)
+        for row in stored.values():
+            self.session.delete(row)
+        self.session.flush()
+        return len(stored)
+
+    # ------------------------------------------------------------ ERP posting rules
+
+    def _posting_rules(self, data: MasterData, counts: EntityCounts) -> int:
+        """Make the stored rules exactly ``posting_rules.csv``'s (none without it); how many were removed.
+
+        Like OA form mappings, nothing points at a rule: an ERP the file no longer has loses its rule, so
+        nothing is posted there by rules the company has withdrawn.
+        """
+        stored = {row.erp: row for row in self.session.scalars(select(PostingRuleRow))}
+        for rule in data.posting_rules:
+            values = row_values(rule)
+            row = stored.pop(rule.erp, None)
+            if row is None:
+                self.session.add(PostingRuleRow(**values))
                 counts.add(Change.CREATED)
                 continue
             changed = [name for name, value in values.items() if getattr(row, name) != value]

@@ -198,6 +198,7 @@ from engine.persistence import (  # noqa: E402,F401
     audit_table,
     erp_tables,
     oa_tables,
+    posting_tables,
     web_limits_table,
     web_tables,
     workflow_tables,

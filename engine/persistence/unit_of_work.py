@@ -28,6 +28,7 @@ from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.oa_form_repository import SqlOaForms
 from engine.persistence.org_sync_repository import SqlOrgSync
 from engine.persistence.outbox_repository import SqlOutboxRepository
+from engine.persistence.posting_rule_repository import SqlPostingRules
 from engine.persistence.prepared import BEFORE_STATEMENT
 from engine.persistence.reports import SqlReports
 
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
         self.attachments = SqlAttachmentRepository(self.conn)  # receipts and e-invoices of documents
         self.oa_forms = SqlOaForms(self.conn)  # the data dictionary's OA form mappings
         self.org_sync = SqlOrgSync(self.conn)  # people from the OA suites' directories
+        self.posting_rules = SqlPostingRules(self.conn)  # the data dictionary's ERP posting rules
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

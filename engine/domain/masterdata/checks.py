@@ -35,7 +35,7 @@ class Tables:
         return {row.values["code"] for row in rows if row.values.get("code")}
 
 
-def _check_unique(rows: list[Row], column: str, problems: Problems, *, report_as: str | None = None,
+def check_unique(rows: list[Row], column: str, problems: Problems, *, report_as: str | None = None,
                   key: Callable[[str], object] = lambda value: value) -> None:
     """Each value once; ``key`` says when two spellings are the same value (OA ids compare without case)."""
     first: dict[object, Row] = {}
@@ -51,7 +51,7 @@ def _check_unique(rows: list[Row], column: str, problems: Problems, *, report_as
                          f"(first on row {seen.line}{spelt})")
 
 
-def _check_refs(rows: list[Row], column: str, known: Collection[object] | None, target: str,
+def check_refs(rows: list[Row], column: str, known: Collection[object] | None, target: str,
                 problems: Problems) -> None:
     for row in rows:
         value = row.values.get(column)
@@ -77,8 +77,8 @@ def _find_cycles(parent_of: Mapping[str, str | None]) -> list[list[str]]:
 
 def _check_org_tree(tables: Tables, problems: Problems) -> None:
     units = tables.rows("org_units.csv")
-    _check_refs(units, "parent_code", tables.codes("org_units.csv"), "org_units.csv", problems)
-    _check_refs(units, "manager_code", tables.codes("employees.csv"), "employees.csv", problems)
+    check_refs(units, "parent_code", tables.codes("org_units.csv"), "org_units.csv", problems)
+    check_refs(units, "manager_code", tables.codes("employees.csv"), "employees.csv", problems)
     rows = {str(row.values["code"]): row for row in units if row.values.get("code")}
     parent_of = {code: _str_or_none(row.values.get("parent_code")) for code, row in rows.items()}
     for cycle in _find_cycles(parent_of):
@@ -86,26 +86,26 @@ def _check_org_tree(tables: Tables, problems: Problems) -> None:
         loop = " → ".join([*cycle[cycle.index(first):], *cycle[:cycle.index(first)], first])
         problems.add("org_units.csv", rows[first].line, "parent_code", f"the org tree has a cycle: {loop}")
     for column in OA_DEPT_FIELDS:  # one unit per OA department, or the org sync could not tell where people go
-        _check_unique(units, column, problems)
+        check_unique(units, column, problems)
 
 
 def _check_employees(tables: Tables, problems: Problems) -> None:
     employees = tables.rows("employees.csv")
-    _check_refs(employees, "org_unit_code", tables.codes("org_units.csv"), "org_units.csv", problems)
+    check_refs(employees, "org_unit_code", tables.codes("org_units.csv"), "org_units.csv", problems)
     for column in OA_ID_FIELDS:  # one person per OA account, or approvals reach the wrong person
-        _check_unique(employees, column, problems, key=identifier_key)
+        check_unique(employees, column, problems, key=identifier_key)
 
 
 def _check_budget_lines(tables: Tables, problems: Problems) -> None:
     lines = tables.rows("budget_lines.csv")
     for column, target in (("org_unit_code", "org_units.csv"), ("cost_center_code", "cost_centers.csv"),
                            ("subject_code", "expense_subjects.csv"), ("currency", "currencies.csv")):
-        _check_refs(lines, column, tables.codes(target), target, problems)
+        check_refs(lines, column, tables.codes(target), target, problems)
     minor_units = {row.values.get("code"): row.values.get("minor_units") for row in tables.rows("currencies.csv")}
     for row in lines:
         _check_line_holder(row, problems)
         _check_amount(row, minor_units, problems)
-    _check_unique(lines, "line_key", problems, report_as="-")
+    check_unique(lines, "line_key", problems, report_as="-")
 
 
 def _check_line_holder(row: Row, problems: Problems) -> None:
@@ -146,9 +146,9 @@ def _check_amount(row: Row, minor_units: Mapping[object, object], problems: Prob
 
 def cross_check(tables: Tables, problems: Problems) -> None:
     for name in ("currencies.csv", "org_units.csv", "employees.csv", "expense_subjects.csv", "cost_centers.csv"):
-        _check_unique(tables.rows(name), "code", problems)
+        check_unique(tables.rows(name), "code", problems)
     _check_org_tree(tables, problems)
     _check_employees(tables, problems)
-    _check_refs(tables.rows("cost_centers.csv"), "org_unit_code", tables.codes("org_units.csv"), "org_units.csv",
+    check_refs(tables.rows("cost_centers.csv"), "org_unit_code", tables.codes("org_units.csv"), "org_units.csv",
                 problems)
     _check_budget_lines(tables, problems)

@@ -16,8 +16,16 @@ from engine.domain.budget import ControlMode
 from engine.domain.budget_line import BudgetLineKey, LinePolicy
 from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata.checks import Tables, cross_check
-from engine.domain.masterdata.fields import DICTIONARY_FILES, LAYOUTS, MANIFEST, OA_FORMS, OPTIONAL_FILES
+from engine.domain.masterdata.fields import (
+    DICTIONARY_FILES,
+    LAYOUTS,
+    MANIFEST,
+    OA_FORMS,
+    OPTIONAL_FILES,
+    POSTING_RULES,
+)
 from engine.domain.masterdata.oa_form_checks import build_oa_forms, check_oa_forms
+from engine.domain.masterdata.posting_rule_checks import build_posting_rules, check_posting_rules
 from engine.domain.masterdata.reading import Problems, Row, parse_manifest, read_table
 from engine.domain.masterdata.records import (
     BudgetLineRecord,
@@ -68,6 +76,7 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
     tables = Tables(read)
     cross_check(tables, problems)
     check_oa_forms(tables.rows(OA_FORMS), problems)
+    check_posting_rules(tables, problems)
     if problems or manifest is None:
         raise MasterDataInvalid(problems.lines())
     return _build(manifest, digest.hexdigest(), tables)
@@ -76,7 +85,7 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
 def _expected_files() -> str:
     required = [name for name in LAYOUTS if name not in OPTIONAL_FILES]
     optional = [name for name in LAYOUTS if name in OPTIONAL_FILES]
-    return ", ".join(required) + "".join(f" and, optionally, {name}" for name in optional)
+    return ", ".join(required) + " and, optionally, " + " and ".join(optional)
 
 
 def _manifest(source: Source, digest: DictionaryDigest, problems: Problems) -> Manifest | None:
@@ -100,6 +109,7 @@ def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:
         cost_centers=records("cost_centers.csv", CostCenterRecord),
         budget_lines=tuple(_budget_line(row) for row in tables.rows("budget_lines.csv")),
         oa_forms=build_oa_forms(tables.rows(OA_FORMS)),
+        posting_rules=build_posting_rules(tables.rows(POSTING_RULES)),
     )
 
 

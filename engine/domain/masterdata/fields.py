@@ -15,16 +15,19 @@ rule of ``parse_amount``.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from connectors.erp import DIMENSIONS
 from engine.domain.budget import ControlMode
 from engine.domain.budget_line import period_kind
 from engine.domain.errors import InvalidAmount
 from engine.domain.identifiers import InvalidIdentifier, canonical_identifier
 from engine.domain.money import MAX_SCALE, plain_decimal
 from engine.domain.oa_forms import DIRECTIONS, FIELD_TYPES, VENDORS
+from engine.domain.posting import DEFAULT_SUMMARY, ERPS, SUMMARY_FIELDS, PostingRule
 from engine.domain.untrusted_text import excerpt
 
 MANIFEST = "manifest.toml"
@@ -207,6 +210,13 @@ _OA_DEPT_PARSERS = {
                                   case="keep", max_length=64),
 }
 _email = _identifier(_EMAIL, "an e-mail address", case="keep", max_length=200)
+# Each ERP chart's GL account, by its expense_subjects.csv column; posting_rules.csv's accounts are read by the
+# parser of their ERP's column (engine/domain/posting.py GL_COLUMN).
+GL_PARSERS: dict[str, Callable[[str], str]] = {
+    "gl_kingdee": _identifier(_GL_NUMBERED, "a Kingdee account like 6602.01"),
+    "gl_yonyou": _identifier(_GL_NUMBERED, "a Yonyou account like 660201"),
+    "gl_sap": _identifier(_GL_SAP, "an SAP G/L account like 6602010000"),
+}
 _NAME, _ACTIVE = Column("name", _text(200)), _optional("active", _boolean, default=True)
 LAYOUTS: dict[str, tuple[Column, ...]] = {
     "currencies.csv": (
@@ -226,9 +236,7 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
     ),
     "expense_subjects.csv": (
         Column("code", _code), _NAME, _optional("name_en", _text(200)),
-        _optional("gl_kingdee", _identifier(_GL_NUMBERED, "a Kingdee account like 6602.01")),
-        _optional("gl_yonyou", _identifier(_GL_NUMBERED, "a Yonyou account like 660201")),
-        _optional("gl_sap", _identifier(_GL_SAP, "an SAP G/L account like 6602010000")),
+        *(_optional(name, parse) for name, parse in GL_PARSERS.items()),
         Column("tax_treatment", _tax_treatment), _ACTIVE,
     ),
     "cost_centers.csv": (Column("code", _code), _NAME, Column("org_unit_code", _code), _ACTIVE),
@@ -279,7 +287,72 @@ LAYOUTS[OA_FORMS] = (
     Column("type", _one_of(FIELD_TYPES)),
     _optional("required", _boolean, default=False),
 )
-# Files a dictionary may leave out: a company that approves only in budgetflow maps no OA forms.
-OPTIONAL_FILES = frozenset({OA_FORMS})
+
+# ---------------------------------------------------------------- ERP posting rules (optional file)
+
+# An ERP's voucher type: Kingdee voucher group PRE001, Yonyou 01 or 记 (a Chinese character is its usual name),
+# SAP document type SA.
+_VOUCHER_TYPE = re.compile(r"[A-Z0-9\u4e00-\u9fff][A-Z0-9.\u4e00-\u9fff_-]{0,63}")
+_FORMATTER = string.Formatter()
+
+
+def _account(text: str) -> str:
+    """A GL account in canonical form; its pattern depends on the row's ERP (posting_rule_checks.py)."""
+    return _canonical(text, case="upper", max_length=64, what="a GL account")
+
+
+def _summary(text: str) -> str:
+    """A voucher summary template: ``{name}`` placeholders from SUMMARY_FIELDS, ``{{``/``}}`` for braces.
+
+    Placeholders are plain names: no ``{total:>9999}`` (a format spec could make any length of text), no
+    ``{applicant.attr}`` (``format_map`` would read attributes).
+    """
+    _text(200)(text)
+    try:
+        parts = list(_FORMATTER.parse(text))
+    except ValueError:
+        raise ValueError(f"{excerpt(text)} has a '{{' or '}}' without its pair; write {{{{ or }}}} for a brace "
+                         "itself") from None
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        shown = excerpt("{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+        if name not in SUMMARY_FIELDS:
+            raise ValueError(f"unknown placeholder {shown}; placeholders: "
+                             f"{', '.join('{' + field + '}' for field in SUMMARY_FIELDS)}")
+        if spec or conversion:
+            raise ValueError(f"placeholder {shown} has a format; write {{{name}}}")
+    return text
+
+
+def _dimension_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(";") if name.strip())
+    unknown = [name for name in names if name not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimension(s) {', '.join(excerpt(name, 20) for name in unknown[:5])}; "
+                         f"dimensions: {', '.join(DIMENSIONS)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"a dimension is listed twice in {excerpt(text)}")
+    if not names:
+        raise ValueError(f"names no dimension; dimensions: {', '.join(DIMENSIONS)}")
+    return names
+
+
+POSTING_RULES = "posting_rules.csv"
+LAYOUTS[POSTING_RULES] = (
+    Column("erp", _one_of(ERPS)),
+    Column("book", _erp_code),
+    Column("voucher_type", _identifier(_VOUCHER_TYPE, "a voucher type (A-Z, 0-9, Chinese characters, '.', '_' "
+                                       "or '-', at most 64 characters)")),
+    Column("payable_account", _account),
+    _optional("vat_input_account", _account),
+    _optional("summary", _summary, default=DEFAULT_SUMMARY),
+    _optional("expense_dimensions", _dimension_names, default=PostingRule.expense_dimensions),
+    _optional("payable_dimensions", _dimension_names, default=PostingRule.payable_dimensions),
+    _optional("book_currency", _currency, default=PostingRule.book_currency),
+)
+# Files a dictionary may leave out: a company that approves only in budgetflow maps no OA forms, and one that
+# posts no vouchers to an ERP has no posting rules.
+OPTIONAL_FILES = frozenset({OA_FORMS, POSTING_RULES})
 DICTIONARY_FILES = (MANIFEST, *LAYOUTS)
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from engine.domain.budget_line import BudgetLineKey, LinePolicy
 from engine.domain.oa_forms import OaForm
+from engine.domain.posting import PostingRule
 
 # ---------------------------------------------------------------- records
 
@@ -107,6 +108,7 @@ class MasterData:
     cost_centers: tuple[CostCenterRecord, ...]
     budget_lines: tuple[BudgetLineRecord, ...]
     oa_forms: tuple[OaForm, ...] = ()  # oa_forms.csv, optional: none without it
+    posting_rules: tuple[PostingRule, ...] = ()  # posting_rules.csv, optional: one per ERP, none without it
 
 
 # ---------------------------------------------------------------- import outcome
@@ -128,7 +130,8 @@ class EntityCounts:
         setattr(self, change.value, getattr(self, change.value) + 1)
 
 
-ENTITIES = ("currencies", "org_units", "employees", "expense_subjects", "cost_centers", "budget_lines", "oa_forms")
+ENTITIES = ("currencies", "org_units", "employees", "expense_subjects", "cost_centers", "budget_lines", "oa_forms",
+            "posting_rules")
 
 
 @dataclass(slots=True)
@@ -140,14 +143,18 @@ class ImportSummary:
     allocations: int = 0  # ALLOCATE entries booked for new lines
     adjustments: int = 0  # ADJUST entries booked for changed amounts
     recorded: bool = False  # whether a master_data_import row was written
-    # OA form mappings are replaced, not kept like codes: a template no longer in oa_forms.csv is removed.
+    # OA form mappings and posting rules are replaced, not kept like codes: a template no longer in
+    # oa_forms.csv, an ERP no longer in posting_rules.csv, is removed.
     oa_forms_removed: int = 0
+    posting_rules_removed: int = 0
 
     @property
     def changed(self) -> bool:
-        return self.oa_forms_removed > 0 or any(c.created or c.updated for c in self.counts.values())
+        return (self.oa_forms_removed > 0 or self.posting_rules_removed > 0
+                or any(c.created or c.updated for c in self.counts.values()))
 
     def to_json(self) -> str:
         counts = {name: asdict(c) for name, c in self.counts.items()}
         return json.dumps({"counts": counts, "allocations": self.allocations, "adjustments": self.adjustments,
-                           "oa_forms_removed": self.oa_forms_removed}, sort_keys=True)
+                           "oa_forms_removed": self.oa_forms_removed,
+                           "posting_rules_removed": self.posting_rules_removed}, sort_keys=True)
