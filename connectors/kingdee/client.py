@@ -98,13 +98,15 @@ class KingdeeClient:
             raise refused
 
     def _undo(self, voucher: query.Found, *, submitted: bool, reason: ConnectorError) -> None:
-        """Take the refused voucher out of the book; if Kingdee will not, say which voucher is left behind."""
-        steps = ["CancelAssign", "Delete"] if submitted else ["Delete"]
-        for op in steps:
-            answer = self.transport.call(op, _ids(voucher))
-            status = response_status(answer) or {}
-            if not succeeded(status):
-                left = refusal(op, status, scrub=(self.settings.app_secret,))
+        """Take the refused voucher out of the book; if Kingdee will not (or does not answer), raise the refusal
+        naming the voucher left behind: the refusal stands either way, so it is never reported retryable."""
+        for op in ["CancelAssign", "Delete"] if submitted else ["Delete"]:
+            try:
+                status = response_status(self.transport.call(op, _ids(voucher))) or {}
+                left = "" if succeeded(status) else str(refusal(op, status, scrub=(self.settings.app_secret,)))
+            except ConnectorError as exc:
+                left = str(exc)
+            if left:
                 raise ConnectorError(POST_FAILED, f"{reason}; and voucher {voucher.number} could not be removed "
                                      f"({left}): delete it in Kingdee by hand", retryable=False,
                                      errors=reason.payload.get("errors", []), vendor=VENDOR) from reason

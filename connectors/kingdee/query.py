@@ -92,7 +92,8 @@ def booked(call: Call, settings: KingdeeSettings, start: date, end: date) -> lis
 
 def _voucher(entries: list[dict[str, Any]], flex: dict[str, str], currencies: dict[str, str]) -> BookedVoucher:
     head = entries[0]
-    references = {split_explanation(str(e["FEXPLANATION"] or ""))[0] for e in entries}
+    # our key, if the entries that carry one agree (an entry edited by hand may have lost it)
+    references = {split_explanation(str(e["FEXPLANATION"] or ""))[0] for e in entries} - {""}
     currency = str(head["FCURRENCYID.FNumber"] or "")
     status = str(head["FDocumentStatus"] or "")
     return BookedVoucher(

@@ -62,7 +62,7 @@ def read_settings(settings: Mapping[str, Any]) -> KingdeeSettings:
         base_url=text["base_url"].rstrip("/"), acct_id=text["acct_id"], user_name=text["user_name"],
         app_id=text["app_id"], app_secret=text["app_secret"], book=text["book"], auth=auth,
         lcid=_number(settings, "lcid", 2052, 1, 99999), org_num=_number(settings, "org_num", 0, 0, 10**9),
-        **optional, dimensions=_dimensions(settings.get("dimensions")),
+        **optional, dimensions=_dimensions(settings),
         currencies=_table(settings, "currencies", DEFAULT_CURRENCIES),
         timeout_seconds=float(_number(settings, "timeout_seconds", 30, 1, 600)),
         page_size=_number(settings, "page_size", MAX_PAGE, 1, MAX_PAGE))
@@ -88,8 +88,8 @@ def _table(settings: Mapping[str, Any], key: str, defaults: Mapping[str, str]) -
     return {**defaults, **{str(k): v for k, v in given.items()}}
 
 
-def _dimensions(given: Any) -> dict[str, str]:
-    table = _table({"dimensions": given} if given is not None else {}, "dimensions", DEFAULT_DIMENSIONS)
+def _dimensions(settings: Mapping[str, Any]) -> dict[str, str]:
+    table = _table(settings, "dimensions", DEFAULT_DIMENSIONS)
     for name, flex in table.items():
         if name not in DIMENSIONS:
             raise ErpSettingsInvalid(f"{WHERE}: dimensions.{name}: not one of {', '.join(DIMENSIONS)}")

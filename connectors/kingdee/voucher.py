@@ -30,7 +30,8 @@ REFERENCE = re.compile(r"#(\S+) (.*)", re.DOTALL)
 
 
 def explanation(key: str, memo: str) -> str:
-    return f"#{key} {memo}"[:EXPLANATION_MAX]
+    """``#<key> <memo>``; never an empty memo, or a trimmed ``#<key>`` would escape the look-up's pattern."""
+    return f"#{key} {memo.strip() or key}"[:EXPLANATION_MAX]
 
 
 def split_explanation(text: str) -> tuple[str, str]:

@@ -119,7 +119,8 @@ class Vouchers(KingdeeState):
         lines, references = [], set()
         for entry in entries:
             reference, memo = split_explanation(str(entry.get("FEXPLANATION") or ""))
-            references.add(reference)
+            if reference:
+                references.add(reference)
             debit = amount(entry.get("FDEBIT")) or Decimal(0)
             value = amount(entry.get("FAMOUNTFOR")) or debit or amount(entry.get("FCREDIT")) or Decimal(0)
             dimensions = tuple(sorted((slots.get(key[len("FDETAILID__"):], key), number_of(entry["FDetailID"], key))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -165,3 +165,51 @@ def test_settings_are_checked_when_connecting(settings):
         with pytest.raises(ErpSettingsInvalid, match=key):
             factory("kingdee")({**settings, **wrong})
     assert APP_SECRET not in repr(factory("kingdee")(settings))
+
+
+def test_a_refused_voucher_kingdee_will_not_delete_is_named_for_finance(client, emulator):
+    emulator.refuse.update(Audit="凭证的审核人不能与制单人为同一人", Delete="凭证已被引用，不能删除")
+    with pytest.raises(ConnectorError) as refused:
+        client.post_voucher(travel_claim("EC-9"), idempotency_key="EC-9")
+    [left] = emulator.book.all()
+    assert refused.value.code == POST_FAILED and not refused.value.retryable
+    assert left.voucher_no in str(refused.value) and "by hand" in str(refused.value)
+    assert left.status == "saved"  # taken back from submitted before the delete was refused
+
+
+def test_the_look_up_replays_an_audited_voucher_and_only_the_look_up_prevents_a_second(client, emulator):
+    first = client.post_voucher(travel_claim("EC-10"), idempotency_key="EC-10")
+    again = client.post_voucher(travel_claim("EC-10"), idempotency_key="EC-10", resolve_first=True)
+    assert (again.voucher_no, again.replayed) == (first.voucher_no, True) and len(emulator.book.all()) == 1
+    client.post_voucher(travel_claim("EC-10"), idempotency_key="EC-10")  # no look-up: Kingdee saves it again
+    assert len(emulator.book.all()) == 2
+
+
+def test_keys_with_pattern_characters_are_looked_up_literally(client):
+    client.post_voucher(travel_claim("EC_1%[x]'"), idempotency_key="EC_1%[x]'")
+    client.post_voucher(travel_claim("ECA1%[x]'"), idempotency_key="ECA1%[x]'")
+    assert client.find_voucher(idempotency_key="EC_1%[x]'").voucher_no == "GLV00000001"
+    assert client.find_voucher(idempotency_key="EC_1%") is None
+
+
+def test_amounts_travel_as_json_numbers_with_two_decimals(make_client):
+    class Recording(requests.Session):
+        bodies: list[bytes] = []
+
+        def request(self, *args, **kwargs):
+            self.bodies.append(kwargs.get("data") or b"")
+            return super().request(*args, **kwargs)
+
+    session = Recording()
+    make_client(session=session).post_voucher(travel_claim("EC-11"), idempotency_key="EC-11")
+    save = session.bodies[0].decode()
+    assert '"FDEBIT": 1208.02, "FCREDIT": 0.00' in save and '"FDEBIT": 0.00, "FCREDIT": 1280.50' in save
+    assert '"FAMOUNTFOR": 72.48' in save and '"FEXCHANGERATE": 1,' in save
+
+
+def test_a_voucher_without_a_date_is_dated_today_in_utc_and_other_book_and_group_are_kept(client, emulator):
+    draft = travel_claim("EC-12")
+    client.post_voucher(type(draft)(**{**draft.__dict__, "posting_date": None, "voucher_type": "PRE004"}),
+                        idempotency_key="EC-12")
+    [held] = emulator.book.all()
+    assert held.posting_date == datetime.now(UTC).date() and held.extra["group"] == "PRE004"
