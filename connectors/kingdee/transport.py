@@ -67,6 +67,8 @@ class Transport:
                         data=jsonwire.dumps(body).encode(), headers=headers)
         if response.status_code == 519:
             raise self._gateway_refusal(response)
+        if response.status_code == 429:  # a refused call did nothing: safe to repeat
+            raise unavailable(VENDOR, "throttled the call (HTTP 429)", ambiguous=False)
         if response.status_code != 200:
             raise ConnectorError(POST_FAILED, f"{VENDOR} answered HTTP {response.status_code} to {path}: "
                                  "check base_url (the site address, without /k3cloud)", vendor=VENDOR)

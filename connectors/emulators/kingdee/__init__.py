@@ -12,8 +12,9 @@ Vendor endpoints (``POST /k3cloud/Kingdee.BOS.WebApi.ServicesStub.<service>.comm
 Signed calls are checked as the SDK 8.x builds them (the vendor's own ``k3cloud_webapi_sdk`` is accepted);
 gateway refusals are HTTP 519 with an ``errcode`` body; ``server_error()`` is HTTP 500. Faults come from the ERP
 base (``/_emulator/erp-faults``): every vendor call passes ``before_commit``, and every write that changed the
-book passes ``after_commit``. The book's ``reference`` is the key read from the ``#<key> `` prefix of the entry
-explanations, where the connector puts it.
+book passes ``after_commit``; the shared ``throttle_every`` fault answers HTTP 429 (Kingdee documents no
+throttle). The book's ``reference`` is the key read from the ``#<key> `` prefix of the entry explanations,
+where the connector puts it.
 
 The package: ``model`` (the tenant's ids, codes and limits), ``replies`` (Kingdee's answer shapes), ``state``
 (what it holds), ``auth`` (signatures and sessions), ``vouchers`` (Save's checks and the status steps),

@@ -33,6 +33,8 @@ class KingdeeEmulator(Auth, Vouchers, Query):
         fault = self.before_commit(request)
         if fault is not None:
             return fault
+        if self.throttled_now():  # Kingdee documents no throttle: the shape a gateway in front would give
+            return replies.kingdee_json({"errcode": 429, "message": "请求过于频繁，请稍后再试"}, 429)
         refused = self.authenticate(request, query=query)
         if refused is not None:
             return refused

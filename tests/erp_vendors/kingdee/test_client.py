@@ -108,9 +108,12 @@ def test_a_clock_13_minutes_behind_is_refused_by_the_gateway_with_a_hint(client,
     assert refused.value.code == POST_FAILED and "clock" in str(refused.value)
 
 
-@pytest.mark.parametrize("fault", [{"error_5xx_ratio": 1}, {"down_for": 60}])
-def test_server_errors_and_outages_are_retryable_and_not_ambiguous(client, running, emulator, fault):
-    set_faults(running, **fault)
+@pytest.mark.parametrize("fault", [{"error_5xx_ratio": 1}, {"down_for": 60}, {"throttle_every": 1}])
+def test_server_errors_outages_and_throttling_are_retryable_and_not_ambiguous(client, running, emulator, fault):
+    if "throttle_every" in fault:
+        requests.post(f"{running.url}/_emulator/faults", json=fault, timeout=5).raise_for_status()
+    else:
+        set_faults(running, **fault)
     with pytest.raises(ConnectorError) as failed:
         client.post_voucher(travel_claim("EC-5"), idempotency_key="EC-5")
     assert failed.value.code == UNAVAILABLE and failed.value.retryable and not failed.value.payload["ambiguous"]
