@@ -145,8 +145,7 @@ class Container:
 
     def _posting_rule(self, erp: str) -> PostingRule | None:
         with self.reader() as uow:
-            rules = getattr(uow, "posting_rules", None)  # TEMP until the posting-rules branch lands
-            found = rules.for_erp(erp) if rules is not None else None
+            found = uow.posting_rules.for_erp(erp)
         return found if found is not None or erp != "local" else LOCAL_RULE
 
     def oa_refs(self) -> SqlExternalRefs:

@@ -10,7 +10,8 @@ from connectors.emulators.base import Running
 
 VENDORS = {"dingtalk": "connectors.emulators.dingtalk:DingTalkEmulator",
            "wecom": "connectors.emulators.wecom:WeComEmulator",
-           "feishu": "connectors.emulators.feishu:FeishuEmulator"}
+           "feishu": "connectors.emulators.feishu:FeishuEmulator",
+           "kingdee": "connectors.emulators.kingdee:KingdeeEmulator"}
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from engine.cli import (
     accounts,
     audit,
     bench,
+    erp,
     info,
     instances,
     ledger,
@@ -22,7 +23,7 @@ from engine.cli import (
 from engine.cli.app import cli
 
 AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit, accounts,
-         oa)
+         oa, erp)
 for _area in AREAS:
     _area.register(cli)
 

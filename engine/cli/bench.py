@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from engine.bench import budget_contention, inbox, lifecycle
+from engine.bench import budget_contention, inbox, lifecycle, posting
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
 from engine.cli.base import group
 from engine.cli.i18n import N_, _
@@ -152,6 +152,31 @@ def inbox_command(open_tasks: int, history: int, queries: int, as_json: bool) ->
     if as_json:
         emit_json(results)
     return 0
+
+
+@bench.command("posting", examples=("budgetflow bench posting --json", "budgetflow bench posting --vouchers 1000"))
+@click.option("--vouchers", type=click.IntRange(min=1), default=10_000,
+              help=N_("vouchers posted to each ERP emulator (default 10,000)"))
+@click.option("--ambiguous", type=click.FloatRange(min=0, max=0.9), default=0.3,
+              help=N_("share of calls the ERP commits and then times out on (default 0.3)"))
+@json_option
+def posting_command(vouchers: int, ambiguous: float, as_json: bool) -> int:
+    """Vouchers per second to each ERP emulator over loopback HTTP, each posted exactly once despite timeouts."""
+    machine(as_json)
+    results: dict[str, object] = {}
+    with progress(vouchers * len(posting.ERPS), _("posting"), as_json=as_json) as advance:
+        for name in posting.ERPS:
+            figures = posting.run(name, vouchers, ambiguous_ratio=ambiguous, progress=advance)
+            results[name] = figures.to_json()
+            say(_("{name}: {rate} vouchers/s, {vouchers} vouchers in {attempts} calls; {duplicates} duplicate(s), "
+                  "{missing} missing, {failed} given up").format(
+                name=name, rate=f"{figures.vouchers_per_s:.1f}", vouchers=f"{figures.vouchers:,}",
+                attempts=f"{figures.attempts:,}", duplicates=figures.duplicates, missing=figures.missing,
+                failed=figures.failed), as_json=as_json)
+    if as_json:
+        emit_json(results)
+    exact = all(isinstance(r, dict) and not (r["duplicates"] or r["missing"] or r["failed"]) for r in results.values())
+    return 0 if exact else 1
 
 
 def register(cli: click.Group) -> None:

@@ -31,6 +31,7 @@ from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.oa_forms import OaForm
 from engine.domain.org_sync import HeldTask, Known
+from engine.domain.posting import PostingRule
 from engine.domain.summary import DocumentSummary
 from engine.services.web_ports import (
     AccountRepository,
@@ -307,6 +308,14 @@ class OaForms(Protocol):
     def all(self) -> list[OaForm]: ...
 
 
+class PostingRules(Protocol):
+    """The data dictionary's posting rules (``posting_rules.csv``; engine/domain/posting.py)."""
+
+    def for_erp(self, erp: str) -> PostingRule | None: ...
+
+    def all(self) -> list[PostingRule]: ...
+
+
 # ---------------------------------------------------------------- transactions
 
 
@@ -364,6 +373,8 @@ class UnitOfWork(Protocol):
     def attachments(self) -> AttachmentRepository: ...
     @property
     def oa_forms(self) -> OaForms: ...
+    @property
+    def posting_rules(self) -> PostingRules: ...
     @property
     def org_sync(self) -> OrgSync: ...
 

@@ -56,6 +56,8 @@ def _changes(summary: ImportSummary) -> str:
                if c.created or c.updated]
     if summary.oa_forms_removed:  # mappings are replaced, so a removed one is a change too
         changed.append(f"oa_forms {summary.oa_forms_removed} removed")
+    if summary.posting_rules_removed:
+        changed.append(f"posting_rules {summary.posting_rules_removed} removed")
     return "; ".join(changed) or f"{summary.adjustments} budget adjustment(s)"
 
 

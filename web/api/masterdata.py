@@ -50,6 +50,8 @@ class ImportedSchema(ma.Schema):
     adjustments = ma.fields.Integer(required=True)
     oa_forms_removed = ma.fields.Integer(required=True, metadata={
         "description": "OA form mappings deleted because oa_forms.csv no longer has their template"})
+    posting_rules_removed = ma.fields.Integer(required=True, metadata={
+        "description": "posting rules deleted because posting_rules.csv no longer has their ERP"})
 
 
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {
@@ -78,7 +80,7 @@ def import_dictionary() -> dict[str, Any]:
     return {"imported": True, "changed": summary.changed, "version": summary.version, "company": summary.company,
             "counts": {name: asdict(c) for name, c in summary.counts.items()},
             "allocations": summary.allocations, "adjustments": summary.adjustments,
-            "oa_forms_removed": summary.oa_forms_removed}
+            "oa_forms_removed": summary.oa_forms_removed, "posting_rules_removed": summary.posting_rules_removed}
 
 
 bodies.accepts_upload("MasterData.import_dictionary", *uploads.ZIP_TYPES)
