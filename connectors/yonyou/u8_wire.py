@@ -51,7 +51,7 @@ def voucher_body(draft: VoucherDraft, key: str, *, voucher_type: str, enter: str
         "credit": {"entry": [e for e in entries if "natural_debit_currency" not in e]}}}
 
 
-def _entry(number: int, line: Any, draft: VoucherDraft, book_currency: str,
+def _entry(number: int, line: VoucherLine, draft: VoucherDraft, book_currency: str,
            dimensions: Mapping[str, str]) -> dict[str, Any]:
     foreign = draft.currency != book_currency
     entry: dict[str, Any] = {"entry_id": number, "account_code": line.account, "abstract": line.memo or draft.summary}

@@ -29,7 +29,8 @@ def cents(amount: Decimal) -> Decimal:
         raise TypeError("amounts are Decimal")
     exact = amount.quantize(CENT)
     if exact != amount:
-        raise ConnectorError(POST_FAILED, f"amount {amount} has more than two decimals", retryable=False)
+        raise ConnectorError(POST_FAILED, f"amount {amount} has more than two decimals", retryable=False,
+                             errors=[])
     return exact
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 
@@ -9,10 +10,10 @@ import pytest
 import requests
 
 from connectors.base import ConnectorError
-from connectors.emulators.yonyou import U8_APP_SECRET, YonyouEmulator
+from connectors.emulators.yonyou import APP_SECRET, U8_APP_SECRET, YonyouEmulator
 from connectors.erp import POST_FAILED, UNAVAILABLE
 from connectors.erp_registry import ErpSettingsInvalid, factory
-from connectors.yonyou import connect_u8
+from connectors.yonyou import connect_u8, connect_yonbip
 from tests.erp_vendors.yonyou.support import DAY, draft
 
 
@@ -156,3 +157,14 @@ def test_wrong_settings_name_the_key(u8_settings: dict, changes: dict, named: st
     settings = {k: v for k, v in {**u8_settings, **changes}.items() if v is not None}
     with pytest.raises(ErpSettingsInvalid, match=named):
         connect_u8(settings)
+
+
+def test_the_secret_and_tokens_stay_out_of_the_logs(emulator: YonyouEmulator, u8_settings: dict,
+                                                    yonbip_settings: dict, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    connect_u8(u8_settings).post_voucher(draft("EC-10"), idempotency_key="EC-10")
+    connect_yonbip(yonbip_settings).post_voucher(draft("EC-11"), idempotency_key="EC-11")
+    logged = caplog.text
+    assert "/api/voucher/add" in logged and "addVoucher" in logged  # the request lines were logged, masked
+    secrets = [U8_APP_SECRET, APP_SECRET, *emulator.u8_tokens, *emulator.yonbip_tokens]
+    assert [s for s in secrets if s in logged] == [] and "signature=***" in logged
