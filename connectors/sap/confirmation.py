@@ -30,6 +30,7 @@ MESSAGE_FIELDS = {
     "814(F5)": "AccountingDocumentType",  # document type is not defined
     "248(KI)": "CostCenter",  # cost center does not exist
     "702(F5)": "AmountInTransactionCurrency",  # balance in transaction currency is not zero
+    "703(F5)": "AmountInCompanyCodeCurrency",  # balance in company code currency is not zero
     "040(F5)": "DebitCreditCode",  # debit/credit code and the amount's sign disagree
     "041(F5)": "AmountInTransactionCurrency",  # an item without an amount
 }

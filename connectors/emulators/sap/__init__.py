@@ -9,7 +9,8 @@ its Basic credentials; bad credentials: HTTP 401 with SAP's HTML "Logon failed" 
   ``soap-env:Client``, ``connectors/emulators/sap/envelope.py``). A readable one is checked
   (``connectors/emulators/sap/validation.py``: company code known, document type defined, every GL account in
   the chart, cost centers known when the emulator was given a list, amounts non-zero with their sign matching
-  S/H, one currency, balanced) and answered HTTP 200 with ``JournalEntryBulkCreateConfirmation``: the new
+  S/H, one currency, balanced in it and, when the items carry it, in company code currency) and answered
+  HTTP 200 with ``JournalEntryBulkCreateConfirmation``: the new
   AccountingDocument (10 digits, 1000000001 on) and an information log, or ``0000000000`` and error items
   (severity 3; ``TypeID`` SAP's message id, ``ReferenceObjectNodeSequenceID`` the item). **No idempotency**:
   the same request twice posts two entries, as SAP does.

@@ -37,6 +37,7 @@ class ItemIn:
     debit_credit: str
     text: str = ""
     fields: dict[str, str] = field(default_factory=dict)  # AssignmentReference and the account assignments
+    local: tuple[Decimal, str] | None = None  # AmountInCompanyCodeCurrency and its currency, when sent
 
 
 @dataclass
@@ -79,16 +80,24 @@ def _item(node: etree._Element, position: int) -> ItemIn:
     currency = amount_node.get("currencyCode", "") if amount_node is not None else ""
     if not currency:
         raise Malformed(f"Item {position}: AmountInTransactionCurrency has no currencyCode")
-    try:
-        amount = Decimal(values["AmountInTransactionCurrency"])
-    except InvalidOperation:
-        raise Malformed(f"Item {position}: AmountInTransactionCurrency is not a decimal") from None
+    amount = _decimal(values["AmountInTransactionCurrency"], f"Item {position}: AmountInTransactionCurrency")
+    local_node = node.find("AmountInCompanyCodeCurrency")
+    local = None if local_node is None else (
+        _decimal(local_node.text or "", f"Item {position}: AmountInCompanyCodeCurrency"),
+        local_node.get("currencyCode", ""))
     fields = {name: values[name] for name in ("AssignmentReference",) if values.get(name)}
     for child in node.findall("AccountAssignment/*"):
         if child.tag in ASSIGNMENTS and (child.text or "").strip():
             fields[str(child.tag)] = (child.text or "").strip()
     return ItemIn(values.get("ReferenceDocumentItem") or str(position), values["GLAccount"], amount, currency,
-                  values["DebitCreditCode"], values.get("DocumentItemText", ""), fields)
+                  values["DebitCreditCode"], values.get("DocumentItemText", ""), fields, local)
+
+
+def _decimal(text: str, name: str) -> Decimal:
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise Malformed(f"{name} is not a decimal") from None
 
 
 def _check_lengths(values: dict[str, str], where: str) -> None:

@@ -51,8 +51,14 @@ def _item_errors(item: ItemIn, company: str, entry: EntryIn, cost_centers: Colle
 
 
 def _balance_errors(items: list[ItemIn]) -> list[LogItem]:
+    """Balanced per transaction currency, and in company code currency when the items carry it."""
     balances: dict[str, Decimal] = {}
+    local: dict[str, Decimal] = {}
     for item in items:
         balances[item.currency] = balances.get(item.currency, Decimal(0)) + item.amount
+        if item.local is not None:
+            local[item.local[1]] = local.get(item.local[1], Decimal(0)) + item.local[0]
     return [LogItem("702(F5)", ERROR, f"Balance in transaction currency {currency}: {balance:.2f}")
-            for currency, balance in sorted(balances.items()) if balance]
+            for currency, balance in sorted(balances.items()) if balance] + [
+        LogItem("703(F5)", ERROR, f"Balance in company code currency {currency}: {balance:.2f}")
+        for currency, balance in sorted(local.items()) if balance]

@@ -119,6 +119,24 @@ def test_an_exchange_rate_needs_the_book_currency(make_client, emulator: SapEmul
     assert emulator.book.all()[0].currency == "USD"
 
 
+def test_company_code_amounts_balance_after_rounding(make_client, emulator: SapEmulator):
+    """Three debits of 0.01 at 1.5 round to 0.02 each (0.06); the credit of 0.03 to 0.05: SAP refuses the
+    entry unless the cent goes somewhere (703(F5), checked by the emulator)."""
+    cent = Decimal("0.01")
+    lines = (*(VoucherLine("6602010000", cent, Decimal(0), "x") for _ in range(3)),
+             VoucherLine("2241000000", Decimal(0), 3 * cent, "y"))
+    voucher = draft(currency="USD", exchange_rate=Decimal("1.5"), lines=lines)
+
+    make_client(book_currency="CNY").post_voucher(voucher, idempotency_key="EC-2026-000006")
+
+    assert [str(x.debit or x.credit) for x in emulator.book.all()[0].lines] == ["0.01"] * 3 + ["0.03"]
+
+
+def test_amounts_go_with_two_decimals(client, emulator: SapEmulator):
+    client.post_voucher(draft(amount="10.5"), idempotency_key="EC-2026-000007")
+    assert [str(x.debit or x.credit) for x in emulator.book.all()[0].lines] == ["10.50", "10.50"]
+
+
 def test_the_registry_connects_and_settings_are_checked(settings):
     assert factory("sap")(settings).name == "sap"
     for key in ("base_url", "user", "password", "book"):
