@@ -62,6 +62,8 @@ class JournalEntryItems:
         skip = 0
         while True:
             window = list(self._window(odata_filter, top, skip))
+            if window and rows and _row_key(window[0]) == _row_key(rows[-top]):
+                raise unavailable(VENDOR, "the read-back answered the same page for a later $skip", ambiguous=False)
             rows += window
             if len(window) < top:
                 return rows
@@ -73,8 +75,9 @@ class JournalEntryItems:
                                          "$format": "json"}
         while url:
             page = self._get(url, params)
-            yield from page.get("results") or []
-            url, params = self._next(page.get("__next")), None
+            results = page.get("results") or []
+            yield from results
+            url, params = (self._next(page.get("__next")), None) if results else (None, None)
 
     def _next(self, link: Any) -> str | None:
         """SAP's next link carries the whole query; only its query is used, on our own address, so the
@@ -102,6 +105,10 @@ class JournalEntryItems:
                                  f"{response.status_code} without OData results", retryable=True,
                                  ambiguous=False, vendor=VENDOR, http_status=response.status_code)
         return page
+
+
+def _row_key(row: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(row.get(name, "")) for name in ORDER.split(","))
 
 
 def odata_date(value: Any) -> date | None:

@@ -62,7 +62,7 @@ def read_settings(settings: Mapping[str, Any]) -> SapSettings:
         created_by_user=_text(settings, "created_by_user", ""),
         book_currency=_text(settings, "book_currency", ""),
         timeout_seconds=_positive(settings, "timeout_seconds", 30.0),
-        page_size=int(_positive(settings, "page_size", 1000)),
+        page_size=_page_size(settings.get("page_size", 1000)),
         soap_path=_path(settings, "soap_path", SOAP_PATH),
         odata_path=_path(settings, "odata_path", ODATA_PATH),
         dimensions=_dimensions(settings.get("dimensions")),
@@ -88,6 +88,12 @@ def _positive(settings: Mapping[str, Any], key: str, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ErpSettingsInvalid(f"{WHERE}: {key} must be a positive number")
     return float(value)
+
+
+def _page_size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ErpSettingsInvalid(f"{WHERE}: page_size must be a whole number of at least 1")
+    return value
 
 
 def _dimensions(table: Any) -> dict[str, str]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from werkzeug.datastructures import ImmutableMultiDict
 
 from connectors.base import ConnectorError
 from connectors.emulators.base import Running
@@ -144,6 +145,8 @@ def test_the_registry_connects_and_settings_are_checked(settings):
             factory("sap")({k: v for k, v in settings.items() if k != key})
     with pytest.raises(ErpSettingsInvalid, match="dimensions.vendor"):
         factory("sap")({**settings, "dimensions": {"vendor": "Supplier"}})
+    with pytest.raises(ErpSettingsInvalid, match="page_size"):
+        factory("sap")({**settings, "page_size": 0.5})
     with pytest.raises(ErpSettingsInvalid, match="timeout_seconds"):
         factory("sap")({**settings, "timeout_seconds": "30"})
 
@@ -166,3 +169,21 @@ def test_next_links_are_followed_on_the_configured_host_only(make_client):
         client.post_voucher(draft(), idempotency_key="EC-2026-000001")
         [listed] = client.list_vouchers(start=DAY, end=DAY)
     assert len(listed.lines) == 2  # the second row came through the next link's query, on our own address
+
+
+class NoSkipSap(SapEmulator):
+    """Ignores $skip (a broken gateway): every window is the first one again."""
+
+    def journal_entry_items(self, request):
+        request.args = ImmutableMultiDict([(k, v) for k, v in request.args.items(multi=True) if k != "$skip"])
+        return super().journal_entry_items(request)
+
+
+def test_a_service_that_ignores_skip_fails_instead_of_looping(make_client):
+    with Running(NoSkipSap()) as served:
+        client = make_client(base_url=served.url, page_size=2)
+        for key in ("EC-2026-000001", "EC-2026-000002"):
+            client.post_voucher(draft(key), idempotency_key=key)
+        with pytest.raises(ConnectorError, match="same page") as failed:
+            client.list_vouchers(start=DAY, end=DAY)
+    assert failed.value.retryable
