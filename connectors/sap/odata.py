@@ -28,7 +28,7 @@ from connectors.base import ConnectorError
 from connectors.erp import UNAVAILABLE, BookedVoucher, VoucherLine
 from connectors.erp_http import send, unavailable
 from connectors.sap.settings import SapSettings
-from connectors.sap.soap import CONNECT_TIMEOUT, VENDOR, bad_credentials
+from connectors.sap.soap import CONNECT_TIMEOUT, VENDOR, bad_credentials, logon_again_once
 
 ENTITY_SET = "A_JournalEntryItemBasic"
 ORDER = "CompanyCode,FiscalYear,AccountingDocument,AccountingDocumentItem"
@@ -90,8 +90,9 @@ class JournalEntryItems:
         return f"{self.url}?{query}"
 
     def _get(self, url: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        response = send(self.session, "GET", url, vendor=VENDOR, params=params,
-                        timeout=(CONNECT_TIMEOUT, self.settings.timeout_seconds))
+        response = logon_again_once(self.session, lambda: send(
+            self.session, "GET", url, vendor=VENDOR, params=params,
+            timeout=(CONNECT_TIMEOUT, self.settings.timeout_seconds)))
         if response.status_code in (401, 403):
             raise bad_credentials(response.status_code)
         if response.status_code == 429:

@@ -5,7 +5,9 @@ zeep builds the envelope from the bundled WSDL and reads the confirmation back; 
 timeouts and dropped connections are ambiguous; 5xx is retryable) and classifies SAP's HTTP answers:
 
 - 200: the confirmation (success or SAP's refusal log; ``connectors/sap/confirmation.py`` reads it);
-- 401 / 403: the communication user's credentials or its communication arrangement: POST_FAILED;
+- 401 / 403: the communication user's credentials or its communication arrangement: POST_FAILED; except that
+  a 401 to a call that carried SAP's session cookie is retried once without cookies, logging on again from
+  the Basic credentials (a stale session: nothing was processed before the logon check);
 - 429: throttled, retryable;
 - 500 with a SOAP Fault whose faultcode is ``Client`` (SOAP 1.1: do not resend the same message unchanged),
   e.g. SAP's "deserialization failed" on a malformed message: handed to zeep, which raises ``Fault``,
@@ -16,6 +18,7 @@ timeouts and dropped connections are ambiguous; 5xx is retryable) and classifies
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,15 @@ def bad_credentials(status: int) -> ConnectorError:
                           errors=[], vendor=VENDOR, http_status=status)
 
 
+def logon_again_once(session: requests.Session, call: Callable[[], requests.Response]) -> requests.Response:
+    """``call``, and once more without SAP's session cookies if SAP refused the session (401)."""
+    response = call()
+    if response.status_code == 401 and session.cookies:
+        session.cookies.clear()
+        response = call()
+    return response
+
+
 class SapTransport(zeep.Transport):
     """zeep's transport, sending through ``erp_http.send`` on our session (Basic auth, timeouts)."""
 
@@ -63,8 +75,9 @@ class SapTransport(zeep.Transport):
             seen.append(response)  # send raises on 5xx: a Client fault's body is still needed
 
         try:
-            response = send(self.session, "POST", address, vendor=VENDOR, timeout=self.timeouts, data=message,
-                            headers=headers, hooks={"response": keep})
+            response = logon_again_once(self.session, lambda: send(
+                self.session, "POST", address, vendor=VENDOR, timeout=self.timeouts, data=message, headers=headers,
+                hooks={"response": keep}))
         except ConnectorError:
             if seen and is_client_fault(seen[-1]):
                 return seen[-1]  # zeep raises it as Fault

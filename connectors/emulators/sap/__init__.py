@@ -2,7 +2,8 @@
 
 Vendor endpoints (Basic auth with the communication user on every call; a ``SAP_SESSIONID_S4H_100`` cookie is
 set and lives ``SESSION_TTL`` seconds of the emulator's clock, after which the next call logs on again from
-its Basic credentials; bad credentials: HTTP 401 with SAP's HTML "Logon failed" page):
+its Basic credentials, or, with ``refuse_stale_sessions``, is refused with 401; bad credentials: HTTP 401
+with SAP's HTML "Logon failed" page):
 
 - ``POST /sap/bc/srt/scs_ext/sap/journalentrycreaterequestconfi``: ``JournalEntryBulkCreateRequest`` in a
   SOAP 1.1 envelope, read with lxml. A message it cannot read is a SOAP Fault (HTTP 500, faultcode

@@ -43,7 +43,8 @@ class SapEmulator(ErpEmulator):
     def __init__(self, clock: Clock | None = None, *, accounts: Iterable[str] = DEMO_ACCOUNTS,
                  company_codes: Iterable[str] = COMPANY_CODES, cost_centers: Iterable[str] = (),
                  user: str = USER, password: str = PASSWORD, max_page: int = 100,
-                 dimension_fields: Mapping[str, str] | None = None, seed: int = 7) -> None:
+                 dimension_fields: Mapping[str, str] | None = None, refuse_stale_sessions: bool = False,
+                 seed: int = 7) -> None:
         super().__init__(clock, accounts=accounts, seed=seed)
         self.company_codes = list(company_codes)
         self.cost_centers = set(cost_centers)
@@ -52,6 +53,9 @@ class SapEmulator(ErpEmulator):
         self.dimension_fields = dict(dimension_fields or DIMENSION_FIELDS)
         self.sessions: dict[str, float] = {}  # session id -> expiry on the emulator's clock
         self.logons = 0  # sessions opened: each call without a good session cookie logs on again
+        # True: a call with an expired or unknown session cookie gets 401 even with good Basic credentials
+        # (what some SAP systems answer to a stale session); False: it logs on again from them.
+        self.refuse_stale_sessions = refuse_stale_sessions
 
     # -- the vendor's endpoints ------------------------------------------------------------------------------
 
@@ -114,6 +118,8 @@ class SapEmulator(ErpEmulator):
             cookie = request.cookies.get(SESSION_COOKIE, "")
             if self.sessions.get(cookie, 0) > now:
                 return cookie
+            if cookie and self.refuse_stale_sessions:
+                return None
             if not self._basic_ok(request):
                 return None
             session = secrets.token_urlsafe(24)

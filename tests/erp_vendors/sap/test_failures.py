@@ -86,6 +86,22 @@ def test_an_expired_session_logs_on_again_transparently(client, emulator: SapEmu
     assert emulator.logons == 2 and len(emulator.book.all()) == 2
 
 
+def test_a_refused_stale_session_logs_on_again_once(client, make_client, emulator: SapEmulator):
+    emulator.refuse_stale_sessions = True
+    client.post_voucher(draft("EC-2026-000001"), idempotency_key="EC-2026-000001")
+    emulator.clock.advance(SESSION_TTL + 1)
+
+    client.post_voucher(draft("EC-2026-000002"), idempotency_key="EC-2026-000002")
+    emulator.clock.advance(SESSION_TTL + 1)
+    assert client.find_voucher(idempotency_key="EC-2026-000002") is not None
+
+    assert emulator.logons == 3 and len(emulator.book.all()) == 2
+    emulator.clock.advance(SESSION_TTL + 1)
+    emulator.credentials = (emulator.credentials[0], "changed-in-sap")
+    error = failure(lambda: client.post_voucher(draft("EC-2026-000003"), idempotency_key="EC-2026-000003"))
+    assert error.code == POST_FAILED and "check the user and password" in str(error)
+
+
 @pytest.mark.parametrize("switch", [{"error_5xx_ratio": 1.0}, {"down_for": 60}])
 def test_a_server_error_or_outage_is_retryable_and_not_ambiguous(client, running, emulator, switch):
     faults(running, **switch)
