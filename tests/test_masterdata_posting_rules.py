@@ -214,8 +214,8 @@ def test_the_demo_company_posts_to_every_erp():
     by_erp = {rule.erp: rule for rule in DEMO_RULES}
     assert sorted(by_erp) == ["kingdee", "local", "sap", "yonbip", "yonyou_u8"]
     assert [(r.book, r.voucher_type, r.payable_account, r.vat_input_account) for r in DEMO_RULES] == [
-        ("LOCAL", "记", "2241", "2221.01.01"), ("100", "PRE001", "2241", "2221.01.01"),
-        ("BOOK01", "01", "2241", "22210101"), ("BOOK01", "01", "2241", "22210101"),
+        ("LOCAL", "记", "2241", "2221.01.01"), ("001", "PRE001", "2241", "2221.01.01"),
+        ("1", "01", "2241", "22210101"), ("BOOK01", "01", "2241", "22210101"),
         ("1010", "SA", "2241000000", "2221010100")]
     assert {(r.summary, r.expense_dimensions, r.payable_dimensions, r.book_currency) for r in DEMO_RULES} == {
         (DEFAULT_SUMMARY, ("department", "cost_center"), ("employee",), "CNY")}

@@ -11,7 +11,9 @@ from connectors.emulators.base import Running
 VENDORS = {"dingtalk": "connectors.emulators.dingtalk:DingTalkEmulator",
            "wecom": "connectors.emulators.wecom:WeComEmulator",
            "feishu": "connectors.emulators.feishu:FeishuEmulator",
-           "kingdee": "connectors.emulators.kingdee:KingdeeEmulator"}
+           "kingdee": "connectors.emulators.kingdee:KingdeeEmulator",
+           "yonyou": "connectors.emulators.yonyou:YonyouEmulator",
+           "sap": "connectors.emulators.sap:SapEmulator"}
 
 
 def main() -> None:

@@ -39,7 +39,36 @@ def _kingdee() -> ErpSpec:
                    ("6602.01", "6602.02", "6602.03", "6602.04"), "2241", "2221.01.01", BOOK, "PRE001")
 
 
-SPECS: dict[str, Callable[[], ErpSpec]] = {"kingdee": _kingdee}
+def _yonbip() -> ErpSpec:
+    from connectors.emulators.yonyou import APP_KEY, APP_SECRET, TENANT_ID, YonyouEmulator
+
+    return ErpSpec(YonyouEmulator, lambda url: {"connector": "yonbip", "auth_url": url, "tenant_id": TENANT_ID,
+                                                "app_key": APP_KEY, "app_secret": APP_SECRET, "book": "BOOK01",
+                                                "timeout_seconds": 5},
+                   ("660201", "660202", "660203", "660204"), "2241", "22210101", "BOOK01", "01")
+
+
+def _yonyou_u8() -> ErpSpec:
+    from connectors.emulators.yonyou import FROM_ACCOUNT, TO_ACCOUNT, U8_APP_KEY, U8_APP_SECRET, YonyouEmulator
+
+    return ErpSpec(YonyouEmulator, lambda url: {"connector": "yonyou_u8", "base_url": url,
+                                                "from_account": FROM_ACCOUNT, "to_account": TO_ACCOUNT,
+                                                "app_key": U8_APP_KEY, "app_secret": U8_APP_SECRET, "book": "1",
+                                                "enter": "budgetflow", "timeout_seconds": 5},
+                   ("660201", "660202", "660203", "660204"), "2241", "22210101", "1", "01")
+
+
+def _sap() -> ErpSpec:
+    from connectors.emulators.sap import PASSWORD, USER, SapEmulator
+
+    return ErpSpec(SapEmulator, lambda url: {"connector": "sap", "base_url": url, "user": USER, "password": PASSWORD,
+                                             "book": "1010", "timeout_seconds": 5},
+                   ("6602010000", "6602020000", "6602030000", "6602040000"), "2241000000", "2221010100", "1010",
+                   "SA")
+
+
+SPECS: dict[str, Callable[[], ErpSpec]] = {"kingdee": _kingdee, "yonyou_u8": _yonyou_u8, "yonbip": _yonbip,
+                                           "sap": _sap}
 ERPS = tuple(SPECS)
 
 

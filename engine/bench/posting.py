@@ -9,6 +9,7 @@ voucher (``duplicates`` and ``missing`` both 0).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -23,6 +24,8 @@ from connectors.emulators.erp_fixtures import ERPS, EmulatedErp, emulated_erp
 from connectors.erp import ErpClient, VoucherDraft, VoucherLine
 
 MAX_ATTEMPTS = 20
+# The figures' keys: the issue's ERPs by family (``yonyou`` is YonBIP, Yonyou's current platform), plus U8.
+BENCHED = {"kingdee": "kingdee", "yonyou": "yonbip", "yonyou_u8": "yonyou_u8", "sap": "sap"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ def post_once(client: ErpClient, draft: VoucherDraft) -> tuple[int, bool]:
 
 def run(name: str, count: int, *, ambiguous_ratio: float = 0.3, posters: int = 4,
         progress: Callable[[int], None] = lambda _n: None) -> PostingFigures:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per emulated call would drown the figures
     with emulated_erp(name) as erp:
         erp.emulator.erp_faults.update({"commit_then_timeout_ratio": ambiguous_ratio}, erp.emulator.clock.now())
         local = threading.local()
@@ -98,4 +102,4 @@ def run(name: str, count: int, *, ambiguous_ratio: float = 0.3, posters: int = 4
                           missing=sum(1 for k in keys if not held[k]))
 
 
-__all__ = ["ERPS", "PostingFigures", "run"]
+__all__ = ["BENCHED", "ERPS", "PostingFigures", "run"]

@@ -164,11 +164,11 @@ def posting_command(vouchers: int, ambiguous: float, as_json: bool) -> int:
     """Vouchers per second to each ERP emulator over loopback HTTP, each posted exactly once despite timeouts."""
     machine(as_json)
     results: dict[str, object] = {}
-    with progress(vouchers * len(posting.ERPS), _("posting"), as_json=as_json) as advance:
-        for name in posting.ERPS:
-            figures = posting.run(name, vouchers, ambiguous_ratio=ambiguous, progress=advance)
+    with progress(vouchers * len(posting.BENCHED), _("posting"), as_json=as_json) as advance:
+        for name, connector in posting.BENCHED.items():
+            figures = posting.run(connector, vouchers, ambiguous_ratio=ambiguous, progress=advance)
             results[name] = figures.to_json()
-            say(_("{name}: {rate} vouchers/s, {vouchers} vouchers in {attempts} calls; {duplicates} duplicate(s), "
+            say(_("{name}: {rate} vouchers/s, {vouchers} vouchers in {attempts} attempts; {duplicates} duplicate(s), "
                   "{missing} missing, {failed} given up").format(
                 name=name, rate=f"{figures.vouchers_per_s:.1f}", vouchers=f"{figures.vouchers:,}",
                 attempts=f"{figures.attempts:,}", duplicates=figures.duplicates, missing=figures.missing,
