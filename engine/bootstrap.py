@@ -127,7 +127,7 @@ class Container:
         """Reconciliation of ``erp`` (default: the configured one) with what budgetflow posted."""
         vouchers = self.erp_vouchers()
         return Reconciler(erp if erp is not None else self.erp_client(), posted=vouchers.between,
-                          consumed=lambda name, docs: reconciliation_queries.consumed_by_account(self.engine, name,
+                          consumed=lambda name, docs: reconciliation_queries.consumed_by_document(self.engine, name,
                                                                                                  docs),
                           expense_accounts=self._expense_accounts, save=vouchers.save_reconciliation)
 

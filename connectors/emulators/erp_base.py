@@ -16,8 +16,10 @@ run is repeatable:
 Control endpoints for tests and the demo (not the vendor's): ``GET /_emulator/book`` lists the vouchers;
 ``POST /_emulator/book`` enters one by hand (a duplicate, a voucher budgetflow never posted);
 ``DELETE /_emulator/book/<number>`` deletes one; ``POST /_emulator/book/<number>/amount`` changes a line's
-amount (``{"line": 1, "amount": "99.00"}``, both sides kept balanced); ``POST /_emulator/book/<number>/pay``
-marks it paid.
+amount (``{"line": 1, "amount": "99.00"}``, both sides kept balanced; a vendor's per-line book-currency amounts,
+``extra["local"]``, follow); ``POST /_emulator/book/<number>/pay`` marks it paid.
+
+An ERP that is down refuses reads too: vendor read endpoints call ``refuse_read`` first.
 """
 
 from __future__ import annotations
@@ -164,6 +166,10 @@ class ErpEmulator(Emulator):
             return drop_connection(request, faults.hang_seconds)
         return None
 
+    def refuse_read(self) -> Response | None:
+        """The vendor's server error while the ERP is down, for a read; None: go on."""
+        return self.server_error() if self.is_down() else None
+
     def after_commit(self, request: Request, answer: Response) -> Response:
         """The answer to a call that committed, unless the commit-then-time-out fault drops it."""
         if self.draw(self.erp_faults.commit_then_timeout_ratio):
@@ -220,7 +226,10 @@ class ErpEmulator(Emulator):
                 lines[n] = replace(other, debit=other.debit + delta if other.debit else Decimal(0),
                                    credit=other.credit + delta if other.credit else Decimal(0))
                 break
-        return json_response(voucher_json(self.book.update(number, lines=tuple(lines))))
+        extra = dict(voucher.extra)
+        if "local" in extra:  # a vendor that keeps book-currency amounts per line: the edit changes those too
+            extra["local"] = [(str(x.debit), str(x.credit)) for x in lines]
+        return json_response(voucher_json(self.book.update(number, lines=tuple(lines), extra=extra)))
 
     def control_book_pay(self, request: Request, number: str) -> Response:
         if self.book.get(number) is None:

@@ -98,9 +98,9 @@ def compare_actuals(consumed: Mapping[ActualsKey, Decimal], actuals: Mapping[Act
         ours = consumed.get((account, cost_center), Decimal(0))
         theirs = actuals.get((account, cost_center), Decimal(0))
         if ours != theirs:
-            differences.append(Difference("actuals", f"budget consumed {ours}, ERP actuals {theirs} "
-                                          f"(difference {theirs - ours})", account=account,
-                                          cost_center=cost_center, expected=str(ours), found=str(theirs)))
+            differences.append(Difference("actuals", f"budget consumed {_money(ours)}, ERP actuals {_money(theirs)} "
+                                          f"(difference {_money(theirs - ours)})", account=account,
+                                          cost_center=cost_center, expected=_money(ours), found=_money(theirs)))
     return differences
 
 
@@ -110,13 +110,47 @@ def erp_actuals(theirs: Iterable[BookedVoucher], expense_accounts: set[str],
     VAT budgetflow split off them (``vat_of``: reference -> account -> VAT) for the vouchers it posted."""
     totals: dict[ActualsKey, Decimal] = defaultdict(Decimal)
     for voucher in theirs:
-        vat = vat_of.get(voucher.reference, {})
-        for line in voucher.lines:
-            if line.account in expense_accounts:
-                key = (line.account, line.dimension("cost_center") or "")
-                totals[key] += line.debit - line.credit
-                totals[key] += vat.get(line.account, Decimal(0))
+        for key, amount in _gross(voucher.lines, expense_accounts, vat_of.get(voucher.reference, {})).items():
+            totals[key] += amount
     return dict(totals)
+
+
+def budget_actuals(ours: Sequence[PostedRecord], consumed: Mapping[str, Mapping[ActualsKey, Decimal]],
+                   expense_accounts: set[str]) -> dict[ActualsKey, Decimal]:
+    """The actuals the budget expects per (expense account, cost center), for the claims budgetflow posted.
+
+    A claim consumes its total on one budget line (its header's subject), while its voucher books each invoice
+    line on that line's subject's account; so each claim's consumption is spread as its posted voucher spread
+    it, and whatever the ledger consumed beyond (or short of) the voucher's total stays on the budget line's own
+    account: that is a difference between the budget and the books, and reported as one.
+    """
+    totals: dict[ActualsKey, Decimal] = defaultdict(Decimal)
+    for record in ours:
+        posted = _gross(record.lines, expense_accounts, record.vat_by_account or {})
+        ledger = consumed.get(record.document_no, {})
+        for key, amount in posted.items():
+            totals[key] += amount
+        rest = sum(ledger.values(), Decimal(0)) - sum(posted.values(), Decimal(0))
+        if rest:
+            totals[next(iter(sorted(ledger))) if ledger else ("", "")] += rest
+    return dict(totals)
+
+
+def _gross(lines: Iterable[VoucherLine], expense_accounts: set[str],
+           vat: Mapping[str, Decimal]) -> dict[ActualsKey, Decimal]:
+    totals: dict[ActualsKey, Decimal] = defaultdict(Decimal)
+    vat_left = dict(vat)
+    for line in lines:
+        if line.account in expense_accounts:
+            key = (line.account, line.dimension("cost_center") or "")
+            totals[key] += line.debit - line.credit + vat_left.pop(line.account, Decimal(0))
+    return dict(totals)
+
+
+def _money(amount: Decimal) -> str:
+    """Plain text at two places where that loses nothing (the ledger keeps four)."""
+    cents = amount.quantize(Decimal("0.01"))
+    return str(cents if cents == amount else amount.normalize())
 
 
 def signature(lines: Iterable[VoucherLine]) -> Signature:

@@ -17,6 +17,7 @@ from typing import Any
 from connectors.erp import ErpClient
 from engine.domain.reconciliation import (
     PostedRecord,
+    budget_actuals,
     compare_actuals,
     compare_vouchers,
     erp_actuals,
@@ -30,7 +31,8 @@ log = logging.getLogger(__name__)
 class Reconciler:
     erp: ErpClient
     posted: Callable[[str, date, date], Sequence[PostedRecord]]  # erp, start, end -> what budgetflow posted
-    consumed: Callable[[str, Sequence[str]], Mapping[tuple[str, str], Decimal]]  # erp, documents -> consumption
+    # erp, documents -> each document's consumption per (account, cost center)
+    consumed: Callable[[str, Sequence[str]], Mapping[str, Mapping[tuple[str, str], Decimal]]]
     expense_accounts: Callable[[str], set[str]]  # erp -> the GL accounts expense subjects post to
     save: Callable[[str, date, date, dict[str, Any]], int]
 
@@ -43,7 +45,8 @@ class Reconciler:
         differences = compare_vouchers(ours, theirs)
         consumed = self.consumed(self.erp.name, [r.document_no for r in ours])
         vat = {r.key: dict(r.vat_by_account or {}) for r in ours}
-        differences += compare_actuals(consumed, erp_actuals(theirs, self.expense_accounts(self.erp.name), vat))
+        accounts = self.expense_accounts(self.erp.name)
+        differences += compare_actuals(budget_actuals(ours, consumed, accounts), erp_actuals(theirs, accounts, vat))
         found = report(self.erp.name, start, end, len(ours), len(theirs), differences)
         found["id"] = self.save(self.erp.name, start, end, found)
         log.info("reconciled %s %s..%s: %d differences", self.erp.name, start, end, len(differences))

@@ -69,6 +69,8 @@ class U8Api(YonyouState):
 
     def u8_batch_get(self, request: Request) -> Response:
         self.serving("u8")
+        if (down := self.refuse_read()) is not None:
+            return down
         args = request.args
         try:
             self._u8_caller(request)

@@ -69,6 +69,8 @@ class YonBipApi(YonyouState):
 
     def yonbip_by_id(self, request: Request) -> Response:
         self.serving("yonbip")
+        if (down := self.refuse_read()) is not None:
+            return down
         try:
             body = self._caller_body(request, text_refusal=True)
         except Refused as refused:
@@ -80,6 +82,8 @@ class YonBipApi(YonyouState):
 
     def yonbip_query(self, request: Request) -> Response:
         self.serving("yonbip")
+        if (down := self.refuse_read()) is not None:
+            return down
         try:
             body = self._caller_body(request, text_refusal=True)
             index, size = int(body.get("pageIndex") or 1), int(body.get("pageSize") or 10)
