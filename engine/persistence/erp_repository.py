@@ -75,10 +75,13 @@ class SqlErpVouchers:
                 differences=len(report.get("differences", [])), report=json.dumps(report, ensure_ascii=False)))
         return int(inserted.inserted_primary_key[0])  # type: ignore[index]
 
-    def reconciliations(self, *, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest runs, newest first, each with its report."""
+    def reconciliations(self, *, limit: int = 20, before_id: int | None = None) -> list[dict[str, Any]]:
+        """The latest runs (older than run ``before_id``, for the next page), newest first, with their reports."""
+        query = select(_r).order_by(_r.c.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(_r.c.id < before_id)
         with read_only(self.engine.connect()) as conn:
-            rows = conn.execute(select(_r).order_by(_r.c.id.desc()).limit(limit)).all()
+            rows = conn.execute(query).all()
         return [{"id": row.id, "erp": row.erp, "start": row.period_start.isoformat(),
                  "end": row.period_end.isoformat(), "ran_at": row.ran_at.isoformat(),
                  "differences": row.differences, "report": json.loads(row.report)} for row in rows]

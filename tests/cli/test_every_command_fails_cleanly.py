@@ -25,6 +25,7 @@ SHORT = {
     ("bench", "budget-contention"): ["--seconds", "0.05"],
     ("bench", "lifecycle"): ["--count", "1"],
     ("bench", "inbox"): ["--open", "20", "--history", "20", "--queries", "1"],
+    ("bench", "posting"): ["--vouchers", "2"],
     ("worker",): ["--once"],
 }
 LONG_RUNNING = {("scheduler",), ("worker",)}  # they wait out an outage instead of exiting: not in the outage case

@@ -39,6 +39,8 @@ JSON_RUNS = {
     "budgetflow bench inbox": ["bench", "inbox", "--open", "200", "--history", "400", "--queries", "3"],
     "budgetflow bench budget-contention": ["bench", "budget-contention", "--seconds", "0.1"],
     "budgetflow bench web": ["bench", "web", "--open", "200", "--history", "400", "--queries", "3"],
+    "budgetflow bench posting": ["bench", "posting", "--vouchers", "5"],
+    "budgetflow reconcile": ["reconcile", "--payments"],
 }
 KEY = "k" * 64
 
