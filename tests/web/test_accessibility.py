@@ -23,7 +23,7 @@ from engine.services import read_models
 from tests.flows.support import Flow
 from tests.web.admin.support import PEOPLE, instance_incident, job_incident
 from tests.web.browser import sign_in
-from tests.web.finance.support import DIFFERENCES, save_run
+from tests.web.finance.support import DIFFERENCES, save_run, set_gl_account
 from web.demo import ROLES
 
 AXE = Path(__file__).with_name("assets") / "axe.min.js"
@@ -128,7 +128,8 @@ def planned(app: Flask, demo: Demo) -> tuple[list[Visit], list[str]]:
     more = [Visit("claim task as its approver", demo.flow.task(demo.claim)["candidates"][0], f"/tasks/{claim_task}"),
             Visit("claim document as its applicant", PEOPLE["employee"], f"/documents/{claim_no}"),
             Visit("claim document with its voucher preview", PEOPLE["finance"], f"/documents/{claim_no}"),
-            Visit("posted claim with its voucher as posted", PEOPLE["finance"], f"/documents/{demo.values['posted']}")]
+            Visit("posted claim with its voucher as posted", PEOPLE["finance"], f"/documents/{demo.values['posted']}"),
+            Visit("claim whose voucher cannot be built", PEOPLE["finance"], f"/documents/{demo.values['unmapped']}")]
     return visits + EXTRA + more, unknown
 
 
@@ -151,9 +152,12 @@ def in_flight(demo) -> Demo:
     save_run(demo, DIFFERENCES)  # the reconciliation page shows a run with differences
     posted = flow.claim("100.00")
     flow.decide(posted)
+    unmapped = flow.claim("80.00", subject="HOTEL")
+    set_gl_account(demo, "HOTEL", None)  # its voucher preview lists the missing GL account
     lines, _names = read_models.balances(demo.reader)
     travel = next(r.line_id for r in lines if r.label == "2026/ORG:SALES-N/TRAVEL")
-    return Demo(flow, application, claim, {"travel_line": travel, "posted": flow.instance(posted).business_key})
+    return Demo(flow, application, claim, {"travel_line": travel, "posted": flow.instance(posted).business_key,
+                                           "unmapped": flow.instance(unmapped).business_key})
 
 
 def test_the_axe_file_is_the_recorded_release():

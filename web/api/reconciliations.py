@@ -7,6 +7,7 @@ never a run without differences.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from engine.services import erp_views
 from engine.services.reconciliation import default_window
 from web.api.auth import roles
 from web.api.blueprint import api_blueprint
+from web.api.errors import ErrorSchema
 from web.api.fields import UtcTime
 from web.api.paging import PageArgs, page, page_schema
 from web.context import container
@@ -27,11 +29,12 @@ from web.context import container
 blp = api_blueprint("Reconciliations", __name__, url_prefix="/api/v1",
                     description="ERP reconciliation runs and their differences")
 
+log = logging.getLogger("budgetflow.web.api")
 RUNNERS = ("finance",)
 READERS = (*RUNNERS, "auditor")
 
 
-class DifferenceSchema(ma.Schema):
+class ReconciliationDifferenceSchema(ma.Schema):
     kind = ma.fields.String(required=True, metadata={"description": "missing, changed, duplicated or actuals"})
     detail = ma.fields.String(required=True)
     document_no = ma.fields.String(required=True, metadata={"description": "the claim; empty for actuals"})
@@ -42,27 +45,27 @@ class DifferenceSchema(ma.Schema):
     found = ma.fields.String(required=True, metadata={"description": "the ERP's side"})
 
 
-class VoucherCountSchema(ma.Schema):
+class ReconciledVouchersSchema(ma.Schema):
     budgetflow = ma.fields.Integer(required=True, metadata={"description": "vouchers budgetflow posted in the window"})
     erp = ma.fields.Integer(required=True, metadata={"description": "vouchers the ERP's book holds in the window"})
 
 
-class RunSchema(ma.Schema):
+class ReconciliationRunSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     erp = ma.fields.String(required=True, metadata={"description": "local, kingdee, yonyou_u8, yonbip, sap, ..."})
     start = ma.fields.Date(required=True, metadata={"description": "first posting date compared"})
     end = ma.fields.Date(required=True, metadata={"description": "last posting date compared (inclusive)"})
     ran_at = UtcTime(allow_none=True)
-    vouchers = ma.fields.Nested(VoucherCountSchema, required=True)
+    vouchers = ma.fields.Nested(ReconciledVouchersSchema, required=True)
     difference_count = ma.fields.Integer(required=True, metadata={"description": "0: the books agree"})
-    differences = ma.fields.List(ma.fields.Nested(DifferenceSchema), required=True)
+    differences = ma.fields.List(ma.fields.Nested(ReconciliationDifferenceSchema), required=True)
 
 
 EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)  # a window's dates stay where date arithmetic works
 IN_RANGE = ma.validate.Range(EARLIEST, LATEST)
 
 
-class RunBody(ma.Schema):
+class ReconciliationRunBody(ma.Schema):
     start = ma.fields.Date(validate=IN_RANGE, metadata={"description": "ISO date; default: 30 days before end"})
     end = ma.fields.Date(validate=IN_RANGE, metadata={"description": "ISO date; default: today (UTC)"})
 
@@ -72,8 +75,8 @@ class RunBody(ma.Schema):
         end = body.get("end") or default_window(datetime.now(UTC).date())[1]
         start = body.get("start") or max(default_window(end)[0], EARLIEST)
         problem = erp_views.window_problem(start, end)
-        if problem is not None:
-            raise ma.ValidationError(problem, "end")
+        if problem is not None:  # the end's fault, unless only the start was given
+            raise ma.ValidationError(problem, "end" if "end" in body or "start" not in body else "start")
         return {"start": start, "end": end}
 
 
@@ -81,7 +84,7 @@ class RunBody(ma.Schema):
 class Reconciliations(MethodView):
     @roles(*READERS)
     @blp.arguments(PageArgs, location="query")
-    @blp.response(200, page_schema(RunSchema, "ReconciliationRuns"))
+    @blp.response(200, page_schema(ReconciliationRunSchema, "ReconciliationRuns"))
     def get(self, args: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """The reconciliation runs, newest first, each with its differences."""
         found = erp_views.reconciliation_runs(container().erp_vouchers().reconciliations,
@@ -89,17 +92,19 @@ class Reconciliations(MethodView):
         return page(found.rows, found.next_cursor)
 
     @roles(*RUNNERS)
-    @blp.arguments(RunBody(), required=False)
-    @blp.response(201, RunSchema)
-    @blp.alt_response(503, description="the ERP cannot be reached or its settings are wrong; nothing was stored")
+    @blp.arguments(ReconciliationRunBody(), required=False)
+    @blp.response(201, ReconciliationRunSchema)
+    @blp.alt_response(503, schema=ErrorSchema,
+                      description="the ERP cannot be reached or its settings are wrong; nothing was stored")
     def post(self, body: dict[str, Any] | None) -> dict[str, Any]:
         """Reconcile now: the last 31 days unless the body names start and/or end (at most 366 days). The run is
         stored and answered with its differences."""
-        window = body or RunBody().load({})
+        window = body or ReconciliationRunBody().load({})
         try:
             return erp_views.run_now(container().reconciler(), container().erp_vouchers().reconciliations,
                                      window["start"], window["end"])
         except ConnectorError as exc:
+            log.warning("POST /reconciliations: the ERP could not be read: %s", exc)
             raise ServiceUnavailable(_erp_problem(exc)) from None
         except SettingInvalid as exc:
             raise ServiceUnavailable(f"the ERP settings are wrong, so the ERP was not asked: {exc}") from None

@@ -7,6 +7,7 @@ never taken for "no differences": a failed run stores nothing.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, url_for
@@ -23,6 +24,7 @@ from web.budget_pages.shown import document_url
 from web.context import container
 from web.finance_pages.blueprint import FINANCE, READERS, bp
 
+log = logging.getLogger("budgetflow.web")
 RUNS_SHOWN = 20
 KINDS = {"missing": _l("Missing in the ERP"), "changed": _l("Changed in the ERP"),
          "duplicated": _l("Duplicated"), "actuals": _l("Budget vs actuals")}
@@ -41,6 +43,7 @@ def reconcile_now() -> ResponseReturnValue:
     try:
         run = erp_views.run_now(container().reconciler(), container().erp_vouchers().reconciliations, start, end)
     except ConnectorError as exc:
+        log.warning("reconcile now by %s: the ERP could not be read: %s", current().code, exc)
         return _page(error=erp_problem(exc), status=503)
     except SettingInvalid as exc:
         return _page(error=_("The ERP settings are wrong, so the ERP was not asked: %(what)s", what=str(exc)),

@@ -43,7 +43,7 @@ def voucher_panel(document: DocumentView | None, viewer: Principal, *, finance_p
     posted = container().erp_vouchers().of_document(document.document_no)
     number = posted.voucher_no if posted is not None else document.voucher_no
     finance = finance_page and viewer.has(FINANCE)
-    if posted is not None or not finance:
+    if posted is not None or not finance or document.status == "complete":  # rejected, withdrawn: never posted
         return VoucherPanel(number, posted, finance=finance) if number else None
     params = erp_views.claim_posting_params(reader(), document.document_no, viewer.code)
     if params is None:

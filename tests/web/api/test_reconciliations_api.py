@@ -73,7 +73,8 @@ def test_run_now_on_a_clean_book_then_with_a_voucher_deleted_in_the_erp(api):
 def test_a_wrong_window_names_the_field_and_runs_nothing(api):
     cases = [({"start": "2026-12-06", "end": "2026-12-01"}, "end", "before it starts"),
              ({"start": "2024-01-01", "end": "2026-01-01"}, "end", "at most 366 days"),
-             ({"start": "yesterday"}, "start", "date"), ({"end": 20261206}, "end", "date")]
+             ({"start": "yesterday"}, "start", "date"), ({"end": 20261206}, "end", "date"),
+             ({"start": "9000-01-01"}, "start", "before it starts"), ({"end": "0001-01-05"}, "end", "greater")]
     for body, field, words in cases:
         answer = api.post(PATH, FINANCE, json=body)
         assert answer.status_code == 422, (body, answer.get_json())
