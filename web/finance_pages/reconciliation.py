@@ -1,8 +1,8 @@
 """ERP reconciliation 对账: the latest runs, the latest run's differences, and "Reconcile now" (finance).
 
-A run compares what budgetflow posted with the ERP's book for the last 31 days (engine/services/
-reconciliation.py); the worker runs it daily too. An ERP that cannot be reached is said on the page (503),
-never taken for "no differences": a failed run stores nothing.
+A run compares what budgetflow posted with the ERP's book for the last 31 days
+(engine/services/reconciliation.py); the worker runs it daily too. An ERP that cannot be reached is said on the
+page (503), never taken for "no differences": a failed run stores nothing.
 """
 
 from __future__ import annotations
