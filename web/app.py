@@ -14,7 +14,7 @@ from flask import Flask
 
 from engine.bootstrap import Container, build
 from engine.config import Settings
-from web import api, budget_pages, callbacks, errors, i18n, pages, process_pages, security
+from web import api, budget_pages, callbacks, errors, finance_pages, i18n, pages, process_pages, security
 from web.auth import oa_sso
 from web.auth import session as auth_session
 from web.auth.views import bp as auth_bp
@@ -38,6 +38,7 @@ def create_app(container: Container | None = None, *, web: WebSettings | None = 
     pages.register(app)
     app.register_blueprint(budget_pages.bp)
     app.register_blueprint(process_pages.bp)
+    app.register_blueprint(finance_pages.bp)
     api.register(app)
     callbacks.init_app(app, container)  # reads the OA settings, which the OA sign-in also uses
     app.register_blueprint(oa_sso.bp)

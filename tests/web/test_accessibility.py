@@ -23,19 +23,22 @@ from engine.services import read_models
 from tests.flows.support import Flow
 from tests.web.admin.support import PEOPLE, instance_incident, job_incident
 from tests.web.browser import sign_in
+from tests.web.finance.support import DIFFERENCES, save_run, set_gl_account
 from web.demo import ROLES
 
 AXE = Path(__file__).with_name("assets") / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # tests/web/assets/README.md
 BLOCKING = ("serious", "critical")
 MUST_VISIT = {"pages.inbox", "pages.task", "pages.document", "pages.new", "pages.my_documents", "budgets.lines",
-              "budgets.line", "budgets.transfer", "processes.versions", "processes.version", "processes.incidents"}
+              "budgets.line", "budgets.transfer", "processes.versions", "processes.version", "processes.incidents",
+              "finance.reconciliation"}
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
 }"""
-BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process designer"], "pages": ROLES["applicant"]}
+BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process designer"], "pages": ROLES["applicant"],
+                "finance": ROLES["finance"]}
 NOT_PAGES = {  # GET routes that answer no page of their own
     "static": "files", "auth.language": "a redirect back", "pages.home": "a redirect to the inbox",
     "processes.bundle": "a zip download", "pages.attachment": "a receipt file download",
@@ -123,7 +126,10 @@ def planned(app: Flask, demo: Demo) -> tuple[list[Visit], list[str]]:
     claim_task = demo.flow.task(demo.claim)["task_guid"]
     claim_no = demo.flow.instance(demo.claim).business_key
     more = [Visit("claim task as its approver", demo.flow.task(demo.claim)["candidates"][0], f"/tasks/{claim_task}"),
-            Visit("claim document as its applicant", PEOPLE["employee"], f"/documents/{claim_no}")]
+            Visit("claim document as its applicant", PEOPLE["employee"], f"/documents/{claim_no}"),
+            Visit("claim document with its voucher preview", PEOPLE["finance"], f"/documents/{claim_no}"),
+            Visit("posted claim with its voucher as posted", PEOPLE["finance"], f"/documents/{demo.values['posted']}"),
+            Visit("claim whose voucher cannot be built", PEOPLE["finance"], f"/documents/{demo.values['unmapped']}")]
     return visits + EXTRA + more, unknown
 
 
@@ -143,9 +149,15 @@ def in_flight(demo) -> Demo:
     claim = flow.claim("300.00", "450.00")
     job_incident(flow)
     instance_incident(flow)
+    save_run(demo, DIFFERENCES)  # the reconciliation page shows a run with differences
+    posted = flow.claim("100.00")
+    flow.decide(posted)
+    unmapped = flow.claim("80.00", subject="HOTEL")
+    set_gl_account(demo, "HOTEL", None)  # its voucher preview lists the missing GL account
     lines, _names = read_models.balances(demo.reader)
     travel = next(r.line_id for r in lines if r.label == "2026/ORG:SALES-N/TRAVEL")
-    return Demo(flow, application, claim, {"travel_line": travel})
+    return Demo(flow, application, claim, {"travel_line": travel, "posted": flow.instance(posted).business_key,
+                                           "unmapped": flow.instance(unmapped).business_key})
 
 
 def test_the_axe_file_is_the_recorded_release():

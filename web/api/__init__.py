@@ -53,6 +53,7 @@ def register(app: Flask) -> None:
 
 
 def _blueprints() -> list[Blueprint]:
-    from web.api import attachments, budgets, documents, masterdata, processes, tasks
+    from web.api import attachments, budgets, documents, masterdata, processes, reconciliations, tasks
 
-    return [documents.blp, attachments.blp, tasks.blp, budgets.blp, processes.blp, masterdata.blp]
+    return [documents.blp, attachments.blp, tasks.blp, budgets.blp, processes.blp, masterdata.blp,
+            reconciliations.blp]

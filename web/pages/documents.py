@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from engine.domain.errors import BudgetflowError
 from engine.services import attachments as attachment_store
 from engine.services import document_actions
-from web.pages import panels
+from web.pages import panels, vouchers
 from web.pages.blueprint import bp
 from web.pages.common import forbidden, me, not_visible, page, reader, refused, writer
 
@@ -32,7 +32,8 @@ def document(document_no: str) -> ResponseReturnValue:
     if view is None:
         return not_visible()
     return render_template("pages/document.html", document=view, panel=panels.budget(document_no, who),
-                           attachments=panels.attachments(document_no))
+                           attachments=panels.attachments(document_no),
+                           voucher=vouchers.voucher_panel(view, me(), finance_page=True))
 
 
 @bp.post("/documents/<document_no>/withdraw")

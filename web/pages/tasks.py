@@ -23,7 +23,7 @@ from engine.services.steps import Outcome
 from engine.services.task_views import TaskView, task_view
 from web.forms import BLANK_ROWS, attach, build
 from web.forms.parse import Parsed, parse
-from web.pages import panels
+from web.pages import panels, vouchers
 from web.pages.blueprint import bp
 from web.pages.common import me, not_visible, page, reader, refused, writer
 from web.pages.uploads import store_uploads
@@ -126,8 +126,11 @@ def _page(view: TaskView, values: dict[str, Any], *, problems: list[str] | None 
     fields = build(view.schema or {"properties": {}}, values, decisions=view.decisions, blank_rows=blank_rows)
     summary = attach(fields, problems or [])
     who = me().code
+    document = panels.document(view.document_no, who)
+    finance_task = view.lane in vouchers.FINANCE_LANES
     return render_template("pages/task.html", view=view, fields=fields, problems=summary, blank_rows=blank_rows,
-                           document=panels.document(view.document_no, who),
+                           document=document,
+                           voucher=vouchers.voucher_panel(document, me(), finance_page=finance_task),
                            panel=panels.budget(view.document_no, who), attachments=panels.attachments(view.document_no),
                            colleagues=document_actions.colleagues(reader(), who) if view.may_delegate else [])
 
