@@ -25,7 +25,7 @@ RUNS_SCOPE = cursors.scope("reconciliations", "id desc")
 MAX_SEEN = 100_000  # runs before a page: a cursor claiming more was not made here
 MAX_WINDOW_DAYS = 366  # a run reads every voucher of the window from the ERP: a year at most
 
-ReadRuns = Callable[..., list[dict[str, Any]]]  # SqlErpVouchers.reconciliations(limit=...)
+ReadRuns = Callable[..., list[dict[str, Any]]]  # SqlErpVouchers.reconciliations(limit=..., before_id=...)
 
 
 @dataclass(frozen=True)
@@ -73,22 +73,15 @@ def preview(draft: Callable[[Mapping[str, Any]], VoucherDraft], params: Mapping[
 def reconciliation_runs(read: ReadRuns, *, cursor: str | None, limit: int) -> RunPage:
     """Runs newest first, ``limit`` a page; ValueError for a cursor this listing did not hand out.
 
-    The repository reads the newest N runs only, so a page after the first reads the runs before it again;
-    the cursor holds how many came before (to ask for enough at once) and the last id (so a run added
-    meanwhile never shifts a page: rows are taken by id, not by position).
+    The cursor holds how many runs came before and the last id shown: the next page is the runs older than
+    that id (one bounded query), so a run added meanwhile never shifts a page.
     """
     seen, before = cursors.decode(cursor, RUNS_SCOPE, "int") if cursor else (0, None)
     if not 0 <= seen <= MAX_SEEN:
         raise ValueError("the cursor is not one this listing handed out; start again without it")
-    want = seen + limit + 1
-    while True:
-        rows = read(limit=want)
-        after = [r for r in rows if before is None or r["id"] < before]
-        if len(after) > limit or len(rows) < want:
-            break
-        want *= 2  # runs were added since the cursor was made: read further back
-    page = [summary(r) for r in after[:limit]]
-    more = len(after) > limit
+    rows = read(limit=limit + 1, before_id=before)
+    page = [summary(r) for r in rows[:limit]]
+    more = len(rows) > limit
     return RunPage(page, cursors.encode(RUNS_SCOPE, seen + limit, page[-1]["id"]) if more and page else None)
 
 
