@@ -70,6 +70,8 @@ class VoucherBook:
         self.prefix = prefix
         self.accounts: set[str] = set(accounts)  # empty: every account exists
         self._vouchers: dict[str, BookedVoucher] = {}
+        # reference -> voucher numbers: a look-up by key must not scan the book (the bench posts 10,000)
+        self._by_reference: dict[str, list[str]] = {}
         self._n = 0
         self._lock = threading.RLock()
 
@@ -83,6 +85,7 @@ class VoucherBook:
             voucher = BookedVoucher(f"{self.prefix}{self._n:08d}", reference, posting_date, currency,
                                     tuple(lines), status, extra=dict(extra or {}))
             self._vouchers[voucher.voucher_no] = voucher
+            self._by_reference.setdefault(voucher.reference, []).append(voucher.voucher_no)
             return voucher
 
     def get(self, number: str) -> BookedVoucher | None:
@@ -91,7 +94,7 @@ class VoucherBook:
 
     def by_reference(self, reference: str) -> list[BookedVoucher]:
         with self._lock:
-            return [v for v in self._vouchers.values() if v.reference == reference]
+            return [self._vouchers[n] for n in self._by_reference.get(reference, ())]
 
     def all(self) -> list[BookedVoucher]:
         with self._lock:
@@ -102,13 +105,25 @@ class VoucherBook:
 
     def update(self, number: str, **changes: Any) -> BookedVoucher:
         with self._lock:
-            voucher = replace(self._vouchers[number], **changes)
+            before = self._vouchers[number]
+            voucher = replace(before, **changes)
             self._vouchers[number] = voucher
+            if voucher.reference != before.reference:
+                self._unindex(before)
+                self._by_reference.setdefault(voucher.reference, []).append(number)
             return voucher
 
     def delete(self, number: str) -> bool:
         with self._lock:
-            return self._vouchers.pop(number, None) is not None
+            voucher = self._vouchers.pop(number, None)
+            if voucher is not None:
+                self._unindex(voucher)
+            return voucher is not None
+
+    def _unindex(self, voucher: BookedVoucher) -> None:
+        numbers = self._by_reference.get(voucher.reference, [])
+        if voucher.voucher_no in numbers:
+            numbers.remove(voucher.voucher_no)
 
 
 def drop_connection(request: Request, hang_seconds: float = 0.0) -> Response:

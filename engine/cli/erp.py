@@ -1,8 +1,10 @@
 """``budgetflow reconcile``: compare the ERP's book with what budgetflow posted; ``--payments`` reads payments back.
+``budgetflow erp check``: are the ERP settings right, does the ERP answer, is there a posting rule for it?
 
 What finance runs at month end, or after an ERP outage: every voucher budgetflow posted in the window must be
 in the ERP once and unchanged, and the budget consumed must match the ERP's actuals by account and cost
-center. Exit 0: no difference; 1: differences (listed); 2: the ERP could not be read or a setting is wrong.
+center. Exit 0: no difference; 1: differences (listed), or the ERP could not be read (one error line); 2: a
+setting is wrong or the ERP refused the credentials.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import click
 
 from connectors.base import ConnectorError
-from engine.cli.base import command
+from engine.cli.base import command, group
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, say
@@ -49,12 +51,9 @@ def reconcile(app: App, start: date | None, end: date | None, payments: bool, as
     if end < start:
         raise click.BadParameter(_("--to {end} is before --from {start}").format(end=end, start=start))
     container = app.container
-    try:
-        paid = container.payment_sync().run() if payments else None
-        found = container.reconciler().run(start, end)
-    except ConnectorError as exc:
-        say(_("the ERP could not be read: {code}: {message}").format(code=exc.code, message=exc), as_json=as_json)
-        return 2
+    # An ERP that cannot be read is an error line and exit 1 (engine/cli/failures.py), never a clean report.
+    paid = container.payment_sync().run() if payments else None
+    found = container.reconciler().run(start, end)
     if as_json:
         emit_json({**found, "paid": paid})
     else:
@@ -75,5 +74,51 @@ def _report(found: dict[str, Any], paid: int | None) -> None:
         say(f"{_(KINDS.get(d['kind'], d['kind']))}: {where}: {d['detail']}")
 
 
+@group("erp", examples=("budgetflow erp check", "budgetflow erp check --json"))
+def erp() -> None:
+    """The ERP vouchers are posted to (docs/erp.md): check its settings, credentials and posting rule."""
+
+
+@erp.command("check", examples=("budgetflow erp check", "BUDGETFLOW_ERP_CONFIG=/etc/budgetflow/erp.toml budgetflow "
+                                 "erp check --json"))
+@json_option
+@pass_app
+def check(app: App, as_json: bool) -> int:
+    """Read the ERP settings, ask the ERP for today's vouchers and look up its posting rule; exit 1 if one fails."""
+    container = app.container
+    connection = container.erp_connection()  # SettingInvalid: exit 2, the problem named
+    client = container.erp_client()
+    today = utcnow().date()
+    try:
+        client.list_vouchers(start=today, end=today)
+        reached: dict[str, Any] = {"ok": True, "code": None, "message": None}
+    except ConnectorError as exc:
+        reached = {"ok": False, "code": exc.code, "message": str(exc)}
+    rule = container.voucher_posting(client).rule()
+    found = {"connector": connection.connector, "settings": connection.source, "erp": reached,
+             "posting_rule": None if rule is None else {"book": rule.book, "voucher_type": rule.voucher_type,
+                                                        "payable_account": rule.payable_account,
+                                                        "vat_input_account": rule.vat_input_account}}
+    if as_json:
+        emit_json(found)
+    else:
+        _check_report(found)
+    return 0 if reached["ok"] and rule is not None else 1
+
+
+def _check_report(found: dict[str, Any]) -> None:
+    say(_("ERP connector {connector} ({settings})").format(**found))
+    reached = found["erp"]
+    say(_("the ERP answered") if reached["ok"] else _("the ERP did not answer: {code}: {message}").format(**reached))
+    rule = found["posting_rule"]
+    if rule is None:
+        say(_("the data dictionary has no posting rule for {connector}: add a row to posting_rules.csv "
+              "(docs/master-data.md)").format(**found))
+    else:
+        say(_("posting rule: book {book}, voucher type {voucher_type}, payable {payable_account}, input VAT "
+              "{vat_input_account}").format(**rule))
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(reconcile)
+    cli.add_command(erp)

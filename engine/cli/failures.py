@@ -9,6 +9,7 @@ Unknown exceptions are internal errors; ``BUDGETFLOW_DEBUG=1`` shows their trace
 
 from __future__ import annotations
 
+from connectors.base import ConnectorError
 from engine.cli.i18n import N_, _
 from engine.config import PREFIX, SettingInvalid, redact_url
 from engine.domain.errors import BudgetflowError
@@ -52,6 +53,9 @@ def explain(exc: BaseException, settings_url: str | None) -> tuple[str, int]:
         return found
     if isinstance(exc, BudgetflowError):
         return str(exc), USAGE
+    if isinstance(exc, ConnectorError):  # another system (the ERP, an OA suite) refused or did not answer
+        return (_("{code}: {message}").format(code=exc.code, message=_first_line(exc)),
+                FAILURE if exc.retryable else USAGE)
     if isinstance(exc, TimeoutError):
         return _("gave up waiting: {detail}").format(detail=_first_line(exc)), FAILURE
     if isinstance(exc, OSError):

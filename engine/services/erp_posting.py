@@ -102,6 +102,10 @@ class VoucherPosting:
                              applicant=applicant, minor_units=self.sources.minor_units(currency) or 2,
                              attachments=self.sources.attachments(document_no), posting_date=self.today())
 
+    def rule(self) -> PostingRule | None:
+        """The posting rule this ERP's vouchers are built by (None: the dictionary has none for it)."""
+        return self._rule()
+
     def _rule(self) -> PostingRule | None:
         rule: PostingRule | None = self._cached(f"rule:{self.erp.name}", lambda: self.sources.rule(self.erp.name))
         return rule

@@ -41,6 +41,7 @@ JSON_RUNS = {
     "budgetflow bench web": ["bench", "web", "--open", "200", "--history", "400", "--queries", "3"],
     "budgetflow bench posting": ["bench", "posting", "--vouchers", "5"],
     "budgetflow reconcile": ["reconcile", "--payments"],
+    "budgetflow erp check": ["erp", "check"],
 }
 KEY = "k" * 64
 

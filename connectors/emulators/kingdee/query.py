@@ -32,6 +32,9 @@ class QueryError(ValueError):
     pass
 
 
+KEYED = re.compile(r"#([^%_\[\]]+) %")  # the connector's look-up by key, with no pattern character inside
+
+
 def like_pattern(pattern: str) -> re.Pattern[str]:
     """A SQL Server LIKE pattern as a regular expression."""
     out, i = [], 0
@@ -68,15 +71,20 @@ class Query(KingdeeState):
                 raise QueryError(f"业务对象“{data.get('FormId')}”不存在或不支持查询")
             fields = [f.strip() for f in str(data.get("FieldKeys") or "").split(",") if f.strip()]
             clauses = parse_filter(str(data.get("FilterString") or ""))
-            rows = [row for row in self._rows() if all(self._matches(row, c) for c in clauses)]
+            rows = [row for row in self._rows(clauses) if all(self._matches(row, c) for c in clauses)]
             start, limit = int(data.get("StartRow") or 0), int(data.get("Limit") or 0)
             page = rows[start:start + limit] if limit else rows[start:]
             return replies.kingdee_json([[self.value(row, f) for f in fields] for row in page])
         except (QueryError, ValueError, TypeError) as exc:
             return replies.refused([error(str(exc))], query=True)
 
-    def _rows(self) -> list[Row]:
-        vouchers = sorted(self.book.all(), key=self.voucher_id)
+    def _rows(self, clauses: list[tuple[str, str, str]]) -> list[Row]:
+        """Every entry row, or only those of the vouchers a ``FEXPLANATION like '#<key> %'`` clause can match
+        (the book's reference index; the clause is still applied to each row)."""
+        keyed = [m.group(1) for field, op, literal in clauses if field.upper() == "FEXPLANATION" and op == "like"
+                 and (m := KEYED.fullmatch(literal))]
+        found = self.book.by_reference(keyed[0]) if keyed else self.book.all()
+        vouchers = sorted(found, key=self.voucher_id)
         return [(voucher, n) for voucher in vouchers for n in range(len(voucher.lines))]
 
     def _matches(self, row: Row, clause: tuple[str, str, str]) -> bool:

@@ -86,7 +86,9 @@ class SapEmulator(ErpEmulator):
         session = self._logon(request)
         if session is None:
             return self.unauthorized()
-        every = [row for voucher in self.book.all()
+        keyed = odata.reference_filter(request.args.get("$filter", ""))  # the look-up by key: the book's index
+        vouchers = self.book.by_reference(keyed) if keyed is not None else self.book.all()
+        every = [row for voucher in vouchers
                  for row in odata.rows(voucher, self.dimension_fields, self.company_codes[0])]
         try:
             found = odata.matching(every, request.args.get("$filter", ""))

@@ -66,6 +66,17 @@ def matching(all_rows: Iterable[dict[str, Any]], odata_filter: str) -> list[dict
     return [row for row in all_rows if all(_holds(row, *test) for test in tests)]
 
 
+def reference_filter(odata_filter: str) -> str | None:
+    """The DocumentReferenceID a filter asks for (the look-up by key), or None; a bad filter: None (the full
+    evaluation reports it)."""
+    try:
+        tests = _clauses(odata_filter)
+    except BadQuery:
+        return None
+    return next((str(value) for name, operator, value in tests
+                 if name == "DocumentReferenceID" and operator == "eq"), None)
+
+
 def _clauses(odata_filter: str) -> list[tuple[str, str, Any]]:
     tests = []
     for clause in re.split(r"\s+and\s+", odata_filter.strip()) if odata_filter.strip() else []:

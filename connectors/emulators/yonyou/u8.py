@@ -83,7 +83,8 @@ class U8Api(YonyouState):
             return u8("20001", f"rows_per_page须在1到{MAX_ROWS_PER_PAGE}之间,page_index从1开始")
         start, end = parse_date(args.get("date_begin", "")), parse_date(args.get("date_end", ""))
         outno = args.get("coutno_id", "")
-        vouchers = sorted((v for v in self.book.all() if self.in_book(v, args.get("ds_sequence", ""))
+        candidates = self.book.by_reference(outno) if outno else self.book.all()
+        vouchers = sorted((v for v in candidates if self.in_book(v, args.get("ds_sequence", ""))
                            and in_range(v, start, end) and (not outno or v.reference == outno)),
                           key=lambda v: (v.posting_date, v.voucher_no))
         fields = {name: field for field, name in self.u8_dimensions.items()}

@@ -93,7 +93,8 @@ class YonBipApi(YonyouState):
             return yonbip("999", "pageIndex/pageSize格式错误")
         if not 1 <= size <= MAX_PAGE_SIZE or index < 1:
             return yonbip("999", f"pageSize须在1到{MAX_PAGE_SIZE}之间,pageIndex从1开始")
-        matching = sorted((v for v in self.book.all() if self._matches(v, body)),
+        candidates = self.book.by_reference(str(body["businessId"])) if body.get("businessId") else self.book.all()
+        matching = sorted((v for v in candidates if self._matches(v, body)),
                           key=lambda v: (v.posting_date, v.voucher_no))
         page = matching[(index - 1) * size:index * size]
         return yonbip("200", data={"pageIndex": index, "pageSize": size, "recordCount": len(matching),
