@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import os
 import re
-import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.config import PREFIX, SettingInvalid
+from engine.settings_files import read_toml, require_private
 
-MAX_FILE_BYTES = 64 * 1024
 _SECRET_KEY = re.compile(r"secret|password|token|private", re.IGNORECASE)
 
 
@@ -74,16 +72,7 @@ def load_erp_connection(instance_dir: Path, environ: Mapping[str, str] | None = 
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SettingInvalid(f"{PREFIX}ERP_CONFIG: cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SettingInvalid(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; is this the ERP settings file?")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SettingInvalid(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, variable="ERP_CONFIG", what="ERP")
     unknown = sorted(set(data) - {"erp"})
     if unknown:
         raise SettingInvalid(f"{path}: unknown table [{unknown[0]}]: the file has one table, [erp]")
@@ -94,9 +83,4 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _require_private(path: Path) -> None:
-    if os.name != "posix":
-        return
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SettingInvalid(f"{path} holds secrets but group or others may read it (mode {stat.S_IMODE(mode):o}): "
-                             f"chmod 600 it, or move the secrets to {PREFIX}ERP_<KEY> variables")
+    require_private(path, instead=f"{PREFIX}ERP_<KEY> variables")

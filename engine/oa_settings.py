@@ -17,13 +17,12 @@ with the file and the key, and nothing starts with a half-read configuration.
 from __future__ import annotations
 
 import os
-import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.config import PREFIX, SettingInvalid
+from engine.settings_files import read_toml, require_private
 
 FIELDS: dict[str, dict[str, tuple[bool, bool]]] = {  # vendor -> field -> (required, secret)
     "dingtalk": {"app_key": (True, False), "app_secret": (True, True), "callback_token": (True, True),
@@ -39,7 +38,6 @@ FIELDS: dict[str, dict[str, tuple[bool, bool]]] = {  # vendor -> field -> (requi
 DEFAULT_URLS = {"dingtalk": {"base_url": "https://api.dingtalk.com"},
                 "wecom": {"base_url": "https://qyapi.weixin.qq.com"},
                 "feishu": {"base_url": "https://open.feishu.cn"}}
-MAX_FILE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -81,16 +79,7 @@ def load_oa_connections(instance_dir: Path, environ: Mapping[str, str] | None = 
 
 
 def _read(path: Path) -> dict[str, dict[str, object]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SettingInvalid(f"{PREFIX}OA_CONFIG: cannot read {path}: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SettingInvalid(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; is this the OA settings file?")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SettingInvalid(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, variable="OA_CONFIG", what="OA")
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise SettingInvalid(f"{path}: unknown vendor [{unknown[0]}]: one of {', '.join(sorted(FIELDS))}")
@@ -130,9 +119,4 @@ def _holds_secret(tables: Mapping[str, Mapping[str, object]]) -> bool:
 
 
 def _require_private(path: Path) -> None:
-    if os.name != "posix":
-        return
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SettingInvalid(f"{path} holds secrets but group or others may read it (mode {stat.S_IMODE(mode):o}): "
-                             f"chmod 600 it, or move the secrets to {PREFIX}OA_<VENDOR>_<FIELD> variables")
+    require_private(path, instead=f"{PREFIX}OA_<VENDOR>_<FIELD> variables")

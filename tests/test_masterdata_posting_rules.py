@@ -284,8 +284,8 @@ def test_a_version_that_changes_only_a_rule_counts_as_a_change(container, tmp_pa
     seed_demo(container.masterdata_store)
     folder = demo_copy(tmp_path, version="2026.4")
     text = (folder / "posting_rules.csv").read_text(encoding="utf-8")
-    write_rules(folder, text.replace("kingdee,100,PRE001,2241,2221.01.01,,department;cost_center,employee",
-                                     "kingdee,100,PRE001,2241,2221.01.01,,department;project,employee;vendor"))
+    write_rules(folder, text.replace("kingdee,001,PRE001,2241,2221.01.01,,department;cost_center,employee",
+                                     "kingdee,001,PRE001,2241,2221.01.01,,department;project,employee;vendor"))
 
     summary = import_master_data(folder, container.masterdata_store)
 

@@ -12,6 +12,7 @@ committed here: the service commits, and any exception rolls everything back.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from types import TracebackType
@@ -230,21 +231,10 @@ class SqlMasterDataStore:
         mapping would keep turning OA approvals into documents.
         """
         stored = {(row.vendor, row.template): row for row in self.session.scalars(select(OaFormRow))}
-        for form in data.oa_forms:
-            values = {"direction": form.direction, "process_id": form.process_id, "fields": fields_json(form)}
-            row = stored.pop((form.vendor, form.template), None)
-            if row is None:
-                self.session.add(OaFormRow(vendor=form.vendor, template=form.template, **values))
-                counts.add(Change.CREATED)
-                continue
-            changed = [name for name, value in values.items() if getattr(row, name) != value]
-            for name in changed:
-                setattr(row, name, values[name])
-            counts.add(Change.UPDATED if changed else Change.UNCHANGED)
-        for row in stored.values():
-            self.session.delete(row)
-        self.session.flush()
-        return len(stored)
+        wanted = {(form.vendor, form.template): {"vendor": form.vendor, "template": form.template,
+                                                 "direction": form.direction, "process_id": form.process_id,
+                                                 "fields": fields_json(form)} for form in data.oa_forms}
+        return self._replace_exactly(stored, wanted, OaFormRow, counts)
 
     # ------------------------------------------------------------ ERP posting rules
 
@@ -255,11 +245,17 @@ class SqlMasterDataStore:
         nothing is posted there by rules the company has withdrawn.
         """
         stored = {row.erp: row for row in self.session.scalars(select(PostingRuleRow))}
-        for rule in data.posting_rules:
-            values = row_values(rule)
-            row = stored.pop(rule.erp, None)
+        wanted = {rule.erp: row_values(rule) for rule in data.posting_rules}
+        return self._replace_exactly(stored, wanted, PostingRuleRow, counts)
+
+    def _replace_exactly(self, stored: dict[Any, Any], wanted: dict[Any, dict[str, Any]], make: Callable[..., Any],
+                         counts: EntityCounts) -> int:
+        """Make the ``stored`` rows (by key) exactly the ``wanted`` values: create, update, delete the rest;
+        how many were deleted."""
+        for key, values in wanted.items():
+            row = stored.pop(key, None)
             if row is None:
-                self.session.add(PostingRuleRow(**values))
+                self.session.add(make(**values))
                 counts.add(Change.CREATED)
                 continue
             changed = [name for name, value in values.items() if getattr(row, name) != value]
