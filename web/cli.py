@@ -26,6 +26,7 @@ from engine.config import Settings
 from web import bench as web_bench
 from web.app import create_app
 from web.demo import DEMO_PASSWORD, prepare_demo
+from web.demo_erp import DEMO_ERPS, DemoErp, company_erp_configured, emulated_demo_erp
 from web.demo_oa import DEMO_SUITES, DemoOa, company_oa_configured, emulated_oa
 from web.server import Server
 from web.settings import WebSettings
@@ -50,13 +51,16 @@ def serve(app: App, host: str, port: int, threads: int) -> int:
     return 0
 
 
-@command("demo", examples=("budgetflow demo", "budgetflow demo --port 8080", "budgetflow demo --oa dingtalk"))
+@command("demo", examples=("budgetflow demo", "budgetflow demo --port 8080", "budgetflow demo --oa dingtalk",
+                            "budgetflow demo --erp kingdee"))
 @click.option("--host", default="127.0.0.1", show_default=True, help=HOST_HELP)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
 @click.option("--oa", "oa_suite", type=click.Choice([*DEMO_SUITES, "none"]), default="wecom", show_default=True,
               help="The OA suite to emulate beside the demo (none: no OA). Ignored when an OA is configured.")
+@click.option("--erp", "erp_name", type=click.Choice([*DEMO_ERPS, "local"]), default="local", show_default=True,
+              help="The ERP to emulate beside the demo (local: the built-in one). Ignored when an ERP is configured.")
 @pass_app
-def demo(app: App, host: str, port: int, oa_suite: str) -> int:
+def demo(app: App, host: str, port: int, oa_suite: str, erp_name: str) -> int:
     """Everything a new user needs, in one command: schema, the demo company, the diagrams, sign-ins,
     the web app and the worker, on the configured database (SQLite in the instance folder by default),
     with an emulated OA suite to approve in.
@@ -70,18 +74,21 @@ def demo(app: App, host: str, port: int, oa_suite: str) -> int:
         oa = None
         if oa_suite != "none" and not company_oa_configured(app.settings.instance_dir):
             oa = stack.enter_context(emulated_oa(oa_suite, container))
+        erp = None
+        if erp_name != "local" and not company_erp_configured(app.settings.instance_dir):
+            erp = stack.enter_context(emulated_demo_erp(erp_name, app.settings.instance_dir))
         server = Server(_web_app(app, host), host=host, port=port)
         settings = app.settings
         if "BUDGETFLOW_PUBLIC_URL" not in os.environ:  # OA messages and forms link to where the demo really is
             settings = dataclasses.replace(settings, public_url=server.url.rstrip("/"))
         if oa is not None:
             oa.post_callbacks_to(server.url.rstrip("/"))
-        _banner(server.url, logins, oa)
+        _banner(server.url, logins, oa, erp)
         _serve(server, settings)
     return 0
 
 
-def _banner(url: str, logins: dict[str, tuple[str, str]], oa: DemoOa | None) -> None:
+def _banner(url: str, logins: dict[str, tuple[str, str]], oa: DemoOa | None, erp: DemoErp | None = None) -> None:
     say(_("budgetflow demo on {url}").format(url=url))
     say(_("sign in with any of these (password: {password}):").format(password=DEMO_PASSWORD))
     for role, (code, name) in logins.items():
@@ -89,6 +96,9 @@ def _banner(url: str, logins: dict[str, tuple[str, str]], oa: DemoOa | None) -> 
     if oa is not None:
         say(_("emulated {vendor}: approve there at {url}/_emulator/ (start a \"Travel application approved in "
               "the OA\" as E0017)").format(vendor=oa.vendor, url=oa.url))
+    if erp is not None:
+        say(_("emulated {erp} ERP: vouchers go to {url}; its book is at {url}/_emulator/book").format(
+            erp=erp.name, url=erp.url))
     say(_("Ctrl+C stops the web app and the worker."))
 
 

@@ -122,3 +122,42 @@ def _wait(probe, what: str, seconds: float = 60):  # type: ignore[no-untyped-def
             return found
         time.sleep(0.3)
     raise AssertionError(f"waited {seconds} s for {what}")
+
+
+ERP_LINE = re.compile(r"emulated (\w+) ERP: vouchers go to (http://\S+);")
+TASK = re.compile(r'href="(/tasks/[0-9a-f-]{36})"')
+
+
+def test_a_claim_approved_in_the_demo_posts_its_voucher_to_the_emulated_erp(tmp_path: Path) -> None:
+    proc, base, lines = _start(tmp_path, "--oa", "none", "--erp", "kingdee")
+    try:
+        erp = next(ERP_LINE.search(x) for x in lines if ERP_LINE.search(x))
+        assert erp.group(1) == "kingdee"
+        applicant, manager = requests.Session(), requests.Session()
+        for person, code in ((applicant, "E0017"), (manager, "E0005")):
+            person.headers["Accept-Language"] = "en"
+            sign_in(person, base, code, "budgetflow-demo")
+        new = applicant.get(f"{base}/new", timeout=10)
+        form = applicant.post(f"{base}/new", data={"process_id": "expense_claim", "csrf_token": csrf_token(new.text)},
+                              timeout=10)
+        assert "/tasks/" in form.url, form.url
+        claim = {"subject": "TRAVEL", "purpose": "Shanghai trip", "currency": "CNY", "period": "2026",
+                 "lines[0].subject": "TRAVEL", "lines[0].amount": "320.00", "lines[0].tax": "0.00",
+                 "lines[0].invoice_code": "011002300111", "lines[0].invoice_number": "77001234"}
+        sent = applicant.post(form.url, data={**claim, "_arrays": ["lines", "receipts"],
+                                              "csrf_token": csrf_token(form.text)}, timeout=10)
+        number = re.search(r"/documents/(EC-\d{4}-\d+)", sent.url).group(1)  # type: ignore[union-attr]
+        task = _wait(lambda: TASK.search(manager.get(f"{base}/documents/{number}", timeout=10).text),
+                     "the manager's task")
+        page = manager.get(base + task.group(1), timeout=10)
+        decided = manager.post(base + task.group(1), data={"decision": "approve", "comment": "ok",
+                                                           "csrf_token": csrf_token(page.text)}, timeout=10)
+        assert decided.status_code == 200, decided.text[-2000:]
+        book = _wait(lambda: [v for v in requests.get(f"{erp.group(2)}/_emulator/book", timeout=10).json()
+                              if v["reference"] == number], f"{number}'s voucher in the emulated Kingdee")
+        [voucher] = book
+        _wait(lambda: voucher["voucher_no"] in applicant.get(f"{base}/documents/{number}", timeout=10).text,
+              "the ERP's voucher number on the applicant's page")
+    finally:
+        out = _stop(proc)
+    assert proc.returncode == 0, out
