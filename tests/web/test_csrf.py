@@ -25,7 +25,8 @@ from web.security import csrf
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_MESSAGE = "The form expired or did not come from this site"
 # Who a form is for; the CSRF check runs before any of them is asked, but the request is sent as they would send it.
-BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process designer"], "pages": ROLES["applicant"]}
+BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process designer"], "pages": ROLES["applicant"],
+                "finance": ROLES["finance"]}
 BY_ENDPOINT = {"processes.retry_instance": ROLES["admin"], "auth.login": None}
 MUST_BE_FOUND = {"auth.login", "auth.logout", "processes.publish", "processes.check_upload", "processes.retry_job",
                  "budgets.make_transfer", "pages.complete", "pages.start"}

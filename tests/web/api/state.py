@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine.bootstrap import Container
 from engine.persistence.audit_table import AuditLog
+from engine.persistence.erp_tables import ErpReconciliation
 from engine.persistence.tables import BudgetLine, Employee, LedgerEntry, MasterDataImport, Reservation
 from engine.persistence.web_tables import Attachment
 from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance
@@ -40,4 +41,5 @@ def snapshot(container: Container) -> dict[str, Any]:
             "imports": rows(select(MasterDataImport.id).order_by(MasterDataImport.id)),
             "attachments": rows(select(Attachment.id, Attachment.document_no).order_by(Attachment.id)),
             "employees": rows(select(Employee.code, Employee.name, Employee.active).order_by(Employee.code)),
+            "reconciliations": rows(select(ErpReconciliation.id).order_by(ErpReconciliation.id)),
         }

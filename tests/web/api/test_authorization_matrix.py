@@ -174,6 +174,8 @@ ACTIONS = [
            lambda api, instance, code: api.post(f"/incidents/instances/{instance}/retry", code)),
     Action("import master data", (ROLES["admin"],), changed_dictionary,
            lambda api, files, code: api.post("/master-data/imports", code, json={"files": files})),
+    Action("reconcile", (ROLES["finance"], ROLES["finance director"]), lambda api: None,
+           lambda api, _none, code: api.post("/reconciliations", code, json={})),
 ]
 
 
