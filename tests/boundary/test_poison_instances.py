@@ -145,8 +145,8 @@ def test_a_connector_answer_with_a_typed_value_is_refused_and_kept_for_an_admin(
     instance, other = flow.claim("300.00"), flow.claim("200.00")
     real = flow.runner.run
 
-    def hostile(operator, params, *, key):
-        result = real(operator, params, key=key)
+    def hostile(operator, params, *, key, **options):
+        result = real(operator, params, key=key, **options)
         if operator == "erp/PostVoucher" and params["document_no"] == flow.instance(instance).business_key:
             result["voucher_no"] = {"typename": "timedelta", "days": 10**9, "seconds": 0, "microseconds": 0}
         return result
