@@ -10,23 +10,22 @@ in the configured database instead, and only if that holds nothing but the demo 
 from __future__ import annotations
 
 import random
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.audit_anchoring import anchor_store, row_source
-from engine.bootstrap import Container, build
+from engine.bootstrap import Container
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
 from engine.cli.i18n import N_, _
 from engine.cli.masterdata import import_folder
 from engine.cli.output import emit_json, json_option, note, progress
+from engine.cli.scratch_db import scratch_database
 from engine.cli.simulate_report import print_report, report_json
 from engine.config import SHIPPED_BPMN, redact_url
 from engine.persistence import schema
@@ -91,16 +90,8 @@ def _target(app: App, keep: Path | None, into_configured: bool) -> Iterator[Targ
         _refuse_unless_demo_only(app)
         yield Target(app.container, anchor_store(app.settings), throwaway=False, folder=None, kept=False)
         return
-    folder = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="budgetflow-simulate-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    settings = replace(app.settings, instance_dir=folder, database_url=f"sqlite:///{folder / 'budgetflow.db'}")
-    container = build(settings, audit_environ={})  # its own key and anchor, in its own folder
-    try:
-        yield Target(container, anchor_store(settings, {}), throwaway=True, folder=folder, kept=keep is not None)
-    finally:
-        container.dispose()
-        if keep is None:
-            shutil.rmtree(folder, ignore_errors=True)
+    with scratch_database(app.settings, keep=keep, prefix="budgetflow-simulate-") as scratch:
+        yield Target(scratch.container, scratch.anchor, throwaway=True, folder=scratch.folder, kept=scratch.kept)
 
 
 def _refuse_unless_demo_only(app: App) -> None:
