@@ -9,6 +9,7 @@ caller. Refusals and failures are audited by ``steps.audited`` (see steps.py).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +53,8 @@ def deploy(uow_factory: UnitOfWorkFactory, files: dict[str, str], *, by: str,
 
 def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, business_key: str,
           data: dict[str, Any] | None = None, application_no: str | None = None,
-          message: tuple[str, dict[str, Any]] | None = None, actor: str | None = None) -> Outcome:
+          message: tuple[str, dict[str, Any]] | None = None, actor: str | None = None,
+          now: datetime | None = None) -> Outcome:
     """Start ``process_id`` on its latest model version for ``applicant`` (an active employee).
 
     ``data`` is plain JSON the diagram starts with; it may not set engine variables (the
@@ -61,7 +63,8 @@ def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, bu
     applicant's own approved application, whose open reservation it then draws on.
 
     ``message`` (name, payload) starts a process whose start event waits for that message (an approval
-    finished in the OA, mode 1); ``actor`` is who the audit names (default: the applicant).
+    finished in the OA, mode 1); ``actor`` is who the audit names (default: the applicant). ``now`` is the
+    engine's time for this step (a simulation's virtual clock; default the real one), see ``_at``.
     """
     actor = actor or applicant
     with audited(uow_factory, actor=actor, subject=f"start {process_id} {business_key}"), uow_factory() as uow:
@@ -97,7 +100,8 @@ def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, bu
         uow.record(actor=actor, action="process.started", subject_type="process_instance",
                    subject_id=business_key, payload={"process": process_id, "model": sha[:12], "id": row.id,
                                                      **({"message": message[0]} if message else {})})
-        outcome = advance_and_save(uow, row, run)
+        with _at(run, now):
+            outcome = advance_and_save(uow, row, run)
         uow.commit()
     return outcome
 
@@ -120,7 +124,8 @@ def _linked_reservation(uow: UnitOfWork, applicant: str, application_no: str) ->
     return int(reservation_id)
 
 
-def complete_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, form: dict[str, Any]) -> Outcome:
+def complete_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, form: dict[str, Any],
+                  now: datetime | None = None) -> Outcome:
     """Complete a user task as ``user`` with a form checked against the task's schema.
 
     Checked at completion time: the user is active and a candidate or the assignee, and no
@@ -138,7 +143,8 @@ def complete_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, 
         uow.record(actor=user, action="task.completed", subject_type="process_instance",
                    subject_id=row.business_key, payload={"task": task.bpmn_id, "guid": task_guid,
                                                          **_decision(fields)})
-        outcome = advance_and_save(uow, row, run)
+        with _at(run, now):
+            outcome = advance_and_save(uow, row, run)
         uow.commit()
     return outcome
 
@@ -170,7 +176,7 @@ def _decision(form: dict[str, Any]) -> dict[str, Any]:
 
 
 def send_message(uow_factory: UnitOfWorkFactory, *, instance_id: int, name: str, payload: dict[str, Any],
-                 user: str) -> Outcome:
+                 user: str, now: datetime | None = None) -> Outcome:
     """Deliver a message (``withdraw`` by the applicant, OA callbacks): refused if nothing waits for it."""
     with audited(uow_factory, actor=user, subject=f"message {name} to instance {instance_id}"), \
             uow_factory() as uow:
@@ -182,7 +188,8 @@ def send_message(uow_factory: UnitOfWorkFactory, *, instance_id: int, name: str,
             raise NotAllowed(f"{row.business_key} is not waiting for {name!r} (already decided?)")
         uow.record(actor=user, action=f"message.{name}", subject_type="process_instance",
                    subject_id=row.business_key, payload={k: str(v)[:200] for k, v in payload.items()})
-        outcome = advance_and_save(uow, row, run)
+        with _at(run, now):
+            outcome = advance_and_save(uow, row, run)
         uow.commit()
     return outcome
 
@@ -210,6 +217,12 @@ def fire_due_timers(uow_factory: UnitOfWorkFactory, *, now: datetime) -> int:
             continue
         fired += int(before is not None and before <= now)
     return fired
+
+
+def _at(run: WorkflowRun, now: datetime | None) -> AbstractContextManager[None]:
+    """The engine pass runs at ``now`` when given: timers a task starts are due from then, and due ones fire by it.
+    A simulation or a scenario drives its virtual clock through this; callers serving people leave it unset."""
+    return run.at(now) if now is not None else nullcontext()
 
 
 def _default_countersigners(directory: Directory, applicant: str) -> list[str]:
