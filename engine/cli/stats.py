@@ -7,6 +7,7 @@ import click
 
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
+from engine.cli.help_format import fit, shorten
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, say
 from engine.services import step_stats
@@ -38,24 +39,25 @@ def stats(app: App, version_id: int | None, process_id: str | None, as_json: boo
     try:
         found = step_stats.version_stats(app.reader, version_id=version_id, process_id=process_id)
     except step_stats.UnknownVersion:
-        raise click.UsageError(_("there is no model version {number} (see: budgetflow bpmn list)").format(
-            number=version_id)) from None
+        raise click.BadParameter(_("there is no model version {number}; budgetflow bpmn list shows those deployed")
+                                 .format(number=version_id), param_hint="--version") from None
     if as_json:
         emit_json({"versions": [v.as_dict() for v in found]})
         return 0
     if not found:
         say(_("no model version is deployed yet"))
     for one in found:
-        _print_version(one)
+        _print_version(one, process_id)
     return 0
 
 
-def _print_version(one: VersionStats) -> None:
+def _print_version(one: VersionStats, chosen: str | None) -> None:
     say(_("version {id} ({sha}): {count} instance(s)").format(id=one.version_id, sha=one.sha256[:12],
                                                                count=one.instances))
     if one.unreadable:
         say("  " + _("{count} instance(s) left out: their stored state cannot be read").format(count=one.unreadable))
-    for process_id in dict.fromkeys(e.process_id for e in one.elements):
+    shown = dict.fromkeys(e.process_id for e in one.elements)
+    for process_id in sorted(shown, key=lambda p: p != chosen):  # the chosen process first, then what it calls
         elements = [e for e in one.elements if e.process_id == process_id]
         if not any(e.passes or e.waiting_now for e in elements):
             continue  # no instance of this version ever ran in it
@@ -70,21 +72,22 @@ def _print_version(one: VersionStats) -> None:
 
 
 def _header() -> str:
-    return (f"{_('element'):<{ID_WIDTH}} {_('kind'):<18} {_('passed'):>7} {_('median wait'):>12} "
-            f"{_('p95 wait'):>12} {_('waiting now'):>12}")
+    return " ".join((fit(_("element"), ID_WIDTH), fit(_("kind"), 18), fit(_("passed"), 7, right=True),
+                     fit(_("median wait"), 12, right=True), fit(_("p95 wait"), 12, right=True),
+                     fit(_("waiting now"), 12, right=True)))
 
 
 def _row(e: ElementStats) -> str:
     kind = _(KIND_WORDS[e.kind]) if e.kind in KIND_WORDS else e.kind
-    return (f"{e.element_id:<{ID_WIDTH}} {kind:<18} {e.passed:>7} {duration(e.median_wait):>12} "
-            f"{duration(e.p95_wait):>12} {e.waiting_now:>12}")
+    return " ".join((fit(shorten(e.element_id, ID_WIDTH), ID_WIDTH), fit(kind, 18), f"{e.passed:>7}",
+                     fit(duration(e.median_wait), 12, right=True), fit(duration(e.p95_wait), 12, right=True),
+                     f"{e.waiting_now:>12}"))
 
 
 def _flow_row(f: FlowStats) -> str:
-    label = f"  → {f.target}" + (f" [{f.name}]" if f.name else "")
-    label = label if len(label) <= ID_WIDTH else label[:ID_WIDTH - 1] + "…"
+    label = "  → " + shorten(f.target + (f" [{f.name}]" if f.name else ""), ID_WIDTH - 4)
     share = "-" if f.share is None else f"{f.share * 100:.1f}%"
-    return f"{label:<{ID_WIDTH}} {_('taken'):<18} {f.taken:>7} {share:>12}"
+    return " ".join((fit(label, ID_WIDTH), fit(_("taken"), 18), f"{f.taken:>7}", fit(share, 12, right=True)))
 
 
 def duration(seconds: float | None) -> str:
