@@ -8,6 +8,7 @@ take no time), except those the test names; the inbox rows get exact opened → 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -53,3 +54,26 @@ def _retime(app, ids: dict[str, int]) -> None:
                                      {"c": T0, "d": T0 + timedelta(seconds=waits[number]), "i": instance_id,
                                       "b": bpmn_id})
         uow.commit()
+
+
+def with_layout(files: dict[str, str]) -> dict[str, str]:
+    """The fixture diagram with a diagram interchange (it has none): every flow node in a row, every flow a
+    straight line, so the web app can draw it."""
+    text = files["mini_claim.bpmn"]
+    ids = re.findall(r'<bpmn:(?:startEvent|userTask|serviceTask|scriptTask|exclusiveGateway|endEvent|boundaryEvent)'
+                     r' id="([^"]+)"', text)
+    where = {element_id: (60 + 130 * n, 100 + 120 * (n % 2)) for n, element_id in enumerate(ids)}
+    shapes = "".join(f'<bpmndi:BPMNShape id="{i}_di" bpmnElement="{i}"><dc:Bounds x="{x}" y="{y}" width="100" '
+                     f'height="80" /></bpmndi:BPMNShape>' for i, (x, y) in where.items())
+    edges = "".join(
+        f'<bpmndi:BPMNEdge id="{f}_di" bpmnElement="{f}"><di:waypoint x="{where[s][0] + 50}" y="{where[s][1] + 40}" />'
+        f'<di:waypoint x="{where[t][0] + 50}" y="{where[t][1] + 40}" /></bpmndi:BPMNEdge>'
+        for f, s, t in re.findall(r'<bpmn:sequenceFlow id="([^"]+)" sourceRef="([^"]+)" targetRef="([^"]+)"', text))
+    diagram = ('<bpmndi:BPMNDiagram id="mini_diagram"><bpmndi:BPMNPlane id="mini_plane" bpmnElement="mini_claim">'
+               f"{shapes}{edges}</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>")
+    text = text.replace('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"',
+                        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+                        'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
+                        'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
+                        'xmlns:di="http://www.omg.org/spec/DD/20100524/DI"', 1)
+    return {**files, "mini_claim.bpmn": text.replace("</bpmn:definitions>", diagram + "</bpmn:definitions>")}
