@@ -17,13 +17,14 @@ from engine.cli import (
     oa,
     setup,
     simulate,
+    stats,
     worker,
     workflow,
 )
 from engine.cli.app import cli
 
 AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit, accounts,
-         oa, erp)
+         oa, erp, stats)
 for _area in AREAS:
     _area.register(cli)
 

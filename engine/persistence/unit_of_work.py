@@ -31,6 +31,7 @@ from engine.persistence.outbox_repository import SqlOutboxRepository
 from engine.persistence.posting_rule_repository import SqlPostingRules
 from engine.persistence.prepared import BEFORE_STATEMENT
 from engine.persistence.reports import SqlReports
+from engine.persistence.step_queries import SqlStepQueries
 
 
 class SqlUnitOfWork:
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.oa_forms = SqlOaForms(self.conn)  # the data dictionary's OA form mappings
         self.org_sync = SqlOrgSync(self.conn)  # people from the OA suites' directories
         self.posting_rules = SqlPostingRules(self.conn)  # the data dictionary's ERP posting rules
+        self.steps = SqlStepQueries(self.conn)  # step statistics: stored states and user task times
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

@@ -344,6 +344,17 @@ class OrgSync(Protocol):
     def drop_candidate(self, task_guid: str, person: str) -> None: ...
 
 
+class StepQueries(Protocol):
+    """What step statistics read (implemented by engine.persistence.step_queries)."""
+
+    def instance_states(self, version_id: int, process_id: str | None = None
+                        ) -> Iterator[tuple[int, str, str, str]]:
+        """(id, process id, status, state JSON) of the version's instances, streamed."""
+
+    def user_task_times(self, version_id: int) -> dict[str, tuple[datetime, datetime | None]]:
+        """Task guid -> (opened, completed or None) of the version's user tasks."""
+
+
 class UnitOfWork(Protocol):
     """One transaction: every repository on one connection; rolled back on exit unless committed."""
 
@@ -377,6 +388,8 @@ class UnitOfWork(Protocol):
     def posting_rules(self) -> PostingRules: ...
     @property
     def org_sync(self) -> OrgSync: ...
+    @property
+    def steps(self) -> StepQueries: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

@@ -42,6 +42,7 @@ JSON_RUNS = {
     "budgetflow bench posting": ["bench", "posting", "--vouchers", "5"],
     "budgetflow reconcile": ["reconcile", "--payments"],
     "budgetflow erp check": ["erp", "check"],
+    "budgetflow stats": ["stats"],
 }
 KEY = "k" * 64
 

@@ -31,6 +31,7 @@ AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c" 
 BLOCKING = ("serious", "critical")
 MUST_VISIT = {"pages.inbox", "pages.task", "pages.document", "pages.new", "pages.my_documents", "budgets.lines",
               "budgets.line", "budgets.transfer", "processes.versions", "processes.version", "processes.incidents",
+              "processes.version_stats",
               "finance.reconciliation"}
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
@@ -60,6 +61,7 @@ class Demo:
 # endpoint -> (who visits, the route's values)
 SAMPLES: dict[str, Callable[[Demo], tuple[str, dict[str, Any]]]] = {
     "processes.version": lambda d: (PEOPLE["process_designer"], {"version_id": 1}),
+    "processes.version_stats": lambda d: (PEOPLE["process_designer"], {"version_id": 1}),
     "budgets.line": lambda d: (PEOPLE["manager"], {"line_id": d.values["travel_line"]}),
     "pages.task": lambda d: (PEOPLE["manager"], {"task_guid": d.flow.task(d.application)["task_guid"]}),
     "pages.document": lambda d: (PEOPLE["employee"], {"document_no": d.flow.instance(d.application).business_key}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.process_pages import incidents, publish, versions
+from web.process_pages import incidents, publish, stats, versions
 from web.process_pages.blueprint import bp
 
-__all__ = ["bp", "incidents", "publish", "versions"]
+__all__ = ["bp", "incidents", "publish", "stats", "versions"]
