@@ -165,6 +165,7 @@ class Simulator:
         doc.answers += 1
         if doc.answers > MAX_ANSWERS:
             self._refused(doc, task.bpmn_id, f"more than {MAX_ANSWERS} answers; left open")
+            task.user = None  # nobody answers it any more: only its timers may move it
             return
         try:
             out = processes.complete_task(self.container.uow, task_guid=task_guid, user=task.user,
