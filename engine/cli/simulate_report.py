@@ -50,7 +50,12 @@ def budget_use(lines: list[Any]) -> dict[str, Any]:
             for b in lines]
     budget = sum((b.budget for b in lines), Decimal(0))
     used = sum((b.reserved + b.consumed for b in lines), Decimal(0))
-    return {"lines": rows, "total": {"budget": budget, "reserved_and_consumed": used, "share": _share(used, budget)}}
+    currencies = sorted({b.currency for b in lines})
+    if len(currencies) != 1:  # nothing touched, or amounts in several currencies that do not add up
+        return {"lines": rows, "total": {"currency": None, "budget": None, "reserved_and_consumed": None,
+                                         "share": None}}
+    return {"lines": rows, "total": {"currency": currencies[0], "budget": budget, "reserved_and_consumed": used,
+                                     "share": _share(used, budget)}}
 
 
 def _share(used: Decimal, budget: Decimal) -> float | None:
@@ -145,6 +150,11 @@ def _print_totals(facts: dict[str, Any], totals: Figures) -> None:
             url=facts["database"]["url"])
     say("\n" + heading)
     say(_("budget lines with anything reserved or consumed") + "\n" + format_balances(totals.lines_touched))
+    use = budget_use(totals.lines_touched)["total"]
+    if use["share"] is not None:
+        say("  " + _("budget use: {used} reserved or consumed of {budget} on these lines ({share})").format(
+            used=f"{use['reserved_and_consumed']:,.2f} {use['currency']}", budget=f"{use['budget']:,.2f}",
+            share=f"{use['share']:.1%}"))
     say("  " + _("vouchers in the database: {count}").format(count=totals.vouchers))
     if totals.left_over_count:
         say("  " + _("left-over reservations in the database: {count}, holding {amounts}").format(
