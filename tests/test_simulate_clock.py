@@ -131,3 +131,29 @@ def test_a_draft_that_fails_the_check_or_holds_nothing_is_not_simulated(containe
         assert done.returncode == 1, done.stdout + done.stderr
         assert expected in done.stderr and "nothing was simulated" in done.stderr
         assert snapshot(container) == before
+
+
+def test_a_new_form_field_of_the_population_reaches_the_form_that_has_it(db_url, cli_env, tmp_path):
+    draft = bpmn_copy(tmp_path, "draft")
+    form = draft / "travel_application/forms/apply.schema.json"
+    schema = json.loads(form.read_text(encoding="utf-8"))
+    schema["properties"]["urgent"] = {"type": "boolean", "title": "Urgent 加急"}
+    form.write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
+    population = tmp_path / "urgent.yaml"
+    population.write_text("fields: {urgent: {true: 1, false: 0}}\nrequests: {travel_application: 1}\n",
+                          encoding="utf-8")
+    kept = tmp_path / "kept"
+    done = simulate(cli_env, "--bpmn", str(draft), "--population", str(population), "--keep", str(kept), "--json",
+                    claims=2)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout)["this_run"]
+    assert report["refused_count"] == 0  # the claim form has no such field and was not sent one
+    engine = create_engine(f"sqlite:///{kept / 'budgetflow.db'}")
+    try:
+        with engine.connect() as conn:
+            states = dict(conn.execute(select(ProcessInstance.business_key, ProcessInstance.state)).all())
+    finally:
+        engine.dispose()
+    applications = [s for key, s in states.items() if key.startswith("TA-")]
+    assert applications and all('"urgent": true' in s for s in applications)
+    assert not any('"urgent"' in s for key, s in states.items() if key.startswith("EC-"))
