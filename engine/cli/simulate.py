@@ -1,6 +1,9 @@
-"""``budgetflow simulate``: the demo company's applications and claims through the diagrams.
+"""``budgetflow simulate``: a population's requests through a folder of diagrams, on a virtual clock.
 
-By default it runs in a throwaway SQLite database in a temporary folder, with the demo
+It checks the folder (``--bpmn DIR``, default the shipped diagrams) and the population file
+(``--population FILE``, laid over engine/seed/simulation/population.yaml) before anything is
+written, deploys exactly that folder and runs on the version it prints (every instance's version
+is verified afterwards). By default it runs in a throwaway SQLite database in a temporary folder, with the demo
 company imported there and its own audit key, and removes it afterwards (``--keep DIR``
 keeps it): the configured database is never touched. ``--into-configured-database`` runs
 in the configured database instead, and only if that holds nothing but the demo company
@@ -35,8 +38,9 @@ from engine.services import processes, read_models
 from engine.services.audit import verify_anchored
 from engine.services.masterdata.folder import ReadLimits
 from engine.services.simulation_target import NotTheDemo, refuse_unless_demo_only
-from engine.simulation import Simulator, figures
-from engine.workflow.bundle import read_folder
+from engine.simulation import Population, PopulationInvalid, Simulator, figures, load_population
+from engine.workflow.bundle import DIAGRAM_SUFFIXES, read_folder
+from engine.workflow.check import check
 
 DEMO_PUBLISHER = "E0016"  # the demo company's process admin deploys the diagrams
 
@@ -51,37 +55,72 @@ class Target:
 
 
 @command("simulate", examples=("budgetflow simulate --claims 20", "budgetflow simulate --claims 500 --keep ./sim",
+                               "budgetflow simulate --bpmn ./draft --population ./slow-approvers.yaml",
                                "budgetflow simulate --into-configured-database"))
 @click.option("--claims", type=click.IntRange(min=1), default=20,
-              help=N_("how many travel applications, each followed by its expense claim (default 20)"))
-@click.option("--seed", type=int, default=2026, help=N_("random seed of the rule-based approvers (default 2026)"))
+              help=N_("how many requests arrive (travel applications, each followed by its expense claim "
+                      "once approved, by the population's mix; default 20)"))
+@click.option("--seed", type=int, default=2026, help=N_("random seed of the simulated people (default 2026)"))
 @click.option("--bpmn", "bpmn_folder", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=SHIPPED_BPMN, help=N_("folder of diagrams to deploy (default: the shipped diagrams)"))
+              default=SHIPPED_BPMN, help=N_("folder of diagrams to check, deploy and run, e.g. a draft "
+                                            "(default: the shipped diagrams)"))
+@click.option("--population", "population_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help=N_("population file (YAML or JSON): request mix, amounts, applicants, form fields, each "
+                      "lane's decisions and response times, business hours (default: the demo company's)"))
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help=N_("run in DIR and keep the database there instead of removing it"))
 @click.option("--into-configured-database", "into_configured", is_flag=True,
               help=N_("run in the configured database; refused unless it holds only the demo company"))
 @json_option
 @pass_app
-def simulate(app: App, claims: int, seed: int, bpmn_folder: Path, keep: Path | None, into_configured: bool,
-             as_json: bool) -> int:
+def simulate(app: App, claims: int, seed: int, bpmn_folder: Path, population_file: Path | None, keep: Path | None,
+             into_configured: bool, as_json: bool) -> int:
     """Run travel applications (TA) and expense claims (EC) of the demo company through the diagrams.
 
-    Rule-based approvers act as people would and the worker posts vouchers to the local ERP.
-    By default in a throwaway SQLite database with the demo company (removed afterwards): the
-    configured database is not touched. The report gives this run's figures apart from the
-    database's totals.
+    The folder (--bpmn) is checked as `bpmn check` does and deployed; the version printed is the one
+    every instance runs on. People act as the population file says, within business hours, on a
+    virtual clock: reminders and SLA escalations fire as they would, and the report gives cycle
+    times in working hours and calendar days, waits per step and budget use. By default in a
+    throwaway SQLite database with the demo company (removed afterwards): the configured database
+    is not touched. The report gives this run's figures apart from the database's totals.
     """
     if keep and into_configured:
         raise click.UsageError(_("--keep and --into-configured-database exclude each other"))
+    prepared = _prepare(bpmn_folder, population_file)
+    if prepared is None:
+        return 1
+    files, population = prepared
     try:
         with _target(app, keep, into_configured) as target:
-            return _run(target, claims=claims, seed=seed, bpmn_folder=bpmn_folder, as_json=as_json)
+            return _run(target, claims=claims, seed=seed, bpmn_folder=bpmn_folder, files=files,
+                        population=population, as_json=as_json)
     except NotTheDemo as refused:
         note(_("error: simulate will not write into {url}: {reason}. Nothing was changed; run it without "
                "--into-configured-database to use a throwaway database").format(
             url=redact_url(app.settings.database_url), reason=refused))
         return 1
+
+
+def _prepare(bpmn_folder: Path, population_file: Path | None) -> tuple[dict[str, str], Population] | None:
+    """The diagrams and the population, both checked before anything is written; None after saying why."""
+    files = read_folder(bpmn_folder)
+    if not any(Path(name).suffix in DIAGRAM_SUFFIXES for name in files):
+        note(_("error: {path} holds no .bpmn or .dmn file; nothing was simulated").format(path=bpmn_folder))
+        return None
+    problems = check(files)
+    for problem in problems:
+        note(problem)
+    if problems:
+        note(_("nothing was simulated: fix the problems above (budgetflow bpmn check {path})").format(
+            path=bpmn_folder))
+        return None
+    try:
+        return files, load_population(population_file)
+    except PopulationInvalid as invalid:
+        for problem in invalid.problems:
+            note(problem)
+        note(_("nothing was simulated: fix the population file"))
+        return None
 
 
 @contextmanager
@@ -105,7 +144,8 @@ def _refuse_unless_demo_only(app: App) -> None:
     refuse_unless_demo_only(app.reader, app.container.masterdata_store, demo_folder(), limits)
 
 
-def _run(target: Target, *, claims: int, seed: int, bpmn_folder: Path, as_json: bool) -> int:
+def _run(target: Target, *, claims: int, seed: int, bpmn_folder: Path, files: dict[str, str],
+         population: Population, as_json: bool) -> int:
     container = target.container
     where = (_("a throwaway database in {folder}").format(folder=target.folder) if target.throwaway
              else redact_url(container.settings.database_url))
@@ -114,12 +154,22 @@ def _run(target: Target, *, claims: int, seed: int, bpmn_folder: Path, as_json: 
     fresh_log = read_models.audit_row_count(container.reader) == 0
     if import_folder(container, demo_folder(), quiet=True) != 0:
         return 1
-    version_id, sha = processes.deploy(container.uow, read_folder(bpmn_folder), by=DEMO_PUBLISHER, label="simulate")
-    note(_("model version {id} ({sha}) from {path}; simulating {claims} claims ...").format(
-        id=version_id, sha=sha[:12], path=bpmn_folder, claims=claims))
+    version_id, sha = processes.deploy(container.uow, files, by=DEMO_PUBLISHER, label="simulate")
+    note(_("model version {id} ({sha}) from {path}; simulating {claims} requests with {population} ...").format(
+        id=version_id, sha=sha[:12], path=bpmn_folder, claims=claims, population=population.source))
     rng = random.Random(seed)  # noqa: S311 - a seeded, repeatable simulation, not security
     with progress(claims, _("simulating"), as_json=as_json) as advance:
-        report = Simulator(container, rng).run(claims, progress=advance)
+        try:
+            report = Simulator(container, population, rng, files).run(claims, progress=advance)
+        except PopulationInvalid as invalid:
+            for problem in invalid.problems:
+                note(problem)
+            note(_("nothing was simulated: fix the population file"))
+            return 1
+    if report.model_shas - {sha}:  # another version started them: the figures would not be this folder's
+        note(_("error: instances of this run started on another model version than {id}; see `budgetflow bpmn "
+               "list`").format(id=version_id))
+        return 1
     # The whole chain, against the stored anchor, which then moves to the new head (docs/audit.md).
     anchored = verify_anchored(row_source(container), container.audit_key(), target.anchor)
     for line in anchored.notes:
@@ -130,7 +180,8 @@ def _run(target: Target, *, claims: int, seed: int, bpmn_folder: Path, as_json: 
     facts: dict[str, Any] = {
         "database": {"throwaway": target.throwaway, "url": redact_url(container.settings.database_url),
                      "kept_in": str(target.folder) if target.kept else None},
-        "model_version": {"id": version_id, "sha256": sha}, "claims": claims, "seed": seed,
+        "model_version": {"id": version_id, "sha256": sha, "folder": str(bpmn_folder)}, "claims": claims,
+        "seed": seed, "population": population.source,
         "ledger_ok": ledger_ok, "audit_ok": anchored.result.ok,
     }
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +9,7 @@ from engine.cli.i18n import N_, _
 from engine.cli.ledger import format_balances
 from engine.cli.output import say
 from engine.simulation import PROCESS_CODES, Figures, SimulationReport
+from engine.simulation.report import cycle_summary, summary
 
 PROCESS_NAMES = {"travel_application": N_("travel application (出差申请)"),
                  "expense_claim": N_("expense claim (报销单)")}
@@ -18,13 +18,52 @@ OUTCOME_WORDS = {"approved": N_("approved"), "rejected": N_("rejected"), "posted
                  "cancelled": N_("cancelled"), "incident": N_("incident")}
 
 
-def cycle_summary(cycle_seconds: list[float]) -> dict[str, float] | None:
-    """Claim submission to posted voucher: median and 95th percentile, in milliseconds."""
-    if not cycle_seconds:
-        return None
-    cycle = sorted(cycle_seconds)
-    return {"median_ms": round(statistics.median(cycle) * 1000, 1),
-            "p95_ms": round(cycle[int(0.95 * (len(cycle) - 1))] * 1000, 1), "claims": len(cycle)}
+CYCLE_WORDS = {"request": N_("request submitted to voucher posted"),
+               "claim": N_("claim submitted to voucher posted"),
+               "application": N_("application submitted to decision")}
+REFUSALS_SHOWN = 20
+
+
+def this_run_json(report: SimulationReport, this_run: Figures) -> dict[str, Any]:
+    """This run's figures; times from the virtual clock, waits and cycles in working hours."""
+    return {
+        "outcomes": {process: dict(counts) for process, counts in report.outcomes.items()},
+        "vouchers_posted": this_run.vouchers,
+        "left_over_reservations": {"count": this_run.left_over_count, "held": this_run.left_over},
+        "automation_rate": round(report.automation_rate, 4), "automatic_steps": report.automatic_steps,
+        "human_steps": report.human_steps,
+        "virtual_clock": {"start": _iso(report.started_at), "end": _iso(report.ended_at)},
+        "cycle_time": {name: cycle_summary(spans) for name, spans in report.cycles.items()},
+        "wait_per_step_working_hours": {task: summary(hours) for task, hours in sorted(report.waits.items())},
+        "reminders_sent": report.reminders_sent,
+        "escalations": {"total": sum(report.escalations.values()), "by_event": dict(report.escalations)},
+        "closed_unanswered": dict(report.unanswered),
+        "unfinished": report.unfinished,
+        "refused": report.refused[:REFUSALS_SHOWN], "refused_count": len(report.refused),
+    }
+
+
+def budget_use(lines: list[Any]) -> dict[str, Any]:
+    """Reserved and consumed per budget line and in total, with the share of the budget they take."""
+    rows = [{"budget_line": b.label, "currency": b.currency, "budget": b.budget, "reserved": b.reserved,
+             "consumed": b.consumed, "available": b.available, "share": _share(b.reserved + b.consumed, b.budget)}
+            for b in lines]
+    budget = sum((b.budget for b in lines), Decimal(0))
+    used = sum((b.reserved + b.consumed for b in lines), Decimal(0))
+    currencies = sorted({b.currency for b in lines})
+    if len(currencies) != 1:  # nothing touched, or amounts in several currencies that do not add up
+        return {"lines": rows, "total": {"currency": None, "budget": None, "reserved_and_consumed": None,
+                                         "share": None}}
+    return {"lines": rows, "total": {"currency": currencies[0], "budget": budget, "reserved_and_consumed": used,
+                                     "share": _share(used, budget)}}
+
+
+def _share(used: Decimal, budget: Decimal) -> float | None:
+    return round(float(used / budget), 4) if budget else None
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat(timespec="minutes") if value is not None else None
 
 
 def report_json(facts: dict[str, Any], report: SimulationReport, this_run: Figures, totals: Figures
@@ -32,19 +71,14 @@ def report_json(facts: dict[str, Any], report: SimulationReport, this_run: Figur
     return {
         **facts,
         "process_codes": PROCESS_CODES,
-        "this_run": {
-            "outcomes": {process: dict(counts) for process, counts in report.outcomes.items()},
-            "vouchers_posted": this_run.vouchers,
-            "left_over_reservations": {"count": this_run.left_over_count, "held": this_run.left_over},
-            "automation_rate": round(report.automation_rate, 4), "automatic_steps": report.automatic_steps,
-            "human_steps": report.human_steps, "cycle_time": cycle_summary(report.cycle_seconds),
-        },
+        "this_run": this_run_json(report, this_run),
         "database_totals": {
             "vouchers_posted": totals.vouchers,
             "left_over_reservations": {"count": totals.left_over_count, "held": totals.left_over},
             "budget_lines_touched": [{"budget_line": b.label, "currency": b.currency, "budget": b.budget,
                                       "reserved": b.reserved, "consumed": b.consumed, "available": b.available}
                                      for b in totals.lines_touched],
+            "budget_use": budget_use(totals.lines_touched),
         },
     }
 
@@ -78,11 +112,31 @@ def _print_this_run(facts: dict[str, Any], report: SimulationReport, this_run: F
     say("  " + _("automation rate: {rate} of {steps} steps done without a person ({people} by people)").format(
         rate=f"{report.automation_rate:.1%}", steps=report.automatic_steps + report.human_steps,
         people=report.human_steps))
-    cycle = cycle_summary(report.cycle_seconds)
-    if cycle:
-        say("  " + _("cycle time, claim submission to posted voucher: median {median} ms, p95 {p95} ms over "
-                     "{claims} claims (people act instantly here)").format(
-            median=f"{cycle['median_ms']:.0f}", p95=f"{cycle['p95_ms']:.0f}", claims=cycle["claims"]))
+    _print_clock(report)
+
+
+def _print_clock(report: SimulationReport) -> None:
+    """What the virtual clock measured: cycles, waits, reminders and escalations."""
+    say("  " + _("virtual clock: {start} to {end}").format(start=_iso(report.started_at), end=_iso(report.ended_at)))
+    for name, spans in report.cycles.items():
+        cycle = cycle_summary(spans)
+        if cycle:
+            say("  " + _("cycle time, {what}: median {median} working hours ({days} days), p90 {p90} working hours "
+                         "({p90days} days) over {count}").format(
+                what=_(CYCLE_WORDS[name]), median=cycle["working_hours"]["median"],
+                days=cycle["calendar_days"]["median"], p90=cycle["working_hours"]["p90"],
+                p90days=cycle["calendar_days"]["p90"], count=cycle["count"]))
+    say("  " + _("reminders sent: {reminders}; SLA escalations: {escalations}").format(
+        reminders=report.reminders_sent, escalations=sum(report.escalations.values())))
+    say("  " + _("wait per step, in working hours (median / p90 / count):"))
+    for task, hours in sorted(report.waits.items()):
+        figures = summary(hours)
+        if figures:
+            say(f"    {task:<32} {figures['median']:>8} {figures['p90']:>8} {figures['count']:>6}")
+    if report.unfinished:
+        say("  " + _("still running when the simulation ended: {count}").format(count=report.unfinished))
+    for line in report.refused[:REFUSALS_SHOWN]:
+        say("  " + _("refused: {line}").format(line=line))
 
 
 def _print_totals(facts: dict[str, Any], totals: Figures) -> None:
@@ -96,6 +150,11 @@ def _print_totals(facts: dict[str, Any], totals: Figures) -> None:
             url=facts["database"]["url"])
     say("\n" + heading)
     say(_("budget lines with anything reserved or consumed") + "\n" + format_balances(totals.lines_touched))
+    use = budget_use(totals.lines_touched)["total"]
+    if use["share"] is not None:
+        say("  " + _("budget use: {used} reserved or consumed of {budget} on these lines ({share})").format(
+            used=f"{use['reserved_and_consumed']:,.2f} {use['currency']}", budget=f"{use['budget']:,.2f}",
+            share=f"{use['share']:.1%}"))
     say("  " + _("vouchers in the database: {count}").format(count=totals.vouchers))
     if totals.left_over_count:
         say("  " + _("left-over reservations in the database: {count}, holding {amounts}").format(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -74,8 +75,11 @@ def worker_died(attempts: int) -> str:
 
 def run_due(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryPolicy = RetryPolicy(),
             now: datetime | None = None, limit: int = 100, report: Report | None = None,
-            stop: Callable[[], bool] | None = None) -> int:
+            stop: Callable[[], bool] | None = None, resume_at: datetime | None = None) -> int:
     """Run up to ``limit`` due jobs, one at a time, until none is due or ``stop()``; returns how many ran.
+
+    ``resume_at``: the engine's time for the instances a finished job resumes (a simulation's virtual
+    clock, so timers they start are due from it); jobs are still due by ``now``. Default: the real clock.
 
     A job's success is committed in the same transaction that leases the next job: one
     transaction per job, not two. Only the job about to run is leased (and counted as an
@@ -87,7 +91,7 @@ def run_due(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryP
         claim = ran < limit and not (stop is not None and stop())
         try:
             leased = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=claim,
-                                       report=report)
+                                       report=report, resume_at=resume_at)
             if leased is None:
                 return ran
             succeeded = _run(uow_factory, runner, leased, policy=policy, now=now or utcnow(), report=report)
@@ -146,7 +150,8 @@ def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: Any, *, policy:
 
 
 def _settle_and_claim(uow_factory: UnitOfWorkFactory, succeeded: Outcome | None, *, policy: RetryPolicy,
-                      now: datetime, claim: bool, report: Report | None = None) -> Any:
+                      now: datetime, claim: bool, report: Report | None = None,
+                      resume_at: datetime | None = None) -> Any:
     """Record ``succeeded`` (resuming the instance that waits for it), then lease the next due job.
 
     Jobs found abandoned on the way (their last attempt's lease ran out) are closed as incidents.
@@ -157,7 +162,7 @@ def _settle_and_claim(uow_factory: UnitOfWorkFactory, succeeded: Outcome | None,
     try:
         with uow_factory() as uow:
             if succeeded is not None:
-                _record_success(uow, succeeded[0], succeeded[1])
+                _record_success(uow, succeeded[0], succeeded[1], resume_at)
             found = uow.outbox.claim_due(now, lease=policy.lease, limit=1, max_attempts=policy.max_attempts) \
                 if claim else None
             for job in found.abandoned if found else []:
@@ -198,12 +203,13 @@ def _keep_outcome(uow_factory: UnitOfWorkFactory, job: Any, failed: StepFailed, 
     record_failure(uow_factory, failed, actor="worker", stop_timers=True)
 
 
-def _record_success(uow: Any, job: Any, result: dict[str, Any]) -> None:
+def _record_success(uow: Any, job: Any, result: dict[str, Any], resume_at: datetime | None = None) -> None:
     if _flow_waits(job.operator):
         row, run = load_run(uow, job.instance_id)
         if run.waits_for_service(job.task_guid):
             run.finish_service_task(job.task_guid, result)
-            advance_and_save(uow, row, run)
+            with run.at(resume_at) if resume_at is not None else nullcontext():
+                advance_and_save(uow, row, run)
     uow.outbox.done(job.id, result)
     _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
 
