@@ -26,6 +26,7 @@ from engine.domain.audit import StoredEntry
 from engine.domain.budget import LineState, Posting, ReservationState
 from engine.domain.budget_line import BudgetLineKey
 from engine.domain.inbox import InboxEntry
+from engine.domain.journal import Observation, RecordedInput
 from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
@@ -344,6 +345,19 @@ class OrgSync(Protocol):
     def drop_candidate(self, task_guid: str, person: str) -> None: ...
 
 
+class Journal(Protocol):
+    """Each instance's inputs in order (``instance_input``), and what an instance did, for test and replay."""
+
+    def append(self, instance_id: int, *, kind: str, element: str, actor: str, payload: dict[str, Any],
+               at: datetime) -> None: ...
+
+    def inputs(self, instance_id: int) -> list[RecordedInput]: ...
+
+    def finished_instances(self, since: datetime | None = None) -> list[dict[str, Any]]: ...
+
+    def observe(self, instance_id: int) -> Observation: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: every repository on one connection; rolled back on exit unless committed."""
 
@@ -377,6 +391,8 @@ class UnitOfWork(Protocol):
     def posting_rules(self) -> PostingRules: ...
     @property
     def org_sync(self) -> OrgSync: ...
+    @property
+    def journal(self) -> Journal: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:
