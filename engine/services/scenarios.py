@@ -41,16 +41,15 @@ class ScenarioResult:
     file: str
     name: str
     difference: Difference | None
-    route: list[str]
-    outcome: str | None
+    observed: dict[str, Any]  # what happened, in the file's terms: a designer copies it into ``expect``
 
     @property
     def passed(self) -> bool:
         return self.difference is None
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "name": self.name, "passed": self.passed, "route": self.route,
-                "outcome": self.outcome, "difference": None if self.difference is None else {
+        return {"file": self.file, "name": self.name, "passed": self.passed, "observed": self.observed,
+                "difference": None if self.difference is None else {
                     "step": self.difference.step, "expected": self.difference.expected,
                     "got": self.difference.got}}
 
@@ -103,12 +102,25 @@ def run_one(driver: Driver, scenario: Scenario, business_key: str, application_n
                                    business_key=business_key, data=scenario.start, application_no=application_no)
     except StepRefused as refused:
         return ScenarioResult(scenario.file, scenario.name, Difference("start", "the process to start",
-                                                                       refused.reason), [], None)
+                                                                       refused.reason), {})
     difference = _steps(driver, scenario, instance_id)
     seen = driver.observe(instance_id)
     if difference is None:
         difference = compare(scenario.expect, seen)
-    return ScenarioResult(scenario.file, scenario.name, difference, seen.route, seen.outcome or seen.status)
+    return ScenarioResult(scenario.file, scenario.name, difference, observed(seen))
+
+
+def observed(seen: Observation) -> dict[str, Any]:
+    """An observation as a scenario's ``expect`` would say it."""
+    approvers: dict[str, list[str]] = {}
+    for bpmn_id, candidates in seen.openings:
+        approvers.setdefault(bpmn_id, [])
+        approvers[bpmn_id] += [c for c in candidates if c not in approvers[bpmn_id]]
+    lines = sorted({r.line for r in seen.reservations})
+    ledger = {k: f"{v:.2f}" for k, v in seen.ledger().items()}
+    return {"route": seen.route, "approvers": approvers, "outcome": seen.outcome or seen.status,
+            "ledger": {**({"line": lines[0]} if len(lines) == 1 else {}), **ledger},
+            "notifications": list(seen.notifications)}
 
 
 def _steps(driver: Driver, scenario: Scenario, instance_id: int) -> Difference | None:
