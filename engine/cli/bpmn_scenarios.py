@@ -27,9 +27,7 @@ from engine.workflow.bundle import read_folder
 from engine.workflow.check import check
 
 folder_argument = click.argument("path", required=False, type=click.Path(path_type=Path))
-dictionary_option = click.option(
-    "--dictionary", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
-    help=N_("data-dictionary folder to import into the throwaway database (default: the demo company's)"))
+DICTIONARY = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 def _folder(app: App, path: Path | None) -> Path:
@@ -52,7 +50,8 @@ def _checked(files: dict[str, str], path: Path) -> bool:
 @command("test", examples=("budgetflow bpmn test", "budgetflow bpmn test ./my-diagrams --json",
                            "budgetflow bpmn test ./my-diagrams --dictionary ./dictionary-2026"))
 @folder_argument
-@dictionary_option
+@click.option("--dictionary", type=DICTIONARY, metavar="DIR",
+              help=N_("data-dictionary folder to import into the throwaway database (default: the demo company's)"))
 @json_option
 @pass_app
 def test_command(app: App, path: Path | None, dictionary: Path | None, as_json: bool) -> int:
@@ -96,7 +95,9 @@ def test_command(app: App, path: Path | None, dictionary: Path | None, as_json: 
 @click.argument("draft", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
               help=N_("only instances finished on or after this date (UTC)"))
-@dictionary_option
+@click.option("--dictionary", type=DICTIONARY, metavar="DIR",
+              help=N_("data-dictionary folder for the throwaway database (default: the folder the configured "
+                      "database last imported, if unchanged)"))
 @json_option
 @pass_app
 def replay_command(app: App, draft: Path, since: datetime | None, dictionary: Path | None, as_json: bool) -> int:
