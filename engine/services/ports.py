@@ -188,6 +188,9 @@ class InstanceRepository(Protocol):
 
     def task(self, task_guid: str) -> TaskRecord | None: ...
 
+    def open_tasks_of_instance(self, instance_id: int) -> list[dict[str, Any]]:
+        """The instance's open user tasks, oldest first: guid, BPMN id, title, lane, candidates, form key."""
+
     def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> list[str]:
         """Open rows for newly ready tasks; cancel open rows whose task is no longer ready; the guids opened."""
 
