@@ -14,9 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 
 from engine.bootstrap import Container
 from engine.domain.forms import FormInvalid
+from engine.persistence import schema
+from engine.persistence.db import make_engine
 from engine.services import processes
 from engine.services.drive import Driver
 from engine.services.masterdata.importing import seed_demo
@@ -143,3 +147,20 @@ def test_a_draft_that_fails_the_check_is_refused(company, cli_env, tmp_path, mon
     (broken / DMN).write_text("<broken", encoding="utf-8")
     done = run(monkeypatch, capsys, cli_env, "bpmn", "replay", str(broken))
     assert done.code == 1 and DMN in done.err and "fails bpmn check" in done.err and done.out == ""
+
+
+def test_migration_0016_adds_the_journal_and_takes_it_away_again(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        schema.upgrade(engine, "0013")
+        assert "instance_input" not in inspect(engine).get_table_names()
+        schema.upgrade(engine, "0016")
+        assert {c["name"] for c in inspect(engine).get_columns("instance_input")} == {
+            "id", "instance_id", "seq", "kind", "element", "actor", "payload", "at"}
+        cfg = schema.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0013")
+        assert "instance_input" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
