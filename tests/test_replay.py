@@ -22,6 +22,7 @@ from engine.domain.forms import FormInvalid
 from engine.persistence import schema
 from engine.persistence.db import make_engine
 from engine.services import processes
+from engine.services.attachments import add_attachment
 from engine.services.drive import Driver
 from engine.services.masterdata.importing import seed_demo
 from engine.workflow.bundle import read_folder
@@ -164,3 +165,35 @@ def test_migration_0016_adds_the_journal_and_takes_it_away_again(tmp_path):
         assert "instance_input" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_a_claim_with_receipts_replays_on_an_unchanged_draft(company, cli_env, tmp_path, monkeypatch, capsys):
+    d = driver(company)
+    claim = d.start(process_id="expense_claim", applicant="E0017", business_key="EC-R-1",
+                    data={"period": "2026", "currency": "CNY"})
+    receipt = add_attachment(company.uow, document_no="EC-R-1", uploader="E0017", filename="receipt.pdf",
+                             content_type="application/pdf", data=b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+    d.complete(claim, "fill_claim", None, {
+        "subject": "TRAVEL", "purpose": "Trip 出差", "currency": "CNY", "period": "2026", "receipts": [receipt],
+        "lines": [{"subject": "TRAVEL", "amount": "300.00", "tax": "0.00", "invoice_code": "011002300111",
+                   "invoice_number": "30000001"}]})
+    approve_all(d, claim)
+    assert d.observe(claim).outcome == "posted"
+    done = run(monkeypatch, capsys, cli_env, "bpmn", "replay", str(draft(tmp_path)), "--json")
+    assert done.code == 0, done.out
+    assert json.loads(done.out)["instances"] == [{"document": "EC-R-1", "process": "expense_claim",
+                                                  "differs": False}]
+
+
+def test_a_form_the_draft_refuses_parts_at_that_task(company, cli_env, tmp_path, monkeypatch, capsys):
+    d = driver(company)
+    approve_all(d, application(d, "TA-F-1", "1200.00"))
+    stricter = draft(tmp_path)
+    form = stricter / "travel_application" / "forms" / "apply.schema.json"
+    schema = json.loads(form.read_text(encoding="utf-8"))
+    schema["properties"]["purpose"]["maxLength"] = 3
+    form.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    done = run(monkeypatch, capsys, cli_env, "bpmn", "replay", str(stricter), "--json")
+    [item] = json.loads(done.out)["instances"]
+    assert done.code == 1 and (item["element"], item["what"]) == ("fill_application", "input")
+    assert item["recorded"] == "task fill_application by E0017" and "purpose" in item["draft"]

@@ -41,6 +41,7 @@ class Recorded:
     applicant: str
     inputs: list[RecordedInput]
     observation: Observation
+    attachments: list[dict[str, Any]]  # the document's files (metadata): forms name them by id
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ def dictionary_of(reader: Reader, given: Path | None) -> Path:
 def recorded_instances(uow: UnitOfWork, since: datetime | None) -> list[Recorded]:
     """Finished instances with a recorded start (since ``since``), oldest first, with their inputs and facts."""
     return [Recorded(r["business_key"], r["process_id"], r["applicant"], uow.journal.inputs(r["id"]),
-                     uow.journal.observe(r["id"])) for r in uow.journal.finished_instances(since)]
+                     uow.journal.observe(r["id"]), uow.attachments.of_document(r["business_key"]))
+            for r in uow.journal.finished_instances(since)]
 
 
 def replay_all(driver: Driver, recorded: list[Recorded]) -> list[Replayed]:
@@ -98,11 +100,26 @@ def replay_one(driver: Driver, recorded: Recorded) -> Replayed:
     except StepRefused as refused:
         return Replayed(recorded.business_key, recorded.process_id,
                         Parting(start.element, "input", "started", refused.reason))
+    _attach(driver, recorded)
     failed = _inputs(driver, instance_id, rest)
-    parting = first_parting(recorded.observation, driver.observe(instance_id))
-    if parting is None and failed is not None:
-        parting = failed
+    replayed = driver.observe(instance_id)
+    parting = first_parting(recorded.observation, replayed)
+    if failed is not None and (parting is None or failed.element in replayed.route):
+        parting = failed  # the draft reached the task but refused the recorded input: that is where they part
     return Replayed(recorded.business_key, recorded.process_id, parting)
+
+
+def _attach(driver: Driver, recorded: Recorded) -> None:
+    """Stand-ins for the document's files under their ids (content left out): the recorded forms name them,
+    and a form may only name files of its own document. What a flow decides never reads a file's content."""
+    if not recorded.attachments:
+        return
+    with driver.uow() as uow:
+        for a in recorded.attachments:
+            uow.attachments.add(attachment_id=a["id"], document_no=recorded.business_key,
+                                uploaded_by=a["uploaded_by"], filename=a["filename"],
+                                content_type=a["content_type"], data=b"", sha256=a["sha256"])
+        uow.commit()
 
 
 def _inputs(driver: Driver, instance_id: int, inputs: list[RecordedInput]) -> Parting | None:
