@@ -21,7 +21,7 @@ from engine.bootstrap import Container
 from engine.domain.forms import FormInvalid
 from engine.persistence import schema
 from engine.persistence.db import make_engine
-from engine.services import processes
+from engine.services import instance_admin, processes
 from engine.services.attachments import add_attachment
 from engine.services.drive import Driver
 from engine.services.masterdata.importing import seed_demo
@@ -197,3 +197,13 @@ def test_a_form_the_draft_refuses_parts_at_that_task(company, cli_env, tmp_path,
     [item] = json.loads(done.out)["instances"]
     assert done.code == 1 and (item["element"], item["what"]) == ("fill_application", "input")
     assert item["recorded"] == "task fill_application by E0017" and "purpose" in item["draft"]
+
+
+def test_an_instance_an_admin_cancelled_is_compared_up_to_where_it_stopped(company, cli_env, tmp_path, monkeypatch,
+                                                                          capsys):
+    d = driver(company)
+    instance = application(d, "TA-C-1", "8000.00")
+    d.complete(instance, "approve_by_manager", "E0005", APPROVE)
+    instance_admin.cancel(company.uow, instance_id=instance, by="E0015", reason="duplicate request")
+    done = run(monkeypatch, capsys, cli_env, "bpmn", "replay", str(draft(tmp_path)), "--json")
+    assert done.code == 0 and json.loads(done.out)["instances"][0]["differs"] is False

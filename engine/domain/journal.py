@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 INPUT_KINDS = ("start", "task", "message", "timer")
+CANCELLED = "cancelled"  # the outcome of an instance an admin cancelled (engine/services/instance_admin.py)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def first_parting(recorded: Observation, draft: Observation) -> Parting | None:
     now = sorted((r.line, r.amount) for r in draft.reservations)
     if was != now:
         return Parting("reservation", "reservation", _amounts(was), _amounts(now))
+    if recorded.outcome == CANCELLED:  # an admin ended it outside the flow (not journalled): no outcome to match
+        return None
     if (recorded.status, recorded.outcome) != (draft.status, draft.outcome):
         return Parting("end", "outcome", recorded.outcome or recorded.status, draft.outcome or draft.status)
     return None
