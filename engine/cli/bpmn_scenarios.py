@@ -37,14 +37,14 @@ def _folder(app: App, path: Path | None) -> Path:
     return folder
 
 
-def _checked(files: dict[str, str], path: Path) -> bool:
-    """``bpmn check`` first: a folder it refuses is not run (its problems are printed)."""
+def _check_problems(files: dict[str, str], path: Path) -> list[str]:
+    """``bpmn check`` first: a folder it refuses is not run (its problems are printed, and returned)."""
     problems = check(files)
     for problem in problems:
         note(problem)
     if problems:
         note(_("{path} fails bpmn check: fix the problems above first").format(path=path))
-    return not problems
+    return problems
 
 
 @command("test", examples=("budgetflow bpmn test", "budgetflow bpmn test ./my-diagrams --json",
@@ -65,9 +65,10 @@ def test_command(app: App, path: Path | None, dictionary: Path | None, as_json: 
     if not scenarios and not problems:
         problems = [_("{path}: no scenario files (*.scenario.yaml, *.scenario.json)").format(path=folder)]
     files = read_folder(folder)
-    if problems or not _checked(files, folder):
-        for problem in problems:
-            note(problem)
+    for problem in problems:
+        note(problem)
+    problems += _check_problems(files, folder)
+    if problems:
         if as_json:
             emit_json({"ok": False, "path": str(folder), "problems": problems, "scenarios": []})
         return 1
@@ -112,7 +113,10 @@ def replay_command(app: App, draft: Path, since: datetime | None, dictionary: Pa
     files = read_folder(draft)
     if not files:
         raise click.BadParameter(_("{path} holds no diagrams").format(path=draft), param_hint="DRAFT")
-    if not _checked(files, draft):
+    problems = _check_problems(files, draft)
+    if problems:
+        if as_json:
+            emit_json({"draft": str(draft), "problems": problems, "replayed": 0, "differ": 0, "instances": []})
         return 1
     source = replays.dictionary_of(app.reader, dictionary)
     since_utc = since.replace(tzinfo=UTC) if since else None
