@@ -13,11 +13,10 @@ from typing import Any
 
 from engine.domain.errors import BudgetflowError
 from engine.domain.journal import Observation
+from engine.domain.scenario import ANY_CANDIDATE
 from engine.services import outbox, processes
 from engine.services.ports import UnitOfWorkFactory
 from engine.services.steps import Outcome
-
-ANY_CANDIDATE = "any candidate"
 
 
 class StepRefused(Exception):

@@ -21,6 +21,7 @@ from engine.domain.journal import Observation
 from engine.domain.scenario import Scenario, ScenarioInvalid, parse_file
 from engine.services import processes
 from engine.services.drive import Driver, StepRefused
+from engine.services.ports import UnitOfWorkFactory
 
 PATTERNS = ("*.scenario.yaml", "*.scenario.yml", "*.scenario.json")
 PUBLISHER = "bpmn-test"
@@ -79,7 +80,7 @@ def load_scenarios(folder: Path) -> tuple[list[Scenario], list[str]]:
     return scenarios, problems
 
 
-def deploy(uow: Any, files: dict[str, str]) -> int:
+def deploy(uow: UnitOfWorkFactory, files: dict[str, str]) -> int:
     """The folder's diagrams as a model version of the throwaway database (checked first, as every deploy)."""
     version_id, _sha = processes.deploy(uow, files, by=PUBLISHER, label="bpmn test")
     return version_id
