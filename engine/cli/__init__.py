@@ -8,6 +8,7 @@ from engine.cli import (
     accounts,
     audit,
     bench,
+    bpmn_scenarios,
     erp,
     info,
     instances,
@@ -24,7 +25,7 @@ from engine.cli import (
 from engine.cli.app import cli
 
 AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit, accounts,
-         oa, erp, stats)
+         oa, erp, stats, bpmn_scenarios)
 for _area in AREAS:
     _area.register(cli)
 

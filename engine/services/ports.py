@@ -26,6 +26,7 @@ from engine.domain.audit import StoredEntry
 from engine.domain.budget import LineState, Posting, ReservationState
 from engine.domain.budget_line import BudgetLineKey
 from engine.domain.inbox import InboxEntry
+from engine.domain.journal import Observation, RecordedInput
 from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
@@ -186,6 +187,9 @@ class InstanceRepository(Protocol):
     def due_timer_instances(self, now: datetime) -> list[int]: ...
 
     def task(self, task_guid: str) -> TaskRecord | None: ...
+
+    def open_tasks_of_instance(self, instance_id: int) -> list[dict[str, Any]]:
+        """The instance's open user tasks, oldest first: guid, BPMN id, title, lane, candidates, form key."""
 
     def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> list[str]:
         """Open rows for newly ready tasks; cancel open rows whose task is no longer ready; the guids opened."""
@@ -355,6 +359,19 @@ class StepQueries(Protocol):
         """Task guid -> (opened, completed or None) of the version's user tasks."""
 
 
+class Journal(Protocol):
+    """Each instance's inputs in order (``instance_input``), and what an instance did, for test and replay."""
+
+    def append(self, instance_id: int, *, kind: str, element: str, actor: str, payload: dict[str, Any],
+               at: datetime) -> None: ...
+
+    def inputs(self, instance_id: int) -> list[RecordedInput]: ...
+
+    def finished_instances(self, since: datetime | None = None) -> list[dict[str, Any]]: ...
+
+    def observe(self, instance_id: int) -> Observation: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: every repository on one connection; rolled back on exit unless committed."""
 
@@ -390,6 +407,9 @@ class UnitOfWork(Protocol):
     def org_sync(self) -> OrgSync: ...
     @property
     def steps(self) -> StepQueries: ...
+
+    @property
+    def journal(self) -> Journal: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

@@ -10,7 +10,7 @@ caller. Refusals and failures are audited by ``steps.audited`` (see steps.py).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.domain.errors import DocumentExists
@@ -94,6 +94,8 @@ def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, bu
                                reservation_id=_linked_reservation(uow, applicant, application_no))
         row = uow.instances.create(version_id=version_id, sha=sha, process_id=process_id, business_key=business_key,
                                    applicant=applicant, linked_document=application_no, org_unit=unit.code)
+        uow.journal.append(row.id, kind="start", element=process_id, actor=actor, at=now or datetime.now(UTC),
+                           payload={"data": data, "application_no": application_no, "message": message})
         run = WorkflowRun.start(bundle, process_id, {**data, **engine_data}, new_script_engine())
         if message is not None and not run.start_on_message(*message):
             raise NotAllowed(f"process {process_id!r} does not start on message {message[0]!r}")
@@ -140,6 +142,8 @@ def complete_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, 
         fields = _checked_form(uow, row, run, task_guid, form)
         run.complete(task_guid, fields)
         uow.instances.complete_task(task_guid, user)
+        uow.journal.append(row.id, kind="task", element=task.bpmn_id, actor=user, payload=fields,
+                           at=now or datetime.now(UTC))
         uow.record(actor=user, action="task.completed", subject_type="process_instance",
                    subject_id=row.business_key, payload={"task": task.bpmn_id, "guid": task_guid,
                                                          **_decision(fields)})
@@ -186,6 +190,8 @@ def send_message(uow_factory: UnitOfWorkFactory, *, instance_id: int, name: str,
             raise NotAllowed(f"only the applicant {row.applicant} may withdraw {row.business_key}")
         if not run.send_message(name, {**payload, "by": user}):
             raise NotAllowed(f"{row.business_key} is not waiting for {name!r} (already decided?)")
+        uow.journal.append(row.id, kind="message", element=name, actor=user, payload=payload,
+                           at=now or datetime.now(UTC))
         uow.record(actor=user, action=f"message.{name}", subject_type="process_instance",
                    subject_id=row.business_key, payload={k: str(v)[:200] for k, v in payload.items()})
         with _at(run, now):
@@ -211,6 +217,8 @@ def fire_due_timers(uow_factory: UnitOfWorkFactory, *, now: datetime) -> int:
                 before = run.next_timer_at()
                 with run.at(now):  # timers fire by ``now``; cycle occurrences missed meanwhile coalesce
                     advance_and_save(uow, row, run)
+                if before is not None and before <= now:  # the journal keeps when a timer fired, for replay
+                    uow.journal.append(row.id, kind="timer", element="timer", actor="scheduler", payload={}, at=now)
                 uow.commit()
         except StepFailed as failed:
             record_failure(uow_factory, failed, actor="scheduler", stop_timers=True)

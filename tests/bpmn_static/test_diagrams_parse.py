@@ -2,28 +2,25 @@
 
 (a) every .bpmn/.dmn parses with the SpiffWorkflow validator; (b) complete diagram interchange and a clean
 layout; (c) user-task forms exist and are object schemas; (d) service tasks name known operators with exactly
-their parameters, and catch their error codes; (e) the DMN routes as specified. The paths each diagram takes
-when it runs are in test_travel_paths.py and test_claim_paths.py.
+their parameters, and catch their error codes. How the DMN routes, and the paths each diagram takes when it
+runs, are scenario files beside the diagrams (bpmn/*/scenarios/), run by test_scenarios.py; the in-memory paths
+are in test_travel_paths.py and test_claim_paths.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from tests.bpmn_static.harness import (
     BPMN_DIR,
     NS,
     OPERATORS,
-    Stub,
-    StubScriptEngine,
     decision_files,
     diagram_files,
     xml,
@@ -258,49 +255,3 @@ def test_approvals_are_withdrawable_by_a_withdraw_message(path):
         assert not approvals  # the caller's call activity): nothing of budgetflow's own to withdraw
         return
     assert approvals and approvals <= _withdraw_targets(doc)
-
-
-# ---- (e) the DMN ---------------------------------------------------------------------------------------
-ROUTE_PROBE = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="probe" targetNamespace="probe">
-  <bpmn:process id="route_probe" isExecutable="true">
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:businessRuleTask id="decide_route">
-      <bpmn:extensionElements><spiffworkflow:calledDecisionId>approval_route</spiffworkflow:calledDecisionId>
-      </bpmn:extensionElements>
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-    </bpmn:businessRuleTask>
-    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide_route" />
-    <bpmn:sequenceFlow id="f2" sourceRef="decide_route" targetRef="end" />
-  </bpmn:process>
-</bpmn:definitions>"""
-
-ROUTES = [  # subject, amount, (department head, finance director, countersign)
-    ("TRAVEL", "0.01", (False, False, False)),
-    ("TRAVEL", "5000.00", (False, False, False)),
-    ("TRAVEL", "5000.01", (True, False, False)),
-    ("HOTEL", "20000.00", (True, False, False)),
-    ("OFFICE", "20000.01", (True, True, False)),
-    ("TRAVEL", "10000.01", (True, False, False)),
-    ("ENTERTAINMENT", "4800.00", (False, False, False)),
-    ("ENTERTAINMENT", "10000.00", (True, False, False)),
-    ("ENTERTAINMENT", "10000.01", (True, False, True)),
-    ("ENTERTAINMENT", "20000.00", (True, False, True)),
-    ("ENTERTAINMENT", "20000.01", (True, True, True)),
-    ("VEHICLE", "999999.99", (True, True, False)),
-]
-
-
-@pytest.mark.parametrize(("subject", "amount", "expected"), ROUTES)
-def test_approval_route_decision(subject, amount, expected):
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    parser.add_dmn_files([str(p) for p in decision_files()])
-    parser.add_bpmn_str(ROUTE_PROBE.encode())
-    wf = BpmnWorkflow(parser.get_spec("route_probe"), script_engine=StubScriptEngine(Stub()))
-    wf.task_tree.data.update(subject=subject, amount_value=Decimal(amount))
-    wf.do_engine_steps()
-    assert wf.is_completed()
-    got = (wf.data["need_department_head"], wf.data["need_finance_director"], wf.data["countersign"])
-    assert got == expected

@@ -9,6 +9,7 @@ import click
 import pytest
 
 from engine.cli.app import package_version
+from engine.config import SHIPPED_BPMN
 from engine.seed import demo_folder
 from tests.cli.catalog_support import commands
 from tests.cli.support import run
@@ -26,6 +27,8 @@ JSON_RUNS = {
     "budgetflow bpmn check": ["bpmn", "check"],
     "budgetflow bpmn deploy": ["bpmn", "deploy"],
     "budgetflow bpmn list": ["bpmn", "list"],
+    "budgetflow bpmn test": ["bpmn", "test"],
+    "budgetflow bpmn replay": ["bpmn", "replay", str(SHIPPED_BPMN)],
     "budgetflow incidents list": ["incidents", "list"],
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
     "budgetflow tokens list": ["tokens", "list"],
