@@ -11,7 +11,9 @@ designer before publishing.
 
 from __future__ import annotations
 
+import difflib
 import json
+import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -25,29 +27,61 @@ from engine.domain.forms import (
     schema_problems,
 )
 from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path
+from engine.workflow.check_common import element_id
 
 KNOWN_FORMATS = frozenset({*MONEY_FORMATS, IDENTIFIER_FORMAT, ATTACHMENT_FORMAT, "date", "date-time", "time", "email",
                            "uri"})
 _BOUNDED_STRING = {"enum", "const", "maxLength"}
 
 
-def check_forms(files: Mapping[str, str]) -> list[str]:
-    """``file:element-id: message`` for every user task whose form is unsafe or unusable."""
-    trees = {name: _parse(text) for name, text in files.items() if name.endswith((".bpmn", ".dmn"))}
-    protected = PROTECTED_VARIABLES | engine_variables(t for t in trees.values() if t is not None)
+def check_forms(files: Mapping[str, str], trees: Mapping[str, Any] | None = None) -> list[str]:
+    """``file:element-id: message`` for every user task whose form is unsafe or unusable.
+
+    ``trees`` are the already parsed diagrams (path -> root); by default the files are parsed here.
+    """
+    if trees is None:
+        trees = {n: t for n, t in ((n, _parse(x)) for n, x in files.items() if n.endswith((".bpmn", ".dmn")))
+                 if t is not None}
+    protected = PROTECTED_VARIABLES | engine_variables(trees.values())
     problems: list[str] = []
     for name, tree in sorted(trees.items()):
-        if tree is None or not name.endswith(".bpmn"):
+        if not name.endswith(".bpmn"):
             continue
         for task in tree.iter(f"{BPMN}userTask"):
-            problems.extend(f"{name}:{task.get('id')}: {p}" for p in _task_problems(name, task, files, protected))
+            where = element_id(task)
+            problems.extend(f"{name}:{where}: {p}" for p in _task_problems(name, task, files, protected))
     return problems
+
+
+def form_files(name: str, root: Any, files: Mapping[str, str]) -> Iterator[str]:
+    """A form a user task names that is not in the bundle: where it was looked for, and what is there instead."""
+    forms = sorted(f for f in files if f.endswith(".json"))
+    for task in root.iter(f"{BPMN}userTask"):
+        for prop in task.iter(f"{SPIFF}property"):
+            if prop.get("name") != "formJsonSchemaFilename":
+                continue
+            form = prop.get("value", "")
+            if resolve_form_path(files, name, form) is None:
+                yield f"{name}:{element_id(task)}: {_not_found(name, form, forms)}"
+
+
+def _not_found(diagram: str, form: str, forms: list[str]) -> str:
+    folder = posixpath.dirname(diagram)
+    looked = [posixpath.normpath(posixpath.join(folder, form)), posixpath.normpath(posixpath.join(folder, "forms", form)),
+              posixpath.normpath(form)]
+    looked = list(dict.fromkeys(looked))
+    base = posixpath.basename(form)
+    similar = [f for f in forms if posixpath.basename(f) in difflib.get_close_matches(base, [posixpath.basename(x)
+                                                                                              for x in forms], n=3)]
+    tail = f"; similar files: {', '.join(similar)}" if similar else "; no similarly named form in the folder"
+    return (f"form file {form!r} not found beside the diagram (looked for {', '.join(looked)}: beside the diagram, "
+            f"in its forms/ folder, as given from the folder's root){tail}")
 
 
 def _parse(text: str) -> Any:
     try:
         return etree.fromstring(text.encode("utf-8"))
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, ValueError):
         return None  # reported by the parse step
 
 
