@@ -67,15 +67,18 @@ def form_files(name: str, root: Any, files: Mapping[str, str]) -> Iterator[str]:
 
 def _not_found(diagram: str, form: str, forms: list[str]) -> str:
     folder = posixpath.dirname(diagram)
-    looked = [posixpath.normpath(posixpath.join(folder, form)), posixpath.normpath(posixpath.join(folder, "forms", form)),
-              posixpath.normpath(form)]
-    looked = list(dict.fromkeys(looked))
-    base = posixpath.basename(form)
-    similar = [f for f in forms if posixpath.basename(f) in difflib.get_close_matches(base, [posixpath.basename(x)
-                                                                                              for x in forms], n=3)]
-    tail = f"; similar files: {', '.join(similar)}" if similar else "; no similarly named form in the folder"
-    return (f"form file {form!r} not found beside the diagram (looked for {', '.join(looked)}: beside the diagram, "
-            f"in its forms/ folder, as given from the folder's root){tail}")
+    rules = ((posixpath.join(folder, form), "beside the diagram"), (posixpath.join(folder, "forms", form),
+             "in its forms/ folder"), (form, "as given, from the folder's root"))
+    looked: dict[str, str] = {}
+    for path, rule in rules:
+        looked.setdefault(posixpath.normpath(path), rule)
+    names = [posixpath.basename(f) for f in forms]
+    same = [f for f in forms if posixpath.basename(f) == posixpath.basename(form)]  # another naming rule
+    close = set(difflib.get_close_matches(posixpath.basename(form), names, n=3, cutoff=0.6))
+    similar = same or [f for f in forms if posixpath.basename(f) in close]
+    tail = f"; similar files present: {', '.join(similar)}" if similar else "; no similarly named form is present"
+    where = "; ".join(f"{path} ({rule})" for path, rule in looked.items())
+    return f"form file {form!r} not found beside the diagram: looked for {where}{tail}"
 
 
 def _parse(text: str) -> Any:

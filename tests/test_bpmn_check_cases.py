@@ -1,0 +1,51 @@
+"""``bpmn check`` on one broken folder per rule (tests/bpmn_check_cases/*): exactly the expected lines.
+
+Each case folder holds the diagrams (and forms) of one mistake a designer makes, and ``expected.txt``:
+one line per problem the check must report, each the start of the reported line (``file:element-id:
+message...``). The check must report those lines and no other, so a rule that starts flagging
+something else, or stops flagging its case, fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.workflow.bundle import read_folder
+from engine.workflow.check import check
+
+CASES = Path(__file__).parent / "bpmn_check_cases"
+SHIPPED = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+def expected(case: Path) -> list[str]:
+    return sorted(line for line in (case / "expected.txt").read_text(encoding="utf-8").splitlines() if line)
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if (p / "expected.txt").exists()))
+def test_each_broken_folder_reports_exactly_its_lines(case):
+    folder = CASES / case
+    found = sorted(check(read_folder(folder)))
+    wanted = expected(folder)
+    assert len(found) == len(wanted), "\n".join(found)
+    for line, start in zip(found, wanted, strict=True):
+        assert line.startswith(start), f"{line!r} does not start with {start!r}"
+
+
+def test_there_is_a_case_per_rule():
+    assert len([p for p in CASES.iterdir() if (p / "expected.txt").exists()]) >= 20
+
+
+def test_the_shipped_diagrams_pass_every_rule():
+    assert check(read_folder(SHIPPED)) == []
+
+
+def test_lanes_can_be_given_and_messages_name_them():
+    """With the dictionary's lanes (the lead wires them in), a lane outside them is refused, naming them."""
+    files = read_folder(CASES / "unknown_lane")
+    lines = check(files, lanes={"manager": "the applicant's manager", "budget_line_owner": "owner of the line",
+                                "applicant": "", "finance": "", "managr": "a lane the dictionary declares"})
+    assert not any(line.startswith("mini_claim.bpmn:lane_manager:") for line in lines), lines
+    lines = check(read_folder(CASES / "user_task_without_lane"), lanes={"budget_line_owner": "owner"})
+    assert any("known: budget_line_owner)" in line for line in lines), lines
