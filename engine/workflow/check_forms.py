@@ -12,6 +12,7 @@ designer before publishing.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import posixpath
 from collections.abc import Iterator, Mapping
@@ -97,15 +98,22 @@ def _task_problems(name: str, task: Any, files: Mapping[str, str], protected: fr
             continue
         path = resolve_form_path(files, name, prop.get("value", ""))
         if path is None:
-            continue  # "not found" is check.py's rule
-        try:
-            schema = json.loads(files[path])
-        except ValueError as exc:
-            yield f"form {path} is not JSON: {exc}"
-            continue
-        yield from (f"form {path}: {p}" for p in schema_problems(schema))
-        if isinstance(schema, dict) and not schema_problems(schema):
-            yield from (f"form {path}: {p}" for p in _looseness(schema, protected))
+            continue  # "not found" is form_files' rule
+        yield from (f"form {path}{p}" for p in form_problems(files[path], protected))
+
+
+@functools.lru_cache(maxsize=256)
+def form_problems(text: str, protected: frozenset[str]) -> tuple[str, ...]:
+    """What is wrong with one form's text (memoized: a form is named by many tasks, and validating a
+    schema against the JSON Schema meta-schema is the slowest step of the check)."""
+    try:
+        schema = json.loads(text)
+    except ValueError as exc:
+        return (f" is not JSON: {exc}",)
+    problems = [f": {p}" for p in schema_problems(schema)]
+    if isinstance(schema, dict) and not problems:
+        problems.extend(f": {p}" for p in _looseness(schema, protected))
+    return tuple(problems)
 
 
 def _looseness(schema: dict[str, Any], protected: frozenset[str]) -> Iterator[str]:
