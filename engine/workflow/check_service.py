@@ -35,6 +35,8 @@ def _parameters(op: Any, spec: Any) -> Iterator[str]:
     given = {p.get("id", "") for p in parameters} - {""}
     if any(not p.get("id") for p in parameters):
         yield f"operator {spec.name} has a parameter without an id"
+    for untyped in sorted(p.get("id") for p in parameters if p.get("id") and not p.get("type")):
+        yield f"operator {spec.name}: parameter {untyped!r} has no type (type=\"str\")"
     for missing in sorted(set(spec.params) - given):
         yield f"operator {spec.name} needs parameter {missing!r}"
     allowed = set(spec.params) | set(spec.optional)
