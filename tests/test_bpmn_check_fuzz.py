@@ -47,7 +47,8 @@ def _dependencies(name: str) -> set[str]:
     while todo:
         root = TREES[todo.pop()]
         refs = {e.get("calledElement") for e in root.iter() if isinstance(e.tag, str)}
-        refs |= {(e.text or "").strip() for e in root.iter() if isinstance(e.tag, str) and e.tag.endswith("calledDecisionId")}
+        refs |= {(e.text or "").strip() for e in root.iter()
+                 if isinstance(e.tag, str) and e.tag.endswith("calledDecisionId")}
         for other in DIAGRAMS:
             if other not in wanted and refs & _defined(TREES[other]):
                 wanted.add(other)

@@ -62,7 +62,7 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
     rules = _rules(files, known, literals[0] if literals else {})
     for name, tree in sorted(trees.items()):
         for label, rule in rules[name.rpartition(".")[2]]:
-            _guarded(problems, name, label, lambda rule=rule, name=name, tree=tree: rule(name, tree))
+            _guarded(problems, name, label, _bind(rule, name, tree))
     _guarded(problems, _first(files), "forms", lambda: check_forms(files, trees))
     _guarded(problems, _first(files), "the parse", lambda: _parse_problems(files, trees))
     return _tidy(problems, _first(files))
@@ -113,6 +113,10 @@ def _parse_problems(files: Mapping[str, str], trees: Mapping[str, Any]) -> list[
     except BundleInvalid as exc:
         return list(exc.problems)
     return []
+
+
+def _bind(rule: Rule, name: str, tree: Any) -> Callable[[], Iterable[str]]:
+    return lambda: rule(name, tree)
 
 
 def _unsupported_dmn(name: str, root: Any) -> bool:

@@ -88,28 +88,33 @@ def check_dmn_cells(name: str, root: Any) -> Iterator[str]:
     if ns not in SUPPORTED:
         return
     for table in tables(root):
-        cols = columns(table, ns)
         rules = table.findall(f"{{{ns}}}rule")
-        for index, (column, expression, type_ref) in enumerate(cols):
-            used = [r.findall(f"{{{ns}}}inputEntry")[index] for r in rules
-                    if len(r.findall(f"{{{ns}}}inputEntry")) > index]
-            if not expression:
-                yield f"{name}:{element_id(column)}: input column has no expression (what does it test?)"
-            if any(cell_text(c, ns) not in ("", "-") for c in used):
-                if not type_ref:
-                    yield (f"{name}:{element_id(column)}: input column has no typeRef; say what it holds "
-                           f"(string, number, boolean or date) so its cells can be checked")
-                elif type_ref not in KNOWN_TYPES:
-                    yield f"{name}:{element_id(column)}: typeRef {type_ref!r} is unknown ({', '.join(sorted(KNOWN_TYPES))})"
-            for cell in used:
-                problem = cell_problem(cell_text(cell, ns), type_ref)
-                if problem:
-                    yield f"{name}:{element_id(cell)}: {problem}"
+        for index, column in enumerate(columns(table, ns)):
+            cells = [entries[index] for entries in (r.findall(f"{{{ns}}}inputEntry") for r in rules)
+                     if len(entries) > index]
+            yield from _column_problems(name, column, cells, ns)
         for rule in rules:
             for cell in rule.findall(f"{{{ns}}}outputEntry"):
                 if not cell_text(cell, ns):
                     yield (f"{name}:{element_id(cell)}: output cell is empty: say what rule "
                            f"{element_id(rule)} decides (True, False, a number, a quoted text)")
+
+
+def _column_problems(name: str, column: tuple[Any, str, str], cells: list[Any], ns: str) -> Iterator[str]:
+    element, expression, type_ref = column
+    if not expression:
+        yield f"{name}:{element_id(element)}: input column has no expression (what does it test?)"
+    if any(cell_text(c, ns) not in ("", "-") for c in cells):
+        if not type_ref:
+            yield (f"{name}:{element_id(element)}: input column has no typeRef; say what it holds "
+                   f"(string, number, boolean or date) so its cells can be checked")
+        elif type_ref not in KNOWN_TYPES:
+            yield (f"{name}:{element_id(element)}: typeRef {type_ref!r} is unknown "
+                   f"({', '.join(sorted(KNOWN_TYPES))})")
+    for cell in cells:
+        problem = cell_problem(cell_text(cell, ns), type_ref)
+        if problem:
+            yield f"{name}:{element_id(cell)}: {problem}"
 
 
 def value_part(text: str) -> tuple[str, Any] | None:
@@ -137,19 +142,28 @@ def cell_problem(text: str, type_ref: str) -> str | None:
                     f"write numbers without thousands separators, e.g. 1000")
         return f"cell {shown!r} is a list of values, which never equals the input: write ? in ({text})"
     if type_ref in NUMBER_TYPES:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return f"cell {shown!r} compares a number column with a text; write the number unquoted"
-        if isinstance(node, ast.Name):
-            return f"cell {shown!r} names a variable {node.id!r} in a number column; write a number"
+        return _number_cell(shown, node)
     if type_ref == "string":
-        if isinstance(node, ast.Name):
-            return (f"cell {shown!r} is not quoted, so it reads variable {node.id!r} (which breaks every request "
-                    f"that reaches this table): write \"{node.id}\"")
-        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-            return f"cell {shown!r} compares a text column with a number; quote it"
-        if operator in ("<", "<=", ">", ">="):
-            return f"cell {shown!r} orders texts; a text column compares with == or != only"
-    if type_ref == "boolean" and not (isinstance(node, ast.Constant) and isinstance(node.value, bool)):
-        if isinstance(node, ast.Name) and node.id.lower() in ("true", "false"):
-            return f"cell {shown!r} is not a boolean: write {node.id.capitalize()}"
+        return _string_cell(shown, operator, node)
+    if type_ref == "boolean" and isinstance(node, ast.Name) and node.id.lower() in ("true", "false"):
+        return f"cell {shown!r} is not a boolean: write {node.id.capitalize()}"
+    return None
+
+
+def _number_cell(shown: str, node: Any) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return f"cell {shown!r} compares a number column with a text; write the number unquoted"
+    if isinstance(node, ast.Name):
+        return f"cell {shown!r} names a variable {node.id!r} in a number column; write a number"
+    return None
+
+
+def _string_cell(shown: str, operator: str, node: Any) -> str | None:
+    if isinstance(node, ast.Name):
+        return (f"cell {shown!r} is not quoted, so it reads variable {node.id!r} (which breaks every request "
+                f"that reaches this table): write \"{node.id}\"")
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+        return f"cell {shown!r} compares a text column with a number; quote it"
+    if operator in ("<", "<=", ">", ">="):
+        return f"cell {shown!r} orders texts; a text column compares with == or != only"
     return None

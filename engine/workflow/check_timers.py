@@ -17,7 +17,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.workflow.check_common import NS, element_id, literal_string, one_line
 
 _SCRIPTS = (".//bpmn:scriptTask/bpmn:script", ".//spiffworkflow:preScript", ".//spiffworkflow:postScript")
-_KINDS = {"timeDate": "a date-time", "timeDuration": "an ISO 8601 duration", "timeCycle": "an ISO 8601 cycle (R3/PT24H)"}
+_KINDS = {"timeDate": "a date-time", "timeDuration": "an ISO 8601 duration",
+          "timeCycle": "an ISO 8601 cycle (R3/PT24H)"}
 
 Assignment = tuple[str, str, str]  # (file, element id, value)
 
