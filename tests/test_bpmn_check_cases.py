@@ -49,3 +49,40 @@ def test_lanes_can_be_given_and_messages_name_them():
     assert not any(line.startswith("mini_claim.bpmn:lane_manager:") for line in lines), lines
     lines = check(read_folder(CASES / "user_task_without_lane"), lanes={"budget_line_owner": "owner"})
     assert any("known: budget_line_owner)" in line for line in lines), lines
+
+
+PUBLIC = Path(__file__).parent / "fixtures" / "public_diagrams"
+PUBLIC_EXPECTED = {  # file -> the start of every line it must give (see the folder's README for where each is from)
+    "dmn_1_2_drd.dmn": ["dmn_1_2_drd.dmn:drd_defs: DMN namespace 'http://www.omg.org/spec/DMN/20180521/MODEL/' is not "
+                        "supported"],
+    "empty_table.dmn": ["empty_table.dmn:input_1: input column has no expression",
+                        "empty_table.dmn:output_1: output column has no name"],
+    "future_version.dmn": ["future_version.dmn:future_defs: DMN namespace 'https://www.omg.org/spec/DMN/20191112/MODEL/'"
+                           " is not supported"],
+    "no_decision.dmn": ["no_decision.dmn:empty_defs: the file has 0 decisions; the engine reads exactly one"],
+    "prefixed_namespace.dmn": ["prefixed_namespace.dmn:prefixed_defs: the DMN elements carry the prefix 'semantic:'"],
+    "two_decisions.dmn": ["two_decisions.dmn:second: the decision needs exactly one decision table",
+                          "two_decisions.dmn:two_defs: the file has 2 decisions; the engine reads exactly one"],
+}
+
+
+@pytest.mark.parametrize("file_name", sorted(PUBLIC_EXPECTED))
+def test_public_style_dmn_files_give_lines_not_tracebacks(file_name):
+    found = sorted(check({file_name: (PUBLIC / file_name).read_text(encoding="utf-8")}))
+    wanted = sorted(PUBLIC_EXPECTED[file_name])
+    assert len(found) == len(wanted), found
+    for line, start in zip(found, wanted, strict=True):
+        assert line.startswith(start), f"{line!r} does not start with {start!r}"
+
+
+def test_every_public_fixture_is_covered():
+    assert sorted(p.name for p in PUBLIC.glob("*.dmn")) == sorted(PUBLIC_EXPECTED)
+
+
+def test_a_missing_decision_names_the_diagrams_that_call_it_never_a_question_mark():
+    files = read_folder(SHIPPED)
+    del files["shared/approval_route.dmn"]
+    lines = check(files)
+    assert lines and not any(line.startswith("?") for line in lines), lines
+    assert {line.split(":")[0] for line in lines} == {"expense_claim/expense_claim.bpmn",
+                                                      "travel_application/travel_application.bpmn"}, lines

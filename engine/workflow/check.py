@@ -29,7 +29,7 @@ from engine.workflow.bundle import _describe, parse
 from engine.workflow.check_code import check_bpmn_code, check_dmn_code
 from engine.workflow.check_common import NS, element_id, one_line
 from engine.workflow.check_di import check_di
-from engine.workflow.check_dmn import SUPPORTED, check_dmn_cells, check_dmn_structure, namespace
+from engine.workflow.check_dmn import check_dmn_cells, check_dmn_structure
 from engine.workflow.check_dmn_rules import check_dmn_rules
 from engine.workflow.check_forms import check_forms, form_files
 from engine.workflow.check_lanes import SYSTEM_LANE, check_lanes, default_lanes
@@ -60,11 +60,14 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
     bpmn_trees = {n: t for n, t in trees.items() if n.endswith(".bpmn")}
     literals = _guarded(problems, _first(files), "timers", lambda: [script_literals(bpmn_trees)], report=False)
     rules = _rules(files, known, literals[0] if literals else {})
+    unreadable: set[str] = set()  # DMN files SpiffWorkflow cannot read: their structure lines say why, once
     for name, tree in sorted(trees.items()):
         for label, rule in rules[name.rpartition(".")[2]]:
-            _guarded(problems, name, label, _bind(rule, name, tree))
+            if _guarded(problems, name, label, _bind(rule, name, tree)) and rule is check_dmn_structure:
+                unreadable.add(name)
     _guarded(problems, _first(files), "forms", lambda: check_forms(files, trees))
-    _guarded(problems, _first(files), "the parse", lambda: _parse_problems(files, trees))
+    readable = {n: t for n, t in trees.items() if n not in unreadable}
+    _guarded(problems, _first(files), "the parse", lambda: _parse_problems(files, readable))
     return _tidy(problems, _first(files))
 
 
@@ -106,8 +109,7 @@ def _load(name: str, text: str, problems: list[str]) -> Any:
 
 def _parse_problems(files: Mapping[str, str], trees: Mapping[str, Any]) -> list[str]:
     """SpiffWorkflow's schema and parser, on the files that are XML at all (so an XML error is said once)."""
-    readable = {n: t for n, t in files.items() if (n in trees and not _unsupported_dmn(n, trees[n]))
-                or not n.endswith((".bpmn", ".dmn"))}
+    readable = {n: t for n, t in files.items() if n in trees or not n.endswith((".bpmn", ".dmn"))}
     try:
         parse(readable)
     except BundleInvalid as exc:
@@ -117,11 +119,6 @@ def _parse_problems(files: Mapping[str, str], trees: Mapping[str, Any]) -> list[
 
 def _bind(rule: Rule, name: str, tree: Any) -> Callable[[], Iterable[str]]:
     return lambda: rule(name, tree)
-
-
-def _unsupported_dmn(name: str, root: Any) -> bool:
-    """A DMN file of a version the engine cannot read: its structure rule says so, the parser need not."""
-    return name.endswith(".dmn") and namespace(root) not in SUPPORTED
 
 
 def _guarded(problems: list[str], name: str, label: str, run: Callable[[], Iterable[Any]], *,

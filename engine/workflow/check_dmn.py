@@ -36,6 +36,10 @@ def check_dmn_structure(name: str, root: Any) -> Iterator[str]:
         yield (f"{name}:{element_id(root)}: DMN namespace {ns or '(none)'!r} is not supported "
                f"(supported: {', '.join(SUPPORTED)})")
         return
+    if root.prefix not in (None, "dmn"):
+        yield (f"{name}:{element_id(root)}: the DMN elements carry the prefix {root.prefix + ':'!r}; the engine "
+               f"reads DMN in the default namespace (xmlns=\"{ns}\") or with the prefix dmn:")
+        return
     decisions = root.findall(f"{{{ns}}}decision")
     if len(decisions) != 1:
         yield f"{name}:{element_id(root)}: the file has {len(decisions)} decisions; the engine reads exactly one"
