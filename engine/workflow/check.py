@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.workflow.bundle import _describe, parse
+from engine.workflow.bundle import _describe, parse, safe_parser
 from engine.workflow.check_code import check_bpmn_code, check_dmn_code
 from engine.workflow.check_common import NS, element_id, one_line
 from engine.workflow.check_di import check_di
@@ -39,6 +39,7 @@ from engine.workflow.errors import BundleInvalid
 from engine.workflow.runtime import NOTIFY_PROPERTY, NOTIFY_VALUES
 
 LINE = re.compile(r"^[^:]+:[^:]+: .+")
+MAX_LINE = 500
 EXTRA_LANES = (SYSTEM_LANE,)  # kept for callers: lanes for machine steps
 Rule = Callable[[str, Any], Iterable[str]]
 
@@ -67,7 +68,8 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
                 unreadable.add(name)
     _guarded(problems, _first(files), "forms", lambda: check_forms(files, trees))
     readable = {n: t for n, t in trees.items() if n not in unreadable}
-    _guarded(problems, _first(files), "the parse", lambda: _parse_problems(files, readable))
+    parsed = _guarded(problems, _first(files), "the parse", lambda: _parse_problems(files, readable), report=False)
+    problems.extend(_not_said(parsed, problems))
     return _tidy(problems, _first(files))
 
 
@@ -93,8 +95,7 @@ def _rules(files: Mapping[str, str], known: Mapping[str, str], literals: Any) ->
 
 def _load(name: str, text: str, problems: list[str]) -> Any:
     try:
-        root = etree.fromstring(text.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False,
-                                                                             no_network=True))
+        root = etree.fromstring(text.encode("utf-8"), parser=safe_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
         problems.append(_describe(name, exc) if isinstance(exc, etree.XMLSyntaxError)
                         else f"{name}:-: not readable as XML: {exc}")
@@ -115,6 +116,18 @@ def _parse_problems(files: Mapping[str, str], trees: Mapping[str, Any]) -> list[
     except BundleInvalid as exc:
         return list(exc.problems)
     return []
+
+
+def _not_said(lines: Iterable[str], said: Iterable[str]) -> list[str]:
+    """The parser's lines about elements no rule has reported yet: the rule's line says it better, once."""
+    seen = {_where(line) for line in said} - {None}
+    return [line for line in lines if _where(line) not in seen]
+
+
+def _where(line: str) -> tuple[str, str] | None:
+    file, _, rest = line.partition(":")
+    element = rest.partition(":")[0]
+    return None if element in ("-", "") or element.startswith("line ") else (file, element)
 
 
 def _bind(rule: Rule, name: str, tree: Any) -> Callable[[], Iterable[str]]:
@@ -144,6 +157,8 @@ def _tidy(problems: Iterable[str], fallback: str) -> list[str]:
     seen: dict[str, None] = {}
     for problem in problems:
         line = one_line(problem)
+        if len(line) > MAX_LINE:  # a parser message can hold a whole element's XML
+            line = line[:MAX_LINE - 1] + "…"
         if not LINE.match(line):
             line = f"{fallback}:-: {line or 'unknown problem'}"
         seen.setdefault(line, None)

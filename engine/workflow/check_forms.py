@@ -27,7 +27,7 @@ from engine.domain.forms import (
     PROTECTED_VARIABLES,
     schema_problems,
 )
-from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path
+from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path, safe_parser
 from engine.workflow.check_common import element_id
 
 KNOWN_FORMATS = frozenset({*MONEY_FORMATS, IDENTIFIER_FORMAT, ATTACHMENT_FORMAT, "date", "date-time", "time", "email",
@@ -84,7 +84,7 @@ def _not_found(diagram: str, form: str, forms: list[str]) -> str:
 
 def _parse(text: str) -> Any:
     try:
-        return etree.fromstring(text.encode("utf-8"))
+        return etree.fromstring(text.encode("utf-8"), parser=safe_parser())
     except (etree.XMLSyntaxError, ValueError):
         return None  # reported by the parse step
 
