@@ -1,11 +1,13 @@
 """``bpmn check`` never crashes: a mutation fuzzer over the XML of the shipped ``bpmn/``.
 
 Each mutant changes one shipped diagram (a deleted attribute or element, a reference to a wrong or
-missing id, garbage text, a swapped pair of ids, a truncated file or stray characters) and runs the
-whole check on it together with the diagrams it calls and every form -- the untouched rest that
+missing id, garbage text, a swapped pair of ids, a truncated file, stray characters, another namespace)
+and runs the whole check on it together with the diagrams it calls and every form -- the untouched rest that
 matters to it, so a mutant costs milliseconds and 2,000 of them fit in CI. Every mutant must give
 lines of the agreed shape and no exception. Two controls show the fuzzer has teeth: a crash injected
 inside a rule becomes a ``cannot check`` line, and a crash that escapes the guard fails the fuzzer.
+(Run against the check before issue 12, these mutants found an XMLSchemaParseError, a TypeError from
+lxml and an element id with a colon.)
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ LINE = re.compile(r"^[^:]+:[^:]+: .+")
 REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "bpmnElement", "processRef", "calledElement",
               "decisionRef", "attachedToRef", "errorRef", "messageRef", "default", "id", "typeRef", "hitPolicy",
               "resultVariable", "name", "value")
+NAMESPACES = ("http://www.omg.org/spec/DMN/20180521/MODEL/", "https://www.omg.org/spec/DMN/20191112/MODEL/",
+              "http://www.omg.org/spec/DMN/20151101/dmn.xsd", "https://www.omg.org/spec/DMN/20191111/MODEL/",
+              "http://www.omg.org/spec/BPMN/20100524/MODEL", "urn:nothing", "")
 GARBAGE = st.text(alphabet=st.sampled_from(list("abcXYZ019 ,.:;'\"?<>=!-_()[]{}/\\%&*+#@$^|~\t\n") + ["中", "é"]),
                   max_size=30)
 
@@ -70,7 +75,7 @@ def mutants(draw: Callable[..., Any]) -> tuple[str, str]:
     root = copy.deepcopy(TREES[name])
     elements = _elements(root)
     kind = draw(st.sampled_from(("delete attribute", "wrong reference", "garbage text", "garbage attribute",
-                                 "swap ids", "delete element", "truncate", "stray characters")))
+                                 "swap ids", "delete element", "truncate", "stray characters", "namespace")))
     target = elements[draw(st.integers(0, len(elements) - 1))]
     if kind == "delete attribute" and target.attrib:
         del target.attrib[draw(st.sampled_from(sorted(target.attrib)))]
@@ -93,6 +98,8 @@ def mutants(draw: Callable[..., Any]) -> tuple[str, str]:
     text = etree.tostring(root, encoding="unicode")
     if kind == "truncate":
         text = SHIPPED[name][: draw(st.integers(0, len(SHIPPED[name])))]
+    elif kind == "namespace":  # another DMN/BPMN version, an unknown one, or none
+        text = SHIPPED[name].replace(etree.QName(TREES[name]).namespace or "", draw(st.sampled_from(NAMESPACES)))
     elif kind == "stray characters":
         at = draw(st.integers(0, len(SHIPPED[name])))
         text = SHIPPED[name][:at] + draw(GARBAGE) + SHIPPED[name][at:]
