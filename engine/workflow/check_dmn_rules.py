@@ -2,10 +2,11 @@
 
 SpiffWorkflow supports the hit policies UNIQUE and COLLECT, and evaluates UNIQUE as *first match*:
 rows are read top to bottom and the first matching one wins. A rule whose every cell is covered by
-the same column of an earlier rule can then never be chosen. This is decided exactly for simple
-cells only (``-``, a literal, a comparison with a number); a rule with any other cell is left alone,
-so the rule never reports a false alarm. Partial overlaps are what first-match tables are made of
-(the shipped approval route relies on them) and are not reported.
+the same column of an earlier rule can then never be chosen. Under UNIQUE two rules that can both
+match are an error too (the DMN standard's meaning: at most one rule matches), so a designer who
+wants "first match wins" says so with hit policy FIRST, where overlaps are allowed. Both are decided
+exactly for simple cells only (``-``, a literal, a comparison with a number); a rule with any other
+cell is left alone, so the rule never reports a false alarm.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class Interval:
         below = self.high < other.high or (self.high == other.high and (self.high_open or not other.high_open))
         return above and below
 
+    def meets(self, other: Interval) -> bool:
+        low, low_open = max((self.low, self.low_open), (other.low, other.low_open))
+        high, high_closed = min((self.high, not self.high_open), (other.high, not other.high_open))
+        return low < high or (low == high and not low_open and high_closed)
+
 
 ANY = "any"
 Cell = Interval | frozenset[Any] | str  # ANY, an interval of numbers, a set of literals
@@ -60,9 +66,14 @@ def check_dmn_rules(name: str, root: Any) -> Iterator[str]:
                 continue
             known: list[Cell] = [c for c in cells if c is not None]
             cover = next((r for r, prior in earlier if all(map(_within, known, prior))), None)
+            clash = next((r for r, prior in earlier if all(map(_meets, known, prior))), None)
             if cover is not None:
                 yield (f"{name}:{element_id(rule)}: rule can never match: rule {element_id(cover)} above it matches "
                        f"every case it does, and the first matching rule wins ({policy})")
+            elif clash is not None and policy == "UNIQUE":
+                yield (f"{name}:{element_id(rule)}: rule overlaps rule {element_id(clash)} (some inputs match both), "
+                       f"which hit policy UNIQUE forbids: make the rules exclusive, or set hitPolicy=\"FIRST\" "
+                       f"if the first matching rule is meant to win")
             earlier.append((rule, known))
 
 
@@ -75,6 +86,16 @@ def _within(inner: Cell, outer: Cell) -> bool:
         return inner.within(outer)
     if isinstance(inner, frozenset) and isinstance(outer, frozenset):
         return inner <= outer
+    return False
+
+
+def _meets(one: Cell, other: Cell) -> bool:
+    if one == ANY or other == ANY:
+        return True
+    if isinstance(one, Interval) and isinstance(other, Interval):
+        return one.meets(other)
+    if isinstance(one, frozenset) and isinstance(other, frozenset):
+        return bool(one & other)
     return False
 
 
