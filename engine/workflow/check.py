@@ -32,7 +32,7 @@ from engine.workflow.check_di import check_di
 from engine.workflow.check_dmn import check_dmn_cells, check_dmn_structure
 from engine.workflow.check_dmn_rules import check_dmn_rules
 from engine.workflow.check_forms import check_forms, form_files
-from engine.workflow.check_lanes import SYSTEM_LANE, check_lanes, default_lanes
+from engine.workflow.check_lanes import check_lanes, default_lanes
 from engine.workflow.check_service import check_service_tasks
 from engine.workflow.check_timers import check_timers, script_literals
 from engine.workflow.errors import BundleInvalid
@@ -40,7 +40,6 @@ from engine.workflow.runtime import NOTIFY_PROPERTY, NOTIFY_VALUES
 
 LINE = re.compile(r"^[^:]+:[^:]+: .+")
 MAX_LINE = 500
-EXTRA_LANES = (SYSTEM_LANE,)  # kept for callers: lanes for machine steps
 Rule = Callable[[str, Any], Iterable[str]]
 
 
@@ -100,8 +99,7 @@ def _load(name: str, text: str, problems: list[str]) -> Any:
         problems.append(_describe(name, exc) if isinstance(exc, etree.XMLSyntaxError)
                         else f"{name}:-: not readable as XML: {exc}")
         return None
-    expected = "definitions"
-    if not isinstance(root.tag, str) or etree.QName(root).localname != expected:
+    if not isinstance(root.tag, str) or etree.QName(root).localname != "definitions":
         problems.append(f"{name}:{element_id(root)}: the root element is not <definitions>; not a "
                         f"{'BPMN' if name.endswith('.bpmn') else 'DMN'} file")
         return None
