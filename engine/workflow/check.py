@@ -160,7 +160,7 @@ def _tidy(problems: Iterable[str], fallback: str) -> list[str]:
         if not LINE.match(line):
             line = f"{fallback}:-: {line or 'unknown problem'}"
         seen.setdefault(line, None)
-    return list(seen)
+    return sorted(seen, key=lambda line: line.partition(":")[0])  # by file; within a file, rule order
 
 
 def _notify(name: str, root: Any) -> Iterator[str]:
