@@ -97,3 +97,17 @@ def test_an_external_entity_is_never_read_into_a_diagram(tmp_path):
                '</bpmn:script></bpmn:scriptTask></bpmn:process></bpmn:definitions>')
     lines = check({"x.bpmn": diagram})
     assert lines and not any("TOPSECRET" in line for line in lines), lines
+
+
+def test_a_bad_reminder_interval_set_by_the_policy_script_is_refused_at_every_timer_that_uses_it():
+    """The issue's case: set_approval_policy assigns reminder_cycle = 'R3/PT24HX'; every reminder timer says so."""
+    files = read_folder(SHIPPED)
+    chain = "shared/approval_chain.bpmn"
+    assert files[chain].count("reminder_cycle = 'R3/PT24H'") == 1
+    files[chain] = files[chain].replace("reminder_cycle = 'R3/PT24H'", "reminder_cycle = 'R3/PT24HX'")
+    lines = check(files)
+    # the chain's timers, and the claim's overrun reminder: a call activity copies the chain's data back out
+    timers = sum(text.count(">reminder_cycle</bpmn:timeCycle>") for text in files.values())
+    assert timers >= 3 and len(lines) == timers, lines
+    assert all("timer reminder_cycle can be 'R3/PT24HX' (set by set_approval_policy in shared/approval_chain.bpmn)"
+               in line for line in lines), lines
