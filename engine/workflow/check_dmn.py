@@ -149,8 +149,16 @@ def cell_problem(text: str, type_ref: str) -> str | None:
         return _number_cell(shown, node)
     if type_ref == "string":
         return _string_cell(shown, operator, node)
-    if type_ref == "boolean" and isinstance(node, ast.Name) and node.id.lower() in ("true", "false"):
+    if type_ref == "boolean":
+        return _boolean_cell(shown, node)
+    return None
+
+
+def _boolean_cell(shown: str, node: Any) -> str | None:
+    if isinstance(node, ast.Name) and node.id.lower() in ("true", "false"):
         return f"cell {shown!r} is not a boolean: write {node.id.capitalize()}"
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return f"cell {shown!r} compares a boolean column with a text, which never matches: write True or False"
     return None
 
 
