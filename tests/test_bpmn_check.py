@@ -137,4 +137,5 @@ def test_a_parameter_without_an_id_is_reported_and_the_check_goes_on():
                            '<spiffworkflow:parameter id="extra" type="str" value="1" />')
     problems = check_files({"mini_claim.bpmn": broken})
     assert "mini_claim.bpmn:reserve_budget: operator budget/Reserve has a parameter without an id" in problems
-    assert "mini_claim.bpmn:reserve_budget: operator budget/Reserve has no parameter 'extra'" in problems
+    assert any(p.startswith("mini_claim.bpmn:reserve_budget: operator budget/Reserve has no parameter 'extra'")
+               for p in problems), problems

@@ -11,6 +11,11 @@ EXTRA_STEP = (
     '<bpmn:outgoing>f4b</bpmn:outgoing></bpmn:userTask>\n'
     '<bpmn:sequenceFlow id="f4b" sourceRef="approve_by_finance" targetRef="decided" />'
 )
+EXTRA_DRAWING = (  # `bpmn check` wants every element drawn
+    '<bpmndi:BPMNShape id="approve_by_finance_di" bpmnElement="approve_by_finance"><dc:Bounds x="900" y="600" '
+    'width="100" height="80" /></bpmndi:BPMNShape><bpmndi:BPMNEdge id="f4b_di" bpmnElement="f4b">'
+    '<di:waypoint x="1000" y="640" /><di:waypoint x="1100" y="640" /></bpmndi:BPMNEdge>'
+)
 
 
 def with_finance_step(files: dict[str, str]) -> dict[str, str]:
@@ -21,6 +26,7 @@ def with_finance_step(files: dict[str, str]) -> dict[str, str]:
     text = text.replace('<bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing>',
                         '<bpmn:incoming>f4b</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing>')
     text = text.replace("</bpmn:process>", EXTRA_STEP + "\n</bpmn:process>")
+    text = text.replace("</bpmndi:BPMNPlane>", EXTRA_DRAWING + "</bpmndi:BPMNPlane>")
     text = text.replace('<bpmn:flowNodeRef>fix_posting</bpmn:flowNodeRef>',
                         '<bpmn:flowNodeRef>fix_posting</bpmn:flowNodeRef><bpmn:flowNodeRef>approve_by_finance'
                         '</bpmn:flowNodeRef>')

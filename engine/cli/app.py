@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from engine.cli import failures, i18n
+from engine.cli import bpmn_reference, failures, i18n  # noqa: F401 -- bpmn_reference adds `bpmn operators`
 from engine.cli.base import Group
 from engine.cli.context import App
 from engine.cli.i18n import N_, _

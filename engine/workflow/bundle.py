@@ -120,7 +120,7 @@ def parse(files: Mapping[str, str]) -> Bundle:
             continue
         tree = None
         try:
-            tree = etree.fromstring(text.encode("utf-8"))
+            tree = etree.fromstring(text.encode("utf-8"), parser=safe_parser())
             trees.append(tree)
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(tree, filename=name)
@@ -128,27 +128,45 @@ def parse(files: Mapping[str, str]) -> Bundle:
                 parser.add_bpmn_xml(tree, filename=name)
         except (ValidationException, etree.XMLSyntaxError, ValueError) as exc:
             problems.append(_describe(name, exc, tree))
+        except Exception as exc:  # noqa: BLE001 -- SpiffWorkflow's parser fails on odd files with bare errors
+            problems.append(f"{name}:-: SpiffWorkflow cannot read this file ({type(exc).__name__}: {exc})")
     bundle = Bundle(sha256=content_hash(files), files=dict(files),
                     protected=PROTECTED_VARIABLES | engine_variables(trees))
     for process_id in parser.get_process_ids() if not problems else []:
+        home = _file_of(parser, process_id, files)
         try:
             spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
             clock_timers([spec, *subprocess_specs.values()])
             bundle.processes[process_id] = (spec, subprocess_specs)
         except ValidationException as exc:
-            problems.append(_describe(getattr(exc, "file_name", "") or "?", exc))
+            problems.append(_describe(getattr(exc, "file_name", "") or home, exc))
+        except Exception as exc:  # noqa: BLE001 -- e.g. an IndexError from a DMN table SpiffWorkflow cannot read
+            problems.append(f"{home}:{process_id}: SpiffWorkflow cannot build this process "
+                            f"({type(exc).__name__}: {exc})")
     if problems:
         raise BundleInvalid(problems)
     return bundle
+
+
+def safe_parser() -> etree.XMLParser:
+    """A parser for uploaded diagrams: no entity expansion (no local file read into a diagram), no network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _file_of(parser: Any, process_id: str, files: Mapping[str, str]) -> str:
+    """The diagram that defines ``process_id`` (a message never says ``?`` for its file)."""
+    found = getattr(parser.process_parsers.get(process_id), "filename", None)
+    return str(found) if found else (sorted(n for n in files if n.endswith(DIAGRAM_SUFFIXES)) or ["-"])[0]
 
 
 def _describe(name: str, exc: Exception, tree: Any = None) -> str:
     """``file:element-id: message``; a schema error names the nearest element with an id around its line."""
     line = getattr(exc, "line_number", None) or getattr(exc, "lineno", None)
     element = getattr(exc, "id", None) or _id_at_line(tree, line) or (f"line {line}" if line else "-")
-    message = getattr(exc, "msg", None) or str(exc).splitlines()[0]
+    message = getattr(exc, "msg", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     message = message.replace("{http://www.omg.org/spec/BPMN/20100524/MODEL}", "bpmn:").split(" Expected is")[0]
-    return f"{getattr(exc, 'file_name', None) or name}:{element}: {message.rstrip('. ')}"
+    file_name = getattr(exc, "file_name", None) or name
+    return f"{file_name}:{str(element).replace(':', '_') or '-'}: {message.rstrip('. ') or type(exc).__name__}"
 
 
 def _id_at_line(tree: Any, line: int | None) -> str | None:

@@ -1,152 +1,176 @@
 """``budgetflow bpmn check``: what a process designer gets wrong, as ``file:element-id: message`` lines.
 
-Rules: the diagrams parse (schema included); every service task names a known
-operator with exactly its declared parameters; every lane maps to a role; every
-form a user task names exists and is a strict, bounded schema that leaves what the
-engine sets alone (``check_forms.py``); a ``notify`` property sits on a user task and
-says ``on_open``; every timer expression is a valid ISO 8601 duration, date-time or
-cycle; every DMN table parses; every script, condition and other piece of diagram
-code compiles under the sandbox policy (``check_code.py``).
+Every BPMN or DMN file, however broken, yields lines or nothing -- never a traceback. The rules:
+
+* the files are well-formed XML and pass SpiffWorkflow's schema and parser (``bundle.parse``);
+* service tasks name a known operator with exactly its parameters and a result variable (``check_service``);
+* every lane is known, every user task sits in a lane of people (``check_lanes``);
+* every form a user task names exists and is a strict, bounded schema (``check_forms``);
+* a ``notify`` property sits on a user task and says ``on_open``;
+* every timer value known before the run is valid, script-assigned literals included (``check_timers``);
+* every script, condition and other piece of code compiles under the sandbox (``check_code``);
+* every element is drawn (``check_di``);
+* DMN tables are well-shaped, their cells fit their column's type, no rule is unreachable and no output
+  cell is empty (``check_dmn``, ``check_dmn_rules``).
+
+Each rule runs guarded: an unexpected exception inside a rule becomes ``file:-: cannot check <rule>: ...``
+and the other rules go on. Each problem is reported once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from lxml import etree
 
-from connectors.registry import OPERATORS
-from engine.domain.lanes import LANES
-from engine.workflow.bundle import parse
+from engine.workflow.bundle import _describe, parse, safe_parser
 from engine.workflow.check_code import check_bpmn_code, check_dmn_code
-from engine.workflow.check_forms import check_forms
+from engine.workflow.check_common import NS, element_id, one_line
+from engine.workflow.check_di import check_di
+from engine.workflow.check_dmn import check_dmn_cells, check_dmn_structure
+from engine.workflow.check_dmn_rules import check_dmn_rules
+from engine.workflow.check_forms import check_forms, form_files
+from engine.workflow.check_lanes import check_lanes, default_lanes
+from engine.workflow.check_service import check_service_tasks
+from engine.workflow.check_timers import check_timers, script_literals
 from engine.workflow.errors import BundleInvalid
 from engine.workflow.runtime import NOTIFY_PROPERTY, NOTIFY_VALUES
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
-_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
-_CYCLE = re.compile(r"^R\d*/(.+)$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-EXTRA_LANES = ("system",)  # lanes for machine steps: nobody is asked to act in them
+LINE = re.compile(r"^[^:]+:[^:]+: .+")
+MAX_LINE = 500
+Rule = Callable[[str, Any], Iterable[str]]
 
 
-def check(files: Mapping[str, str]) -> list[str]:
+def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -> list[str]:
+    """Every problem of the bundle ``files`` (path -> text), one ``file:element-id: message`` line each.
+
+    ``lanes`` maps the lane names a diagram may use to their descriptions (default: the built-in lanes);
+    ``system`` is always allowed, for machine steps.
+    """
+    known = dict(lanes) if lanes is not None else default_lanes()
     problems: list[str] = []
+    trees: dict[str, Any] = {}
     for name, text in sorted(files.items()):
-        if name.endswith(".bpmn"):
-            problems.extend(_check_bpmn(name, text, files))
-        elif name.endswith(".dmn"):
-            problems.extend(_check_dmn(name, text))
-    problems.extend(check_forms(files))
+        if name.endswith((".bpmn", ".dmn")):
+            tree = _load(name, text, problems)
+            if tree is not None:
+                trees[name] = tree
+    bpmn_trees = {n: t for n, t in trees.items() if n.endswith(".bpmn")}
+    literals = _guarded(problems, _first(files), "timers", lambda: [script_literals(bpmn_trees)], report=False)
+    rules = _rules(files, known, literals[0] if literals else {})
+    unreadable: set[str] = set()  # DMN files SpiffWorkflow cannot read: their structure lines say why, once
+    for name, tree in sorted(trees.items()):
+        for label, rule in rules[name.rpartition(".")[2]]:
+            if _guarded(problems, name, label, _bind(rule, name, tree)) and rule is check_dmn_structure:
+                unreadable.add(name)
+    _guarded(problems, _first(files), "forms", lambda: check_forms(files, trees))
+    readable = {n: t for n, t in trees.items() if n not in unreadable}
+    parsed = _guarded(problems, _first(files), "the parse", lambda: _parse_problems(files, readable), report=False)
+    problems.extend(_not_said(parsed, problems))
+    return _tidy(problems, _first(files))
+
+
+def _rules(files: Mapping[str, str], known: Mapping[str, str], literals: Any) -> dict[str, list[tuple[str, Rule]]]:
+    return {
+        "bpmn": [
+            ("service tasks", check_service_tasks),
+            ("lanes", lambda n, t: check_lanes(n, t, known)),
+            ("forms", lambda n, t: form_files(n, t, files)),
+            ("notify", _notify),
+            ("timers", lambda n, t: check_timers(n, t, literals)),
+            ("code", check_bpmn_code),
+            ("diagram interchange", check_di),
+        ],
+        "dmn": [
+            ("the DMN structure", check_dmn_structure),
+            ("DMN code", check_dmn_code),
+            ("DMN cells", check_dmn_cells),
+            ("DMN rules", check_dmn_rules),
+        ],
+    }
+
+
+def _load(name: str, text: str, problems: list[str]) -> Any:
     try:
-        parse(files)
+        root = etree.fromstring(text.encode("utf-8"), parser=safe_parser())
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        problems.append(_describe(name, exc) if isinstance(exc, etree.XMLSyntaxError)
+                        else f"{name}:-: not readable as XML: {exc}")
+        return None
+    if not isinstance(root.tag, str) or etree.QName(root).localname != "definitions":
+        problems.append(f"{name}:{element_id(root)}: the root element is not <definitions>; not a "
+                        f"{'BPMN' if name.endswith('.bpmn') else 'DMN'} file")
+        return None
+    return root
+
+
+def _parse_problems(files: Mapping[str, str], trees: Mapping[str, Any]) -> list[str]:
+    """SpiffWorkflow's schema and parser, on the files that are XML at all (so an XML error is said once)."""
+    readable = {n: t for n, t in files.items() if n in trees or not n.endswith((".bpmn", ".dmn"))}
+    try:
+        parse(readable)
     except BundleInvalid as exc:
-        problems.extend(p for p in exc.problems if p not in problems)
-    return problems
+        return list(exc.problems)
+    return []
 
 
-def _check_bpmn(name: str, text: str, files: Mapping[str, str]) -> Iterator[str]:
+def _not_said(lines: Iterable[str], said: Iterable[str]) -> list[str]:
+    """The parser's lines about elements no rule has reported yet: the rule's line says it better, once."""
+    seen = {_where(line) for line in said} - {None}
+    return [line for line in lines if _where(line) not in seen]
+
+
+def _where(line: str) -> tuple[str, str] | None:
+    file, _, rest = line.partition(":")
+    element = rest.partition(":")[0]
+    return None if element in ("-", "") or element.startswith("line ") else (file, element)
+
+
+def _bind(rule: Rule, name: str, tree: Any) -> Callable[[], Iterable[str]]:
+    return lambda: rule(name, tree)
+
+
+def _guarded(problems: list[str], name: str, label: str, run: Callable[[], Iterable[Any]], *,
+             report: bool = True) -> list[Any]:
+    """Run one rule; an exception inside it becomes a line about that rule instead of a crash."""
     try:
-        root = etree.fromstring(text.encode("utf-8"))
-    except etree.XMLSyntaxError as exc:
-        yield f"{name}:-: not well-formed XML: {exc}"
-        return
-    yield from _operators(name, root)
-    yield from _lanes(name, root)
-    yield from _forms(name, root, files)
-    yield from _notify(name, root)
-    yield from _timers(name, root)
-    yield from check_bpmn_code(name, root)
+        found = list(run())
+    except Exception as exc:  # noqa: BLE001 -- the check never crashes: the rule's failure is the finding
+        problems.append(f"{name}:-: cannot check {label}: {type(exc).__name__}: {one_line(str(exc)) or '-'}")
+        return []
+    if report:
+        problems.extend(str(p) for p in found)
+    return found
 
 
-def _operators(name: str, root: etree._Element) -> Iterator[str]:
-    for task in root.iterfind(".//bpmn:serviceTask", NS):
-        op = task.find(".//spiffworkflow:serviceTaskOperator", NS)
-        if op is None:
-            yield f"{name}:{task.get('id')}: service task has no spiffworkflow:serviceTaskOperator"
-            continue
-        spec = OPERATORS.get(op.get("id", ""))
-        if spec is None:
-            yield f"{name}:{task.get('id')}: unknown operator {op.get('id')!r}"
-            continue
-        parameters = list(op.iterfind(".//spiffworkflow:parameter", NS))
-        given = {p.get("id", "") for p in parameters} - {""}
-        if any(not p.get("id") for p in parameters):
-            yield f"{name}:{task.get('id')}: operator {spec.name} has a parameter without an id"
-        for missing in sorted(set(spec.params) - given):
-            yield f"{name}:{task.get('id')}: operator {spec.name} needs parameter {missing!r}"
-        for extra in sorted(given - set(spec.params) - set(spec.optional)):
-            yield f"{name}:{task.get('id')}: operator {spec.name} has no parameter {extra!r}"
+def _first(files: Mapping[str, str]) -> str:
+    diagrams = sorted(n for n in files if n.endswith((".bpmn", ".dmn")))
+    return (diagrams or sorted(files) or ["(no files)"])[0]
 
 
-def _lanes(name: str, root: etree._Element) -> Iterator[str]:
-    for lane in root.iterfind(".//bpmn:lane", NS):
-        if lane.get("name") not in LANES + EXTRA_LANES:
-            yield (f"{name}:{lane.get('id')}: lane {lane.get('name')!r} maps to no role "
-                   f"(known: {', '.join(LANES + EXTRA_LANES)})")
+def _tidy(problems: Iterable[str], fallback: str) -> list[str]:
+    """One line per problem, in the agreed shape, each once (first occurrence kept)."""
+    seen: dict[str, None] = {}
+    for problem in problems:
+        line = one_line(problem)
+        if len(line) > MAX_LINE:  # a parser message can hold a whole element's XML
+            line = line[:MAX_LINE - 1] + "…"
+        if not LINE.match(line):
+            line = f"{fallback}:-: {line or 'unknown problem'}"
+        seen.setdefault(line, None)
+    return sorted(seen, key=lambda line: line.partition(":")[0])  # by file; within a file, rule order
 
 
-def _forms(name: str, root: etree._Element, files: Mapping[str, str]) -> Iterator[str]:
-    folder = PurePosixPath(name).parent
-    for task in root.iterfind(".//bpmn:userTask", NS):
-        for prop in task.iterfind(".//spiffworkflow:property", NS):
-            if prop.get("name") == "formJsonSchemaFilename":
-                form = prop.get("value", "")
-                candidates = {str(folder / form), str(folder / "forms" / form), form}
-                if not candidates & set(files):
-                    yield f"{name}:{task.get('id')}: form file {form!r} not found beside the diagram"
-
-
-def _notify(name: str, root: etree._Element) -> Iterator[str]:
+def _notify(name: str, root: Any) -> Iterator[str]:
     """The ``notify`` property: a misspelt value would silently notify nobody, so it is refused here."""
     for prop in root.iterfind(f".//spiffworkflow:property[@name='{NOTIFY_PROPERTY}']", NS):
         element = next((a for a in prop.iterancestors(f"{{{NS['bpmn']}}}*")
                         if etree.QName(a).localname != "extensionElements"), None)
-        where = element.get("id") if element is not None else "-"
+        where = element_id(element)
         if element is None or etree.QName(element).localname != "userTask":
             yield f"{name}:{where}: property {NOTIFY_PROPERTY!r} belongs on a user task (it notifies its approvers)"
         elif prop.get("value") not in NOTIFY_VALUES:
             yield (f"{name}:{where}: property {NOTIFY_PROPERTY!r} is {prop.get('value')!r}; "
                    f"known: {', '.join(NOTIFY_VALUES)}")
-
-
-def _timers(name: str, root: etree._Element) -> Iterator[str]:
-    for timer in root.iterfind(".//bpmn:timerEventDefinition", NS):
-        event = timer.getparent()
-        event_id = event.get("id") if event is not None else "-"
-        for child in timer:
-            expression = (child.text or "").strip()
-            literal = expression[1:-1] if expression[:1] in "'\"" and expression[-1:] == expression[:1] else None
-            if literal is None:
-                continue  # an expression over task data: checked when it runs
-            if not _valid_timer(literal):
-                yield f"{name}:{event_id}: timer {expression} is not an ISO 8601 duration, date-time or cycle"
-
-
-DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
-
-
-def _check_dmn(name: str, text: str) -> Iterator[str]:
-    """Rules with the wrong number of cells (the parser lets them through), and code the sandbox refuses."""
-    try:
-        root = etree.fromstring(text.encode("utf-8"))
-    except etree.XMLSyntaxError:
-        return  # reported by the parse step
-    ns = {"dmn": root.nsmap.get(None) or DMN_NS["dmn"]}
-    for table in root.iterfind(".//dmn:decisionTable", ns):
-        inputs, outputs = len(table.findall("dmn:input", ns)), len(table.findall("dmn:output", ns))
-        for rule in table.iterfind("dmn:rule", ns):
-            entries = rule.findall("dmn:inputEntry", ns), rule.findall("dmn:outputEntry", ns)
-            if (len(entries[0]), len(entries[1])) != (inputs, outputs):
-                yield (f"{name}:{rule.get('id')}: rule has {len(entries[0])} input and {len(entries[1])} output "
-                       f"cells; the table has {inputs} inputs and {outputs} outputs")
-    yield from check_dmn_code(name, root)
-
-
-def _valid_timer(value: str) -> bool:
-    cycle = _CYCLE.match(value)
-    value = cycle.group(1) if cycle else value
-    return bool(_DURATION.match(value) or _DATETIME.match(value))

@@ -11,7 +11,10 @@ designer before publishing.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import json
+import posixpath
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,30 +27,65 @@ from engine.domain.forms import (
     PROTECTED_VARIABLES,
     schema_problems,
 )
-from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path
+from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path, safe_parser
+from engine.workflow.check_common import element_id
 
 KNOWN_FORMATS = frozenset({*MONEY_FORMATS, IDENTIFIER_FORMAT, ATTACHMENT_FORMAT, "date", "date-time", "time", "email",
                            "uri"})
 _BOUNDED_STRING = {"enum", "const", "maxLength"}
 
 
-def check_forms(files: Mapping[str, str]) -> list[str]:
-    """``file:element-id: message`` for every user task whose form is unsafe or unusable."""
-    trees = {name: _parse(text) for name, text in files.items() if name.endswith((".bpmn", ".dmn"))}
-    protected = PROTECTED_VARIABLES | engine_variables(t for t in trees.values() if t is not None)
+def check_forms(files: Mapping[str, str], trees: Mapping[str, Any] | None = None) -> list[str]:
+    """``file:element-id: message`` for every user task whose form is unsafe or unusable.
+
+    ``trees`` are the already parsed diagrams (path -> root); by default the files are parsed here.
+    """
+    if trees is None:
+        trees = {n: t for n, t in ((n, _parse(x)) for n, x in files.items() if n.endswith((".bpmn", ".dmn")))
+                 if t is not None}
+    protected = PROTECTED_VARIABLES | engine_variables(trees.values())
     problems: list[str] = []
     for name, tree in sorted(trees.items()):
-        if tree is None or not name.endswith(".bpmn"):
+        if not name.endswith(".bpmn"):
             continue
         for task in tree.iter(f"{BPMN}userTask"):
-            problems.extend(f"{name}:{task.get('id')}: {p}" for p in _task_problems(name, task, files, protected))
+            where = element_id(task)
+            problems.extend(f"{name}:{where}: {p}" for p in _task_problems(name, task, files, protected))
     return problems
+
+
+def form_files(name: str, root: Any, files: Mapping[str, str]) -> Iterator[str]:
+    """A form a user task names that is not in the bundle: where it was looked for, and what is there instead."""
+    forms = sorted(f for f in files if f.endswith(".json"))
+    for task in root.iter(f"{BPMN}userTask"):
+        for prop in task.iter(f"{SPIFF}property"):
+            if prop.get("name") != "formJsonSchemaFilename":
+                continue
+            form = prop.get("value", "")
+            if resolve_form_path(files, name, form) is None:
+                yield f"{name}:{element_id(task)}: {_not_found(name, form, forms)}"
+
+
+def _not_found(diagram: str, form: str, forms: list[str]) -> str:
+    folder = posixpath.dirname(diagram)
+    rules = ((posixpath.join(folder, form), "beside the diagram"), (posixpath.join(folder, "forms", form),
+             "in its forms/ folder"), (form, "as given, from the folder's root"))
+    looked: dict[str, str] = {}
+    for path, rule in rules:
+        looked.setdefault(posixpath.normpath(path), rule)
+    names = [posixpath.basename(f) for f in forms]
+    same = [f for f in forms if posixpath.basename(f) == posixpath.basename(form)]  # another naming rule
+    close = set(difflib.get_close_matches(posixpath.basename(form), names, n=3, cutoff=0.6))
+    similar = same or [f for f in forms if posixpath.basename(f) in close]
+    tail = f"; similar files present: {', '.join(similar)}" if similar else "; no similarly named form is present"
+    where = "; ".join(f"{path} ({rule})" for path, rule in looked.items())
+    return f"form file {form!r} not found beside the diagram: looked for {where}{tail}"
 
 
 def _parse(text: str) -> Any:
     try:
-        return etree.fromstring(text.encode("utf-8"))
-    except etree.XMLSyntaxError:
+        return etree.fromstring(text.encode("utf-8"), parser=safe_parser())
+    except (etree.XMLSyntaxError, ValueError):
         return None  # reported by the parse step
 
 
@@ -60,15 +98,22 @@ def _task_problems(name: str, task: Any, files: Mapping[str, str], protected: fr
             continue
         path = resolve_form_path(files, name, prop.get("value", ""))
         if path is None:
-            continue  # "not found" is check.py's rule
-        try:
-            schema = json.loads(files[path])
-        except ValueError as exc:
-            yield f"form {path} is not JSON: {exc}"
-            continue
-        yield from (f"form {path}: {p}" for p in schema_problems(schema))
-        if isinstance(schema, dict) and not schema_problems(schema):
-            yield from (f"form {path}: {p}" for p in _looseness(schema, protected))
+            continue  # "not found" is form_files' rule
+        yield from (f"form {path}{p}" for p in form_problems(files[path], protected))
+
+
+@functools.lru_cache(maxsize=256)
+def form_problems(text: str, protected: frozenset[str]) -> tuple[str, ...]:
+    """What is wrong with one form's text (memoized: a form is named by many tasks, and validating a
+    schema against the JSON Schema meta-schema is the slowest step of the check)."""
+    try:
+        schema = json.loads(text)
+    except ValueError as exc:
+        return (f" is not JSON: {exc}",)
+    problems = [f": {p}" for p in schema_problems(schema)]
+    if isinstance(schema, dict) and not problems:
+        problems.extend(f": {p}" for p in _looseness(schema, protected))
+    return tuple(problems)
 
 
 def _looseness(schema: dict[str, Any], protected: frozenset[str]) -> Iterator[str]:

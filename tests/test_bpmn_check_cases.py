@@ -1,0 +1,113 @@
+"""``bpmn check`` on one broken folder per rule (tests/bpmn_check_cases/*): exactly the expected lines.
+
+Each case folder holds the diagrams (and forms) of one mistake a designer makes, and ``expected.txt``:
+one line per problem the check must report, each the start of the reported line (``file:element-id:
+message...``). The check must report those lines and no other, so a rule that starts flagging
+something else, or stops flagging its case, fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.workflow.bundle import read_folder
+from engine.workflow.check import check
+
+CASES = Path(__file__).parent / "bpmn_check_cases"
+SHIPPED = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+def expected(case: Path) -> list[str]:
+    return sorted(line for line in (case / "expected.txt").read_text(encoding="utf-8").splitlines() if line)
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if (p / "expected.txt").exists()))
+def test_each_broken_folder_reports_exactly_its_lines(case):
+    folder = CASES / case
+    found = sorted(check(read_folder(folder)))
+    wanted = expected(folder)
+    assert len(found) == len(wanted), "\n".join(found)
+    for line, start in zip(found, wanted, strict=True):
+        assert line.startswith(start), f"{line!r} does not start with {start!r}"
+
+
+def test_there_is_a_case_per_rule():
+    assert len([p for p in CASES.iterdir() if (p / "expected.txt").exists()]) >= 20
+
+
+def test_the_shipped_diagrams_pass_every_rule():
+    assert check(read_folder(SHIPPED)) == []
+
+
+def test_lanes_can_be_given_and_messages_name_them():
+    """With the dictionary's lanes (the lead wires them in), a lane outside them is refused, naming them."""
+    files = read_folder(CASES / "unknown_lane")
+    lines = check(files, lanes={"manager": "the applicant's manager", "budget_line_owner": "owner of the line",
+                                "applicant": "", "finance": "", "managr": "a lane the dictionary declares"})
+    assert not any(line.startswith("mini_claim.bpmn:lane_manager:") for line in lines), lines
+    lines = check(read_folder(CASES / "user_task_without_lane"), lanes={"budget_line_owner": "owner"})
+    assert any("known: budget_line_owner)" in line for line in lines), lines
+
+
+PUBLIC = Path(__file__).parent / "fixtures" / "public_diagrams"
+PUBLIC_EXPECTED = {  # file -> the start of every line it must give (see the folder's README for where each is from)
+    "dmn_1_2_drd.dmn": ["dmn_1_2_drd.dmn:drd_defs: DMN namespace 'http://www.omg.org/spec/DMN/20180521/MODEL/' is not "
+                        "supported"],
+    "empty_table.dmn": ["empty_table.dmn:input_1: input column has no expression",
+                        "empty_table.dmn:output_1: output column has no name"],
+    "future_version.dmn": ["future_version.dmn:future_defs: DMN namespace 'https://www.omg.org/spec/DMN/20191112/MODEL/'"
+                           " is not supported"],
+    "no_decision.dmn": ["no_decision.dmn:empty_defs: the file has 0 decisions; the engine reads exactly one"],
+    "prefixed_namespace.dmn": ["prefixed_namespace.dmn:prefixed_defs: the DMN elements carry the prefix 'semantic:'"],
+    "two_decisions.dmn": ["two_decisions.dmn:second: the decision needs exactly one decision table",
+                          "two_decisions.dmn:two_defs: the file has 2 decisions; the engine reads exactly one"],
+}
+
+
+@pytest.mark.parametrize("file_name", sorted(PUBLIC_EXPECTED))
+def test_public_style_dmn_files_give_lines_not_tracebacks(file_name):
+    found = sorted(check({file_name: (PUBLIC / file_name).read_text(encoding="utf-8")}))
+    wanted = sorted(PUBLIC_EXPECTED[file_name])
+    assert len(found) == len(wanted), found
+    for line, start in zip(found, wanted, strict=True):
+        assert line.startswith(start), f"{line!r} does not start with {start!r}"
+
+
+def test_every_public_fixture_is_covered():
+    assert sorted(p.name for p in PUBLIC.glob("*.dmn")) == sorted(PUBLIC_EXPECTED)
+
+
+def test_a_missing_decision_names_the_diagrams_that_call_it_never_a_question_mark():
+    files = read_folder(SHIPPED)
+    del files["shared/approval_route.dmn"]
+    lines = check(files)
+    assert lines and not any(line.startswith("?") for line in lines), lines
+    assert {line.split(":")[0] for line in lines} == {"expense_claim/expense_claim.bpmn",
+                                                      "travel_application/travel_application.bpmn"}, lines
+
+
+def test_an_external_entity_is_never_read_into_a_diagram(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-4711", encoding="utf-8")
+    diagram = (f'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY s SYSTEM "{secret.as_uri()}">]>\n'
+               '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">'
+               '<bpmn:process id="p" isExecutable="true"><bpmn:scriptTask id="t"><bpmn:script>&s; +'
+               '</bpmn:script></bpmn:scriptTask></bpmn:process></bpmn:definitions>')
+    lines = check({"x.bpmn": diagram})
+    assert lines and not any("TOPSECRET" in line for line in lines), lines
+
+
+def test_a_bad_reminder_interval_set_by_the_policy_script_is_refused_at_every_timer_that_uses_it():
+    """The issue's case: set_approval_policy assigns reminder_cycle = 'R3/PT24HX'; every reminder timer says so."""
+    files = read_folder(SHIPPED)
+    chain = "shared/approval_chain.bpmn"
+    assert files[chain].count("reminder_cycle = 'R3/PT24H'") == 1
+    files[chain] = files[chain].replace("reminder_cycle = 'R3/PT24H'", "reminder_cycle = 'R3/PT24HX'")
+    lines = check(files)
+    # the chain's timers, and the claim's overrun reminder: a call activity copies the chain's data back out
+    timers = sum(text.count(">reminder_cycle</bpmn:timeCycle>") for text in files.values())
+    assert timers >= 3 and len(lines) == timers, lines
+    assert all("timer reminder_cycle can be 'R3/PT24HX' (set by set_approval_policy in shared/approval_chain.bpmn)"
+               in line for line in lines), lines
