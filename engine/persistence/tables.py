@@ -197,6 +197,7 @@ __all__ = [
 from engine.persistence import (  # noqa: E402,F401
     audit_table,
     erp_tables,
+    lane_tables,
     oa_tables,
     posting_tables,
     web_limits_table,

@@ -24,6 +24,7 @@ from engine.persistence.document_numbers import SqlDocumentNumbers
 from engine.persistence.document_queries import SqlDocumentQueries
 from engine.persistence.inbox_queries import SqlInboxQueries
 from engine.persistence.instance_repository import SqlInstanceRepository
+from engine.persistence.lane_repository import SqlLanes
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.oa_form_repository import SqlOaForms
 from engine.persistence.org_sync_repository import SqlOrgSync
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.oa_forms = SqlOaForms(self.conn)  # the data dictionary's OA form mappings
         self.org_sync = SqlOrgSync(self.conn)  # people from the OA suites' directories
         self.posting_rules = SqlPostingRules(self.conn)  # the data dictionary's ERP posting rules
+        self.lanes = SqlLanes(self.conn)  # the data dictionary's lane rules, an instance's approvals
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self
