@@ -81,7 +81,10 @@ def _codes(text: str, employees: set[object] | None) -> str | None:
     if not codes:
         return "names no employee"
     unknown = [c for c in codes if employees is not None and c not in employees]
-    return f"{', '.join(excerpt(c, 20) for c in unknown[:5])} not in employees.csv" if unknown else None
+    if not unknown:
+        return None
+    verb = "is" if len(unknown) == 1 else "are"
+    return f"{', '.join(excerpt(c, 20) for c in unknown[:5])} {verb} not in employees.csv"
 
 
 def _variable(text: str, _employees: set[object] | None) -> str | None:
