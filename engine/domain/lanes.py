@@ -120,7 +120,7 @@ def lanes_of(rules: Iterable[LaneRule]) -> dict[str, list[LaneRule]]:
 
 
 def lane_catalog(rules: Iterable[LaneRule] | None = None) -> dict[str, str]:
-    """Lane name → description (the first row's), in file order; the built-ins when ``rules`` is None."""
+    """Lane name → description (the first row's), in the order of ``rules``; the built-ins when it is None."""
     return {lane: rows[0].description for lane, rows in lanes_of(BUILTIN_RULES if rules is None else rules).items()}
 
 

@@ -26,6 +26,7 @@ JSON_RUNS = {
     "budgetflow bpmn check": ["bpmn", "check"],
     "budgetflow bpmn deploy": ["bpmn", "deploy"],
     "budgetflow bpmn list": ["bpmn", "list"],
+    "budgetflow bpmn lanes": ["bpmn", "lanes"],
     "budgetflow incidents list": ["incidents", "list"],
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
     "budgetflow tokens list": ["tokens", "list"],
