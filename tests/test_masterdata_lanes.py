@@ -118,8 +118,9 @@ def test_a_new_version_replaces_the_lanes_exactly_and_without_the_file_the_built
     summary = import_master_data(folder, container.masterdata_store)
 
     assert summary.changed and summary.lanes_removed == 9 and summary.counts["lanes"].updated == 1
-    with container.uow() as uow:
-        assert known_lanes(uow) == {"manager": "二级经理"}
+    with container.uow() as uow:  # the other built-in lanes keep their rules; the demo's own lane is gone
+        assert known_lanes(uow) == {**lane_catalog(), "manager": "二级经理"}
+        assert [r.lane for r in lane_rules(uow)[0]][:2] == ["manager", "applicant"]
     (folder / "lanes.csv").unlink()
     (folder / "manifest.toml").write_text((folder / "manifest.toml").read_text(encoding="utf-8")
                                           .replace('"2026.5"', '"2026.6"'), encoding="utf-8")

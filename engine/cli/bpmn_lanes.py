@@ -25,21 +25,24 @@ from engine.services.lanes import lane_rules
 def lanes_command(app: App, as_json: bool) -> int:
     """List the lanes diagrams may use: who each resolves to, its fallback and description.
 
-    The lanes are the imported data dictionary's (lanes.csv); without one, the built-in lanes.
+    The lanes are the imported data dictionary's (lanes.csv); a built-in lane it does not name keeps its rules.
     """
     with app.reader() as uow:
         rules, imported = lane_rules(uow)
+        from_file = {rule.lane for rule in uow.lanes.rules()}
     lanes = lanes_of(rules)
     if as_json:
         emit_json({"source": "dictionary" if imported else "built-in",
-                   "lanes": [_lane_json(name, rows) for name, rows in lanes.items()],
+                   "lanes": [{**_lane_json(name, rows), "source": "dictionary" if name in from_file else "built-in"}
+                             for name, rows in lanes.items()],
                    "rules": {name: text for name, (_kind, text) in RULES.items()},
                    "fallbacks": {name or "none": text for name, text in FALLBACKS.items()}})
         return 0
     say(_("lanes of the imported data dictionary (lanes.csv):") if imported
         else _("built-in lanes (the imported data dictionary has no lanes.csv):"))
     for name, rows in lanes.items():
-        say(f"  {name}: {rows[0].description}")
+        built_in = imported and name not in from_file
+        say(f"  {name}: {rows[0].description}" + (" " + _("(built-in)") if built_in else ""))
         if rows[0].skip_prior_approvers:
             say("    " + _("skips whoever approved this document earlier in the same round"))
         for position, row in enumerate(rows, start=1):

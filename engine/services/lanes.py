@@ -23,13 +23,18 @@ from engine.workflow.runtime import ReadyTask
 
 
 def lane_rules(uow: UnitOfWork) -> tuple[list[LaneRule], bool]:
-    """The lane rules in force and whether they come from the dictionary (False: the built-ins)."""
+    """The lane rules in force, and whether the imported dictionary has a lanes.csv.
+
+    The dictionary's lanes first; a built-in lane it does not name keeps its built-in rules, so a lanes.csv
+    that only adds a lane leaves the shipped diagrams' lanes working.
+    """
     imported = uow.lanes.rules()
-    return (imported, True) if imported else (list(BUILTIN_RULES), False)
+    named = {rule.lane for rule in imported}
+    return [*imported, *(rule for rule in BUILTIN_RULES if rule.lane not in named)], bool(imported)
 
 
 def known_lanes(uow: UnitOfWork) -> dict[str, str]:
-    """Lane name → description: the imported dictionary's lanes, or the built-ins without lanes.csv."""
+    """Lane name → description: every lane a diagram may use (the dictionary's, then the other built-ins)."""
     return lane_catalog(lane_rules(uow)[0])
 
 

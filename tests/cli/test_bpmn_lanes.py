@@ -24,7 +24,7 @@ def test_the_built_ins_then_the_dictionarys_lanes(cli_env, monkeypatch, capsys):
     owner = next(lane for lane in body["lanes"] if lane["name"] == "budget_line_owner")
     assert body["source"] == "dictionary" and owner == {
         "name": "budget_line_owner", "description": "预算负责人 the owner of the budget line charged",
-        "skip_prior_approvers": True,
+        "skip_prior_approvers": True, "source": "dictionary",
         "rules": [{"rule": "budget_line_owner", "parameter": None, "fallback": "escalate"}]}
     assert set(body["rules"]) >= {"manager_up", "unit_head", "role", "role_in_chain", "budget_line_owner",
                                   "cost_center_owner", "employees", "variable", "countersign", "system"}
