@@ -144,8 +144,8 @@ def test_missing_files_unknown_files_and_unknown_columns_are_errors(tmp_path):
     (folder / "README.md").write_text("notes are fine", encoding="utf-8")
     problems = problems_of(folder)
     assert "employee.csv:-:-: is not part of the data dictionary; expected files: currencies.csv, org_units.csv, " \
-           "employees.csv, expense_subjects.csv, cost_centers.csv, budget_lines.csv and, optionally, oa_forms.csv " \
-           "and posting_rules.csv" \
+           "employees.csv, expense_subjects.csv, cost_centers.csv, budget_lines.csv and, optionally, oa_forms.csv, " \
+           "posting_rules.csv and lanes.csv" \
            in problems
     assert "cost_centers.csv:-:-: required file is missing" in problems
     assert "currencies.csv:1:symbol: unknown column; expected columns: code, name, minor_units" in problems

@@ -43,7 +43,7 @@ def demo_copy(tmp_path: Path, *, version: str) -> Path:
     folder = tmp_path / f"dictionary-{version}"
     shutil.copytree(demo_folder(), folder)
     manifest = folder / "manifest.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"2026.3"', f'"{version}"'), encoding="utf-8")
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"2026.4"', f'"{version}"'), encoding="utf-8")
     return folder
 
 
@@ -95,10 +95,10 @@ def test_the_demo_company_seeds_every_role_and_allocates_every_budget_line(conta
         parent = s.get(OrgUnit, depth_three.parent_id)
         assert (parent.code, s.get(OrgUnit, parent.parent_id).code) == ("DIV-SALES", "HQ")
         record = s.scalars(select(MasterDataImport)).one()
-    assert (record.version, record.checksum, len(record.checksum)) == ("2026.3", summary.checksum, 64)
+    assert (record.version, record.checksum, len(record.checksum)) == ("2026.4", summary.checksum, 64)
     assert budgets == expected
     assert '"allocations": 35' in record.summary and record.imported_at.tzinfo is not None
-    assert entries_of(container, TRAVEL_NORTH)[0].operation_key == f"masterdata:2026.3:{TRAVEL_NORTH}"
+    assert entries_of(container, TRAVEL_NORTH)[0].operation_key == f"masterdata:2026.4:{TRAVEL_NORTH}"
     assert line_of(container, TRAVEL_NORTH).budget == D("480000.00")
 
 
@@ -118,7 +118,7 @@ def test_seed_demo_twice_through_the_cli_changes_nothing_the_second_time(contain
 
 def test_a_broken_row_is_reported_by_file_row_and_field_and_the_database_stays_unchanged(container, cli_env, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     edit_line(folder / "employees.csv", 3, "王芳", "王芳芳")  # a valid change that must not land either
     edit_line(folder / "budget_lines.csv", 7, "60000.00", "6O000.00")  # letter O for zero
     before = snapshot(container)
@@ -135,7 +135,7 @@ def test_a_broken_row_is_reported_by_file_row_and_field_and_the_database_stays_u
 def test_a_changed_amount_in_a_new_version_books_an_adjust_entry_and_the_ledger_still_verifies(
         container, cli_env, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, "480000.00", "455000.50")
 
     summary = import_master_data(folder, container.masterdata_store)
@@ -145,7 +145,7 @@ def test_a_changed_amount_in_a_new_version_books_an_adjust_entry_and_the_ledger_
     allocate, adjust = entries_of(container, TRAVEL_NORTH)
     assert (allocate.kind, allocate.budget_delta) == ("ALLOCATE", D("480000.00"))
     assert (adjust.kind, adjust.amount, adjust.budget_delta) == ("ADJUST", D("24999.50"), D("-24999.50"))
-    assert adjust.operation_key == f"masterdata:2026.4:{TRAVEL_NORTH}"
+    assert adjust.operation_key == f"masterdata:2026.5:{TRAVEL_NORTH}"
     assert line_of(container, TRAVEL_NORTH).budget == D("455000.50")
     assert count(container, MasterDataImport) == 2
     verify = run_cli(cli_env, "ledger", "verify")
@@ -165,20 +165,20 @@ def test_reimporting_the_same_folder_records_nothing_new(container):
 
 def test_new_content_under_an_already_imported_version_is_refused(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.3")
+    folder = demo_copy(tmp_path, version="2026.4")
     edit_line(folder / "employees.csv", 3, "王芳", "王芳芳")
 
     with pytest.raises(MasterDataInvalid) as caught:
         import_master_data(folder, container.masterdata_store)
 
     assert caught.value.problems == [
-        "manifest.toml:-:version: version 2026.3 was already imported with different content; "
+        "manifest.toml:-:version: version 2026.4 was already imported with different content; "
         "give this dictionary a new version"]
 
 
 def test_deactivating_an_employee_and_changing_roles_updates_them_in_place(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     employees = folder / "employees.csv"
     edit_line(employees, 20, "employee,dt_gaoxiang", "employee;manager,dt_gaoxiang")  # E0019 is promoted
     edit_line(employees, 13, "employee;finance", "employee")  # E0012 leaves finance ...
@@ -198,10 +198,10 @@ def test_deactivating_an_employee_and_changing_roles_updates_them_in_place(conta
 
 def test_a_new_line_and_a_changed_policy_in_a_new_version_are_booked_without_touching_the_rest(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, "FORBID,5", "WARN,0")
     with (folder / "budget_lines.csv").open("a", encoding="utf-8") as f:
-        f.write("2026-03,FIN,,MEALS,,12000.00,CNY,IGNORE,\n")
+        f.write("2026-03,FIN,,MEALS,,12000.00,CNY,IGNORE,,\n")  # no owner
 
     summary = import_master_data(folder, container.masterdata_store)
 
@@ -215,7 +215,7 @@ def test_a_new_line_and_a_changed_policy_in_a_new_version_are_booked_without_tou
 
 def test_changing_a_budget_lines_currency_is_refused_with_its_row_and_nothing_lands(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, ",CNY,", ",USD,")
     edit_line(folder / "employees.csv", 3, "王芳", "王芳芳")
     before = snapshot(container)
@@ -234,7 +234,7 @@ def test_a_budget_cut_below_what_is_already_reserved_is_refused_and_rolls_everyt
     line_id = line_of(container, TRAVEL_NORTH).id
     ledger.reserve(container.uow, line_id=line_id, amount=Money.of("300000.00", "CNY"), key="claim-1:reserve",
                    document="claim-1")
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     edit_line(folder / "budget_lines.csv", TRAVEL_NORTH_ROW, "480000.00", "200000.00")
     edit_line(folder / "budget_lines.csv", 3, "360000.00", "370000.00")  # a valid raise elsewhere
     before = snapshot(container)
@@ -253,7 +253,7 @@ def test_switching_an_overspent_warn_line_to_forbid_is_refused(container, tmp_pa
     meals = "2026/ORG:SALES-N/MEALS"  # row 4: 120000.00 CNY under WARN
     ledger.reserve(container.uow, line_id=line_of(container, meals).id, amount=Money.of("130000.00", "CNY"),
                    key="claim-2:reserve", document="claim-2")
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     edit_line(folder / "budget_lines.csv", 4, "WARN,0", "FORBID,5")
 
     with pytest.raises(MasterDataInvalid) as caught:
@@ -275,14 +275,14 @@ def test_a_reimport_after_a_manual_adjustment_restores_the_files_budget_under_a_
     assert summary.adjustments == 1 and summary.recorded
     keys = [(e.kind, e.budget_delta, e.operation_key) for e in entries_of(container, TRAVEL_NORTH)]
     assert keys[1:] == [("ADJUST", D("20000.00"), "manual-raise"),
-                        ("ADJUST", D("-20000.00"), f"masterdata:2026.3:{TRAVEL_NORTH}#2")]
+                        ("ADJUST", D("-20000.00"), f"masterdata:2026.4:{TRAVEL_NORTH}#2")]
     assert line_of(container, TRAVEL_NORTH).budget == D("480000.00")
     assert run_cli(cli_env, "ledger", "verify").returncode == 0
 
 
 def test_an_oa_account_still_held_by_someone_missing_from_the_file_is_refused(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     employees = folder / "employees.csv"
     rows = employees.read_text(encoding="utf-8").splitlines(keepends=True)
     del rows[25]  # E0025 韩雪 (dt_hanxue) disappears from the file instead of being deactivated

@@ -217,7 +217,7 @@ def test_the_demo_seed_stores_its_mappings_and_the_unit_of_work_finds_them(conta
 
 def test_a_new_version_replaces_the_mappings(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     demo_rows = (demo_folder() / "oa_forms.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [row for row in demo_rows[1:] if "PROC-BUDGETFLOW-EXPENSE" in row]
     changed = [row.replace(",链接,text,false", ",链接,text,true") for row in kept]
@@ -239,7 +239,7 @@ def test_a_new_version_replaces_the_mappings(container, tmp_path):
 
 def test_a_dictionary_without_the_file_imports_and_leaves_no_mappings(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     (folder / "oa_forms.csv").unlink()
 
     summary = import_master_data(folder, container.masterdata_store)
@@ -256,7 +256,7 @@ def import_record_summary(container) -> str:
 
 def test_a_new_version_that_changes_only_the_mappings_counts_as_a_change(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     text = (folder / "oa_forms.csv").read_text(encoding="utf-8")
     write_oa_forms(folder, text.replace("目的地,text,false", "目的地,text,true"))
 
@@ -269,7 +269,7 @@ def test_a_new_version_that_changes_only_the_mappings_counts_as_a_change(contain
 
 def test_a_bad_file_is_reported_through_the_cli_and_nothing_is_imported(container, cli_env, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     (folder / "employees.csv").write_text((folder / "employees.csv").read_text(encoding="utf-8")
                                           .replace("王芳", "王芳芳"), encoding="utf-8")  # valid, must not land
     write_oa_forms(folder, HEADER + "dingtalk,PROC-X,in,oa_x,amount,金额,money,true\n"
@@ -292,7 +292,7 @@ def test_the_cli_reports_the_mappings_imported_and_removed(container, cli_env, t
     body = json.loads(first.stdout)
     assert body["counts"]["oa_forms"] == {"created": len(DEMO_FORMS), "updated": 0, "unchanged": 0}
     assert body["oa_forms_removed"] == 0
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     (folder / "oa_forms.csv").unlink()
 
     second = run_cli(cli_env, "--lang", "en", "import-master-data", str(folder))
@@ -304,7 +304,7 @@ def test_the_cli_reports_the_mappings_imported_and_removed(container, cli_env, t
 def test_mappings_land_only_with_the_rest_of_the_dictionary(container, tmp_path):
     """The mappings are written in the import's transaction: a problem the database finds rolls them back too."""
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     lines = (folder / "budget_lines.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     lines[1] = lines[1].replace(",CNY,", ",USD,")  # a line's currency cannot change: found against the database
     (folder / "budget_lines.csv").write_text("".join(lines), encoding="utf-8")

@@ -251,7 +251,7 @@ def test_the_demo_seed_stores_its_rules_and_the_unit_of_work_reads_them_back_equ
 
 def test_a_new_version_replaces_the_rules_exactly(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     rows = (folder / "posting_rules.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     kept = [row for row in rows[1:] if row.startswith(("kingdee,", "sap,", "local,"))]
     kept = [row.replace("1010,SA", "1020,SA") if row.startswith("sap,") else row for row in kept]
@@ -271,7 +271,7 @@ def test_a_new_version_replaces_the_rules_exactly(container, tmp_path):
 
 def test_a_dictionary_without_the_file_removes_every_rule(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     (folder / "posting_rules.csv").unlink()
 
     summary = import_master_data(folder, container.masterdata_store)
@@ -282,7 +282,7 @@ def test_a_dictionary_without_the_file_removes_every_rule(container, tmp_path):
 
 def test_a_version_that_changes_only_a_rule_counts_as_a_change(container, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     text = (folder / "posting_rules.csv").read_text(encoding="utf-8")
     write_rules(folder, text.replace("kingdee,001,PRE001,2241,2221.01.01,,department;cost_center,employee",
                                      "kingdee,001,PRE001,2241,2221.01.01,,department;project,employee;vendor"))
@@ -296,7 +296,7 @@ def test_a_version_that_changes_only_a_rule_counts_as_a_change(container, tmp_pa
 
 def test_a_bad_rule_is_reported_through_the_cli_and_nothing_is_imported(container, cli_env, tmp_path):
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     (folder / "employees.csv").write_text((folder / "employees.csv").read_text(encoding="utf-8")
                                           .replace("王芳", "王芳芳"), encoding="utf-8")  # valid, must not land
     subjects = (folder / "expense_subjects.csv").read_text(encoding="utf-8")
@@ -322,7 +322,7 @@ def test_the_cli_reports_the_rules_imported_and_removed(container, cli_env, tmp_
     body = json.loads(first.stdout)
     assert body["counts"]["posting_rules"] == {"created": 5, "updated": 0, "unchanged": 0}
     assert body["posting_rules_removed"] == 0
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     (folder / "posting_rules.csv").unlink()
 
     second = run_cli(cli_env, "--lang", "en", "import-master-data", str(folder))
@@ -334,7 +334,7 @@ def test_the_cli_reports_the_rules_imported_and_removed(container, cli_env, tmp_
 def test_rules_land_only_with_the_rest_of_the_dictionary(container, tmp_path):
     """The rules are written in the import's transaction: a problem the database finds rolls them back too."""
     seed_demo(container.masterdata_store)
-    folder = demo_copy(tmp_path, version="2026.4")
+    folder = demo_copy(tmp_path, version="2026.5")
     lines = (folder / "budget_lines.csv").read_text(encoding="utf-8").splitlines(keepends=True)
     lines[1] = lines[1].replace(",CNY,", ",USD,")  # a line's currency cannot change: found against the database
     (folder / "budget_lines.csv").write_text("".join(lines), encoding="utf-8")

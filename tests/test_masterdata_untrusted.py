@@ -179,7 +179,7 @@ def test_a_control_character_in_an_unknown_column_or_a_blank_looking_row_is_refu
     centers = "code,name,org_unit_code,active,note\nCC-OPS,运营成本中心,OPS,true,ok\x00\n\x0b,,,,\n"
     problems = refused(container, tmp_path, cost_centers_csv=centers)
     assert problems == [
-        "cost_centers.csv:1:note: unknown column; expected columns: code, name, org_unit_code, active",
+        "cost_centers.csv:1:note: unknown column; expected columns: code, name, org_unit_code, active, owner",
         "cost_centers.csv:2:note: contains U+0000 (NUL), a control character at character 3; a cell may not hold "
         "control characters, tabs or line breaks",
         "cost_centers.csv:3:code: contains U+000B, a control character at character 1; a cell may not hold control "

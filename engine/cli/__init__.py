@@ -8,6 +8,7 @@ from engine.cli import (
     accounts,
     audit,
     bench,
+    bpmn_lanes,
     bpmn_scenarios,
     erp,
     info,
@@ -24,8 +25,8 @@ from engine.cli import (
 )
 from engine.cli.app import cli
 
-AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, worker, instances, bench, audit, accounts,
-         oa, erp, stats, bpmn_scenarios)
+AREAS = (setup, info, masterdata, ledger, ledger_tour, simulate, workflow, bpmn_lanes, worker, instances, bench,
+         audit, accounts, oa, erp, stats, bpmn_scenarios)
 for _area in AREAS:
     _area.register(cli)
 

@@ -25,7 +25,8 @@ from engine.services.masterdata.importing import IMPORT_STEPS, import_master_dat
 
 LABELS = {"currencies": N_("currencies"), "org_units": N_("org units"), "employees": N_("employees"),
           "expense_subjects": N_("expense subjects"), "cost_centers": N_("cost centers"),
-          "budget_lines": N_("budget lines"), "oa_forms": N_("OA forms"), "posting_rules": N_("posting rules")}
+          "budget_lines": N_("budget lines"), "oa_forms": N_("OA forms"), "posting_rules": N_("posting rules"),
+          "lanes": N_("lanes")}
 
 
 @command("import-master-data", examples=("budgetflow import-master-data ./dictionary-2026",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, select
 
+from engine.domain.budget_line import BudgetLineKey
 from engine.domain.lanes import Unit
+from engine.persistence.lane_tables import ResourceOwner
 from engine.persistence.prepared import Prepared
 from engine.persistence.tables import Employee, EmployeeRole, OrgUnit
 
@@ -22,6 +24,8 @@ _HOLDERS = Prepared(select(Employee.code).join(EmployeeRole, EmployeeRole.employ
                     .where(Employee.active.is_(True), EmployeeRole.role_code == bindparam("role"))
                     .order_by(Employee.code))
 _EXISTS = Prepared(select(Employee.id).where(Employee.code == bindparam("employee")))
+_OWNER = Prepared(select(ResourceOwner.employee).where(ResourceOwner.kind == bindparam("kind"),
+                                                      ResourceOwner.code == bindparam("code")))
 _ACTIVE = Prepared(select(Employee.id).where(Employee.code == bindparam("employee"), Employee.active.is_(True)))
 
 
@@ -64,3 +68,11 @@ class SqlDirectory:
         if employee not in self._active:
             self._active[employee] = _ACTIVE.first(self.conn, {"employee": employee}) is not None
         return self._active[employee]
+
+    def budget_line_owner(self, key: BudgetLineKey) -> str | None:
+        """The owner budget_lines.csv names for the line ``key`` labels; None without one."""
+        return _OWNER.scalar(self.conn, {"kind": "budget_line", "code": key.label})
+
+    def cost_center_owner(self, code: str) -> str | None:
+        """The owner cost_centers.csv names for cost center ``code``; None without one."""
+        return _OWNER.scalar(self.conn, {"kind": "cost_center", "code": code})

@@ -32,6 +32,8 @@ from engine.domain.masterdata.records import BudgetLineRecord, Change, EntityCou
 from engine.domain.money import Money
 from engine.domain.untrusted_text import excerpt
 from engine.persistence import ledger_queries
+from engine.persistence.lane_repository import row_values as lane_row_values
+from engine.persistence.lane_tables import LaneRuleRow, ResourceOwner
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.oa_form_repository import fields_json
 from engine.persistence.oa_tables import OaForm as OaFormRow
@@ -117,6 +119,8 @@ class SqlMasterDataStore:
                 counts["budget_lines"].add(self._budget_line(record, ids, summary))
             summary.oa_forms_removed = self._oa_forms(data, counts["oa_forms"])
             summary.posting_rules_removed = self._posting_rules(data, counts["posting_rules"])
+            summary.lanes_removed = self._lanes(data, counts["lanes"])
+            summary.owners_changed = self._owners(data)
         except (IntegrityError, DataError) as exc:
             # The checks above should leave nothing for the database to catch; say so plainly if it does.
             reason = excerpt(str(exc.orig).strip().splitlines()[0], 200)
@@ -247,6 +251,28 @@ class SqlMasterDataStore:
         stored = {row.erp: row for row in self.session.scalars(select(PostingRuleRow))}
         wanted = {rule.erp: row_values(rule) for rule in data.posting_rules}
         return self._replace_exactly(stored, wanted, PostingRuleRow, counts)
+
+    # ------------------------------------------------------------ lanes and the owners their rules name
+
+    def _lanes(self, data: MasterData, counts: EntityCounts) -> int:
+        """Make the stored lane rules exactly ``lanes.csv``'s (none without it: the built-ins apply)."""
+        stored = {(row.lane, row.position): row for row in self.session.scalars(select(LaneRuleRow))}
+        positions: dict[str, int] = {}
+        wanted = {}
+        for rule in data.lanes:
+            positions[rule.lane] = positions.get(rule.lane, 0) + 1
+            wanted[(rule.lane, positions[rule.lane])] = lane_row_values(rule, positions[rule.lane])
+        return self._replace_exactly(stored, wanted, LaneRuleRow, counts)
+
+    def _owners(self, data: MasterData) -> bool:
+        """Make the stored owners exactly the ``owner`` columns' (budget lines, cost centers); whether any changed."""
+        stored = {(row.kind, row.code): row for row in self.session.scalars(select(ResourceOwner))}
+        wanted = {("budget_line", line.key.label): line.owner for line in data.budget_lines if line.owner}
+        wanted.update({("cost_center", center.code): center.owner for center in data.cost_centers if center.owner})
+        counts = EntityCounts()
+        removed = self._replace_exactly(stored, {key: {"kind": key[0], "code": key[1], "employee": owner}
+                                                 for key, owner in wanted.items()}, ResourceOwner, counts)
+        return bool(removed or counts.created or counts.updated)
 
     def _replace_exactly(self, stored: dict[Any, Any], wanted: dict[Any, dict[str, Any]], make: Callable[..., Any],
                          counts: EntityCounts) -> int:

@@ -198,6 +198,7 @@ from engine.persistence import (  # noqa: E402,F401
     audit_table,
     erp_tables,
     journal_tables,
+    lane_tables,
     oa_tables,
     posting_tables,
     web_limits_table,

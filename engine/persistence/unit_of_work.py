@@ -25,6 +25,7 @@ from engine.persistence.document_queries import SqlDocumentQueries
 from engine.persistence.inbox_queries import SqlInboxQueries
 from engine.persistence.instance_repository import SqlInstanceRepository
 from engine.persistence.journal_repository import SqlJournal
+from engine.persistence.lane_repository import SqlLanes
 from engine.persistence.ledger_repository import SqlLedgerRepository
 from engine.persistence.oa_form_repository import SqlOaForms
 from engine.persistence.org_sync_repository import SqlOrgSync
@@ -69,6 +70,7 @@ class SqlUnitOfWork:
         self.posting_rules = SqlPostingRules(self.conn)  # the data dictionary's ERP posting rules
         self.steps = SqlStepQueries(self.conn)  # step statistics: stored states and user task times
         self.journal = SqlJournal(self.conn)  # each instance's inputs, for bpmn replay
+        self.lanes = SqlLanes(self.conn)  # the data dictionary's lane rules, an instance's approvals
         self._audit: list[NewEntry] = []
         self._after_commit: list[Callable[[], None]] = []
         return self

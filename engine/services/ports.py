@@ -27,7 +27,7 @@ from engine.domain.budget import LineState, Posting, ReservationState
 from engine.domain.budget_line import BudgetLineKey
 from engine.domain.inbox import InboxEntry
 from engine.domain.journal import Observation, RecordedInput
-from engine.domain.lanes import Directory
+from engine.domain.lanes import Completion, Directory, LaneRule
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.oa_forms import OaForm
@@ -320,6 +320,16 @@ class PostingRules(Protocol):
     def all(self) -> list[PostingRule]: ...
 
 
+class Lanes(Protocol):
+    """The data dictionary's lanes (``lanes.csv``; engine/domain/lanes.py) and an instance's approvals."""
+
+    def rules(self) -> list[LaneRule]:
+        """The imported lane rules in order; empty when the dictionary has none (the built-ins apply)."""
+
+    def completions(self, instance_id: int, document: str) -> list[Completion]:
+        """The instance's completed user tasks in completion order, with their audited decisions."""
+
+
 # ---------------------------------------------------------------- transactions
 
 
@@ -410,6 +420,9 @@ class UnitOfWork(Protocol):
 
     @property
     def journal(self) -> Journal: ...
+
+    @property
+    def lanes(self) -> Lanes: ...
 
     def record(self, *, actor: str, action: str, subject_type: str, subject_id: str,
                payload: dict[str, Any] | None = None) -> None:

@@ -32,9 +32,10 @@ from typing import Any
 from engine.domain.errors import BudgetflowError, DocumentExists
 from engine.domain.forms import FormInvalid
 from engine.domain.inbox import InboxEntry
-from engine.domain.lanes import Directory, UnknownLane, candidates
+from engine.domain.lanes import UnknownLane
 from engine.domain.summary import summarize
 from engine.persistence.db_errors import classify, short_text
+from engine.services.lanes import task_candidates
 from engine.services.operators import InstanceOperators
 from engine.services.ports import InstanceRecord, UnitOfWork, UnitOfWorkFactory
 from engine.services.task_opened import queue_notifications
@@ -133,7 +134,7 @@ def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> 
         uow.record(actor="engine", action="engine.steps", subject_type="process_instance", subject_id=document,
                    payload={"steps": steps})
     status, ready = run.settle()
-    entries = [_inbox_entry(t, run, applicant=row.applicant, directory=uow.directory) for t in ready]
+    entries = [_inbox_entry(t, run, row=row, uow=uow) for t in ready]
     state = run.dump()
     opened = uow.instances.sync_inbox(instance_id, entries)
     if opened:
@@ -148,10 +149,10 @@ def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> 
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 
 
-def _inbox_entry(task: ReadyTask, run: WorkflowRun, *, applicant: str, directory: Directory) -> InboxEntry:
+def _inbox_entry(task: ReadyTask, run: WorkflowRun, *, row: InstanceRecord, uow: UnitOfWork) -> InboxEntry:
+    """The inbox row of a task that is ready: its candidates by its lane's rules (engine/services/lanes.py)."""
     try:
-        people = candidates(task.lane, applicant=applicant, directory=directory, approver=task.approver,
-                            owners=task.lane_owners)
+        people = task_candidates(uow, row, task, run.task_data(task.task_guid))
     except UnknownLane as exc:
         failed = StepFailed.of(task.bpmn_id, exc)
         failed.details.update(run.details)

@@ -30,6 +30,7 @@ JSON_RUNS = {
     "budgetflow bpmn test": ["bpmn", "test"],
     "budgetflow bpmn replay": ["bpmn", "replay", str(SHIPPED_BPMN)],
     "budgetflow bpmn operators": ["bpmn", "operators"],
+    "budgetflow bpmn lanes": ["bpmn", "lanes"],
     "budgetflow incidents list": ["incidents", "list"],
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
     "budgetflow tokens list": ["tokens", "list"],

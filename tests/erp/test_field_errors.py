@@ -20,7 +20,7 @@ def dictionary(tmp: Path, version: str, *, hotel_account: str | None) -> Path:
     folder = tmp / version
     shutil.copytree(demo_folder(), folder)
     manifest = folder / "manifest.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace('version = "2026.3"', f'version = "{version}"'),
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('version = "2026.4"', f'version = "{version}"'),
                         encoding="utf-8")
     if hotel_account is not None:
         path = folder / "expense_subjects.csv"

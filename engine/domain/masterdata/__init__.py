@@ -1,7 +1,8 @@
 """The data dictionary (主数据): a versioned folder of CSV files plus ``manifest.toml``, read without I/O.
 
-Every file is required except ``oa_forms.csv``, the OA form mappings (checked in ``oa_form_checks.py``), and
-``posting_rules.csv``, how claims are posted to each ERP (checked in ``posting_rule_checks.py``).
+Every file is required except ``oa_forms.csv``, the OA form mappings (checked in ``oa_form_checks.py``),
+``posting_rules.csv``, how claims are posted to each ERP (checked in ``posting_rule_checks.py``), and
+``lanes.csv``, the approval lanes and their rules (checked in ``lane_checks.py``).
 
 ``source.py`` streams each opened file (bounded lines, strict UTF-8, the folder's checksum on the
 way); ``fields.py`` holds the vocabulary and column layouts; ``reading.py`` parses one file at a

@@ -18,12 +18,14 @@ from engine.domain.errors import MasterDataInvalid
 from engine.domain.masterdata.checks import Tables, cross_check
 from engine.domain.masterdata.fields import (
     DICTIONARY_FILES,
+    LANES_FILE,
     LAYOUTS,
     MANIFEST,
     OA_FORMS,
     OPTIONAL_FILES,
     POSTING_RULES,
 )
+from engine.domain.masterdata.lane_checks import build_lanes, check_lanes
 from engine.domain.masterdata.oa_form_checks import build_oa_forms, check_oa_forms
 from engine.domain.masterdata.posting_rule_checks import build_posting_rules, check_posting_rules
 from engine.domain.masterdata.reading import Problems, Row, parse_manifest, read_table
@@ -77,6 +79,7 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
     cross_check(tables, problems)
     check_oa_forms(tables.rows(OA_FORMS), problems)
     check_posting_rules(tables, problems)
+    check_lanes(tables, problems)
     if problems or manifest is None:
         raise MasterDataInvalid(problems.lines())
     return _build(manifest, digest.hexdigest(), tables)
@@ -85,7 +88,7 @@ def parse_dictionary(files: Mapping[str, Source], *, unexpected: Iterable[str] =
 def _expected_files() -> str:
     required = [name for name in LAYOUTS if name not in OPTIONAL_FILES]
     optional = [name for name in LAYOUTS if name in OPTIONAL_FILES]
-    return ", ".join(required) + " and, optionally, " + " and ".join(optional)
+    return ", ".join(required) + " and, optionally, " + ", ".join(optional[:-1]) + " and " + optional[-1]
 
 
 def _manifest(source: Source, digest: DictionaryDigest, problems: Problems) -> Manifest | None:
@@ -110,6 +113,7 @@ def _build(manifest: Manifest, digest: str, tables: Tables) -> MasterData:
         budget_lines=tuple(_budget_line(row) for row in tables.rows("budget_lines.csv")),
         oa_forms=build_oa_forms(tables.rows(OA_FORMS)),
         posting_rules=build_posting_rules(tables.rows(POSTING_RULES)),
+        lanes=build_lanes(tables.rows(LANES_FILE)),
     )
 
 
@@ -118,7 +122,13 @@ def _budget_line(row: Row) -> BudgetLineRecord:
         row=row.line, key=_field(row, "key", BudgetLineKey), amount=_field(row, "amount", Decimal),
         currency=_field(row, "currency", str),
         policy=LinePolicy(_field(row, "control_mode", ControlMode), _field(row, "tolerance_pct", Decimal)),
+        owner=_optional_text(row, "owner"),
     )
+
+
+def _optional_text(row: Row, column: str) -> str | None:
+    value = row.values.get(column)
+    return None if value is None else str(value)
 
 
 def _field(row: Row, column: str, kind: type[R]) -> R:

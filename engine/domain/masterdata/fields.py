@@ -25,6 +25,7 @@ from engine.domain.budget import ControlMode
 from engine.domain.budget_line import period_kind
 from engine.domain.errors import InvalidAmount
 from engine.domain.identifiers import InvalidIdentifier, canonical_identifier
+from engine.domain.lanes import FALLBACKS, RULES
 from engine.domain.money import MAX_SCALE, plain_decimal
 from engine.domain.oa_forms import DIRECTIONS, FIELD_TYPES, VENDORS
 from engine.domain.posting import DEFAULT_SUMMARY, ERPS, SUMMARY_FIELDS, PostingRule
@@ -239,12 +240,14 @@ LAYOUTS: dict[str, tuple[Column, ...]] = {
         *(_optional(name, parse) for name, parse in GL_PARSERS.items()),
         Column("tax_treatment", _tax_treatment), _ACTIVE,
     ),
-    "cost_centers.csv": (Column("code", _code), _NAME, Column("org_unit_code", _code), _ACTIVE),
+    "cost_centers.csv": (Column("code", _code), _NAME, Column("org_unit_code", _code), _ACTIVE,
+                         _optional("owner", _code)),
     "budget_lines.csv": (
         Column("period", _period), _optional("org_unit_code", _code), _optional("cost_center_code", _code),
         Column("subject_code", _code), _optional("project", _code), Column("amount", _amount),
         Column("currency", _currency),
         Column("control_mode", _control_mode), _optional("tolerance_pct", _tolerance, default=Decimal(0)),
+        _optional("owner", _code),
     ),
 }
 
@@ -351,8 +354,24 @@ LAYOUTS[POSTING_RULES] = (
     _optional("payable_dimensions", _dimension_names, default=PostingRule.payable_dimensions),
     _optional("book_currency", _currency, default=PostingRule.book_currency),
 )
-# Files a dictionary may leave out: a company that approves only in budgetflow maps no OA forms, and one that
-# posts no vouchers to an ERP has no posting rules.
-OPTIONAL_FILES = frozenset({OA_FORMS, POSTING_RULES})
+# ---------------------------------------------------------------- lanes (optional file)
+
+# A lane's name as diagrams write it (bpmn:lane name); the rule's parameter is checked by its rule
+# (lane_checks.py).
+_LANE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+LANES_FILE = "lanes.csv"
+LAYOUTS[LANES_FILE] = (
+    Column("lane", _pattern(_LANE_NAME, "a lane name (a-z, 0-9 and '_', not starting with a digit, at most 64 "
+                            "characters)")),
+    Column("rule", _one_of(tuple(RULES))),
+    _optional("parameter", _text(200)),
+    _optional("fallback", _one_of(tuple(f for f in FALLBACKS if f)), default=""),
+    _optional("skip_prior_approvers", _boolean),
+    _optional("description", _text(200)),
+)
+
+# Files a dictionary may leave out: a company that approves only in budgetflow maps no OA forms, one that
+# posts no vouchers to an ERP has no posting rules, and one content with the built-in lanes has no lanes.csv.
+OPTIONAL_FILES = frozenset({OA_FORMS, POSTING_RULES, LANES_FILE})
 DICTIONARY_FILES = (MANIFEST, *LAYOUTS)
 

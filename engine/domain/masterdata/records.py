@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain.budget_line import BudgetLineKey, LinePolicy
+from engine.domain.lanes import LaneRule
 from engine.domain.oa_forms import OaForm
 from engine.domain.posting import PostingRule
 
@@ -84,6 +85,7 @@ class CostCenterRecord:
     name: str
     org_unit_code: str
     active: bool
+    owner: str | None = None  # the employee the cost_center_owner lane rule names
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class BudgetLineRecord:
     amount: Decimal
     currency: str
     policy: LinePolicy
+    owner: str | None = None  # the employee the budget_line_owner lane rule names
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class MasterData:
     budget_lines: tuple[BudgetLineRecord, ...]
     oa_forms: tuple[OaForm, ...] = ()  # oa_forms.csv, optional: none without it
     posting_rules: tuple[PostingRule, ...] = ()  # posting_rules.csv, optional: one per ERP, none without it
+    lanes: tuple[LaneRule, ...] = ()  # lanes.csv, optional: the built-in lanes apply without it
 
 
 # ---------------------------------------------------------------- import outcome
@@ -131,7 +135,7 @@ class EntityCounts:
 
 
 ENTITIES = ("currencies", "org_units", "employees", "expense_subjects", "cost_centers", "budget_lines", "oa_forms",
-            "posting_rules")
+            "posting_rules", "lanes")
 
 
 @dataclass(slots=True)
@@ -147,14 +151,17 @@ class ImportSummary:
     # oa_forms.csv, an ERP no longer in posting_rules.csv, is removed.
     oa_forms_removed: int = 0
     posting_rules_removed: int = 0
+    lanes_removed: int = 0  # lane rule rows no longer in lanes.csv (all of them when it is left out)
+    owners_changed: bool = False  # an owner column of budget_lines.csv or cost_centers.csv changed
 
     @property
     def changed(self) -> bool:
-        return (self.oa_forms_removed > 0 or self.posting_rules_removed > 0
-                or any(c.created or c.updated for c in self.counts.values()))
+        return (self.oa_forms_removed > 0 or self.posting_rules_removed > 0 or self.lanes_removed > 0
+                or self.owners_changed or any(c.created or c.updated for c in self.counts.values()))
 
     def to_json(self) -> str:
         counts = {name: asdict(c) for name, c in self.counts.items()}
         return json.dumps({"counts": counts, "allocations": self.allocations, "adjustments": self.adjustments,
                            "oa_forms_removed": self.oa_forms_removed,
-                           "posting_rules_removed": self.posting_rules_removed}, sort_keys=True)
+                           "posting_rules_removed": self.posting_rules_removed,
+                           "lanes_removed": self.lanes_removed}, sort_keys=True)
