@@ -51,7 +51,14 @@ def add_dictionary_lane(dictionary: Path) -> None:
     bump_version(dictionary)
 
 
-LANE_ROW = "budget_line_owner,Owner of the budget line charged 预算负责人,budget_line_owner,,finance_director,true"
+LANE_ROW = "budget_line_owner,budget_line_owner,,escalate,true,预算负责人 the owner of the budget line charged"
+
+
+def without_lane(dictionary: Path, lane: str) -> None:
+    """The dictionary as it was before a lane was added (the demo one ships the example lane)."""
+    lanes = dictionary / "lanes.csv"
+    rows = lanes.read_text(encoding="utf-8").splitlines()
+    lanes.write_text("\n".join(r for r in rows if not r.startswith(lane + ",")) + "\n", encoding="utf-8")
 
 
 def bump_version(dictionary: Path) -> None:
