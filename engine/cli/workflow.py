@@ -214,7 +214,8 @@ def incidents_list(app: App, as_json: bool) -> int:
         say(f"job {r['id']:>6}  instance {r['instance_id']:>6}  {r['operator']:<18} attempts {r['attempts']:>2}  "
             f"{(r['last_error'] or '')[:120]}")
     for r in found.instances:
-        say(f"instance {r['id']:>6}  {r['business_key']:<16} {r['process_id']:<20} {(r['last_error'] or '')[:120]}")
+        # whole: "file:element: kind "expression" failed: error" is what the designer needs to fix the diagram
+        say(f"instance {r['id']:>6}  {r['business_key']:<16} {r['process_id']:<20} {(r['last_error'] or '')[:500]}")
     say(_("{jobs} job incident(s) (retry: budgetflow incidents retry JOB_ID), {instances} instance incident(s) "
           "(budgetflow instances retry ID --by ADMIN, or instances cancel ID --by ADMIN --reason TEXT)").format(
         jobs=len(found.jobs), instances=len(found.instances)))

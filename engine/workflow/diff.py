@@ -17,7 +17,11 @@ from lxml import etree
 
 # Elements whose children with an id are elements of their own (not details of the container).
 _CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess", "laneSet", "lane"}
-_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False)
+
+
+def _parser() -> etree.XMLParser:
+    """No entities, no network: a draft is text from anyone."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def _items(files: dict[str, str], unreadable: list[str]) -> _Items:
         if not name.endswith((".bpmn", ".dmn")):
             continue
         try:
-            root = etree.fromstring(files[name].encode("utf-8"), etree.XMLParser(**_PARSER_OPTIONS))
+            root = etree.fromstring(files[name].encode("utf-8"), _parser())
         except (etree.XMLSyntaxError, ValueError) as exc:
             unreadable.append(f"{name}: {' '.join(str(exc).split())[:200]}")
             continue
