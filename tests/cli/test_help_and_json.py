@@ -26,6 +26,8 @@ JSON_RUNS = {
     "budgetflow bpmn check": ["bpmn", "check"],
     "budgetflow bpmn deploy": ["bpmn", "deploy"],
     "budgetflow bpmn list": ["bpmn", "list"],
+    "budgetflow bpmn activate": ["bpmn", "activate", "1"],
+    "budgetflow bpmn diff": ["bpmn", "diff", "1", "1"],
     "budgetflow incidents list": ["incidents", "list"],
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
     "budgetflow tokens list": ["tokens", "list"],
