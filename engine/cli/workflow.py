@@ -146,8 +146,8 @@ def activate_command(app: App, version_id: int, by: str, as_json: bool) -> int:
 def list_command(app: App, as_json: bool) -> int:
     """Model versions: which is active for each process, and the instances on each (running / total)."""
     versions = read_models.model_versions(app.reader)
-    if as_json:
-        emit_json({"versions": versions})
+    if as_json:  # "active": process id -> the version its new instances start on
+        emit_json({"versions": versions, "active": {p: v["id"] for v in versions for p in v["active_for"]}})
         return 0
     say(f"{fit(_('version'), 7, right=True)}  {'sha256':<12}  {fit(_('running'), 7, right=True)}  "
         f"{fit(_('total'), 7, right=True)}  {fit(_('deployed at'), 20)} {_('processes')}")

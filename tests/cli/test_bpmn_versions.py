@@ -77,6 +77,8 @@ def test_deploy_activate_roll_back_and_redeploy(env, monkeypatch, capsys, tmp_pa
     assert activated.code == 0 and json.loads(activated.out)["replaced"] == [1]
     versions = listed(monkeypatch, capsys, env)
     assert versions[1]["active_for"] == [] and "travel_application" in versions[2]["active_for"]
+    active = json.loads(run(monkeypatch, capsys, env, "bpmn", "list", "--json").out)["active"]
+    assert active["travel_application"] == 2 and active["expense_claim"] == 2
     table = run(monkeypatch, capsys, env, "bpmn", "list")
     assert "travel_application [active]" in table.out.splitlines()[2]
 
