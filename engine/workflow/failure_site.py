@@ -46,7 +46,8 @@ def locate(exc: BaseException, *, current: Any = None) -> FailureSite:
 
 def _locate(exc: BaseException, current: Any) -> FailureSite:
     chain = _chain(exc)
-    task = next((e.task for e in chain if _is_task(getattr(e, "task", None))), None)
+    tasks = (getattr(e, "task", None) for e in chain)
+    task = next((t for t in tasks if _is_task(t)), None)
     frames = [f for e in chain for f in _frames(e.__traceback__)]
     task = task or next((v for f in reversed(frames) for k in ("my_task", "task") if _is_task(v := f.get(k))), None)
     task = task or (current if _is_task(current) else None)
@@ -79,7 +80,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _frames(tb: TracebackType | None) -> list[dict[str, Any]]:
-    frames = []
+    frames: list[dict[str, Any]] = []
     while tb is not None and len(frames) < 200:
         frames.append(tb.tb_frame.f_locals)
         tb = tb.tb_next
@@ -115,7 +116,8 @@ def _dmn_cell(frames: list[dict[str, Any]], spec: Any, expression: str | None) -
     rule = next((f["rule"] for f in reversed(frames) if hasattr(f.get("rule"), "row_number")), None)
     cell = next((f["lhs"] for f in reversed(frames) if isinstance(f.get("lhs"), str)), None)
     table = getattr(getattr(spec, "dmnEngine", None), "decision_table", None)
-    parts = [f"decision table {table.id}"] if getattr(table, "id", None) else []
+    table_id = getattr(table, "id", None)
+    parts = [f"decision table {table_id}"] if table_id else []
     if rule is not None:
         parts.append(f"rule {getattr(rule, 'id', None) or rule.row_number} (row {rule.row_number})")
     return (cell.strip() if cell else expression), ", ".join(parts) or None
