@@ -174,7 +174,8 @@ def diff_command(app: App, old: int, new: str, as_json: bool) -> int:
     are ignored. Exit 0 whether or not anything differs.
     """
     before = _version_files(app, old, "A")
-    after = _version_files(app, int(new), "B") if new.isdigit() else read_folder(_diagrams(app, Path(new)))
+    is_version = new.isdigit() and not Path(new).is_dir()  # a folder named "2" is still a folder
+    after = _version_files(app, int(new), "B") if is_version else read_folder(_diagrams(app, Path(new)))
     result = diff(before, after)
     if as_json:
         emit_json({"a": old, "b": new, "sections": result.sections, "files_added": result.files_added,
