@@ -14,6 +14,7 @@ import click
 
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
+from engine.cli.diagram_lanes import lanes_of
 from engine.cli.i18n import N_, _
 from engine.cli.masterdata import import_folder
 from engine.cli.output import emit_json, json_option, note, say
@@ -37,9 +38,10 @@ def _folder(app: App, path: Path | None) -> Path:
     return folder
 
 
-def _check_problems(files: dict[str, str], path: Path) -> list[str]:
-    """``bpmn check`` first: a folder it refuses is not run (its problems are printed, and returned)."""
-    problems = check(files)
+def _check_problems(files: dict[str, str], path: Path, lanes: dict[str, str]) -> list[str]:
+    """``bpmn check`` first, with the lanes of the dictionary the run imports: a folder it refuses is not run
+    (its problems are printed, and returned)."""
+    problems = check(files, lanes=lanes)
     for problem in problems:
         note(problem)
     if problems:
@@ -67,7 +69,7 @@ def test_command(app: App, path: Path | None, dictionary: Path | None, as_json: 
     files = read_folder(folder)
     for problem in problems:
         note(problem)
-    problems += _check_problems(files, folder)
+    problems += _check_problems(files, folder, lanes_of(app, dictionary or demo_folder()))
     if problems:
         if as_json:
             emit_json({"ok": False, "path": str(folder), "problems": problems, "scenarios": []})
@@ -113,12 +115,12 @@ def replay_command(app: App, draft: Path, since: datetime | None, dictionary: Pa
     files = read_folder(draft)
     if not files:
         raise click.BadParameter(_("{path} holds no diagrams").format(path=draft), param_hint="DRAFT")
-    problems = _check_problems(files, draft)
+    source = replays.dictionary_of(app.reader, dictionary)
+    problems = _check_problems(files, draft, lanes_of(app, source))
     if problems:
         if as_json:
             emit_json({"draft": str(draft), "problems": problems, "replayed": 0, "differ": 0, "instances": []})
         return 1
-    source = replays.dictionary_of(app.reader, dictionary)
     since_utc = since.replace(tzinfo=UTC) if since else None
     with app.reader() as uow:
         recorded = replays.recorded_instances(uow, since_utc)

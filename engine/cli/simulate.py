@@ -25,6 +25,7 @@ from engine.audit_anchoring import anchor_store, row_source
 from engine.bootstrap import Container
 from engine.cli.base import command
 from engine.cli.context import App, pass_app
+from engine.cli.diagram_lanes import lanes_of
 from engine.cli.i18n import N_, _
 from engine.cli.masterdata import import_folder
 from engine.cli.output import emit_json, json_option, note, progress
@@ -71,10 +72,12 @@ class Target:
               help=N_("run in DIR and keep the database there instead of removing it"))
 @click.option("--into-configured-database", "into_configured", is_flag=True,
               help=N_("run in the configured database; refused unless it holds only the demo company"))
+@click.option("--dictionary", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
+              help=N_("data-dictionary folder to import into the throwaway database (default: the demo company's)"))
 @json_option
 @pass_app
 def simulate(app: App, claims: int, seed: int, bpmn_folder: Path, population_file: Path | None, keep: Path | None,
-             into_configured: bool, as_json: bool) -> int:
+             into_configured: bool, dictionary: Path | None, as_json: bool) -> int:
     """Run travel applications (TA) and expense claims (EC) of the demo company through the diagrams.
 
     The folder (--bpmn) is checked as `bpmn check` does and deployed; the version printed is the one
@@ -86,14 +89,17 @@ def simulate(app: App, claims: int, seed: int, bpmn_folder: Path, population_fil
     """
     if keep and into_configured:
         raise click.UsageError(_("--keep and --into-configured-database exclude each other"))
-    prepared = _prepare(bpmn_folder, population_file)
+    if dictionary and into_configured:
+        raise click.UsageError(_("--dictionary and --into-configured-database exclude each other"))
+    dictionary = dictionary or demo_folder()
+    prepared = _prepare(bpmn_folder, population_file, lanes_of(app, dictionary))
     if prepared is None:
         return 1
     files, population = prepared
     try:
         with _target(app, keep, into_configured) as target:
             return _run(target, claims=claims, seed=seed, bpmn_folder=bpmn_folder, files=files,
-                        population=population, as_json=as_json)
+                        population=population, dictionary=dictionary, as_json=as_json)
     except NotTheDemo as refused:
         note(_("error: simulate will not write into {url}: {reason}. Nothing was changed; run it without "
                "--into-configured-database to use a throwaway database").format(
@@ -101,13 +107,14 @@ def simulate(app: App, claims: int, seed: int, bpmn_folder: Path, population_fil
         return 1
 
 
-def _prepare(bpmn_folder: Path, population_file: Path | None) -> tuple[dict[str, str], Population] | None:
+def _prepare(bpmn_folder: Path, population_file: Path | None,
+             lanes: dict[str, str]) -> tuple[dict[str, str], Population] | None:
     """The diagrams and the population, both checked before anything is written; None after saying why."""
     files = read_folder(bpmn_folder)
     if not any(Path(name).suffix in DIAGRAM_SUFFIXES for name in files):
         note(_("error: {path} holds no .bpmn or .dmn file; nothing was simulated").format(path=bpmn_folder))
         return None
-    problems = check(files)
+    problems = check(files, lanes=lanes)
     for problem in problems:
         note(problem)
     if problems:
@@ -145,14 +152,14 @@ def _refuse_unless_demo_only(app: App) -> None:
 
 
 def _run(target: Target, *, claims: int, seed: int, bpmn_folder: Path, files: dict[str, str],
-         population: Population, as_json: bool) -> int:
+         population: Population, dictionary: Path, as_json: bool) -> int:
     container = target.container
     where = (_("a throwaway database in {folder}").format(folder=target.folder) if target.throwaway
              else redact_url(container.settings.database_url))
     note(_("simulate: {where}").format(where=where))
     schema.upgrade(container.engine)
     fresh_log = read_models.audit_row_count(container.reader) == 0
-    if import_folder(container, demo_folder(), quiet=True) != 0:
+    if import_folder(container, dictionary, quiet=True) != 0:
         return 1
     version_id, sha = processes.deploy(container.uow, files, by=DEMO_PUBLISHER, label="simulate")
     note(_("model version {id} ({sha}) from {path}; simulating {claims} requests with {population} ...").format(

@@ -119,6 +119,14 @@ def lanes_of(rules: Iterable[LaneRule]) -> dict[str, list[LaneRule]]:
     return lanes
 
 
+def in_force(imported: Iterable[LaneRule]) -> list[LaneRule]:
+    """The dictionary's lane rules, then the built-in lanes it does not name: a lanes.csv that only adds a lane
+    leaves the shipped diagrams' lanes working."""
+    rules = list(imported)
+    named = {rule.lane for rule in rules}
+    return [*rules, *(rule for rule in BUILTIN_RULES if rule.lane not in named)]
+
+
 def lane_catalog(rules: Iterable[LaneRule] | None = None) -> dict[str, str]:
     """Lane name → description (the first row's), in the order of ``rules``; the built-ins when it is None."""
     return {lane: rows[0].description for lane, rows in lanes_of(BUILTIN_RULES if rules is None else rules).items()}

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -40,6 +41,7 @@ from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import (
     HumanTask,
     HumanTaskCandidate,
+    ModelActivation,
     ModelVersion,
     OutboxJob,
     ProcessInstance,
@@ -51,8 +53,12 @@ _task = HumanTask.__table__
 _ver = ModelVersion.__table__
 _job = OutboxJob.__table__
 _cand = HumanTaskCandidate.__table__
+_act = ModelActivation.__table__
 
 _LATEST_VERSIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
+# Newest activation first: per process, the first row whose version holds it is what new instances start on.
+_ACTIVATIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids)
+                        .join(_act, _act.c.model_version_id == _ver.c.id).order_by(_act.c.id.desc()))
 _CREATE = Prepared(insert(_inst).returning(_inst.c.id), column_keys=[
     "model_version_id", "process_id", "business_key", "applicant", "linked_document", "org_unit", "status", "state",
     "revision", "created_at", "updated_at"])
@@ -141,24 +147,61 @@ class SqlInstanceRepository:
             sha256=sha, files=json.dumps(files, ensure_ascii=False), process_ids=",".join(sorted(process_ids)),
             label=label, deployed_by=by, deployed_at=utcnow()).returning(_ver.c.id)).scalar_one())
 
+    def version_id_of(self, sha: str) -> int | None:
+        """The id of the version stored with content hash ``sha``, if any."""
+        found = self.conn.execute(select(_ver.c.id).where(_ver.c.sha256 == sha)).scalar()
+        return None if found is None else int(found)
+
     def latest_version(self, process_id: str) -> tuple[int, str] | None:
         for version_id, sha, ids in _LATEST_VERSIONS.all(self.conn, {}):
             if process_id in ids.split(","):
                 return int(version_id), str(sha)
         return None
 
+    def active_version(self, process_id: str) -> tuple[int, str] | None:
+        """(id, sha) of the version new instances of ``process_id`` start on: its newest activation."""
+        for version_id, sha, ids in _ACTIVATIONS.all(self.conn, {}):
+            if process_id in ids.split(","):
+                return int(version_id), str(sha)
+        return None
+
+    def active_versions(self) -> dict[str, int]:
+        """Process id -> the id of its active version (processes never activated are absent)."""
+        active: dict[str, int] = {}
+        for version_id, _sha, ids in _ACTIVATIONS.all(self.conn, {}):
+            for process_id in ids.split(","):
+                if process_id:
+                    active.setdefault(process_id, int(version_id))
+        return active
+
+    def activate(self, version_id: int, *, by: str) -> None:
+        """Make ``version_id`` what new instances of each of its processes start on (one more activation)."""
+        self.conn.execute(insert(_act).values(model_version_id=version_id, activated_by=by, activated_at=utcnow()))
+
     def versions(self, *, instance_counts: bool = True) -> list[dict[str, Any]]:
+        """Every version, oldest first: ``instances`` (total) and ``running`` (not complete) when counted,
+        ``active_for`` (the processes it is active for) and ``activated_at`` (its newest activation)."""
         columns = (_ver.c.id, _ver.c.sha256, _ver.c.process_ids, _ver.c.label, _ver.c.deployed_by,
                    _ver.c.deployed_at)
+        activated = (select(_act.c.model_version_id, func.max(_act.c.activated_at).label("at"))
+                     .group_by(_act.c.model_version_id).subquery())
         if instance_counts:
-            counts = (select(_inst.c.model_version_id, func.count().label("n"))
+            running = func.sum(case((_inst.c.status != "complete", 1), else_=0))
+            counts = (select(_inst.c.model_version_id, func.count().label("n"), running.label("running"))
                       .group_by(_inst.c.model_version_id).subquery())
-            stmt = (select(*columns, func.coalesce(counts.c.n, 0))
-                    .outerjoin(counts, counts.c.model_version_id == _ver.c.id).order_by(_ver.c.id))
+            stmt = (select(*columns, func.coalesce(counts.c.n, 0), func.coalesce(counts.c.running, 0), activated.c.at)
+                    .outerjoin(counts, counts.c.model_version_id == _ver.c.id))
         else:
-            stmt = select(*columns, literal(0)).order_by(_ver.c.id)
-        keys = ("id", "sha256", "process_ids", "label", "deployed_by", "deployed_at", "instances")
-        return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(stmt)]
+            stmt = select(*columns, literal(0), literal(0), activated.c.at)
+        stmt = stmt.outerjoin(activated, activated.c.model_version_id == _ver.c.id).order_by(_ver.c.id)
+        keys = ("id", "sha256", "process_ids", "label", "deployed_by", "deployed_at", "instances", "running",
+                "activated_at")
+        active = self.active_versions()
+        found = [dict(zip(keys, row, strict=True)) for row in self.conn.execute(stmt)]
+        for v in found:
+            v["instances"], v["running"] = int(v["instances"]), int(v["running"])
+            v["active_for"] = sorted(p for p, version_id in active.items() if version_id == v["id"])
+        return found
 
     # -- instances
     def create(self, *, version_id: int, sha: str, process_id: str, business_key: str, applicant: str,

@@ -25,6 +25,20 @@ class ModelVersion(Base):
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class ModelActivation(Base):
+    """A designer's choice of what new instances start on: one row per ``bpmn activate``, never changed.
+
+    For each process the newest activation (highest id) of a version holding it is the active version;
+    a rollback is one more row naming an older version, so the history of what was live stays readable.
+    """
+
+    __tablename__ = "model_activation"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"), index=True)
+    activated_by: Mapped[str] = mapped_column(String(64))
+    activated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

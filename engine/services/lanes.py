@@ -8,16 +8,19 @@ inbox stores for each task that opens (engine/services/steps.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from engine.domain.lanes import (
-    BUILTIN_RULES,
     LaneRule,
     approvers_this_round,
     candidates,
+    in_force,
     lane_catalog,
     skips_prior_approvers,
 )
+from engine.services.masterdata.folder import ReadLimits
+from engine.services.masterdata.importing import load_folder
 from engine.services.ports import InstanceRecord, UnitOfWork
 from engine.workflow.runtime import ReadyTask
 
@@ -29,8 +32,7 @@ def lane_rules(uow: UnitOfWork) -> tuple[list[LaneRule], bool]:
     that only adds a lane leaves the shipped diagrams' lanes working.
     """
     imported = uow.lanes.rules()
-    named = {rule.lane for rule in imported}
-    return [*imported, *(rule for rule in BUILTIN_RULES if rule.lane not in named)], bool(imported)
+    return in_force(imported), bool(imported)
 
 
 def known_lanes(uow: UnitOfWork) -> dict[str, str]:
@@ -50,3 +52,9 @@ def task_candidates(uow: UnitOfWork, row: InstanceRecord, task: ReadyTask, data:
                                      pending_decision=data.get("decision"))
     return candidates(task.lane, applicant=row.applicant, directory=uow.directory, approver=task.approver,
                       owners=task.lane_owners, rules=rules, variables=data, prior_approvers=prior)
+
+
+def dictionary_lanes(folder: Path, limits: ReadLimits) -> dict[str, str]:
+    """The lanes a diagram may use with the dictionary in ``folder`` (not imported yet): its lanes.csv and the
+    built-ins it does not name. MasterDataInvalid if the folder is not a valid dictionary."""
+    return lane_catalog(in_force(load_folder(folder, limits).lanes))

@@ -63,14 +63,12 @@ def _row(doc: dict[str, Any], tasks: list[dict[str, Any]], names: dict[str, str]
 
 
 def startable(reader: UnitOfWorkFactory) -> list[dict[str, Any]]:
-    """The processes a person can start: the entry points of the latest version holding each, by process id;
+    """The processes a person can start: the entry points of the active version of each, by process id;
     each with ``process_id``, ``name``, ``version_id`` and ``schema`` (its first form's JSON Schema, or None)."""
     with reader() as uow:
-        latest: dict[str, dict[str, Any]] = {}
-        # Oldest first: a later version holding a process wins.
-        for version in uow.instances.versions(instance_counts=False):
-            for process_id in str(version["process_ids"]).split(","):
-                latest[process_id] = version
+        by_id = {v["id"]: v for v in uow.instances.versions(instance_counts=False)}
+        latest = {process_id: by_id[version_id] for process_id, version_id in uow.instances.active_versions().items()
+                  if version_id in by_id}
         found = {}
         for version in {v["id"]: v for v in latest.values()}.values():
             try:

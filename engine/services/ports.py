@@ -154,8 +154,20 @@ class InstanceRepository(Protocol):
                     label: str | None) -> int:
         """Store a model version once (deploying the same files again returns the existing id)."""
 
+    def version_id_of(self, sha: str) -> int | None:
+        """The id of the version stored with content hash ``sha``, if any."""
+
     def latest_version(self, process_id: str) -> tuple[int, str] | None:
         """(version id, sha) of the newest version holding ``process_id``."""
+
+    def active_version(self, process_id: str) -> tuple[int, str] | None:
+        """(version id, sha) of the version new instances of ``process_id`` start on (its newest activation)."""
+
+    def active_versions(self) -> dict[str, int]:
+        """Process id -> the id of its active version."""
+
+    def activate(self, version_id: int, *, by: str) -> None:
+        """Record an activation of ``version_id``: new instances of its processes start on it from now."""
 
     def create(self, *, version_id: int, sha: str, process_id: str, business_key: str, applicant: str,
                linked_document: str | None = None, org_unit: str | None = None) -> InstanceRecord:

@@ -10,12 +10,14 @@ caller. Refusals and failures are audited by ``steps.audited`` (see steps.py).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from engine.domain.errors import DocumentExists
 from engine.domain.forms import FormInvalid, attachment_ids, check_plain_json
 from engine.domain.lanes import Directory
+from engine.services.lanes import known_lanes
 from engine.services.ports import InstanceRecord, TaskRecord, UnitOfWork, UnitOfWorkFactory
 from engine.services.steps import (
     NotAllowed,
@@ -36,26 +38,97 @@ from engine.workflow.service_tasks import new_script_engine
 MAX_MESSAGE_BYTES = 16 * 1024
 
 
-def deploy(uow_factory: UnitOfWorkFactory, files: dict[str, str], *, by: str,
-           label: str | None = None) -> tuple[int, str]:
-    """Publish a bundle of diagrams as a model version: every ``bpmn check`` rule first, nothing invalid is stored."""
-    problems = check(files)  # every caller (the CLI, simulate, a future upload) gets the same rules
+@dataclass(frozen=True)
+class Deployment:
+    """What ``deploy_version`` did. ``new`` is False when the same files were deployed before (as ``version_id``,
+    at ``deployed_at``); ``activated`` when this call made it what new instances start on (asked to, or the
+    first version of a database with nothing active: ``first``); ``active`` whether it is active now."""
+
+    version_id: int
+    sha256: str
+    new: bool
+    activated: bool
+    active: bool
+    first: bool
+    deployed_at: datetime
+
+
+def deploy(uow_factory: UnitOfWorkFactory, files: dict[str, str], *, by: str, label: str | None = None,
+           activate: bool = True) -> tuple[int, str]:
+    """``deploy_version``'s (version id, sha256): for callers that only need which version holds the files."""
+    done = deploy_version(uow_factory, files, by=by, label=label, activate=activate)
+    return done.version_id, done.sha256
+
+
+def deploy_version(uow_factory: UnitOfWorkFactory, files: dict[str, str], *, by: str, label: str | None = None,
+                   activate: bool = True) -> Deployment:
+    """Store a bundle of diagrams as a model version; with ``activate``, new instances start on it from now.
+
+    Every ``bpmn check`` rule runs first and a bundle without a single .bpmn or .dmn file is refused: nothing
+    invalid or empty is stored (BundleInvalid). Files deployed before are not stored again: their version is
+    returned (``new`` False). Without ``activate`` the version waits for ``activate``, unless nothing at all is
+    active yet (a fresh database): then it is activated at once, since there is nothing else to start on.
+    The default (activate) is what setup, the demo and tests want; ``bpmn deploy`` asks for it explicitly.
+    """
+    if not any(name.endswith((".bpmn", ".dmn")) for name in files):
+        raise BundleInvalid(["-:-: no .bpmn or .dmn file: nothing to deploy"])
+    with uow_factory() as uow:
+        lanes = known_lanes(uow)  # the data dictionary's lanes: a diagram may use those and the built-ins
+    problems = check(files, lanes=lanes)  # every caller (the CLI, simulate, the web, the API) gets the same rules
     if problems:
         raise BundleInvalid(problems)
     parsed = bundles.parse(files)
     with uow_factory() as uow:
-        version_id = uow.instances.add_version(sha=parsed.sha256, files=dict(files),
-                                               process_ids=list(parsed.processes), by=by, label=label)
+        existing = uow.instances.version_id_of(parsed.sha256)
+        version_id = existing if existing is not None else uow.instances.add_version(
+            sha=parsed.sha256, files=dict(files), process_ids=list(parsed.processes), by=by, label=label)
+        first = not activate and not uow.instances.active_versions()
+        activated = (activate or first) and _activate(uow, version_id, list(parsed.processes), by=by)
+        active = _is_active(uow, version_id, list(parsed.processes))
+        stored = next(v for v in uow.instances.versions(instance_counts=False) if v["id"] == version_id)
         uow.commit()
     bundles.remember(parsed)
-    return version_id, parsed.sha256
+    return Deployment(version_id, parsed.sha256, existing is None, activated, active, first and activated,
+                      stored["deployed_at"])
+
+
+def activate(uow_factory: UnitOfWorkFactory, version_id: int, *, by: str) -> bool:
+    """Make model version ``version_id`` what new instances of each of its processes start on; audited.
+
+    A rollback is activating an older version. Running instances keep the version they started on.
+    False if it was active for all its processes already (nothing recorded); NotAllowed if there is none.
+    """
+    with audited(uow_factory, actor=by, subject=f"activate model version {version_id}"), uow_factory() as uow:
+        found = next((v for v in uow.instances.versions(instance_counts=False) if v["id"] == version_id), None)
+        if found is None:
+            raise NotAllowed(f"there is no model version {version_id}; `budgetflow bpmn list` shows them")
+        changed = _activate(uow, version_id, [p for p in str(found["process_ids"]).split(",") if p], by=by)
+        uow.commit()
+    return changed
+
+
+def _activate(uow: UnitOfWork, version_id: int, process_ids: list[str], *, by: str) -> bool:
+    """Record and audit an activation unless the version is active for every one of its processes already."""
+    before = uow.instances.active_versions()
+    if _is_active(uow, version_id, process_ids):
+        return False
+    uow.instances.activate(version_id, by=by)
+    uow.record(actor=by, action="model.activated", subject_type="model_version", subject_id=str(version_id),
+               payload={"processes": sorted(process_ids),
+                        "replaces": {p: before[p] for p in sorted(process_ids) if p in before}})
+    return True
+
+
+def _is_active(uow: UnitOfWork, version_id: int, process_ids: list[str]) -> bool:
+    active = uow.instances.active_versions()
+    return all(active.get(p) == version_id for p in process_ids)
 
 
 def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, business_key: str,
           data: dict[str, Any] | None = None, application_no: str | None = None,
           message: tuple[str, dict[str, Any]] | None = None, actor: str | None = None,
           now: datetime | None = None) -> Outcome:
-    """Start ``process_id`` on its latest model version for ``applicant`` (an active employee).
+    """Start ``process_id`` on its active model version (``activate``) for ``applicant`` (an active employee).
 
     ``data`` is plain JSON the diagram starts with; it may not set engine variables (the
     applicant's org unit, the document number, countersigners, reservations...): the engine
@@ -71,9 +144,10 @@ def start(uow_factory: UnitOfWorkFactory, *, process_id: str, applicant: str, bu
         data = dict(data or {})
         check_plain_json(data, what="start data")
         _require_active(uow, applicant, what="applicant")
-        found = uow.instances.latest_version(process_id)
+        found = uow.instances.active_version(process_id)
         if found is None:
-            raise NotAllowed(f"process {process_id!r} is not deployed; run `budgetflow bpmn deploy`")
+            raise NotAllowed(f"process {process_id!r} is not deployed and activated; run "
+                             "`budgetflow bpmn deploy --activate`")
         version_id, sha = found
         bundle = bundle_of(uow, sha)
         if message is None and starts_on_message(bundle, process_id):

@@ -50,15 +50,21 @@ def find_line(reader: Reader, key: BudgetLineKey) -> int | None:
 
 
 def model_versions(reader: Reader) -> list[dict[str, Any]]:
-    """Every deployed model version, oldest first, with how many instances run on it."""
+    """Every deployed model version, oldest first: how many instances it has (``instances``) and how many still
+    run (``running``), which processes it is active for (``active_for``) and when it was last activated."""
     with reader() as uow:
         return list(uow.instances.versions())
 
 
 def deployed_model(reader: Reader) -> dict[str, Any] | None:
-    """The version new documents start on (the latest deployed), or None if nothing is deployed."""
-    versions = model_versions(reader)
-    return versions[-1] if versions else None
+    """The version new documents start on (the one activated last of those active), or None if none is."""
+    active = [v for v in model_versions(reader) if v["active_for"]]
+    return max(active, key=lambda v: (v["activated_at"], v["id"])) if active else None
+
+
+def model_version(reader: Reader, version_id: int) -> dict[str, Any] | None:
+    """Deployed model version ``version_id`` as ``model_versions`` lists it, or None."""
+    return next((v for v in model_versions(reader) if v["id"] == version_id), None)
 
 
 def version_files(reader: Reader, version_id: int) -> dict[str, str] | None:

@@ -191,14 +191,15 @@ def record_failure(uow_factory: UnitOfWorkFactory, failed: StepFailed, *, actor:
     """
     instance_id = failed.details.get("instance_id")
     reason = step_text(failed)
-    log.warning("step failed on instance %s at %s: %s", instance_id, failed.element, reason)
+    log.warning("step failed on instance %s at %s: %s", instance_id, failed.where, reason)
     if not isinstance(instance_id, int):
         return
-    with uow_factory() as uow:
-        uow.instances.mark_incident(instance_id, error=f"{failed.element}: {reason}", stop_timers=stop_timers)
+    with uow_factory() as uow:  # "file:element: what failed": where a designer looks, never a traceback
+        uow.instances.mark_incident(instance_id, error=f"{failed.where}: {reason}", stop_timers=stop_timers)
         uow.record(actor=actor, action="engine.step_failed", subject_type="process_instance",
                    subject_id=str(failed.details.get("document", instance_id)),
-                   payload={"element": failed.element, "error": reason, "id": instance_id})
+                   payload={"element": failed.element, "error": reason, "id": instance_id,
+                            **({"file": failed.file} if failed.file else {})})
         uow.commit()
 
 

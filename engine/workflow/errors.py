@@ -19,14 +19,17 @@ class StepFailed(BudgetflowError):
     """The engine stopped on an error the diagram does not model: nothing of the step is kept.
 
     ``element`` is the BPMN id of the task that failed (``-`` when the saved state itself could
-    not be loaded or stored); ``reason`` says what went wrong in one line.
+    not be loaded or stored); ``file`` the diagram file holding it, when known; ``reason`` says what went
+    wrong in one line, naming the expression that failed when there is one
+    (``condition "amount_value > limit" failed: NameError: name 'limit' is not defined``).
     """
 
     code = "STEP_FAILED"
 
-    def __init__(self, element: str, reason: str) -> None:
-        super().__init__(f"{element}: {reason}", element=element)
-        self.element, self.reason = element, reason
+    def __init__(self, element: str, reason: str, *, file: str | None = None) -> None:
+        where = f"{file}:{element}" if file else element
+        super().__init__(f"{where}: {reason}", element=element)
+        self.element, self.reason, self.file, self.where = element, reason, file, where
 
     @classmethod
     def of(cls, element: str, exc: BaseException) -> StepFailed:

@@ -19,6 +19,7 @@ from connectors.base import ConnectorError
 from engine.domain.forms import plain_json_problems
 from engine.workflow.bundle import Bundle
 from engine.workflow.errors import StepFailed, TaskNotReady, outside_the_instance
+from engine.workflow.failure_site import locate
 from engine.workflow.instructions import render_instructions
 from engine.workflow.ports import OperatorPort
 from engine.workflow.serializer import STATE
@@ -121,8 +122,9 @@ class WorkflowRun:
         except Exception as exc:  # noqa: BLE001 - every failure of engine work becomes the instance's failure
             if outside_the_instance(exc):  # ... except the database's: the caller retries the whole step
                 raise
-            element = _element(getattr(exc, "task", None)) if getattr(exc, "task", None) else self._current
-            wrapped = StepFailed.of(element, exc)
+            site = locate(exc)  # file, element and the expression that failed, read off the error (failure_site)
+            wrapped = StepFailed(site.element or self._current, site.text(), file=site.file) if site.element \
+                else StepFailed.of(self._current, exc)
             wrapped.details.update(self.details)
             raise wrapped from exc
 

@@ -52,7 +52,7 @@ def test_a_failed_step_names_its_element_changes_nothing_and_is_an_audited_incid
     assert (after.ledger_entries, after.jobs, after.open_tasks) == (before.ledger_entries, before.jobs,
                                                                      before.open_tasks)
     row = instance_row(flow.app, instance)
-    assert row.status == "incident" and row.last_error.startswith("prepare_claim: ")
+    assert row.status == "incident" and row.last_error.startswith("expense_claim/expense_claim.bpmn:prepare_claim: ")
     assert row.state == saved  # nothing of the failed step was kept
     failed = audit_rows(flow.app, "engine.step_failed")[-1]
     assert failed["element"] == "prepare_claim" and failed["actor"] == APPLICANT

@@ -31,6 +31,8 @@ JSON_RUNS = {
     "budgetflow bpmn replay": ["bpmn", "replay", str(SHIPPED_BPMN)],
     "budgetflow bpmn operators": ["bpmn", "operators"],
     "budgetflow bpmn lanes": ["bpmn", "lanes"],
+    "budgetflow bpmn activate": ["bpmn", "activate", "1"],
+    "budgetflow bpmn diff": ["bpmn", "diff", "1", "1"],
     "budgetflow incidents list": ["incidents", "list"],
     "budgetflow tasks orphaned": ["tasks", "orphaned"],
     "budgetflow tokens list": ["tokens", "list"],

@@ -28,7 +28,8 @@ CSRF_MESSAGE = "The form expired or did not come from this site"
 BY_BLUEPRINT = {"budgets": ROLES["budget admin"], "processes": ROLES["process designer"], "pages": ROLES["applicant"],
                 "finance": ROLES["finance"]}
 BY_ENDPOINT = {"processes.retry_instance": ROLES["admin"], "auth.login": None}
-MUST_BE_FOUND = {"auth.login", "auth.logout", "processes.publish", "processes.check_upload", "processes.retry_job",
+MUST_BE_FOUND = {"auth.login", "auth.logout", "processes.publish", "processes.activate", "processes.check_upload",
+                 "processes.retry_job",
                  "budgets.make_transfer", "pages.complete", "pages.start"}
 NOT_CONTENT = {"rate_counter"}  # sign-in throttling counts requests, refused ones too; it holds no business data
 

@@ -1,8 +1,10 @@
 """Upload a diagram bundle, see ``bpmn check``'s findings, publish it as a new model version when it passes.
 
 The check page carries the checked files back in the publish form (``uploads.pack``), so publishing
-needs no server-side state and publishes exactly what was checked; ``processes.deploy`` checks again
-anyway and refuses anything with a problem. Deploying the same files twice gives the same version.
+needs no server-side state and publishes exactly what was checked; ``processes.deploy_version`` checks
+again anyway and refuses anything with a problem. Deploying the same files twice gives the same version.
+Publishing stores; it activates only when the designer ticks "activate now" (or it is the first version):
+otherwise the version page's "Activate" button does, as ``budgetflow bpmn activate`` does.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from engine.services import processes, read_models
+from engine.services import processes
 from engine.workflow.bundle import content_hash
 from engine.workflow.check import check
 from engine.workflow.errors import BundleInvalid
@@ -52,22 +54,42 @@ def publish() -> ResponseReturnValue:
         found.problems.append("label:-: " + _("At most %(n)s characters.", n=MAX_LABEL))
     if found.problems:
         return _result_page(found, label=label)
-    before = {v["id"] for v in read_models.model_versions(container().reader)}
+    activate = request.form.get("activate") == "1"
     try:
-        version_id, sha = processes.deploy(container().uow, found.files, by=current().code, label=label or None)
+        done = processes.deploy_version(container().uow, found.files, by=current().code, label=label or None,
+                                        activate=activate)
     except BundleInvalid as exc:
         found.problems.extend(exc.problems)
         return _result_page(found, label=label)
-    if version_id in before:
-        flash(_("These files are already version %(id)s; nothing new was published.", id=version_id), "success")
+    flash(_published(done), "success")
+    return redirect(url_for(".version", version_id=done.version_id))
+
+
+def _published(done: processes.Deployment) -> str:
+    """What publishing did: a new version or the same files again, and whether new documents start on it."""
+    if not done.new:
+        said = _("These files are already version %(id)s; nothing new was published.", id=done.version_id)
     else:
-        flash(_("Published version %(id)s (%(sha)s). New documents start on it; running ones keep theirs.",
-                id=version_id, sha=sha[:12]), "success")
-    return redirect(url_for(".version", version_id=version_id))
+        said = _("Published version %(id)s (%(sha)s).", id=done.version_id, sha=done.sha256[:12])
+    if done.first:
+        return said + " " + _("It is the first version, so it is active at once: new documents start on it.")
+    if done.activated:
+        return said + " " + _("It is active: new documents start on it; running ones keep theirs.")
+    if done.active:
+        return said + " " + _("It is the active version.")
+    return said + " " + _("It is not active yet: new documents still start on the active version. "
+                          "Activate it below when you are ready.")
+
+
+def _checked(files: dict[str, str]) -> list[str]:
+    """``bpmn check``'s findings, lanes judged by the imported data dictionary (as the deploy will)."""
+    with container().reader() as uow:
+        lanes = known_lanes(uow)
+    return check(files, lanes=lanes)
 
 
 def _result_page(found: Upload, *, label: str) -> ResponseReturnValue:
-    problems = found.problems + (check(found.files) if found.files and not found.problems else [])
+    problems = found.problems + (_checked(found.files) if found.files and not found.problems else [])
     result: dict[str, Any] = {
         "files": sorted(found.files), "ignored": found.ignored, "problems": [_split(p) for p in problems],
         "ok": not problems, "bundle": pack(found.files) if not problems else "",

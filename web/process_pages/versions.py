@@ -1,4 +1,5 @@
-"""Deployed model versions, newest first, with how many documents run on each; one version's diagrams."""
+"""Deployed model versions, newest first, with how many documents run on each and which is active; one
+version's diagrams, and the designer's "Activate" (what new documents start on; a rollback is an older one)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ import io
 import zipfile
 from typing import Any
 
-from flask import Response, abort, render_template
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from markupsafe import Markup
 
-from engine.services import read_models
-from web.budget_pages.access import roles_required
+from engine.services import processes, read_models
+from web.budget_pages.access import current, roles_required
 from web.context import container
 from web.diagram import DiagramUnavailable, render
 from web.i18n import language
-from web.process_pages.blueprint import VIEWERS, bp
+from web.process_pages.blueprint import DESIGNER, VIEWERS, bp
 
 
 @bp.get("")
@@ -36,6 +38,7 @@ def version(version_id: int) -> ResponseReturnValue:
         abort(404)
     shown = _shown(chosen)
     return render_template("processes/version.html", version=shown, current=_current_versions(found),
+                           may_activate=current().has(DESIGNER),
                            files=[(name, len(text.encode("utf-8"))) for name, text in sorted(files.items())],
                            pictures={p: _picture(files, p, n) for n, p in enumerate(shown["processes"])})
 
@@ -71,9 +74,19 @@ def _shown(version: dict[str, Any]) -> dict[str, Any]:
 
 
 def _current_versions(found: list[dict[str, Any]]) -> dict[str, int]:
-    """Process id -> the version new documents of it start on (the latest that holds it)."""
-    current: dict[str, int] = {}
-    for v in found:  # oldest first: later versions overwrite
-        for process_id in _shown(v)["processes"]:
-            current[process_id] = v["id"]
-    return current
+    """Process id -> the version new documents of it start on (its active version)."""
+    return {process_id: v["id"] for v in found for process_id in v["active_for"]}
+
+
+@bp.post("/versions/<int:version_id>/activate")
+@roles_required(DESIGNER)
+def activate(version_id: int) -> ResponseReturnValue:
+    """Make this version what new documents start on (a rollback when it is an older one); audited."""
+    if read_models.model_version(container().reader, version_id) is None:
+        abort(404)
+    if processes.activate(container().uow, version_id, by=current().code):
+        flash(_("Version %(id)s is active: new documents start on it; running ones keep their version.",
+                id=version_id), "success")
+    else:
+        flash(_("Version %(id)s was already active; nothing changed.", id=version_id), "success")
+    return redirect(url_for(".version", version_id=version_id))

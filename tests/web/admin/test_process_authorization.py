@@ -36,6 +36,7 @@ def test_every_role_against_every_process_page_and_action(flask_app, demo):
     actions = {  # name -> (path, form, the roles it is for)
         "check": ("/processes/upload", {}, VIEWERS),
         "publish": ("/processes/publish", {"bundle": bundle, "label": "matrix"}, {"process_designer"}),
+        "activate": ("/processes/versions/1/activate", {}, {"process_designer"}),
         "retry job": (f"/processes/incidents/jobs/{jobs[0]}/retry", {}, VIEWERS),
         "retry instance": (f"/processes/incidents/instances/{instance}/retry", {}, {"admin"}),
     }

@@ -56,7 +56,7 @@ def test_the_designer_sees_every_version_with_its_documents_and_which_is_current
     status, html = page(client, "/processes")
     assert status == 200
     row = re.search(r'<tr>\s*<td data-label="Version"><a href="/processes/versions/1">.*?</tr>', html, re.S)
-    assert row and "expense_claim · current" in row.group(0) and re.search(r'class="num">1</td>', row.group(0))
+    assert row and "expense_claim · active" in row.group(0) and re.search(r'class="num">1</td>', row.group(0))
     status, html = page(client, "/processes/versions/1")
     assert status == 200 and "New documents of this process start on this version." in html
     assert html.count('<svg') == 6 and "travel_application/forms/apply.schema.json" in html  # a picture each
@@ -83,11 +83,29 @@ def test_a_zip_that_passes_the_check_is_published_once_with_its_label(client, de
     published = client.post("/processes/publish", data=posted)
     assert published.status_code == 302 and published.headers["Location"].endswith("/processes/versions/2")
     shown = client.get(published.headers["Location"]).get_data(as_text=True)
-    assert "Published version 2" in shown and "2026 Q3" in shown
+    assert "Published version 2" in shown and "2026 Q3" in shown and "It is not active yet" in shown
+    assert "Not active: new documents of this process start on version 1." in shown
     again = client.post("/processes/publish", data=posted, follow_redirects=True).get_data(as_text=True)
     assert "already version 2; nothing new was published" in again
     versions = read_models.model_versions(demo.reader)
     assert [(v["id"], v["label"], v["deployed_by"]) for v in versions][1:] == [(2, "2026 Q3", DESIGNER)]
+    assert versions[1]["active_for"] == [] and "expense_claim" in versions[0]["active_for"]
+
+
+def test_a_designer_activates_a_version_and_rolls_back_by_activating_the_old_one(client, demo):
+    login_client(client, DESIGNER)
+    status, html = upload(client, [("my-diagrams.zip", zipped(edited_bundle()))])
+    posted = {"csrf_token": csrf_token(html), "bundle": hidden(html, "bundle"), "activate": "1"}
+    shown = client.post("/processes/publish", data=posted, follow_redirects=True).get_data(as_text=True)
+    assert "Published version 2" in shown and "It is active: new documents start on it" in shown
+    assert 'action="/processes/versions/2/activate"' not in shown  # active: nothing to activate
+    old = client.get("/processes/versions/1").get_data(as_text=True)
+    assert "Not active: new documents of this process start on version 2." in old
+    rolled = client.post("/processes/versions/1/activate", data={"csrf_token": csrf_token(old)},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Version 1 is active: new documents start on it" in rolled
+    assert "expense_claim" in read_models.model_versions(demo.reader)[0]["active_for"]
+    assert client.post("/processes/versions/9/activate", data={"csrf_token": csrf_token(old)}).status_code == 404
 
 
 def test_problems_are_listed_by_file_and_element_and_nothing_can_be_published(client, demo):

@@ -2,7 +2,7 @@
 order, so ``budgetflow bpmn replay`` can run finished instances again on a draft of the diagrams.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from engine.persistence.types import UtcDateTime
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
