@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from engine.services import processes
+from engine.services.lanes import known_lanes
 from engine.workflow.bundle import content_hash
 from engine.workflow.check import check
 from engine.workflow.errors import BundleInvalid
