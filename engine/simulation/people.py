@@ -36,6 +36,8 @@ class FormFields:
         if not form_key:
             return None
         wanted = posixpath.normpath(form_key)
+        while wanted.startswith("../"):  # a form in a sibling folder (``../shared/forms/approve.schema.json``)
+            wanted = wanted[3:]
         for name, fields in self._forms.items():
             if name == wanted or name.endswith("/" + wanted):
                 return fields
