@@ -20,8 +20,8 @@ from tests.cli.support import Run, run
 from tests.designer.changes import CHANGES, without_lane
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
-FILL = ("      - task: fill_application\n        form: {{subject: {subject}, purpose: \"Visit 拜访\", amount: \"{amount}\", "
-        "currency: CNY, period: \"2026\"{extra}}}\n")
+FILL = ("      - task: fill_application\n        form: {{subject: {subject}, purpose: \"Visit 拜访\", "
+        "amount: \"{amount}\", currency: CNY, period: \"2026\"{extra}}}\n")
 APPROVE = "      - {{task: {task}, by: any candidate, form: {{decision: approve, comment: \"ok 同意\"}}}}\n"
 
 
