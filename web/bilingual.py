@@ -1,7 +1,7 @@
 """Labels written once in both languages ("Manager approval 经理审批"), shown in the reader's one.
 
 Diagrams and form schemas are maintained by process designers, not in the gettext catalog: their
-names and titles carry the English first and the Chinese after (bpmn/README.md §12). A page shows
+names and titles carry the English first and the Chinese after (bpmn/README.md §8 "How to …"). A page shows
 the part of the reader's language, and the whole text when it is in one language only.
 """
 

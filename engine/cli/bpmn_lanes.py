@@ -1,7 +1,7 @@
 """``budgetflow bpmn lanes``: the lanes a diagram may use, each with its rules, fallback and description.
 
 The lanes come from the imported data dictionary's ``lanes.csv``; without one, the built-in lanes apply and
-the command says so (docs/master-data.md "lanes.csv", bpmn/README.md §4).
+the command says so (docs/master-data.md "lanes.csv", bpmn/README.md §12 "Lanes").
 """
 
 from __future__ import annotations

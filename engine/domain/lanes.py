@@ -1,6 +1,6 @@
 """Who may act on a task: the interpreter of the lane rules (``lanes.csv`` of the data dictionary).
 
-A lane's name is the contract with the diagrams (bpmn/README.md §4). Each lane is one or more rule
+A lane's name is the contract with the diagrams (bpmn/README.md §12 "Lanes"). Each lane is one or more rule
 rows, in order: a rule from ``RULES`` with its parameter, and a ``fallback`` for when it resolves to
 nobody (``next``: the lane's next row; ``escalate``: the manager one level further up;
 ``finance_director``; blank: nobody, and the task is listed for reassignment, ``budgetflow tasks
