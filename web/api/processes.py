@@ -43,7 +43,8 @@ class VersionSchema(ma.Schema):
     deployed_by = ma.fields.String(allow_none=True)
     deployed_at = UtcTime(allow_none=True)
     instances = ma.fields.Integer(required=True, metadata={"description": "instances running or run on it"})
-    running = ma.fields.Integer(required=True, metadata={"description": "of those, the ones not complete"})
+    running = ma.fields.Integer(required=True, metadata={
+        "description": "of those, the ones not complete (they keep this version whatever is activated)"})
     active_for = ma.fields.List(ma.fields.String(), required=True, metadata={
         "description": "the processes whose new instances start on this version (empty: not active)"})
     activated_at = UtcTime(allow_none=True, metadata={"description": "its newest activation, if any"})
@@ -111,7 +112,8 @@ class Versions(MethodView):
     @roles(*OPERATORS, "auditor")
     @blp.response(200, VersionSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
-        """Every deployed model version, oldest first, with how many instances run on it."""
+        """Every deployed model version, oldest first: which processes it is active for (what new documents
+        start on) and its instances, running and in all."""
         return read_models.model_versions(container().reader)
 
     @roles(*DESIGNERS)
@@ -141,7 +143,7 @@ class Versions(MethodView):
 
 @blp.route(f"/process-versions/{id_in_path('version_id')}/activate", methods=["POST"])
 @roles(*DESIGNERS)
-@blp.response(200, ActivatedSchema)
+@blp.response(200, ActivatedSchema, description="it is active (`activated` false: it was already)")
 @blp.alt_response(404, schema=ErrorSchema, description="there is no such version")
 def activate(version_id: int) -> dict[str, Any]:
     """Make a version what new documents of each of its processes start on (audited); a rollback is activating

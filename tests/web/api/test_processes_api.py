@@ -7,11 +7,11 @@ import json
 import zipfile
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from engine.persistence.audit_table import AuditLog
 from engine.persistence.types import utcnow
-from engine.persistence.workflow_tables import HumanTask, OutboxJob, ProcessInstance
+from engine.persistence.workflow_tables import HumanTask, ModelActivation, OutboxJob, ProcessInstance
 from engine.workflow.bundle import read_folder
 from tests.web.api.conftest import trip_for_approval
 from tests.web.api.state import snapshot
@@ -105,6 +105,14 @@ def test_identical_files_name_their_version_and_are_activated_when_asked(api):
     assert [(v["label"], v["active_for"] != []) for v in listed(api)] == [("demo", False), ("titles v2", True)]
 
 
+def test_the_first_version_of_a_database_with_nothing_active_is_activated_at_once(api):
+    with api.container.engine.begin() as conn:
+        conn.execute(delete(ModelActivation))  # nothing active: what a fresh database looks like to deploy
+    version = published(api, changed_bundle())
+    assert (version["new"], version["activated"], version["active"], version["first"]) == (True, True, True, True)
+    assert started_on(api) == version["id"]
+
+
 def test_activate_comes_in_the_json_body_as_a_boolean_or_in_the_query_of_a_zip(api):
     before = snapshot(api.container)
     files = changed_bundle()
@@ -112,6 +120,7 @@ def test_activate_comes_in_the_json_body_as_a_boolean_or_in_the_query_of_a_zip(a
                         ("?label=x", {"files": files})):
         refused = api.post(f"/process-versions{query}", DESIGNER, json=body)
         assert refused.status_code == 422, (query, body)
+        assert ("with a JSON body" in refused.get_json()["message"]) == bool(query), refused.get_json()
     refused = api.post("/process-versions?activate=maybe", DESIGNER, data=zipped(files),
                        content_type="application/zip")
     assert refused.status_code == 422 and "activate" in refused.get_json()["details"]["json"]
