@@ -15,7 +15,7 @@ from engine.persistence.audit_table import AuditLog
 from engine.persistence.erp_tables import ErpReconciliation
 from engine.persistence.tables import BudgetLine, Employee, LedgerEntry, MasterDataImport, Reservation
 from engine.persistence.web_tables import Attachment
-from engine.persistence.workflow_tables import HumanTask, ModelVersion, OutboxJob, ProcessInstance
+from engine.persistence.workflow_tables import HumanTask, ModelActivation, ModelVersion, OutboxJob, ProcessInstance
 
 NOT_A_CHANGE = ("access.refused", "auth.signed_in", "auth.refused", "token.issued")
 
@@ -38,6 +38,8 @@ def snapshot(container: Container) -> dict[str, Any]:
                           .order_by(HumanTask.id)),
             "jobs": rows(select(OutboxJob.id, OutboxJob.status, OutboxJob.attempts).order_by(OutboxJob.id)),
             "versions": rows(select(ModelVersion.id).order_by(ModelVersion.id)),
+            "activations": rows(select(ModelActivation.id, ModelActivation.model_version_id)
+                                .order_by(ModelActivation.id)),
             "imports": rows(select(MasterDataImport.id).order_by(MasterDataImport.id)),
             "attachments": rows(select(Attachment.id, Attachment.document_no).order_by(Attachment.id)),
             "employees": rows(select(Employee.code, Employee.name, Employee.active).order_by(Employee.code)),

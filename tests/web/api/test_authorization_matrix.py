@@ -1,7 +1,7 @@
 """Acceptance 3 for the API: every endpoint that acts (complete, delegate, claim, release, withdraw, transfers,
-deploy, retry, import) x every role, each role a demo person with a token for all their roles. Only the allowed
-people succeed; for everyone else the answer is 403 (or 404 for what they may not see) and NOTHING changed:
-ledger, reservations, audit rows of things done, tasks, instance revisions, jobs, versions, imports.
+deploy, activate, retry, import) x every role, each role a demo person with a token for all their roles. Only the
+allowed people succeed; for everyone else the answer is 403 (or 404 for what they may not see) and NOTHING changed:
+ledger, reservations, audit rows of things done, tasks, instance revisions, jobs, versions, activations, imports.
 
 The last tests are the negative controls: with a check taken out, the same matrix reports the hole.
 """
@@ -138,6 +138,14 @@ def new_bundle(api) -> dict[str, str]:
     return {**files, name: files[name].replace('"Approve', f'"Approve v{next(_bundles)}', 1)}
 
 
+def waiting_version(api) -> int:
+    """A new model version deployed but not activated: its id."""
+    from engine.services import processes
+
+    return processes.deploy_version(api.container.uow, new_bundle(api), by=ROLES["process designer"],
+                                    activate=False).version_id
+
+
 _imports = iter(range(1, 1000))
 
 
@@ -168,6 +176,8 @@ ACTIONS = [
                "from_line": 1, "to_line": 2, "amount": "10.00", "currency": "CNY", "memo": "matrix", "key": key})),
     Action("deploy", (ROLES["process designer"],), new_bundle,
            lambda api, files, code: api.post("/process-versions", code, json={"files": files})),
+    Action("activate", (ROLES["process designer"],), waiting_version,
+           lambda api, version, code: api.post(f"/process-versions/{version}/activate", code)),
     Action("retry job", (ROLES["admin"], ROLES["process designer"]), incident_job,
            lambda api, job, code: api.post(f"/incidents/{job}/retry", code)),
     Action("retry instance", (ROLES["admin"],), instance_in_incident,
@@ -222,9 +232,10 @@ def test_the_matrix_catches_a_missing_engine_check(api, monkeypatch):
 
 
 def test_the_matrix_catches_a_missing_role_check(api, monkeypatch):
-    """Take the API's role check out: the matrix must report someone else publishing diagrams."""
+    """Take the API's role check out: the matrix must report someone else publishing or activating diagrams."""
     from web.api import auth
 
     monkeypatch.setattr(auth, "require", lambda *_roles: auth.current())
-    problems = check(api, next(a for a in ACTIONS if a.name == "deploy"))
-    assert any("deploy by" in p and ": 201" in p for p in problems), problems
+    for name, status in (("deploy", 201), ("activate", 200)):
+        problems = check(api, next(a for a in ACTIONS if a.name == name))
+        assert any(f"{name} by" in p and f": {status}" in p for p in problems), problems

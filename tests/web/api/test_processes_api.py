@@ -1,4 +1,4 @@
-"""Process versions, publishing a bundle (JSON or zip), incidents and their retry, through the API."""
+"""Process versions, publishing a bundle (JSON or zip) and activating it, incidents and their retry, through the API."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import json
 import zipfile
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
+from engine.persistence.audit_table import AuditLog
 from engine.persistence.types import utcnow
-from engine.persistence.workflow_tables import HumanTask, OutboxJob
+from engine.persistence.workflow_tables import HumanTask, ModelActivation, OutboxJob, ProcessInstance
 from engine.workflow.bundle import read_folder
 from tests.web.api.conftest import trip_for_approval
 from tests.web.api.state import snapshot
@@ -46,15 +47,125 @@ def test_versions_are_listed_for_designers_admins_and_auditors(api):
     assert api.get("/process-versions", MANAGER).status_code == 403
 
 
-def test_a_designer_publishes_a_bundle_as_json_or_as_a_zip(api):
+def listed(api) -> list[dict]:
+    return api.get("/process-versions", DESIGNER).get_json()
+
+
+def published(api, files: dict[str, str], **body) -> dict:
+    answer = api.post("/process-versions", DESIGNER, json={"files": files, **body})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def started_on(api) -> int:
+    """The model version a new travel application starts on now."""
+    guid = trip_for_approval(api.container)
+    with api.container.engine.connect() as conn:
+        return conn.execute(select(ProcessInstance.model_version_id).join(
+            HumanTask, HumanTask.instance_id == ProcessInstance.id).where(HumanTask.task_guid == guid)).scalar_one()
+
+
+def activations_of(api, version_id: int) -> list[tuple[str, str]]:
+    with api.container.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(AuditLog.actor, AuditLog.subject_id).where(
+            AuditLog.action == "model.activated", AuditLog.subject_id == str(version_id)))]
+
+
+def test_a_published_version_waits_until_it_is_activated(api):
+    [demo] = listed(api)
+    assert demo["active_for"] == demo["process_ids"] and demo["running"] == 0
+    version = published(api, changed_bundle(), label="titles v2")
+    assert len(version["sha256"]) == 64
+    assert (version["new"], version["activated"], version["active"], version["first"]) == (True, False, False, False)
+    assert started_on(api) == demo["id"]  # new documents still start on the active version
+    assert [(v["label"], v["active_for"] != [], v["running"]) for v in listed(api)] == [
+        ("demo", True, 1), ("titles v2", False, 0)]
+    assert activations_of(api, version["id"]) == []
+
+
+def test_publishing_with_activate_makes_new_documents_start_on_it(api):
+    version = published(api, changed_bundle(), activate=True)
+    assert (version["new"], version["activated"], version["active"], version["first"]) == (True, True, True, False)
+    demo, new = listed(api)
+    assert new["active_for"] == new["process_ids"] and demo["active_for"] == []
+    assert started_on(api) == version["id"]
+    assert activations_of(api, version["id"]) == [(DESIGNER, str(version["id"]))]
+
+
+def test_identical_files_name_their_version_and_are_activated_when_asked(api):
     files = changed_bundle()
-    published = api.post("/process-versions", DESIGNER, json={"files": files, "label": "titles v2"})
-    assert published.status_code == 201
-    assert len(published.get_json()["sha256"]) == 64
+    version = published(api, files, label="titles v2")
     again = api.post("/process-versions?label=zip", DESIGNER, data=zipped(files), content_type="application/zip")
-    assert again.status_code == 201 and again.get_json() == published.get_json()  # the same bundle, one version
-    versions = api.get("/process-versions", DESIGNER).get_json()
-    assert [v["label"] for v in versions] == ["demo", "titles v2"]
+    assert again.status_code == 200
+    assert again.get_json() == {**version, "new": False}
+    activated = api.post("/process-versions?activate=true", DESIGNER, data=zipped(files),
+                         content_type="application/zip")
+    assert activated.status_code == 200
+    assert activated.get_json() == {**version, "new": False, "activated": True, "active": True}
+    assert [(v["label"], v["active_for"] != []) for v in listed(api)] == [("demo", False), ("titles v2", True)]
+
+
+def test_the_first_version_of_a_database_with_nothing_active_is_activated_at_once(api):
+    with api.container.engine.begin() as conn:
+        conn.execute(delete(ModelActivation))  # nothing active: what a fresh database looks like to deploy
+    version = published(api, changed_bundle())
+    assert (version["new"], version["activated"], version["active"], version["first"]) == (True, True, True, True)
+    assert started_on(api) == version["id"]
+
+
+def test_activate_comes_in_the_json_body_as_a_boolean_or_in_the_query_of_a_zip(api):
+    before = snapshot(api.container)
+    files = changed_bundle()
+    for query, body in (("?activate=true", {"files": files}), ("", {"files": files, "activate": "true"}),
+                        ("?label=x", {"files": files})):
+        refused = api.post(f"/process-versions{query}", DESIGNER, json=body)
+        assert refused.status_code == 422, (query, body)
+        assert ("with a JSON body" in refused.get_json()["message"]) == bool(query), refused.get_json()
+    refused = api.post("/process-versions?activate=maybe", DESIGNER, data=zipped(files),
+                       content_type="application/zip")
+    assert refused.status_code == 422 and "activate" in refused.get_json()["details"]["json"]
+    assert snapshot(api.container) == before
+
+
+def test_a_version_is_activated_then_rolled_back_and_running_documents_keep_theirs(api):
+    [demo] = listed(api)
+    version = published(api, changed_bundle())["id"]
+    on_demo = started_on(api)
+    activated = api.post(f"/process-versions/{version}/activate", DESIGNER)
+    assert activated.status_code == 200
+    assert activated.get_json() == {"id": version, "activated": True, "active": True,
+                                    "active_for": demo["process_ids"]}
+    again = api.post(f"/process-versions/{version}/activate", DESIGNER).get_json()
+    assert (again["activated"], again["active"]) == (False, True)  # nothing more recorded
+    assert activations_of(api, version) == [(DESIGNER, str(version))]
+    assert started_on(api) == version
+    rolled_back = api.post(f"/process-versions/{demo['id']}/activate", DESIGNER)
+    assert rolled_back.status_code == 200 and rolled_back.get_json()["activated"] is True
+    assert started_on(api) == on_demo == demo["id"]
+    assert [(v["id"], v["active_for"] != [], v["running"]) for v in listed(api)] == [
+        (demo["id"], True, 2), (version, False, 1)]  # the document started on the new version keeps it
+
+
+def test_activating_an_unknown_version_is_a_404_and_changes_nothing(api):
+    before = snapshot(api.container)
+    for version in (999, 2**63 - 1):
+        missing = api.post(f"/process-versions/{version}/activate", DESIGNER)
+        assert missing.status_code == 404
+        body = missing.get_json()
+        assert body["code"] == "NOT_FOUND" and f"no model version {version}" in body["message"]
+    assert api.post("/process-versions/0/activate", DESIGNER).status_code == 404
+    assert snapshot(api.container) == before
+
+
+def test_only_designers_publish_and_activate(api):
+    version = published(api, changed_bundle())["id"]
+    before = snapshot(api.container)
+    for who in (ADMIN, AUDITOR, MANAGER):
+        refused = api.post(f"/process-versions/{version}/activate", who)
+        assert refused.status_code == 403 and refused.get_json()["code"] == "FORBIDDEN", who
+        assert api.post("/process-versions", who, json={"files": changed_bundle(), "activate": True}) \
+            .status_code == 403
+    assert snapshot(api.container) == before
 
 
 def test_an_invalid_bundle_is_refused_whole_with_every_problem(api):
