@@ -67,8 +67,9 @@ def _store(container: Any) -> None:
     files = {"resume_at_test.bpmn": DIAGRAM}
     parsed = bundles.parse(files)
     with container.uow() as uow:
-        uow.instances.add_version(sha=parsed.sha256, files=files, process_ids=list(parsed.processes), by="E0016",
-                                  label="resume_at test")
+        version_id = uow.instances.add_version(sha=parsed.sha256, files=files, process_ids=list(parsed.processes),
+                                               by="E0016", label="resume_at test")
+        uow.instances.activate(version_id, by="E0016")
         uow.commit()
 
 

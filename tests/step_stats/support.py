@@ -57,9 +57,11 @@ def _retime(app, ids: dict[str, int]) -> None:
 
 
 def with_layout(files: dict[str, str]) -> dict[str, str]:
-    """The fixture diagram with a diagram interchange (it has none): every flow node in a row, every flow a
+    """The fixture diagram with a diagram interchange (if it has none): every flow node in a row, every flow a
     straight line, so the web app can draw it."""
     text = files["mini_claim.bpmn"]
+    if "BPMNDiagram" in text:  # the fixture has one now (deploy asks for it)
+        return files
     ids = re.findall(r'<bpmn:(?:startEvent|userTask|serviceTask|scriptTask|exclusiveGateway|endEvent|boundaryEvent)'
                      r' id="([^"]+)"', text)
     where = {element_id: (60 + 130 * n, 100 + 120 * (n % 2)) for n, element_id in enumerate(ids)}
