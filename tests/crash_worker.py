@@ -60,11 +60,11 @@ class FlakyErp:
 def main() -> int:
     original = outbox._record_success
 
-    def record_or_die(uow, job, result):
+    def record_or_die(uow, job, result, *rest):
         # Inside the transaction that would record the posted voucher: the ERP has it, we do not yet.
         if job.operator == "erp/PostVoucher" and random.random() < CRASH_RATE:
             os.kill(os.getpid(), signal.SIGKILL)
-        return original(uow, job, result)
+        return original(uow, job, result, *rest)
 
     outbox._record_success = record_or_die
     container = build()
