@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.workflow.bundle import read_folder
+from engine.workflow.bundle import parse, read_folder
 from engine.workflow.check import check
 
 CASES = Path(__file__).parent / "bpmn_check_cases"
@@ -111,3 +111,40 @@ def test_a_bad_reminder_interval_set_by_the_policy_script_is_refused_at_every_ti
     assert timers >= 3 and len(lines) == timers, lines
     assert all("timer reminder_cycle can be 'R3/PT24HX' (set by set_approval_policy in shared/approval_chain.bpmn)"
                in line for line in lines), lines
+
+
+SPIFFARENA_FORMS = PUBLIC / "spiffarena_forms"  # forms named as spiff-arena names them (see the README there)
+
+
+def test_a_form_named_the_spiffarena_way_is_read_and_its_layout_file_is_not():
+    files = read_folder(SPIFFARENA_FORMS)
+    assert "pick-branch-schema.json" in files and "pick-branch-uischema.json" not in files
+    assert sorted(files.unread) == ["note_form.json", "pick-branch-uischema.json"]
+    form = parse(files).form("forms.bpmn", "pick-branch-schema.json")  # and it runs: the bundle finds it
+    assert form.name == "pick-branch-schema.json"
+
+
+def test_a_form_beside_the_diagram_under_an_unread_name_is_said_to_be_there_with_the_rule():
+    lines = check(read_folder(SPIFFARENA_FORMS))
+    assert lines == [
+        "forms.bpmn:add_note: form file 'note_form.json' is present but not read as a form: a form file's name "
+        "ends in .schema.json (or -schema.json, SpiffArena's naming; a -uischema.json file is a layout and is not "
+        "read); rename it 'note_form.schema.json' and name that in the user task"], lines
+
+
+def test_a_near_miss_under_an_unread_name_is_listed_and_marked():
+    files = read_folder(SPIFFARENA_FORMS)
+    files["forms.bpmn"] = files["forms.bpmn"].replace('value="note_form.json"', 'value="forms/note_form.schema.json"')
+    (line,) = check(files)
+    assert line.startswith("forms.bpmn:add_note: form file 'forms/note_form.schema.json' not found beside the "
+                           "diagram: looked for forms/note_form.schema.json (beside the diagram)"), line
+    assert "similar files present: note_form.json (not read as a form: its name does not end in -schema.json)" in line
+    assert line.endswith("(a form file's name ends in .schema.json (or -schema.json, SpiffArena's naming; a "
+                         "-uischema.json file is a layout and is not read))"), line
+
+
+def test_without_the_folder_listing_the_check_still_answers():
+    """A plain mapping (the web upload, the API) has no ``unread``: the line says "not found", naming the rule."""
+    files = dict(read_folder(SPIFFARENA_FORMS))
+    (line,) = check(files)
+    assert line.startswith("forms.bpmn:add_note: form file 'note_form.json' not found beside the diagram"), line

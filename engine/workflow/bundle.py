@@ -27,6 +27,9 @@ from engine.workflow.service_tasks import ConnectorServiceTask
 from engine.workflow.timers import clock_timers
 
 DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
+# A form's file name: ours, and SpiffArena's ``<name>-schema.json`` beside the diagram (its ``-uischema.json``
+# is a layout, not a form, and does not match). Any other .json file is not read (``FolderFiles.unread``).
+FORM_SUFFIXES = (".schema.json", "-schema.json")
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
@@ -94,12 +97,29 @@ def engine_variables(trees: Iterable[Any]) -> frozenset[str]:
     return frozenset(found - {""})
 
 
-def read_folder(folder: Path) -> dict[str, str]:
+class FolderFiles(dict[str, str]):
+    """What ``read_folder`` read (path -> text), and ``unread``: the folder's other .json files, so that
+    ``bpmn check`` can say "the form is there, under a name that is not read" instead of "not found"."""
+
+    unread: tuple[str, ...] = ()
+
+
+def is_form_file(name: str) -> bool:
+    return name.endswith(FORM_SUFFIXES)
+
+
+def read_folder(folder: Path) -> FolderFiles:
     """Every diagram and form file under ``folder``, keyed by its path relative to it."""
-    files = {}
+    files, unread = FolderFiles(), []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and (path.suffix in DIAGRAM_SUFFIXES or path.name.endswith(".schema.json")):
-            files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+        if not path.is_file():
+            continue
+        name = path.relative_to(folder).as_posix()
+        if path.suffix in DIAGRAM_SUFFIXES or is_form_file(path.name):
+            files[name] = path.read_text(encoding="utf-8")
+        elif path.suffix == ".json":
+            unread.append(name)
+    files.unread = tuple(unread)
     return files
 
 

@@ -59,7 +59,7 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
                 trees[name] = tree
     bpmn_trees = {n: t for n, t in trees.items() if n.endswith(".bpmn")}
     literals = _guarded(problems, _first(files), "timers", lambda: [script_literals(bpmn_trees)], report=False)
-    rules = _rules(files, known, literals[0] if literals else {})
+    rules = _rules(files, known, literals[0] if literals else {}, tuple(getattr(files, "unread", ())))
     unreadable: set[str] = set()  # DMN files SpiffWorkflow cannot read: their structure lines say why, once
     for name, tree in sorted(trees.items()):
         for label, rule in rules[name.rpartition(".")[2]]:
@@ -72,12 +72,13 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
     return _tidy(problems, _first(files))
 
 
-def _rules(files: Mapping[str, str], known: Mapping[str, str], literals: Any) -> dict[str, list[tuple[str, Rule]]]:
+def _rules(files: Mapping[str, str], known: Mapping[str, str], literals: Any,
+           unread: tuple[str, ...]) -> dict[str, list[tuple[str, Rule]]]:
     return {
         "bpmn": [
             ("service tasks", check_service_tasks),
             ("lanes", lambda n, t: check_lanes(n, t, known)),
-            ("forms", lambda n, t: form_files(n, t, files)),
+            ("forms", lambda n, t: form_files(n, t, files, unread)),
             ("notify", _notify),
             ("timers", lambda n, t: check_timers(n, t, literals)),
             ("code", check_bpmn_code),
