@@ -148,3 +148,14 @@ def test_without_the_folder_listing_the_check_still_answers():
     files = dict(read_folder(SPIFFARENA_FORMS))
     (line,) = check(files)
     assert line.startswith("forms.bpmn:add_note: form file 'note_form.json' not found beside the diagram"), line
+
+
+def test_a_diagram_that_is_not_utf8_is_named_not_a_crash(tmp_path):
+    """An ISO-8859-1 diagram (well-formed XML, but the engine stores text as UTF-8) and a UTF-16 form."""
+    (tmp_path / "latin.dmn").write_bytes('<?xml version="1.0" encoding="ISO-8859-1"?>\n<definitions '
+                                         'xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="café"/>\n'
+                                         .encode("latin-1"))
+    (tmp_path / "note-schema.json").write_bytes('{"title": "note"}'.encode("utf-16"))
+    lines = check(read_folder(tmp_path))
+    assert lines == ["latin.dmn:-: the file is not UTF-8 text (byte 0xe9 at offset 126); save it as UTF-8",
+                     "note-schema.json:-: the file is not UTF-8 text (byte 0xff at offset 0); save it as UTF-8"], lines

@@ -98,10 +98,16 @@ def engine_variables(trees: Iterable[Any]) -> frozenset[str]:
 
 
 class FolderFiles(dict[str, str]):
-    """What ``read_folder`` read (path -> text), and ``unread``: the folder's other .json files, so that
-    ``bpmn check`` can say "the form is there, under a name that is not read" instead of "not found"."""
+    """What ``read_folder`` read (path -> text), and what ``bpmn check`` needs to say about the rest:
+    ``unread``, the folder's other .json files (a form named ``x.json`` "is there, under a name that is not
+    read", not "not found"); ``undecodable``, diagram or form files that are not UTF-8 (path -> why)."""
 
     unread: tuple[str, ...] = ()
+    undecodable: dict[str, str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.undecodable = {}
 
 
 def is_form_file(name: str) -> bool:
@@ -116,7 +122,11 @@ def read_folder(folder: Path) -> FolderFiles:
             continue
         name = path.relative_to(folder).as_posix()
         if path.suffix in DIAGRAM_SUFFIXES or is_form_file(path.name):
-            files[name] = path.read_text(encoding="utf-8")
+            try:
+                files[name] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:  # e.g. an ISO-8859-1 diagram: said by the check, never a crash
+                files.undecodable[name] = (f"the file is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                                           f"offset {exc.start}); save it as UTF-8")
         elif path.suffix == ".json":
             unread.append(name)
     files.unread = tuple(unread)

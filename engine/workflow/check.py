@@ -50,7 +50,7 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
     ``system`` is always allowed, for machine steps.
     """
     known = dict(lanes) if lanes is not None else default_lanes()
-    problems: list[str] = []
+    problems = [f"{name}:-: {why}" for name, why in sorted(getattr(files, "undecodable", {}).items())]
     trees: dict[str, Any] = {}
     for name, text in sorted(files.items()):
         if name.endswith((".bpmn", ".dmn")):
