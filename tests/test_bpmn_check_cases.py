@@ -14,6 +14,7 @@ import pytest
 
 from engine.workflow.bundle import parse, read_folder
 from engine.workflow.check import check
+from engine.workflow.errors import BundleInvalid
 
 CASES = Path(__file__).parent / "bpmn_check_cases"
 SHIPPED = Path(__file__).resolve().parent.parent / "bpmn"
@@ -159,3 +160,36 @@ def test_a_diagram_that_is_not_utf8_is_named_not_a_crash(tmp_path):
     lines = check(read_folder(tmp_path))
     assert lines == ["latin.dmn:-: the file is not UTF-8 text (byte 0xe9 at offset 126); save it as UTF-8",
                      "note-schema.json:-: the file is not UTF-8 text (byte 0xff at offset 0); save it as UTF-8"], lines
+
+
+DANGLING = PUBLIC / "dangling_refs"  # references nobody defines (see the README there)
+
+
+def test_every_reference_nobody_defines_is_named_once_at_its_element_never_a_typeerror():
+    lines = check(read_folder(DANGLING))
+    assert lines == [
+        "refs.bpmn:no_cost: the event refers to error 'Error_no_cost', which no diagram defines (a bpmn:error with "
+        "that id; none is defined)",
+        "refs.bpmn:escalate: the event refers to escalation 'Escalation_late', which no diagram defines (a "
+        "bpmn:escalation with that id; none is defined)",
+        "refs.bpmn:signal: the event refers to signal 'order_canceled', which no diagram defines (a bpmn:signal with "
+        "that id; did you mean 'order_cancelled'? known: order_cancelled)",
+        "refs.bpmn:shipping_cost: business rule task names no decision: set spiffworkflow:calledDecisionId to a DMN "
+        "decision id; its camunda:decisionRef 'shipping_costs' is not read (the folder defines no DMN decision)",
+        "refs.bpmn:price: business rule task calls decision 'product_prices', which no DMN file defines (the folder "
+        "defines no DMN decision)"], lines
+
+
+def test_a_decision_in_another_file_is_found_and_a_near_name_suggested():
+    files = read_folder(DANGLING)
+    files["prices.dmn"] = (PUBLIC / "two_decisions.dmn").read_text(encoding="utf-8")
+    lines = [line for line in check(files) if line.startswith("refs.bpmn:price:")]
+    assert lines and "known: first, second" in lines[0], lines
+
+
+def test_spiffworkflows_own_errors_are_said_as_its_own_not_as_a_bare_python_repr():
+    """Alone, SpiffWorkflow's parser says TypeError("...raise_validation_exception() got an unexpected keyword...")."""
+    with pytest.raises(BundleInvalid) as caught:
+        parse(read_folder(DANGLING))
+    (line,) = caught.value.problems
+    assert line.startswith("refs.bpmn:escalate: SpiffWorkflow cannot read this element (TypeError: "), line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -195,8 +196,15 @@ def _describe(name: str, exc: Exception, tree: Any = None) -> str:
     element = getattr(exc, "id", None) or _id_at_line(tree, line) or (f"line {line}" if line else "-")
     message = getattr(exc, "msg", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     message = message.replace("{http://www.omg.org/spec/BPMN/20100524/MODEL}", "bpmn:").split(" Expected is")[0]
+    internal = _INTERNAL.match(message.rstrip(". "))  # SpiffWorkflow wrapped one of its own errors: say whose it is
+    if internal:
+        message = f"SpiffWorkflow cannot read this element ({internal['kind']}: {internal['text']})"
     file_name = getattr(exc, "file_name", None) or name
     return f"{file_name}:{str(element).replace(':', '_') or '-'}: {message.rstrip('. ') or type(exc).__name__}"
+
+
+# A parser message that is the repr of a Python exception, e.g. TypeError("... got an unexpected keyword ...")
+_INTERNAL = re.compile(r"^(?P<kind>[A-Z]\w*(?:Error|Exception))\((?P<q>['\"])(?P<text>.*)(?P=q)\)$", re.DOTALL)
 
 
 def _id_at_line(tree: Any, line: int | None) -> str | None:
