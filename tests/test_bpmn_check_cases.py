@@ -62,6 +62,7 @@ PUBLIC_EXPECTED = {  # file -> the start of every line it must give (see the fol
                         "empty_table.dmn:output_1: output column has no name"],
     "future_version.dmn": ["future_version.dmn:future_defs: DMN namespace 'https://www.omg.org/spec/DMN/20191112/MODEL/'"
                            " is not supported"],
+    "no_input_expression.dmn": ["no_input_expression.dmn:age_in: input column has no expression"],
     "no_decision.dmn": ["no_decision.dmn:empty_defs: the file has 0 decisions; the engine reads exactly one"],
     "prefixed_namespace.dmn": ["prefixed_namespace.dmn:prefixed_defs: the DMN elements carry the prefix 'semantic:'"],
     "two_decisions.dmn": ["two_decisions.dmn:second: the decision needs exactly one decision table",
