@@ -95,7 +95,7 @@ def _not_found(diagram: str, form: str, forms: list[str], unread: list[str]) -> 
 
 
 def _marked(path: str, forms: list[str]) -> str:
-    return path if path in forms else f"{path} (not read as a form: its name does not end in -schema.json)"
+    return path if path in forms else f"{path} (not read as a form: its name does not follow the naming rule)"
 
 
 def _form_name(file_name: str) -> str:
