@@ -142,7 +142,8 @@ def test_a_near_miss_under_an_unread_name_is_listed_and_marked():
     (line,) = check(files)
     assert line.startswith("forms.bpmn:add_note: form file 'forms/note_form.schema.json' not found beside the "
                            "diagram: looked for forms/note_form.schema.json (beside the diagram)"), line
-    assert "similar files present: note_form.json (not read as a form: its name does not follow the naming rule)" in line
+    assert ("similar files present: note_form.json (not read as a form: its name does not follow the naming "
+            "rule)") in line
     assert line.endswith("(a form file's name ends in .schema.json (or -schema.json, SpiffArena's naming; a "
                          "-uischema.json file is a layout and is not read))"), line
 
