@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from engine.workflow.service_tasks import ConnectorServiceTask
 from engine.workflow.timers import clock_timers
 
 DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
+# A form's file name: ours, and SpiffArena's ``<name>-schema.json`` beside the diagram (its ``-uischema.json``
+# is a layout, not a form, and does not match). Any other .json file is not read (``FolderFiles.unread``).
+FORM_SUFFIXES = (".schema.json", "-schema.json")
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
@@ -94,12 +98,39 @@ def engine_variables(trees: Iterable[Any]) -> frozenset[str]:
     return frozenset(found - {""})
 
 
-def read_folder(folder: Path) -> dict[str, str]:
+class FolderFiles(dict[str, str]):
+    """What ``read_folder`` read (path -> text), and what ``bpmn check`` needs to say about the rest:
+    ``unread``, the folder's other .json files (a form named ``x.json`` "is there, under a name that is not
+    read", not "not found"); ``undecodable``, diagram or form files that are not UTF-8 (path -> why)."""
+
+    unread: tuple[str, ...] = ()
+    undecodable: dict[str, str]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.undecodable = {}
+
+
+def is_form_file(name: str) -> bool:
+    return name.endswith(FORM_SUFFIXES)
+
+
+def read_folder(folder: Path) -> FolderFiles:
     """Every diagram and form file under ``folder``, keyed by its path relative to it."""
-    files = {}
+    files, unread = FolderFiles(), []
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and (path.suffix in DIAGRAM_SUFFIXES or path.name.endswith(".schema.json")):
-            files[path.relative_to(folder).as_posix()] = path.read_text(encoding="utf-8")
+        if not path.is_file():
+            continue
+        name = path.relative_to(folder).as_posix()
+        if path.suffix in DIAGRAM_SUFFIXES or is_form_file(path.name):
+            try:
+                files[name] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:  # e.g. an ISO-8859-1 diagram: said by the check, never a crash
+                files.undecodable[name] = (f"the file is not UTF-8 text (byte {exc.object[exc.start]:#04x} at "
+                                           f"offset {exc.start}); save it as UTF-8")
+        elif path.suffix == ".json":
+            unread.append(name)
+    files.unread = tuple(unread)
     return files
 
 
@@ -165,8 +196,15 @@ def _describe(name: str, exc: Exception, tree: Any = None) -> str:
     element = getattr(exc, "id", None) or _id_at_line(tree, line) or (f"line {line}" if line else "-")
     message = getattr(exc, "msg", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
     message = message.replace("{http://www.omg.org/spec/BPMN/20100524/MODEL}", "bpmn:").split(" Expected is")[0]
+    internal = _INTERNAL.match(message.rstrip(". "))  # SpiffWorkflow wrapped one of its own errors: say whose it is
+    if internal:
+        message = f"SpiffWorkflow cannot read this element ({internal['kind']}: {internal['text']})"
     file_name = getattr(exc, "file_name", None) or name
     return f"{file_name}:{str(element).replace(':', '_') or '-'}: {message.rstrip('. ') or type(exc).__name__}"
+
+
+# A parser message that is the repr of a Python exception, e.g. TypeError("... got an unexpected keyword ...")
+_INTERNAL = re.compile(r"^(?P<kind>[A-Z]\w*(?:Error|Exception))\((?P<q>['\"])(?P<text>.*)(?P=q)\)$", re.DOTALL)
 
 
 def _id_at_line(tree: Any, line: int | None) -> str | None:

@@ -7,6 +7,8 @@ Every BPMN or DMN file, however broken, yields lines or nothing -- never a trace
 * every lane is known, every user task sits in a lane of people (``check_lanes``);
 * every form a user task names exists and is a strict, bounded schema (``check_forms``);
 * a ``notify`` property sits on a user task and says ``on_open``;
+* every error, escalation, message and signal an event names is defined, and every decision a business
+  rule task calls (``check_refs``);
 * every timer value known before the run is valid, script-assigned literals included (``check_timers``);
 * every script, condition and other piece of code compiles under the sandbox (``check_code``);
 * every element is drawn (``check_di``);
@@ -33,6 +35,7 @@ from engine.workflow.check_dmn import check_dmn_cells, check_dmn_structure
 from engine.workflow.check_dmn_rules import check_dmn_rules
 from engine.workflow.check_forms import check_forms, form_files
 from engine.workflow.check_lanes import check_lanes, default_lanes
+from engine.workflow.check_refs import check_decisions, check_refs, defined_refs
 from engine.workflow.check_service import check_service_tasks
 from engine.workflow.check_timers import check_timers, script_literals
 from engine.workflow.errors import BundleInvalid
@@ -50,7 +53,7 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
     ``system`` is always allowed, for machine steps.
     """
     known = dict(lanes) if lanes is not None else default_lanes()
-    problems: list[str] = []
+    problems = [f"{name}:-: {why}" for name, why in sorted(getattr(files, "undecodable", {}).items())]
     trees: dict[str, Any] = {}
     for name, text in sorted(files.items()):
         if name.endswith((".bpmn", ".dmn")):
@@ -59,7 +62,8 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
                 trees[name] = tree
     bpmn_trees = {n: t for n, t in trees.items() if n.endswith(".bpmn")}
     literals = _guarded(problems, _first(files), "timers", lambda: [script_literals(bpmn_trees)], report=False)
-    rules = _rules(files, known, literals[0] if literals else {})
+    defined = defined_refs(trees.values())
+    rules = _rules(files, known, literals[0] if literals else {}, tuple(getattr(files, "unread", ())), defined)
     unreadable: set[str] = set()  # DMN files SpiffWorkflow cannot read: their structure lines say why, once
     for name, tree in sorted(trees.items()):
         for label, rule in rules[name.rpartition(".")[2]]:
@@ -72,13 +76,16 @@ def check(files: Mapping[str, str], *, lanes: Mapping[str, str] | None = None) -
     return _tidy(problems, _first(files))
 
 
-def _rules(files: Mapping[str, str], known: Mapping[str, str], literals: Any) -> dict[str, list[tuple[str, Rule]]]:
+def _rules(files: Mapping[str, str], known: Mapping[str, str], literals: Any, unread: tuple[str, ...],
+           defined: Mapping[str, frozenset[str]]) -> dict[str, list[tuple[str, Rule]]]:
     return {
         "bpmn": [
             ("service tasks", check_service_tasks),
             ("lanes", lambda n, t: check_lanes(n, t, known)),
-            ("forms", lambda n, t: form_files(n, t, files)),
+            ("forms", lambda n, t: form_files(n, t, files, unread)),
             ("notify", _notify),
+            ("event references", lambda n, t: check_refs(n, t, defined)),
+            ("called decisions", lambda n, t: check_decisions(n, t, defined)),
             ("timers", lambda n, t: check_timers(n, t, literals)),
             ("code", check_bpmn_code),
             ("diagram interchange", check_di),

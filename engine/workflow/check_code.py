@@ -114,7 +114,12 @@ def _input_cell(name: str, cell: Any, input_expression: str, ns: dict[str, str])
 
 
 def _dmn_match_expression(input_expression: str, cell: str) -> str:
-    """The expression SpiffWorkflow's DMNEngine.evaluate builds from an input cell."""
+    """The expression SpiffWorkflow's DMNEngine.evaluate builds from an input cell.
+
+    A column without an input expression is reported once, by the DMN structure rule; its cells are
+    judged against a stand-in, so ``< 25`` is not called invalid for what its column lacks.
+    """
+    input_expression = input_expression or "dmninputexpr"
     if _QUESTION_MARK.search(cell):
         return _QUESTION_MARK.sub("dmninputexpr", cell)
     try:

@@ -4,7 +4,8 @@ Structure first (a supported DMN namespace, one decision with one decision table
 as columns), since SpiffWorkflow's parser fails on these with a bare IndexError or KeyError. Then the
 cells: each input cell against its column's ``typeRef`` (``> 1,000`` is a Python tuple, so always
 true; an unquoted ``TRAINING`` is a variable that does not exist, failing every request that reaches
-the table), empty output cells, and rules an earlier rule fully shadows (``check_dmn_rules.py``).
+the table), empty output cells and FEEL's ``true``/``false``/``null`` in them (Python reads a variable),
+and rules an earlier rule fully shadows (``check_dmn_rules.py``).
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def columns(table: Any, ns: str) -> list[tuple[Any, str, str]]:
     return found
 
 
+_FEEL_WORDS = {"true": "True", "false": "False", "null": "None"}  # FEEL/JSON spellings Python does not know
+
+
 def cell_text(cell: Any, ns: str) -> str:
     return (cell.findtext(f"{{{ns}}}text", default="") or "").strip()
 
@@ -99,9 +103,13 @@ def check_dmn_cells(name: str, root: Any) -> Iterator[str]:
             yield from _column_problems(name, column, cells, ns)
         for rule in rules:
             for cell in rule.findall(f"{{{ns}}}outputEntry"):
-                if not cell_text(cell, ns):
+                text = cell_text(cell, ns)
+                if not text:
                     yield (f"{name}:{element_id(cell)}: output cell is empty: say what rule "
                            f"{element_id(rule)} decides (True, False, a number, a quoted text)")
+                elif text in _FEEL_WORDS:  # SpiffWorkflow evaluates an output as Python
+                    yield (f"{name}:{element_id(cell)}: output cell {text!r} reads a variable {text!r}, which "
+                           f"breaks every request rule {element_id(rule)} decides: write {_FEEL_WORDS[text]}")
 
 
 def _column_problems(name: str, column: tuple[Any, str, str], cells: list[Any], ns: str) -> Iterator[str]:

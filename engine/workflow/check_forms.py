@@ -15,7 +15,7 @@ import difflib
 import functools
 import json
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from lxml import etree
@@ -27,12 +27,14 @@ from engine.domain.forms import (
     PROTECTED_VARIABLES,
     schema_problems,
 )
-from engine.workflow.bundle import BPMN, SPIFF, engine_variables, resolve_form_path, safe_parser
+from engine.workflow.bundle import BPMN, SPIFF, engine_variables, is_form_file, resolve_form_path, safe_parser
 from engine.workflow.check_common import element_id
 
 KNOWN_FORMATS = frozenset({*MONEY_FORMATS, IDENTIFIER_FORMAT, ATTACHMENT_FORMAT, "date", "date-time", "time", "email",
                            "uri"})
 _BOUNDED_STRING = {"enum", "const", "maxLength"}
+NAMING_RULE = ("a form file's name ends in .schema.json (or -schema.json, SpiffArena's naming; a -uischema.json "
+               "file is a layout and is not read)")
 
 
 def check_forms(files: Mapping[str, str], trees: Mapping[str, Any] | None = None) -> list[str]:
@@ -54,8 +56,12 @@ def check_forms(files: Mapping[str, str], trees: Mapping[str, Any] | None = None
     return problems
 
 
-def form_files(name: str, root: Any, files: Mapping[str, str]) -> Iterator[str]:
-    """A form a user task names that is not in the bundle: where it was looked for, and what is there instead."""
+def form_files(name: str, root: Any, files: Mapping[str, str], unread: Iterable[str] = ()) -> Iterator[str]:
+    """A form a user task names that is not in the bundle: where it was looked for, and what is there instead.
+
+    ``unread`` are the folder's .json files whose names are not form names (``read_folder``): a form
+    named ``simple_form.json`` beside the diagram is there, and the line says so and how to name it.
+    """
     forms = sorted(f for f in files if f.endswith(".json"))
     for task in root.iter(f"{BPMN}userTask"):
         for prop in task.iter(f"{SPIFF}property"):
@@ -63,23 +69,38 @@ def form_files(name: str, root: Any, files: Mapping[str, str]) -> Iterator[str]:
                 continue
             form = prop.get("value", "")
             if resolve_form_path(files, name, form) is None:
-                yield f"{name}:{element_id(task)}: {_not_found(name, form, forms)}"
+                yield f"{name}:{element_id(task)}: {_not_found(name, form, forms, sorted(unread))}"
 
 
-def _not_found(diagram: str, form: str, forms: list[str]) -> str:
+def _not_found(diagram: str, form: str, forms: list[str], unread: list[str]) -> str:
     folder = posixpath.dirname(diagram)
     rules = ((posixpath.join(folder, form), "beside the diagram"), (posixpath.join(folder, "forms", form),
              "in its forms/ folder"), (form, "as given, from the folder's root"))
     looked: dict[str, str] = {}
     for path, rule in rules:
         looked.setdefault(posixpath.normpath(path), rule)
-    names = [posixpath.basename(f) for f in forms]
-    same = [f for f in forms if posixpath.basename(f) == posixpath.basename(form)]  # another naming rule
+    present = next((path for path in looked if path in unread), None)
+    if present is not None:  # the file is there: only its name keeps it out
+        at = "" if present == posixpath.normpath(form) else f" as {present}"
+        return (f"form file {form!r} is present{at} but not read as a form: {NAMING_RULE}; "
+                f"rename it {_form_name(posixpath.basename(present))!r} and name that in the user task")
+    candidates = forms + [f for f in unread if not is_form_file(f)]
+    names = [posixpath.basename(f) for f in candidates]
+    same = [f for f in candidates if posixpath.basename(f) == posixpath.basename(form)]  # another folder
     close = set(difflib.get_close_matches(posixpath.basename(form), names, n=3, cutoff=0.6))
-    similar = same or [f for f in forms if posixpath.basename(f) in close]
+    similar = [_marked(f, forms) for f in (same or [f for f in candidates if posixpath.basename(f) in close])]
     tail = f"; similar files present: {', '.join(similar)}" if similar else "; no similarly named form is present"
     where = "; ".join(f"{path} ({rule})" for path, rule in looked.items())
-    return f"form file {form!r} not found beside the diagram: looked for {where}{tail}"
+    return f"form file {form!r} not found beside the diagram: looked for {where}{tail} ({NAMING_RULE})"
+
+
+def _marked(path: str, forms: list[str]) -> str:
+    return path if path in forms else f"{path} (not read as a form: its name does not follow the naming rule)"
+
+
+def _form_name(file_name: str) -> str:
+    """``simple_form.json`` -> ``simple_form.schema.json``: the name the naming rule reads."""
+    return f"{file_name.removesuffix('.json')}.schema.json"
 
 
 def _parse(text: str) -> Any:

@@ -16,6 +16,7 @@ from werkzeug.exceptions import NotFound, UnprocessableEntity
 
 from engine.services import instance_admin, processes, read_models
 from engine.services.steps import Outcome
+from engine.workflow.bundle import DIAGRAM_SUFFIXES, FORM_SUFFIXES
 from web.api import bodies, uploads
 from web.api.auth import current, roles
 from web.api.blueprint import api_blueprint, id_in_path
@@ -26,7 +27,7 @@ from web.context import container
 
 blp = api_blueprint("Processes", __name__, url_prefix="/api/v1", description="Process versions and incidents")
 
-BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".schema.json")  # what `budgetflow bpmn deploy` reads from a folder
+BUNDLE_SUFFIXES = DIAGRAM_SUFFIXES + FORM_SUFFIXES  # what `budgetflow bpmn deploy` reads from a folder
 DESIGNERS = ("process_designer",)
 OPERATORS = ("admin", "process_designer")
 
@@ -70,7 +71,8 @@ class DeployBody(LabelArgs):
     # a JSON boolean only: a string such as "false" would read as a decision the caller did not spell out
     activate = ma.fields.Boolean(load_default=False, truthy={True}, falsy={False},
                                  metadata={"description": ACTIVATE_HELP})
-    files = uploads.FilesField(bundle_file, "file path (folders allowed) -> text: *.bpmn, *.dmn, *.schema.json")
+    files = uploads.FilesField(bundle_file,
+                               "file path (folders allowed) -> text: *.bpmn, *.dmn, *.schema.json, *-schema.json")
 
 
 class DeployedSchema(ma.Schema):

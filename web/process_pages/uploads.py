@@ -17,11 +17,12 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from engine.workflow.bundle import DIAGRAM_SUFFIXES, FORM_SUFFIXES
+
 MAX_FILES = 200
 MAX_FILE_BYTES = 2 * 1024 * 1024  # the shipped diagrams are ~60 KB each
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
-FORM_SUFFIX = ".schema.json"
-TAKEN_SUFFIXES = (".bpmn", ".dmn", FORM_SUFFIX)
+TAKEN_SUFFIXES = DIAGRAM_SUFFIXES + FORM_SUFFIXES  # what `budgetflow bpmn deploy` reads from a folder
 
 
 @dataclass
@@ -59,7 +60,8 @@ def read_upload(parts: Iterable[tuple[str, bytes]]) -> Upload:
     """Each ``(filename, content)``: a zip is opened, any other file is taken by its base name.
 
     Browsers send no folders, so single files are laid out flat: diagrams at the top and forms in
-    ``forms/``, where a diagram's ``forms/x.schema.json`` (or plain ``x.schema.json``) finds them.
+    ``forms/``, where a diagram's ``forms/x.schema.json`` (or plain ``x.schema.json``, or SpiffArena's
+    ``x-schema.json``) finds them.
     """
     upload = Upload()
     for filename, data in parts:
@@ -67,7 +69,7 @@ def read_upload(parts: Iterable[tuple[str, bytes]]) -> Upload:
         if base.lower().endswith(".zip"):
             _read_zip(upload, base, data)
         elif base:
-            upload.add(f"forms/{base}" if base.endswith(FORM_SUFFIX) else base, data)
+            upload.add(f"forms/{base}" if base.endswith(FORM_SUFFIXES) else base, data)
     return upload
 
 
