@@ -280,9 +280,10 @@ class SqlInstanceRepository:
             return None
         return TaskRow(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
-    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> list[str]:
+    def sync_inbox(self, instance_id: int, ready: list[InboxEntry], *, at: datetime | None = None) -> list[str]:
         """Open rows for newly READY tasks; cancel open rows whose task is no longer READY. Returns the guids of
-        the rows it opened: the tasks that opened in this step (each opens once: a row's guid is unique)."""
+        the rows it opened: the tasks that opened in this step (each opens once: a row's guid is unique).
+        ``at``: the engine's time of the step (a simulation's virtual clock), else now."""
         open_rows = {guid for (guid,) in _OPEN_TASK_GUIDS.all(self.conn, {"instance_id": instance_id})}
         ready_guids = {t.task_guid for t in ready}
         gone = open_rows - ready_guids
@@ -291,7 +292,7 @@ class SqlInstanceRepository:
             _DROP_CANDIDATES.many(self.conn, [{"guid": guid} for guid in sorted(gone)])
         new = [t for t in ready if t.task_guid not in open_rows]
         if new:
-            now = utcnow()
+            now = at or utcnow()
             _ADD_TASKS.many(self.conn, [
                 dict(instance_id=instance_id, task_guid=t.task_guid, bpmn_id=t.bpmn_id, title=t.title, lane=t.lane,
                      candidates=json.dumps(t.candidates), assignee=None, form_key=t.form_key, status="open",
@@ -300,8 +301,8 @@ class SqlInstanceRepository:
                                             for t in new for e in dict.fromkeys(t.candidates)])
         return [t.task_guid for t in new]
 
-    def complete_task(self, task_guid: str, by: str) -> None:
-        _COMPLETE_TASK.execute(self.conn, {"guid": task_guid, "by": by, "at": utcnow()})
+    def complete_task(self, task_guid: str, by: str, *, at: datetime | None = None) -> None:
+        _COMPLETE_TASK.execute(self.conn, {"guid": task_guid, "by": by, "at": at or utcnow()})
         _DROP_CANDIDATES.execute(self.conn, {"guid": task_guid})
 
     def reassign(self, task_guid: str, to: str, *, delegated_by: str | None = None) -> None:

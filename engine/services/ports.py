@@ -203,10 +203,11 @@ class InstanceRepository(Protocol):
     def open_tasks_of_instance(self, instance_id: int) -> list[dict[str, Any]]:
         """The instance's open user tasks, oldest first: guid, BPMN id, title, lane, candidates, form key."""
 
-    def sync_inbox(self, instance_id: int, ready: list[InboxEntry]) -> list[str]:
-        """Open rows for newly ready tasks; cancel open rows whose task is no longer ready; the guids opened."""
+    def sync_inbox(self, instance_id: int, ready: list[InboxEntry], *, at: datetime | None = None) -> list[str]:
+        """Open rows for newly ready tasks (opened ``at``, default now); cancel open rows whose task is no longer
+        ready; the guids opened."""
 
-    def complete_task(self, task_guid: str, by: str) -> None: ...
+    def complete_task(self, task_guid: str, by: str, *, at: datetime | None = None) -> None: ...
 
     def reassign(self, task_guid: str, to: str, *, delegated_by: str | None = None) -> None: ...
 

@@ -215,7 +215,7 @@ def complete_task(uow_factory: UnitOfWorkFactory, *, task_guid: str, user: str, 
         authorize(uow, task, user=user, applicant=row.applicant)
         fields = _checked_form(uow, row, run, task_guid, form)
         run.complete(task_guid, fields)
-        uow.instances.complete_task(task_guid, user)
+        uow.instances.complete_task(task_guid, user, at=now)
         uow.journal.append(row.id, kind="task", element=task.bpmn_id, actor=user, payload=fields,
                            at=now or datetime.now(UTC))
         uow.record(actor=user, action="task.completed", subject_type="process_instance",

@@ -136,7 +136,7 @@ def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> 
     status, ready = run.settle()
     entries = [_inbox_entry(t, run, row=row, uow=uow) for t in ready]
     state = run.dump()
-    opened = uow.instances.sync_inbox(instance_id, entries)
+    opened = uow.instances.sync_inbox(instance_id, entries, at=run.now)  # a simulation's inbox keeps its clock
     if opened:
         queue_notifications(uow, row, ready, opened)  # in this transaction: a rolled-back step queues nothing
     data = run.data

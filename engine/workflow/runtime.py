@@ -162,6 +162,12 @@ class WorkflowRun:
         finally:
             self.engine.now = None
 
+    @property
+    def now(self) -> datetime | None:
+        """The time ``at`` gave the current pass, or None (the real clock)."""
+        injected = getattr(self.engine, "now", None)
+        return injected if isinstance(injected, datetime) else None
+
     def advance(self, operators: OperatorPort, on_step: Callable[[StepEvent], None] | None = None) -> None:
         """Fire due timers and run every non-manual step until the workflow waits."""
         self.engine.operators = operators
