@@ -55,7 +55,6 @@ _job = OutboxJob.__table__
 _cand = HumanTaskCandidate.__table__
 _act = ModelActivation.__table__
 
-_LATEST_VERSIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids).order_by(_ver.c.id.desc()))
 # Newest activation first: per process, the first row whose version holds it is what new instances start on.
 _ACTIVATIONS = Prepared(select(_ver.c.id, _ver.c.sha256, _ver.c.process_ids)
                         .join(_act, _act.c.model_version_id == _ver.c.id).order_by(_act.c.id.desc()))
@@ -151,12 +150,6 @@ class SqlInstanceRepository:
         """The id of the version stored with content hash ``sha``, if any."""
         found = self.conn.execute(select(_ver.c.id).where(_ver.c.sha256 == sha)).scalar()
         return None if found is None else int(found)
-
-    def latest_version(self, process_id: str) -> tuple[int, str] | None:
-        for version_id, sha, ids in _LATEST_VERSIONS.all(self.conn, {}):
-            if process_id in ids.split(","):
-                return int(version_id), str(sha)
-        return None
 
     def active_version(self, process_id: str) -> tuple[int, str] | None:
         """(id, sha) of the version new instances of ``process_id`` start on: its newest activation."""

@@ -157,9 +157,6 @@ class InstanceRepository(Protocol):
     def version_id_of(self, sha: str) -> int | None:
         """The id of the version stored with content hash ``sha``, if any."""
 
-    def latest_version(self, process_id: str) -> tuple[int, str] | None:
-        """(version id, sha) of the newest version holding ``process_id``."""
-
     def active_version(self, process_id: str) -> tuple[int, str] | None:
         """(version id, sha) of the version new instances of ``process_id`` start on (its newest activation)."""
 
