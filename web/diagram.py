@@ -12,8 +12,6 @@ The XML is parsed without entities, DTDs or network access (it may come from an 
 
 from __future__ import annotations
 
-import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,20 +21,20 @@ from lxml import etree
 from markupsafe import Markup
 
 from web.bilingual import pick
+from web.diagram_figures import figures, flow_figure
+from web.diagram_layout import Box, text_block
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
 MARGIN = 10
-FONT = 13
 SCALE = 0.8  # labels stay readable (about 10 px) while a wide diagram scrolls inside its box
 BAND = 30  # width of the title band on the left of a horizontal pool or lane
 TASKS = {"task", "userTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask", "receiveTask",
          "manualTask", "callActivity", "subProcess", "transaction"}
 GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
 EVENTS = {"startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"}
-_TOKEN = re.compile(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+\s*|\s+")
 KIND_WORDS = {"userTask": "user task", "serviceTask": "service task", "scriptTask": "script task",
               "businessRuleTask": "business rule", "callActivity": "call activity", "startEvent": "start",
               "endEvent": "end", "boundaryEvent": "boundary event", "exclusiveGateway": "gateway",
@@ -68,14 +66,6 @@ class Overlay:
 
     nodes: dict[str, list[str]] = field(default_factory=dict)
     flows: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class _Box:
-    x: float
-    y: float
-    w: float
-    h: float
 
 
 @dataclass
@@ -155,11 +145,11 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _bounds(node: Any) -> _Box | None:
+def _bounds(node: Any) -> Box | None:
     found = node.find(f"{{{DC}}}Bounds")
     if found is None:
         return None
-    return _Box(*(float(found.get(k, "0")) for k in ("x", "y", "width", "height")))
+    return Box(*(float(found.get(k, "0")) for k in ("x", "y", "width", "height")))
 
 
 # ---------------------------------------------------------------- drawing
@@ -229,7 +219,7 @@ class _Drawing:
 
     # -- pieces
 
-    def _extend(self, box: _Box) -> None:
+    def _extend(self, box: Box) -> None:
         self.xs += [box.x, box.x + box.w]
         self.ys += [box.y, box.y + box.h]
 
@@ -291,23 +281,23 @@ class _Drawing:
             self._outside_label(group, shape, box, element)
         if state:
             _badge(group, box, state)
-        figures = self.overlay.nodes.get(element.get("id"))
-        if figures:
-            self._extend(_figures(group, box, figures))
+        lines = self.overlay.nodes.get(element.get("id"))
+        if lines:
+            self._extend(figures(group, box, lines))
 
     def _tooltip(self, element: Any, kind: str, state: str) -> str:
         words = {"done": " — completed", "current": " — current step"}.get(state, "")
         return f"{self._name(element) or element.get('id')} ({KIND_WORDS.get(kind, kind)}){words}"
 
-    def _outside_label(self, group: ET.Element, shape: Any, box: _Box, element: Any) -> None:
+    def _outside_label(self, group: ET.Element, shape: Any, box: Box, element: Any) -> None:
         name = self._name(element)
         if not name:
             return
         label = shape.find(f"{{{BPMNDI}}}BPMNLabel")
         where = _bounds(label) if label is not None else None
-        where = where or _Box(box.x - 30, box.y + box.h + 4, box.w + 60, 30)
+        where = where or Box(box.x - 30, box.y + box.h + 4, box.w + 60, 30)
         self._extend(where)
-        _text_block(group, where, name, anchor_top=True)
+        text_block(group, where, name, anchor_top=True)
 
     def _edge(self, parent: ET.Element, edge: Any) -> None:
         points = [(float(p.get("x", "0")), float(p.get("y", "0"))) for p in edge.iter(f"{{{DI}}}waypoint")]
@@ -327,30 +317,30 @@ class _Drawing:
         where = _bounds(label) if label is not None else None
         if name and where is not None:
             self._extend(where)
-            _text_block(group, where, name, anchor_top=True)
+            text_block(group, where, name, anchor_top=True)
         share = self.overlay.flows.get(element.get("id"))
         if share:
-            self._extend(_flow_figure(group, points, share))
+            self._extend(flow_figure(group, points, share))
 
 
 # ---------------------------------------------------------------- shapes
 
-def _rect(group: ET.Element, box: _Box, *, rx: float) -> ET.Element:
+def _rect(group: ET.Element, box: Box, *, rx: float) -> ET.Element:
     rect = ET.SubElement(group, "rect", x=f"{box.x:g}", y=f"{box.y:g}", width=f"{box.w:g}", height=f"{box.h:g}",
                          rx=f"{rx:g}")
     rect.set("class", "bf-shape")
     return rect
 
 
-def _task(group: ET.Element, box: _Box, kind: str, name: str) -> None:
+def _task(group: ET.Element, box: Box, kind: str, name: str) -> None:
     _rect(group, box, rx=10)
     if kind == "callActivity":  # the BPMN convention: a call activity has a thick border
-        inner = _rect(group, _Box(box.x + 3, box.y + 3, box.w - 6, box.h - 6), rx=8)
+        inner = _rect(group, Box(box.x + 3, box.y + 3, box.w - 6, box.h - 6), rx=8)
         inner.set("class", "bf-shape bf-inner")
-    _text_block(group, _Box(box.x + 4, box.y + 4, box.w - 8, box.h - 8), name, anchor_top=False)
+    text_block(group, Box(box.x + 4, box.y + 4, box.w - 8, box.h - 8), name, anchor_top=False)
 
 
-def _gateway(group: ET.Element, box: _Box, kind: str, marker: bool) -> None:
+def _gateway(group: ET.Element, box: Box, kind: str, marker: bool) -> None:
     cx, cy = box.x + box.w / 2, box.y + box.h / 2
     diamond = ET.SubElement(group, "polygon", points=f"{cx:g},{box.y:g} {box.x + box.w:g},{cy:g} "
                                                       f"{cx:g},{box.y + box.h:g} {box.x:g},{cy:g}")
@@ -368,7 +358,7 @@ def _mark(group: ET.Element, path: str) -> None:
     ET.SubElement(group, "path", d=path).set("class", "bf-mark")
 
 
-def _event(group: ET.Element, box: _Box, kind: str, element: Any) -> None:
+def _event(group: ET.Element, box: Box, kind: str, element: Any) -> None:
     cx, cy, r = box.x + box.w / 2, box.y + box.h / 2, min(box.w, box.h) / 2
     outer = ET.SubElement(group, "circle", cx=f"{cx:g}", cy=f"{cy:g}", r=f"{r:g}")
     classes = ["bf-shape", "bf-end" if kind == "endEvent" else ""]
@@ -391,7 +381,7 @@ def _event(group: ET.Element, box: _Box, kind: str, element: Any) -> None:
                      f"L{cx + s:g},{cy - s:g}")
 
 
-def _badge(group: ET.Element, box: _Box, state: str) -> None:
+def _badge(group: ET.Element, box: Box, state: str) -> None:
     """✓ or ▶ in the shape's top-right corner: the state in a shape, not in colour only."""
     inside = box.w > 60  # tasks: inside the top-right corner; events and gateways: just outside it
     x, y = (box.x + box.w - 11, box.y + 18) if inside else (box.x + box.w + 4, box.y + 4)
@@ -399,95 +389,3 @@ def _badge(group: ET.Element, box: _Box, state: str) -> None:
     badge.set("class", "bf-badge")
     badge.set("aria-hidden", "true")
     badge.text = "▶" if state == "current" else "✓"
-
-
-# ---------------------------------------------------------------- figures (step statistics)
-
-FIGURE_FONT = 11
-FIGURE_INK, FIGURE_PAPER, FIGURE_EDGE = "#0b3d91", "#eef4ff", "#0b3d91"  # presentation attributes: no CSS needed
-
-
-def _figures(group: ET.Element, box: _Box, lines: list[str]) -> _Box:
-    """A small box of figure lines just above the shape's top-left corner (labels of events sit below)."""
-    line_height = FIGURE_FONT * 1.25
-    width = max(_width(line) * FIGURE_FONT / FONT for line in lines) + 8
-    where = _Box(box.x, box.y - 4 - line_height * len(lines) - 4, width, line_height * len(lines) + 4)
-    _figure_box(group, where, lines, line_height)
-    return where
-
-
-def _flow_figure(group: ET.Element, points: list[tuple[float, float]], text: str) -> _Box:
-    """The share of a gateway's way out, on the middle of its flow."""
-    x, y = _halfway(points)
-    width = _width(text) * FIGURE_FONT / FONT + 8
-    where = _Box(x - width / 2, y - FIGURE_FONT, width, FIGURE_FONT * 1.25 + 4)
-    _figure_box(group, where, [text], FIGURE_FONT * 1.25)
-    return where
-
-
-def _figure_box(group: ET.Element, where: _Box, lines: list[str], line_height: float) -> None:
-    figure = ET.SubElement(group, "g")
-    figure.set("class", "bf-figures")
-    ET.SubElement(figure, "rect", x=f"{where.x:g}", y=f"{where.y:g}", width=f"{where.w:g}", height=f"{where.h:g}",
-                  rx="3", fill=FIGURE_PAPER, stroke=FIGURE_EDGE)
-    node = ET.SubElement(figure, "text", x=f"{where.x + 4:g}", y=f"{where.y + FIGURE_FONT + 1:g}", fill=FIGURE_INK)
-    node.set("font-size", str(FIGURE_FONT))
-    for n, line in enumerate(lines):
-        span = ET.SubElement(node, "tspan", x=f"{where.x + 4:g}", dy="0" if n == 0 else f"{line_height:g}")
-        span.text = line
-
-
-def _halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """The point halfway along a polyline."""
-    segments = list(itertools.pairwise(points))
-    lengths = [((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 for (x1, y1), (x2, y2) in segments]
-    left = sum(lengths) / 2
-    for ((x1, y1), (x2, y2)), length in zip(segments, lengths, strict=True):
-        if length >= left and length > 0:
-            t = left / length
-            return x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
-        left -= length
-    return points[-1]
-
-
-# ---------------------------------------------------------------- text
-
-def _width(text: str) -> float:
-    """Rough width at FONT px: CJK ideographs are square, Latin letters a little over half as wide."""
-    return sum(FONT if ord(ch) > 0x2E7F else FONT * 0.56 for ch in text)
-
-
-def wrap(text: str, width: float, max_lines: int) -> list[str]:
-    """Lines no wider than ``width``: Latin breaks at spaces, CJK anywhere; an ellipsis when cut."""
-    lines: list[str] = []
-    current = ""
-    for token in _tokens(text):
-        candidate = current + token if current else token.lstrip()
-        if current and _width(candidate) > width:
-            lines.append(current.rstrip())
-            current = token.lstrip()
-        else:
-            current = candidate
-    if current.strip():
-        lines.append(current.rstrip())
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1].rstrip()[:-1] + "…"
-    return lines
-
-
-def _tokens(text: str) -> list[str]:
-    """Each CJK character is a token; a Latin word keeps the spaces after it."""
-    return _TOKEN.findall(" ".join(text.split()))
-
-
-def _text_block(group: ET.Element, box: _Box, text: str, *, anchor_top: bool) -> None:
-    line_height = FONT * 1.2
-    lines = wrap(text, box.w, max(1, int(box.h // line_height)) if not anchor_top else 3)
-    top = box.y + FONT if anchor_top else box.y + (box.h - line_height * len(lines)) / 2 + FONT
-    node = ET.SubElement(group, "text", x=f"{box.x + box.w / 2:g}", y=f"{top:g}")
-    node.set("class", "bf-label")
-    node.set("text-anchor", "middle")
-    for n, line in enumerate(lines):
-        span = ET.SubElement(node, "tspan", x=f"{box.x + box.w / 2:g}", dy="0" if n == 0 else f"{line_height:g}")
-        span.text = line

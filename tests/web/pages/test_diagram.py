@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.diagram import DiagramUnavailable, Marks, render, wrap
+from web.diagram import DiagramUnavailable, Marks, render
+from web.diagram_layout import wrap
 
 BPMN_DIR = Path(__file__).resolve().parents[3] / "bpmn"
 SVG = "{http://www.w3.org/2000/svg}"
