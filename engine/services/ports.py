@@ -26,14 +26,16 @@ from engine.domain.audit import StoredEntry
 from engine.domain.budget import LineState, Posting, ReservationState
 from engine.domain.budget_line import BudgetLineKey
 from engine.domain.inbox import InboxEntry
-from engine.domain.journal import Observation, RecordedInput
-from engine.domain.lanes import Completion, Directory, LaneRule
+from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.oa_forms import OaForm
 from engine.domain.org_sync import HeldTask, Known
 from engine.domain.posting import PostingRule
 from engine.domain.summary import DocumentSummary
+
+# ---------------------------------------------------------------- records
+from engine.services.designer_ports import Journal, Lanes, StepQueries
 from engine.services.web_ports import (
     AccountRepository,
     AttachmentRepository,
@@ -42,8 +44,6 @@ from engine.services.web_ports import (
     DocumentQueries,
     InboxQueries,
 )
-
-# ---------------------------------------------------------------- records
 
 
 class InstanceRecord(Protocol):
@@ -330,16 +330,6 @@ class PostingRules(Protocol):
     def all(self) -> list[PostingRule]: ...
 
 
-class Lanes(Protocol):
-    """The data dictionary's lanes (``lanes.csv``; engine/domain/lanes.py) and an instance's approvals."""
-
-    def rules(self) -> list[LaneRule]:
-        """The imported lane rules in order; empty when the dictionary has none (the built-ins apply)."""
-
-    def completions(self, instance_id: int, document: str) -> list[Completion]:
-        """The instance's completed user tasks in completion order, with their audited decisions."""
-
-
 # ---------------------------------------------------------------- transactions
 
 
@@ -366,30 +356,6 @@ class OrgSync(Protocol):
         """The open tasks ``person`` holds or is offered."""
 
     def drop_candidate(self, task_guid: str, person: str) -> None: ...
-
-
-class StepQueries(Protocol):
-    """What step statistics read (implemented by engine.persistence.step_queries)."""
-
-    def instance_states(self, version_id: int, process_id: str | None = None
-                        ) -> Iterator[tuple[int, str, str, str]]:
-        """(id, process id, status, state JSON) of the version's instances, streamed."""
-
-    def user_task_times(self, version_id: int) -> dict[str, tuple[datetime, datetime | None]]:
-        """Task guid -> (opened, completed or None) of the version's user tasks."""
-
-
-class Journal(Protocol):
-    """Each instance's inputs in order (``instance_input``), and what an instance did, for test and replay."""
-
-    def append(self, instance_id: int, *, kind: str, element: str, actor: str, payload: dict[str, Any],
-               at: datetime) -> None: ...
-
-    def inputs(self, instance_id: int) -> list[RecordedInput]: ...
-
-    def finished_instances(self, since: datetime | None = None) -> list[dict[str, Any]]: ...
-
-    def observe(self, instance_id: int) -> Observation: ...
 
 
 class UnitOfWork(Protocol):
