@@ -145,3 +145,50 @@ def test_a_bad_lane_is_reported_through_the_cli_and_nothing_is_imported(containe
         "lanes.csv:12:parameter: 'E0099' is not in employees.csv (rule employees needs employee codes "
         "separated by ';')"]
     assert snapshot(container) == before
+
+
+# ---------------------------------------------------------------- the process's cache of the rules
+
+
+def test_the_rules_are_cached_by_import_and_an_import_elsewhere_is_seen_at_the_next_read(container, tmp_path,
+                                                                                          monkeypatch):
+    from engine.bootstrap import build
+    from engine.config import Settings
+    from engine.persistence import lane_repository
+
+    monkeypatch.setattr(lane_repository, "_CACHE", lane_repository._RulesByImport())  # other tests filled it
+    reads = []
+    real = lane_repository._READ_RULES.all
+    monkeypatch.setattr(lane_repository._READ_RULES, "all", lambda conn, params: reads.append(1) or real(conn, params))
+    seed_demo(container.masterdata_store)
+    for _ in range(3):  # one read of lane_rule for this import, then the cache
+        with container.uow() as uow:
+            assert lane_rules(uow)[0][0].lane == "applicant"
+    assert len(reads) == 1
+
+    # another process (its own engine and connections) imports a dictionary whose lanes differ
+    other = build(Settings(instance_dir=tmp_path, database_url=str(container.engine.url.render_as_string(False))))
+    try:
+        folder = demo_copy(tmp_path, version="2026.5")
+        (folder / "lanes.csv").write_text(HEADER + "manager,manager_up,2,escalate,true,二级经理\n", encoding="utf-8")
+        import_master_data(folder, other.masterdata_store)
+    finally:
+        other.dispose()
+    with container.uow() as uow:
+        assert known_lanes(uow)["manager"] == "二级经理" and len(reads) == 2
+
+
+def test_negative_control_a_cache_key_that_ignores_imports_serves_stale_rules(container, tmp_path, monkeypatch):
+    """What the test above guards against: keyed by anything an import does not change, the old rules stay."""
+    from engine.persistence import lane_repository
+
+    monkeypatch.setattr(lane_repository, "_CACHE", lane_repository._RulesByImport())
+    seed_demo(container.masterdata_store)
+    monkeypatch.setattr(lane_repository._LATEST_IMPORT, "first", lambda conn, params: (0, "fixed"))
+    with container.uow() as uow:
+        before = known_lanes(uow)
+    folder = demo_copy(tmp_path, version="2026.5")
+    (folder / "lanes.csv").write_text(HEADER + "manager,manager_up,2,escalate,true,二级经理\n", encoding="utf-8")
+    import_master_data(folder, container.masterdata_store)
+    with container.uow() as uow:
+        assert known_lanes(uow) == before != {**lane_catalog(), "manager": "二级经理"}
