@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.erp import ErpClient
 from connectors.erp_registry import ErpSettingsInvalid, factory
 from connectors.local_erp import LocalErp
+from engine import gc_settings
 from engine.audit_key import load_audit_key
 from engine.config import SettingInvalid, Settings
 from engine.domain.oa_forms import OaForm
@@ -208,6 +209,7 @@ def build(settings: Settings | None = None, *, pool_size: int = 10,
     """``create=False``: a SQLite database file that does not exist yet is an error (DatabaseMissing), not
     a new empty file: the command line creates one only in ``init`` and the commands that seed."""
     settings = settings or Settings.from_env()
+    gc_settings.settle_after_start_up()  # once per process: what start-up built is frozen (engine/gc_settings.py)
     engine = make_engine(settings.database_url, pool_size=pool_size,
                          busy_timeout=settings.sqlite_busy_timeout_seconds, create=create)
     return Container(settings=settings, engine=engine, session_factory=make_session_factory(engine),

@@ -1,4 +1,4 @@
-"""``budgetflow bench budget-contention|lifecycle|inbox [--json]``: figures for docs/performance.md.
+"""``budgetflow bench budget-contention|lifecycle|inbox|memory [--json]``: figures for docs/performance.md.
 
 Each runs on throw-away databases: a temporary SQLite file, and a temporary schema on
 $BUDGETFLOW_TEST_DATABASE_URL when that is set. A progress bar on stderr shows how far
@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from engine.bench import budget_contention, inbox, lifecycle, posting
+from engine.bench import budget_contention, inbox, lifecycle, memory, posting
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
 from engine.cli.base import group
 from engine.cli.i18n import N_, _
@@ -177,6 +177,36 @@ def posting_command(vouchers: int, ambiguous: float, as_json: bool) -> int:
         emit_json(results)
     exact = all(isinstance(r, dict) and not (r["duplicates"] or r["missing"] or r["failed"]) for r in results.values())
     return 0 if exact else 1
+
+
+@bench.command("memory", examples=("budgetflow bench memory --json", "budgetflow bench memory --claims 500 --untuned"))
+@click.option("--claims", type=click.IntRange(min=6), default=2000,
+              help=N_("requests simulated, as budgetflow simulate runs them (default 2,000)"))
+@click.option("--untuned", is_flag=True,
+              help=N_("the settings before issue 13 as a control: nothing frozen, CPython's thresholds, 1,000 "
+                      "cached workflows"))
+@json_option
+def memory_command(claims: int, untuned: bool, as_json: bool) -> int:
+    """Garbage-collection pauses and resident memory while the simulation runs (SQLite, throw-away)."""
+    machine(as_json)
+    with progress(claims, _("simulating"), as_json=as_json) as advance:
+        figures = memory.run(claims, untuned=untuned, progress=advance)
+    found = figures.to_json()
+    say(_("{claims} requests in {seconds} s ({settings}); collections by generation 0/1/2: {counts}; longest "
+          "pause {max_ms} ms, {over} over 50 ms; {frozen} objects frozen, {tracked} tracked at the end").format(
+        claims=f"{claims:,}", seconds=found["seconds"], settings=_("untuned") if untuned else _("tuned"),
+        counts="/".join(str(found["collections"][g]["count"]) for g in "012"), max_ms=found["max_pause_ms"],
+        over=found["pauses_over_50ms"], frozen=f"{figures.frozen_objects:,}",
+        tracked=f"{figures.tracked_objects:,}"), as_json=as_json)
+    growth = figures.growth
+    say(_("resident memory {start} -> {peak} (peak) -> {end} MiB; growth per 1,000 requests: first third {first} "
+          "MiB, last third {last} MiB: {verdict}").format(
+        start=found["rss_mib"]["start"], peak=found["rss_mib"]["peak"], end=found["rss_mib"]["end"],
+        first=f"{growth.first:.1f}", last=f"{growth.last:.1f}",
+        verdict=_("stopped growing") if growth.flat else _("still growing")), as_json=as_json)
+    if as_json:
+        emit_json({"sqlite": found})
+    return 0
 
 
 def register(cli: click.Group) -> None:

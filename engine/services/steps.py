@@ -60,6 +60,12 @@ def is_admin(uow: UnitOfWork, employee: str) -> bool:
     return employee in uow.directory.with_roles(ADMIN_ROLE)
 
 
+# The live-workflow cache's bounds (see _LiveWorkflows): an instance of the shipped diagrams is 600-700 tracked
+# objects and 10-40 KB of state; 100 of them keep a full collection's scan near 70k objects.
+LIVE_CAPACITY = 100
+LIVE_MAX_BYTES = 4 * 2**20
+
+
 @dataclass(frozen=True)
 class Outcome:
     instance_id: int
@@ -73,26 +79,55 @@ class _LiveWorkflows:
 
     Taken out on load (so a failed transaction can never leave a mutated object behind)
     and put back only after a commit; an entry counts only at the exact revision it saved.
+
+    Bounded by count and by the size of the states they were saved as (a workflow's object count grows with
+    its state): every cached task tree is scanned by each full garbage collection, so the bound is what keeps
+    those pauses short (docs/engine.md, "Garbage collection and memory"). The least recently saved go first.
     """
 
-    def __init__(self, capacity: int = 1000) -> None:
-        self._items: OrderedDict[int, tuple[int, WorkflowRun]] = OrderedDict()
-        self._capacity = capacity
+    def __init__(self, capacity: int = LIVE_CAPACITY, max_bytes: int = LIVE_MAX_BYTES) -> None:
+        self._items: OrderedDict[int, tuple[int, WorkflowRun, int]] = OrderedDict()
+        self._capacity, self._max_bytes, self._bytes = capacity, max_bytes, 0
         self._lock = threading.Lock()
 
     def take(self, instance_id: int, revision: int) -> WorkflowRun | None:
         with self._lock:
             found = self._items.pop(instance_id, None)
+            if found is not None:
+                self._bytes -= found[2]
         return found[1] if found and found[0] == revision else None
 
-    def put(self, instance_id: int, revision: int, run: WorkflowRun) -> None:
+    def put(self, instance_id: int, revision: int, run: WorkflowRun, *, size: int = 0) -> None:
+        """Keep ``run`` at ``revision``; ``size``: the length of the state it was saved as."""
         with self._lock:
-            self._items[instance_id] = (revision, run)
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
+            old = self._items.pop(instance_id, None)
+            self._bytes += size - (old[2] if old else 0)
+            self._items[instance_id] = (revision, run, size)
+            while self._items and (len(self._items) > self._capacity or self._bytes > self._max_bytes):
+                self._bytes -= self._items.popitem(last=False)[1][2]
+
+    def resize(self, capacity: int, max_bytes: int) -> None:
+        """New bounds (``bench memory --untuned`` measures the old ones); drops what no longer fits."""
+        with self._lock:
+            self._capacity, self._max_bytes = capacity, max_bytes
+            while self._items and (len(self._items) > capacity or self._bytes > max_bytes):
+                self._bytes -= self._items.popitem(last=False)[1][2]
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 _LIVE = _LiveWorkflows()
+
+
+def resize_live_cache(capacity: int = LIVE_CAPACITY, max_bytes: int = LIVE_MAX_BYTES) -> None:
+    """Bound this process's cache of live workflows (default: the bounds above)."""
+    _LIVE.resize(capacity, max_bytes)
+
+
+def live_cache_size() -> int:
+    """How many live workflows this process holds now."""
+    return len(_LIVE)
 
 
 # ---------------------------------------------------------------- the step
@@ -145,7 +180,7 @@ def advance_and_save(uow: UnitOfWork, row: InstanceRecord, run: WorkflowRun) -> 
         uow.claims.release_invoices(document)  # unpaid: its invoices may be claimed again
     uow.instances.save(row, state=state, status=status, outcome=outcome, next_timer_at=run.next_timer_at(),
                        summary=summarize(data), withdrawable=status != "complete" and run.waits_for("withdraw"))
-    uow.after_commit(lambda: _LIVE.put(instance_id, row.revision + 1, run))
+    uow.after_commit(lambda: _LIVE.put(instance_id, row.revision + 1, run, size=len(state)))
     return Outcome(instance_id, status, outcome, [json.loads(json.dumps(e.__dict__, default=str)) for e in entries])
 
 
