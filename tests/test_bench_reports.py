@@ -41,3 +41,14 @@ def test_inbox_reports_query_times_for_each_database():
         assert figures["open_tasks"] == 500 and figures["history"] == 2000
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
         assert figures["busiest_tasks"] > 20 and figures["full_scan_ms"] > 0
+
+
+def test_memory_reports_pauses_by_generation_and_resident_memory_over_the_run():
+    found = report("memory", "--claims", "12")
+    assert sorted(found) == ["sqlite"]
+    figures = found["sqlite"]
+    assert figures["claims"] == 12 and figures["tuned"] is True and figures["frozen_objects"] > 0
+    assert set(figures["collections"]) == {"0", "1", "2"}
+    assert figures["max_pause_ms"] == max(g["max_ms"] for g in figures["collections"].values())
+    assert len(figures["samples"]) >= 6 and figures["rss_mib"]["peak"] >= figures["rss_mib"]["start"] > 0
+    assert figures["goals_met"] == (figures["pauses_over_50ms"] == 0 and figures["rss_flat"])

@@ -43,6 +43,8 @@ class Collections:
     """Every collection's pause in ms, by generation (0 young, 2 full), while ``watch`` is on."""
 
     pauses: dict[int, list[float]] = field(default_factory=lambda: {0: [], 1: [], 2: []})
+    cpu: dict[int, list[float]] = field(default_factory=lambda: {0: [], 1: [], 2: []})  # the same, in CPU ms
+    collected: int = 0  # unreachable objects the collections found (cyclic garbage)
 
     def over(self, limit_ms: float = PAUSE_LIMIT_MS) -> int:
         return sum(1 for found in self.pauses.values() for ms in found if ms > limit_ms)
@@ -52,20 +54,24 @@ class Collections:
 
     def to_json(self) -> dict[str, Any]:
         return {str(gen): {"count": len(found), "max_ms": round(max(found, default=0.0), 1),
-                           "total_ms": round(sum(found), 1)} for gen, found in self.pauses.items()}
+                           "total_ms": round(sum(found), 1), "max_cpu_ms": round(max(self.cpu[gen], default=0.0), 1)}
+                for gen, found in self.pauses.items()}
 
 
 @contextmanager
 def watch() -> Iterator[Collections]:
     """Time every collection of the cycle collector until the block ends."""
     seen = Collections()
-    started = [0.0]
+    started = [0.0, 0.0]
 
     def callback(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            started[0] = time.perf_counter()
+            started[:] = time.perf_counter(), time.thread_time()
         else:
-            seen.pauses[int(info["generation"])].append((time.perf_counter() - started[0]) * 1000)
+            generation = int(info["generation"])
+            seen.pauses[generation].append((time.perf_counter() - started[0]) * 1000)
+            seen.cpu[generation].append((time.thread_time() - started[1]) * 1000)
+            seen.collected += int(info["collected"])
 
     gc.callbacks.append(callback)
     try:
@@ -139,6 +145,7 @@ class MemoryFigures:
             "live_workflow_capacity": self.live_capacity, "thresholds": list(gc.get_threshold()),
             "frozen_objects": self.frozen_objects, "tracked_objects": self.tracked_objects,
             "collections": self.collections.to_json(), "max_pause_ms": round(self.collections.max_ms(), 1),
+            "collected_objects": self.collections.collected,
             "pauses_over_50ms": self.collections.over(),
             "rss_mib": {"start": round(self.samples[0][1], 1), "peak": round(max(m for _n, m in self.samples), 1),
                         "end": round(self.samples[-1][1], 1)},

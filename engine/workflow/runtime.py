@@ -359,3 +359,15 @@ class WorkflowRun:
                 except ValueError:
                     continue  # not a timer's value (a message payload, say)
         return min(due) if due else None
+
+    def release(self) -> None:
+        """Break the task trees' reference cycles (each task points at its workflow, which holds it): a run no
+        one will use again is then freed by reference counting at once, not left for a full garbage collection
+        to find and free in one long pause (docs/engine.md, "Garbage collection and memory"). The cache of live
+        workflows (engine/services/steps.py) calls this on the runs it drops; the run is unusable afterwards."""
+        workflows = [self.wf, *self.wf.subprocesses.values()]
+        self.wf.subprocesses = {}
+        for wf in workflows:
+            wf.tasks = {}
+            wf.task_tree = wf.last_task = None
+            wf.event_manager = None
