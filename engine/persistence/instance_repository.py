@@ -98,6 +98,11 @@ _ADD_JOB = Prepared(insert(_job), column_keys=[
     "instance_id", "task_guid", "operator", "params", "idempotency_key", "status", "attempts", "next_attempt_at",
     "created_at", "updated_at"])
 _APPLICANT_OF = Prepared(select(_inst.c.applicant).where(_inst.c.business_key == bindparam("key")))
+# What every start asks (processes.start): is the number taken, and for a claim, its application and any claim
+# already running on it.
+_ID_OF = Prepared(select(_inst.c.id).where(_inst.c.business_key == bindparam("key")))
+_DOCUMENT = Prepared(select(_inst.c.id, _inst.c.applicant, _inst.c.process_id, _inst.c.status, _inst.c.outcome)
+                     .where(_inst.c.business_key == bindparam("key")))
 
 
 @dataclass(frozen=True)
@@ -213,14 +218,14 @@ class SqlInstanceRepository:
                            org_unit)
 
     def id_of(self, business_key: str) -> int | None:
-        found = self.conn.execute(select(_inst.c.id).where(_inst.c.business_key == business_key)).scalar()
+        found = _ID_OF.scalar(self.conn, {"key": business_key})
         return None if found is None else int(found)
 
     def document(self, business_key: str) -> dict[str, Any] | None:
         """Who made document ``business_key``, with which process, and where its flow stands."""
-        row = self.conn.execute(select(_inst.c.id, _inst.c.applicant, _inst.c.process_id, _inst.c.status,
-                                       _inst.c.outcome).where(_inst.c.business_key == business_key)).first()
-        return None if row is None else dict(row._mapping)
+        row = _DOCUMENT.first(self.conn, {"key": business_key})
+        return None if row is None else dict(zip(("id", "applicant", "process_id", "status", "outcome"), row,
+                                                  strict=True))
 
     def mark_incident(self, instance_id: int, *, error: str, stop_timers: bool) -> None:
         """The instance's last step failed: status ``incident`` with the error; its state stays as saved."""
@@ -361,7 +366,7 @@ class SqlInstanceRepository:
 
     def running_on(self, document: str) -> str | None:
         """A flow still running that draws on ``document`` (a claim on its application), if any."""
-        return self.conn.execute(running_on_statement(document)).scalar()
+        return _RUNNING_ON.scalar(self.conn, {"document": document})
 
     def status_of(self, business_key: str) -> str | None:
         """The status of the flow that owns document ``business_key``, if one does."""
@@ -385,6 +390,9 @@ def running_on_statement(document: Any, instances: Any = _inst) -> Select[tuple[
     is an alias of process_instance when the outer query reads that table too."""
     return (select(instances.c.business_key)
             .where(instances.c.linked_document == document, instances.c.status != "complete").limit(1))
+
+
+_RUNNING_ON = Prepared(running_on_statement(bindparam("document", type_=String(100))))
 
 
 def _mine(employee: str) -> Any:
