@@ -41,3 +41,16 @@ def test_inbox_reports_query_times_for_each_database():
         assert figures["open_tasks"] == 500 and figures["history"] == 2000
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
         assert figures["busiest_tasks"] > 20 and figures["full_scan_ms"] > 0
+
+
+def test_workers_reports_each_database_posted_exactly_once_by_worker_processes():
+    found = report("workers", "--drivers", "2", "--lifecycles", "2")
+    assert sorted(found) == sorted(DATABASES)
+    for name in DATABASES:
+        figures = found[name]
+        assert figures["ok"] and figures["problems"] == [], figures
+        assert (figures["workers"], figures["drivers"], figures["claims"]) == (2, 2, 4)
+        assert figures["posting"]["vouchers"] == 4 and figures["posting"]["exactly_once"]
+        assert sum(figures["vouchers_by_worker"]) == 4 and figures["worker_exit_codes"] == [0, 0]
+        assert figures["ledger_ok"] and figures["audit_ok"]
+        assert figures["seconds"] > 0 and len(figures["driver_seconds"]) == 2

@@ -61,6 +61,10 @@ class FleetReport:
     def ok(self) -> bool:
         return not self.problems()
 
+    @property
+    def posting_ok(self) -> bool:
+        return self.posting is not None and self.posting.ok
+
     def problems(self) -> list[str]:
         found = list(self.errors)
         found += self.posting.problems() if self.posting else ["not checked"]
@@ -90,23 +94,27 @@ def prepare(container: Container) -> None:
     processes.deploy(container.uow, bundles.read_folder(BPMN), by="E0016")
 
 
-def run(env: dict[str, str], folder: Path, *, workers: int = 2, drivers: int = 2, lifecycles: int = 8,
-        poll: float = 0.1, timeout: float = 120.0, progress: Callable[[int], None] = lambda _n: None
-        ) -> FleetReport:
+def run_fleet(env: dict[str, str], folder: Path, *, workers: int = 2, drivers: int = 2, lifecycles: int = 8,
+              poll: float = 0.1, timeout: float = 120.0, progress: Callable[[int], None] = lambda _n: None
+              ) -> FleetReport:
     """Prepare the database of ``env``, run the fleet, check it. Logs go to ``folder``; ``progress`` hears of
-    each claim posted. ``timeout``: seconds for the drivers and then for the postings, each."""
+    each claim posted. ``timeout``: seconds for the drivers and then for the postings, each.
+
+    Workers and drivers start together (each process spends seconds importing before its first query on a
+    busy machine); jobs that come before a worker is up wait in the outbox as they would in production.
+    """
     report = FleetReport(workers, drivers, lifecycles)
     container = build(Settings.from_env(env), pool_size=2, audit_environ=env)
     try:
         prepare(container)
         fleet = [Worker(env, folder / f"worker-{n}.log", poll) for n in range(workers)]
         try:
-            report.errors += [e for w in fleet if (e := w.started(START_TIMEOUT_S))]
             claims, began = _drive(env, folder, report, timeout)
+            report.errors += [e for w in fleet if (e := w.started(START_TIMEOUT_S))]
             report.errors += _await_postings(container, claims, fleet, timeout, progress)
             report.seconds = time.time() - began
         finally:
-            report.worker_exit_codes = [w.stop(timeout) for w in fleet]
+            report.worker_exit_codes = _stop(fleet, timeout)
         report.vouchers_by_worker = [len(POSTED_VOUCHER.findall(w.text())) for w in fleet]
         report.errors += [f"worker {n} exited with {code}: {fleet[n].tail()}"
                           for n, code in enumerate(report.worker_exit_codes) if code != 0]
@@ -114,6 +122,13 @@ def run(env: dict[str, str], folder: Path, *, workers: int = 2, drivers: int = 2
     finally:
         container.dispose()
     return report
+
+
+def _stop(fleet: list[Worker], timeout: float) -> list[int]:
+    """SIGTERM to every worker at once (each ends after the job it is running), then their exit codes."""
+    for worker in fleet:
+        worker.terminate()
+    return [worker.wait(timeout) for worker in fleet]
 
 
 def verify(container: Container, env: dict[str, str], claims: list[str], report: FleetReport) -> None:
@@ -198,10 +213,12 @@ class Worker:
             time.sleep(0.05)
         return ""
 
-    def stop(self, timeout: float) -> int:
-        """SIGTERM (the worker finishes the job it is running), then its exit code; killed if it hangs."""
+    def terminate(self) -> None:
         if self.alive:
             self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float) -> int:
+        """The exit code; killed if it has not ended within ``timeout``."""
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

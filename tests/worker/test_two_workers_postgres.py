@@ -32,7 +32,7 @@ def pg_db(db_url):
 
 def test_two_workers_and_two_drivers_post_every_claim_exactly_once(pg_db, tmp_path):
     env = worker_fleet.environment(pg_db, tmp_path)
-    report = worker_fleet.run(env, tmp_path, workers=2, drivers=DRIVERS, lifecycles=LIFECYCLES)
+    report = worker_fleet.run_fleet(env, tmp_path, workers=2, drivers=DRIVERS, lifecycles=LIFECYCLES)
     assert report.problems() == [], report.to_json()
     claims = DRIVERS * LIFECYCLES
     assert report.posting is not None and report.posting.vouchers == claims
@@ -63,7 +63,7 @@ def test_negative_control_the_check_names_a_claim_posted_twice_and_one_never_pos
 
 def test_negative_control_a_run_without_workers_reports_every_claim_unposted(db_url, tmp_path):
     env = worker_fleet.environment(db_url, tmp_path)
-    report = worker_fleet.run(env, tmp_path, workers=0, drivers=1, lifecycles=2, timeout=30)
+    report = worker_fleet.run_fleet(env, tmp_path, workers=0, drivers=1, lifecycles=2, timeout=30)
     assert not report.ok
     assert report.posting is not None and report.posting.not_posted == ["EC-D0-0", "EC-D0-1"]
     assert "every worker has died" in report.problems()
