@@ -28,6 +28,7 @@ class PostingCheck:
     unfinished: dict[str, str] = field(default_factory=dict)  # claim: "status/outcome", when not complete/posted
     stray: dict[str, int] = field(default_factory=dict)  # vouchers for documents that are not among the claims
     jobs: dict[str, int] = field(default_factory=dict)  # outbox jobs by status
+    max_attempts: int = 0  # of any outbox job: above 1, some job failed once (retried, not a problem by itself)
     incidents: list[str] = field(default_factory=list)  # instances (business keys) in incident
 
     @property
@@ -46,7 +47,7 @@ class PostingCheck:
 
     def to_json(self) -> dict[str, object]:
         return {"claims": self.claims, "vouchers": self.vouchers, "exactly_once": self.ok,
-                "problems": self.problems(), "jobs": self.jobs}
+                "problems": self.problems(), "jobs": self.jobs, "max_attempts": self.max_attempts}
 
 
 def check(session_factory: sessionmaker[Session], claims: Collection[str]) -> PostingCheck:
@@ -58,6 +59,7 @@ def check(session_factory: sessionmaker[Session], claims: Collection[str]) -> Po
             select(ProcessInstance.business_key, ProcessInstance.status, ProcessInstance.outcome)
             .where(ProcessInstance.process_id == "expense_claim")).tuples()}
         jobs = dict(s.execute(select(OutboxJob.status, func.count()).group_by(OutboxJob.status)).tuples().all())
+        max_attempts = s.scalar(select(func.max(OutboxJob.attempts))) or 0
         incidents = sorted(s.scalars(select(ProcessInstance.business_key)
                                      .where(ProcessInstance.status == "incident")).all())
     wanted = set(claims)
@@ -67,4 +69,4 @@ def check(session_factory: sessionmaker[Session], claims: Collection[str]) -> Po
         not_posted=sorted(c for c in wanted if c not in per_document),
         unfinished={c: states.get(c, "missing/None") for c in wanted if states.get(c) != "/".join(POSTED)},
         stray={doc: n for doc, n in per_document.items() if doc not in wanted},
-        jobs=jobs, incidents=incidents)
+        jobs=jobs, max_attempts=max_attempts, incidents=incidents)

@@ -178,7 +178,7 @@ def _await_postings(container: Container, claims: list[str], fleet: list[Worker]
         if not found.unfinished and not found.jobs.get("pending"):
             return []
         if not any(w.alive for w in fleet):
-            return ["every worker has died"]
+            return ["no worker is running: every one has exited, or none was started"]
         if time.monotonic() > deadline:
             return [f"time-out after {timeout:g} s: {len(found.unfinished)} claim(s) not posted"]
         time.sleep(0.1)

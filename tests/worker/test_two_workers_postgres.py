@@ -37,6 +37,7 @@ def test_two_workers_and_two_drivers_post_every_claim_exactly_once(pg_db, tmp_pa
     claims = DRIVERS * LIFECYCLES
     assert report.posting is not None and report.posting.vouchers == claims
     assert report.posting.jobs == {"done": claims * JOBS_PER_CLAIM}
+    assert report.posting.max_attempts == 1, "a job failed once: look for its error in the workers' logs"
     assert report.worker_exit_codes == [0, 0]  # both stopped cleanly by SIGTERM
     # Both workers posted: one that idled throughout would leave the race between them untested.
     assert sum(report.vouchers_by_worker) == claims and min(report.vouchers_by_worker) > 0, report.vouchers_by_worker
@@ -66,4 +67,4 @@ def test_negative_control_a_run_without_workers_reports_every_claim_unposted(db_
     report = worker_fleet.run_fleet(env, tmp_path, workers=0, drivers=1, lifecycles=2, timeout=30)
     assert not report.ok
     assert report.posting is not None and report.posting.not_posted == ["EC-D0-0", "EC-D0-1"]
-    assert "every worker has died" in report.problems()
+    assert "no worker is running: every one has exited, or none was started" in report.problems()
