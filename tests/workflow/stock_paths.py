@@ -2,7 +2,7 @@
 
 A path is a script of choices. Choices come up at two kinds of point:
 
-- a wait state (``wait:<first READY user task>``): a decision of that task's form (every ``const`` of its
+- a wait state (``wait:<first READY user task>[countersigner]``): a decision of that task's form (every ``const`` of its
   ``decision`` field: approve, reject, send back), the applicant's form for the fill tasks, a message
   something waits for (withdraw), or firing a waiting timer (reminder, SLA escalation);
 - an operator call (``op:<operator>``): the plain answer, a variant of it (over budget, an overrun) or each
@@ -247,6 +247,8 @@ def _wait_choice(run: Engine, process_id: str, chooser: Chooser) -> Callable[[],
     if not actions:
         return None
     point = f"wait:{ready[0].bpmn_id if ready else '-'}"
+    if isinstance(seen, dict) and isinstance(seen.get("approver"), str):  # each countersigner decides apart
+        point += f"[{seen['approver']}]"
     label = chooser.choose(point, list(actions), seen)
     if ready and ready[0].bpmn_id in FILL_TASKS and chooser.applicant_form is None:
         chooser.applicant_form = applicant_form(process_id, ROUTES[label])
