@@ -24,12 +24,14 @@ from typing import Any
 
 import pytest
 
+from connectors.base import ConnectorError
 from engine.bench.lifecycle import BPMN
 from engine.workflow import bundle as bundles
+from engine.workflow.ports import OperatorCall
 from engine.workflow.runtime import WorkflowRun
 from engine.workflow.service_tasks import DispatchingScriptEngine, new_script_engine
 from engine.workflow.stock import StockDiagrams, StockRun
-from tests.workflow.stock_paths import PROCESSES, DrivenPath, Outcome, caught_errors, drive, explore
+from tests.workflow.stock_paths import PROCESSES, START, DrivenPath, Outcome, caught_errors, drive, explore
 
 DIAGRAMS = StockDiagrams.read(BPMN)
 BUNDLE = bundles.parse(bundles.read_folder(BPMN))
@@ -154,3 +156,21 @@ def test_the_reference_is_stock_spiffworkflow():
     added = {name for cls in type(environment).__mro__ if not cls.__module__.startswith("SpiffWorkflow.")
              and cls is not object for name in vars(cls) if not name.startswith("__")}
     assert added == {"call_service"}
+
+
+class _Refusing:
+    def call(self, call: OperatorCall) -> dict[str, Any]:
+        raise ConnectorError("NOBODY_CATCHES_THIS", f"{call.operator} refused")
+
+
+def test_an_operator_error_no_boundary_event_catches_stops_the_stock_run():
+    run = stock_start("travel_application", {**START, "countersigners": [], "document_no": "TA-1"})
+    run.advance(_Refusing())
+    run.complete(run.ready_tasks()[0].task_guid, {"subject": "TRAVEL", "amount": "10.00"})
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - stock 3.2.0 wraps it in a NameError of its own
+        run.advance(_Refusing())
+    behind: BaseException | None = raised.value
+    while behind is not None and not isinstance(behind, ConnectorError):
+        behind = behind.__cause__ or behind.__context__
+    assert behind is not None and behind.code == "NOBODY_CATCHES_THIS"
+    assert run.status() != "complete"
