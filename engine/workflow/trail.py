@@ -16,13 +16,10 @@ REACHED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.CO
 
 
 def element(task: Any) -> str | None:
-    """The diagram element a task runs: its BPMN id, or the name of a multi-instance child; None for the
+    """The diagram element a task runs, by BPMN id (a multi-instance child has its parent's); None for the
     library's own scaffolding (Start, End, boundary-event splits and joins)."""
-    spec = task.task_spec
-    bpmn_id = getattr(spec, "bpmn_id", None)
-    if bpmn_id:
-        return str(bpmn_id)
-    return str(spec.name) if str(spec.name).endswith("[child]") else None
+    bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+    return str(bpmn_id) if bpmn_id else None
 
 
 def completed_sequence(workflow: Any) -> list[str]:
