@@ -11,9 +11,10 @@ A path is a script of choices. Choices come up at two kinds of point:
 ``drive`` replays a script on one engine and takes the first option wherever the script has run out,
 recording every point met with its options (``Step``). ``explore`` is a depth-first search over those
 points: it runs the reference engine, and for every point on the run where the first option was taken
-queues the same script with each other option instead, unless that (case, point, option) was already
-queued or the path already deviates ``deviations`` times. Every non-default option may be taken once per
-path, which bounds the loops (send back, correct a duplicate invoice, retry a posting).
+queues the same script with each other option instead, unless that option at that point was already
+queued for the same DMN route, or the path already deviates ``deviations`` times from the first options
+(the depth bound). Every non-default option may be taken once per path, which bounds the loops (send
+back, correct a duplicate invoice, retry a posting); a path also stops after ``max_waits`` wait states.
 
 The start data are choices too (countersigners named or not; a claim on its own reservation or linked
 to an application's), and so is the applicant's first form: one per rule of the DMN table, with values
@@ -44,7 +45,7 @@ from engine.workflow.stock import StockDiagrams
 from engine.workflow.trail import completed_sequence, steps_taken
 
 PROCESSES = ("travel_application", "expense_claim")
-FILL_TASKS = {"fill_application", "fill_claim"}  # the applicant's form: the case's own
+FILL_TASKS = {"fill_application", "fill_claim"}  # the applicant's form: one per DMN route
 START = {"currency": "CNY", "period": "2026", "applicant": "E0017", "org_unit": "SALES-N"}
 COUNTERSIGNERS = ["E0201", "E0202"]
 LINKED = {"application_no": "TA-0001", "reservation_id": 7}
@@ -331,7 +332,7 @@ class DrivenPath:
 
 def explore(start: Start, errors: dict[str, list[str]], deviations: int = 3,
             processes: Sequence[str] = PROCESSES) -> list[DrivenPath]:
-    """Depth-first over the choices of each process, each (point, option) queued once (see module doc)."""
+    """Depth-first over the choices of each process, each (route, point, option) queued once (module doc)."""
     paths = []
     for process_id in processes:
         claimed: set[tuple[str, str, str]] = set()
