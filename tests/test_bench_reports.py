@@ -24,9 +24,14 @@ def test_lifecycle_reports_each_database_and_the_state_sizes():
     assert sorted(found) == sorted([*DATABASES, "state_bytes", "state_load_save_ms"])
     for name in DATABASES:
         figures = found[name]
-        assert set(figures) == {"lifecycles_per_s", "in_memory_per_s", "overhead_ratio"}
+        assert set(figures) == {"lifecycles_per_s", "in_memory_per_s", "overhead_ratio", "stock_in_memory_per_s",
+                                "persisted_to_stock", "in_memory_to_stock"}
         assert figures["lifecycles_per_s"] > 0 and figures["in_memory_per_s"] > 0
+        assert figures["stock_in_memory_per_s"] > 0
         assert abs(figures["overhead_ratio"] - figures["in_memory_per_s"] / figures["lifecycles_per_s"]) < 0.02
+        stock = figures["stock_in_memory_per_s"]
+        assert abs(figures["persisted_to_stock"] - figures["lifecycles_per_s"] / stock) < 0.02
+        assert abs(figures["in_memory_to_stock"] - figures["in_memory_per_s"] / stock) < 0.02
     sizes = found["state_bytes"]
     assert set(sizes) == {"50", "200"} and 0 < sizes["50"] < sizes["200"] < 4 * sizes["50"]  # linear, not quadratic
     times = found["state_load_save_ms"]
