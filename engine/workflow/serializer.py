@@ -9,12 +9,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 
 from engine.workflow import bundle as bundles
+from engine.workflow.engine_workflow import EngineSubWorkflow, EngineWorkflow
 from engine.workflow.service_tasks import ConnectorServiceTask
 from engine.workflow.timers import ClockedCycle, ClockedDuration, ClockedTimeDate
 
@@ -51,6 +52,17 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+def _stock_name(converter: type, typename: str) -> type:
+    """``converter`` writing our subclass under the stock type name: the state format does not change, and
+    registered after the stock class, a state (ours or stock SpiffWorkflow's) loads as our subclass."""
+
+    class Converter(converter):
+        def __init__(self, target_class: type, registry: Any) -> None:
+            super().__init__(target_class, registry, typename=typename)
+
+    return Converter
+
+
 def _missing(sha: str) -> Any:
     def fail() -> dict[str, str]:
         raise LookupError(f"bundle {sha[:12]} is not loaded; load it from the database before the instance")
@@ -72,6 +84,8 @@ def _config(specless: bool) -> dict[Any, Any]:
         config[clocked] = TimerConditionalEventDefinitionConverter
     if specless:
         config[BpmnWorkflow] = SpeclessWorkflowConverter
+    config[EngineWorkflow] = _stock_name(config[BpmnWorkflow], "BpmnWorkflow")  # after the stock classes
+    config[EngineSubWorkflow] = _stock_name(BpmnSubWorkflowConverter, "BpmnSubWorkflow")
     return config
 
 
