@@ -1,7 +1,7 @@
 """The sandbox wired into SpiffWorkflow: its task-data environment and script engine, sandboxed.
 
-Expressions run in-process through ``Sandbox``; scripts run in an evaluator process
-(``isolation.py``) unless configured otherwise. See docs/scripts.md for what diagram code may do.
+Expressions and straight-line scripts run in-process through ``Sandbox``; other scripts run in an
+evaluator process (``isolation.py``) unless configured otherwise. See docs/scripts.md for what diagram code may do.
 """
 
 from __future__ import annotations
@@ -26,18 +26,19 @@ class SandboxedEnvironment(TaskDataEnvironment):
     context such as DMN's ``dmninputexpr``); ``execute`` runs with task data as globals, so
     assigned variables become task data, and cleans up after itself.
 
-    Scripts run in an evaluator process under kernel limits (``isolation.py``) unless
-    ``isolated`` is False, or None and ``BUDGETFLOW_SCRIPT_EVALUATORS=0``; expressions always run
-    in-process (docs/scripts.md says why).
+    Scripts with loops or functions run in an evaluator process under kernel limits (``isolation.py``)
+    unless ``isolated`` is False, or None and ``BUDGETFLOW_SCRIPT_EVALUATORS=0``; expressions and
+    straight-line scripts always run in-process (docs/scripts.md says why).
     """
 
     def __init__(self, extra_globals: dict[str, Any] | None = None, limits: SandboxLimits | None = None,
-                 *, isolated: bool | None = None):
+                 *, isolated: bool | None = None, straight_line_here: bool = True):
         self.sandbox = Sandbox(extra_globals, limits)
         super().__init__(self.sandbox.public)
         if isolated is None:
             isolated = configured_size() > 0
-        self.scripts = IsolatedScripts(self.sandbox, extra_globals) if isolated else None
+        self.scripts = IsolatedScripts(self.sandbox, extra_globals, straight_line_here=straight_line_here) \
+            if isolated else None
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         return self.sandbox.evaluate(expression, context, external_context)
@@ -101,6 +102,7 @@ def make_script_engine(
     limits: SandboxLimits | None = None,
     engine_class: type[PythonScriptEngine] = SandboxedScriptEngine,
     isolated: bool | None = None,
+    straight_line_here: bool = True,
 ) -> PythonScriptEngine:
     """The script engine every workflow gets: sandboxed expressions and scripts.
 
@@ -108,6 +110,8 @@ def make_script_engine(
     call them but not read their attributes. ``engine_class`` lets a subclass (for example one
     that carries the connector port) keep the sandbox; derive it from SandboxedScriptEngine to
     keep the task-naming errors as well. ``isolated`` chooses where scripts run (see
-    ``SandboxedEnvironment``); the default follows ``BUDGETFLOW_SCRIPT_EVALUATORS``.
+    ``SandboxedEnvironment``); the default follows ``BUDGETFLOW_SCRIPT_EVALUATORS``. With
+    ``straight_line_here`` False even straight-line scripts go to an evaluator (the evaluator's own tests).
     """
-    return engine_class(environment=SandboxedEnvironment(extra_globals, limits, isolated=isolated))
+    return engine_class(environment=SandboxedEnvironment(extra_globals, limits, isolated=isolated,
+                                                         straight_line_here=straight_line_here))
