@@ -8,6 +8,7 @@ in the same order as the library's iterators, for every state filter.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -18,11 +19,13 @@ import pytest
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine.workflow import bundle as bundles
 from engine.workflow import runtime, task_walk
 from engine.workflow import serializer as serializer_module
+from engine.workflow.engine_task import EngineTask, inherited
 from engine.workflow.engine_workflow import EngineSubWorkflow, EngineWorkflow
 from engine.workflow.ports import OperatorCall
 from engine.workflow.runtime import WorkflowRun
@@ -80,7 +83,21 @@ def _all_tasks(wf: Any) -> Iterator[Any]:
         yield from sp.tasks.values()
 
 
-def _trace(path: str, snapshots: list[Any] | None = None) -> list[Any]:
+def _same_answers_as_the_library(wf: Any) -> int:
+    """Every (sub)workflow's get_tasks, for each filter the engine uses, equals the library's iterator's."""
+    compared = 0
+    for workflow in [wf, *wf.subprocesses.values()]:
+        for mask in (TaskState.READY, TaskState.WAITING, TaskState.NOT_FINISHED_MASK):
+            for manual in (None, True, False):
+                library = list(BpmnTaskIterator(workflow.task_tree, state=mask, manual=manual))
+                assert workflow.get_tasks(state=mask, manual=manual) == library
+                compared += 1
+        library_done = next(TaskIterator(workflow.task_tree, state=TaskState.NOT_FINISHED_MASK), None) is None
+        assert workflow.is_completed() == (workflow.completed or library_done)
+    return compared
+
+
+def _trace(path: str, snapshots: list[Any] | None = None, check_each_step: bool = False) -> list[Any]:
     """The path's completed tasks in order (element, state, data), and the final status and data."""
     process_id, extra, forms = PATHS[path]
     run = WorkflowRun.start(_bundle(), process_id, {**START, "document_no": "D-1", **extra}, new_script_engine())
@@ -89,6 +106,8 @@ def _trace(path: str, snapshots: list[Any] | None = None) -> list[Any]:
     def record(event: runtime.StepEvent) -> None:
         task = run.wf.get_task_from_id(UUID(event.task_guid))
         steps.append((event.bpmn_id, event.state, json.dumps(task.data, sort_keys=True, default=str)))
+        if check_each_step and isinstance(run.wf, EngineWorkflow):
+            _same_answers_as_the_library(run.wf)
 
     for form in [*forms, None]:
         run.advance(Operators(), on_step=record)
@@ -105,7 +124,7 @@ def _trace(path: str, snapshots: list[Any] | None = None) -> list[Any]:
 
 @pytest.mark.parametrize("path", sorted(PATHS))
 def test_the_same_tasks_complete_in_the_same_order_with_the_same_data(path: str, monkeypatch: Any) -> None:
-    after = _trace(path)
+    after = _trace(path, check_each_step=True)  # and, after every step, the same answers to each query
     monkeypatch.setattr(runtime, "EngineWorkflow", BpmnWorkflow)  # the library's own walks: main's behaviour
     before = _trace(path)
     assert after == before
@@ -196,3 +215,81 @@ def test_states_load_both_ways_and_keep_the_stock_type_names(specless: bool, mon
     text = main.serialize_json(snapshots[1])
     assert type(ours.deserialize_json(text)) is EngineWorkflow
     assert ours.serialize_json(ours.deserialize_json(text)) == text
+
+
+def test_every_task_is_an_engine_task_after_start_and_after_load() -> None:
+    snapshots: list[Any] = []
+    _trace("application with countersigners", snapshots)
+    wf = snapshots[1]
+    assert {type(t) for t in _all_tasks(wf)} == {EngineTask}
+    loaded = STATE.deserialize_json(STATE.serialize_json(wf))
+    assert {type(t) for t in _all_tasks(loaded)} == {EngineTask}
+    assert json.loads(STATE.serialize_json(wf))["tasks"][str(wf.task_tree.id)]["typename"] == "Task"
+
+
+def test_inherited_is_the_library_merge_into_an_empty_dict() -> None:
+    shared = {"deep": [1, {"x": 2}]}
+    parent = {"n": 1, "s": "t", "d": shared, "l": [shared, 2], "set": {1, 2}, "t": (1, [2]), "none": None}
+    ours, library = inherited(parent), DeepMerge.merge({}, parent)
+    assert ours == library
+    for key in parent:  # the same values copied (first level only) and the same values shared
+        assert (ours[key] is parent[key]) == (library[key] is parent[key]), key
+        if isinstance(parent[key], (dict, list)):
+            assert all(a is b for a, b in zip(ours[key], library[key], strict=True)), key
+
+
+def test_state_changes_log_as_the_library_does_when_its_logger_is_enabled(caplog: pytest.LogCaptureFixture) -> None:
+    run = WorkflowRun.start(_bundle(), "travel_application", {**START, "document_no": "D-1"}, new_script_engine())
+    run.advance(Operators())
+    ready = run.ready_tasks()[0]
+    with caplog.at_level(logging.INFO, logger="spiff.task"):
+        run.complete(ready.task_guid, APPLY)
+    changes = [r for r in caplog.records if r.name == "spiff.task" and r.getMessage().startswith("State changed")]
+    assert changes and all(hasattr(r, "task_spec") and hasattr(r, "elapsed") for r in changes)
+    caplog.clear()
+    run.advance(Operators())  # back at WARNING: nothing built, nothing logged
+    assert not [r for r in caplog.records if r.name == "spiff.task"]
+
+
+def test_a_single_candidate_is_found_exactly_where_the_library_walk_reaches_it() -> None:
+    """Each task in turn made the only READY one (predicted parents, subprocess roots, finished branches):
+    the scan's reachability check must agree with the library's walk for every position."""
+    snapshots: list[Any] = []
+    _trace("application with countersigners", snapshots)
+    reached = missed = 0
+    for wf in snapshots:
+        found, lost = _each_task_alone_ready(wf)
+        reached, missed = reached + found, missed + lost
+    assert reached > 50 and missed > 50  # both answers were exercised
+
+
+def _each_task_alone_ready(wf: Any) -> tuple[int, int]:
+    tasks = list(_all_tasks(wf))
+    saved = {task: task._state for task in tasks}
+    reached = missed = 0
+    try:
+        for task in tasks:
+            if task._state == TaskState.READY:
+                task._state = TaskState.FUTURE
+        for task in tasks:
+            before, task._state = task._state, TaskState.READY
+            for workflow in [wf, *wf.subprocesses.values()]:
+                library = list(BpmnTaskIterator(workflow.task_tree, state=TaskState.READY))
+                assert workflow.get_tasks(state=TaskState.READY) == library, task
+                assert task_walk.find(workflow.task_tree, TaskState.READY) == \
+                    list(TaskIterator(workflow.task_tree, state=TaskState.READY))
+                reached, missed = reached + bool(library), missed + (not library)
+            task._state = before
+    finally:
+        for task, state in saved.items():
+            task._state = state
+    return reached, missed
+
+
+def test_control_a_scan_that_skips_the_reachability_check_is_caught(monkeypatch: Any) -> None:
+    snapshots: list[Any] = []
+    _trace("application with countersigners", snapshots)
+    monkeypatch.setattr(task_walk, "_reachable", lambda *args: True)
+    with pytest.raises(AssertionError):
+        for wf in snapshots:
+            _each_task_alone_ready(wf)
