@@ -6,6 +6,9 @@ evaluator process (``isolation.py``) unless configured otherwise. See docs/scrip
 
 from __future__ import annotations
 
+import ast
+import functools
+import threading
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -17,6 +20,29 @@ from engine.workflow.scripts.evaluator_pool import configured_size
 from engine.workflow.scripts.isolation import IsolatedScripts
 from engine.workflow.scripts.limits import SandboxLimits
 from engine.workflow.scripts.sandbox import Sandbox
+
+_shared: dict[SandboxLimits | None, Sandbox] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_sandbox(limits: SandboxLimits | None) -> Sandbox:
+    """One Sandbox per set of limits for engines without extra globals: every workflow run gets a script
+    engine, and a new Sandbox would build its namespaces (guarded types) and fill its compile cache again.
+    A Sandbox holds no per-run state (the budget is per thread, the namespaces are copied per call)."""
+    sandbox = _shared.get(limits)
+    if sandbox is None:
+        with _shared_lock:
+            sandbox = _shared.setdefault(limits, Sandbox(None, limits))
+    return sandbox
+
+
+@functools.lru_cache(maxsize=4096)
+def _syntax_error_args(expression: str) -> tuple[Any, ...] | None:
+    try:
+        ast.parse(expression)
+    except SyntaxError as err:
+        return err.args
+    return None
 
 
 class SandboxedEnvironment(TaskDataEnvironment):
@@ -33,7 +59,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
 
     def __init__(self, extra_globals: dict[str, Any] | None = None, limits: SandboxLimits | None = None,
                  *, isolated: bool | None = None, straight_line_here: bool = True):
-        self.sandbox = Sandbox(extra_globals, limits)
+        self.sandbox = Sandbox(extra_globals, limits) if extra_globals else shared_sandbox(limits)
         super().__init__(self.sandbox.public)
         if isolated is None:
             isolated = configured_size() > 0
@@ -58,6 +84,13 @@ class SandboxedScriptEngine(PythonScriptEngine):
     ``create_task_exec_exception`` (TypeError on a SyntaxError without line number, or on
     non-string exception args such as Decimal's) and ``call_service`` (NameError on ``script``).
     """
+
+    def validate(self, expression: str) -> None:
+        """``ast.parse`` as the library does (its DMN engine asks per cell and evaluation), answered once per text;
+        a new SyntaxError each time, so tracebacks do not pile up on one cached exception."""
+        args = _syntax_error_args(expression)
+        if args is not None:
+            raise SyntaxError(*args)
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         try:
