@@ -9,10 +9,6 @@ Two costs of every task state change in SpiffWorkflow 3.2.0, removed here with t
   still empty, and a deep merge into an empty dict is a copy of each value (a shallow copy of a dict, list
   or set): done directly here. A child that already holds data takes the library's merge.
 
-``parent`` and ``children`` keep the task objects they looked up while ``_parent``/``_children`` stay the
-same: the library looks each UUID up in the workflow's dict on every access, and ``UUID.__hash__`` is
-Python code (a quarter of a step's time went to those lookups).
-
 A task creates its children as its own class (``_add_child``), so one ``EngineTask`` root (engine_workflow.py)
 makes the whole tree of them; the serializer writes them under the stock type name ``Task``.
 """
@@ -41,34 +37,6 @@ def inherited(parent_data: dict[str, Any]) -> dict[str, Any]:
 class EngineTask(Task):
     _state: int
     data: dict[str, Any]
-
-    @property
-    def parent(self) -> Any:
-        parent_id = self._parent
-        kept = self.__dict__.get("_kept_parent")
-        if kept is not None and kept[0] is parent_id:
-            return kept[1]
-        found = self.workflow.tasks.get(parent_id)
-        if found is not None:  # a task is removed only after its children: a found parent stays valid
-            self._kept_parent = (parent_id, found)
-        return found
-
-    @parent.setter
-    def parent(self, task: Any) -> None:
-        self._parent = task.id if task is not None else None
-
-    @property
-    def children(self) -> list[Any]:
-        ids = self._children
-        kept = self.__dict__.get("_kept_children")
-        if kept is None or kept[0] != ids:  # the same UUID objects compare by identity, in C
-            tasks = self.workflow.tasks
-            kept = self._kept_children = (list(ids), [tasks.get(child) for child in ids])
-        return list(kept[1])  # a new list each time, as the library's
-
-    @children.setter
-    def children(self, tasks: list[Any]) -> None:
-        self._children = [child.id for child in tasks]
 
     def _add_child(self, task_spec: Any, state: int = TaskState.MAYBE) -> EngineTask:
         # Task._add_child, creating our class (the library names its own).
