@@ -5,8 +5,8 @@ by popping the head of a Python list and prepending each task's children, readin
 ``children`` and ``parent`` properties (a dict lookup per UUID each). The engine walks the tree after
 every completed task and on every engine pass, so that walk was the biggest single cost of a step.
 
-This walk pops from the end of a list instead, keeps each task's child objects while its ``_children``
-list is unchanged (no UUID hashing per visit), and finds subprocess owners by object, with the
+This walk pops from the end of a list instead, reads ``_children`` from the workflow's task dict
+directly and finds subprocess owners by object (no UUID hashing per task visited), with the
 library's rules unchanged:
 
 - a task is visited before its children; a subprocess's root before the task's own children;
@@ -67,7 +67,8 @@ def walk(first: Any, state: int = TaskState.ANY_MASK, manual: bool | None = None
         owned = owners.get(id(task)) if owners else None
         if owned is not None or (children and task._state >= lowest):
             if children:
-                push(_children_reversed(task, children))
+                tasks = task.workflow.tasks
+                push([tasks.get(child) for child in reversed(children)])
             if owned is not None:
                 stack.append(owned.task_tree)
         if task._state & state and (manual is None or task.task_spec.manual == manual):
@@ -84,21 +85,6 @@ def _owners(first: Any, subprocesses: dict[Any, Any]) -> dict[int, Any]:
         if owner is not None:
             owners[id(owner)] = subprocess
     return owners
-
-
-def _children_reversed(task: Any, children: list[Any]) -> list[Any]:
-    """The child tasks, last first (to push), kept on the task while its ``_children`` list is unchanged.
-
-    Each visit would otherwise look every child up by UUID. The check compares the kept copy of the ids
-    with the current list: the same UUID objects compare by identity, in C.
-    """
-    kept = task.__dict__.get("_walk_children")
-    if kept is not None and kept[0] == children:
-        return kept[1]
-    tasks = task.workflow.tasks
-    found = [tasks.get(child) for child in reversed(children)]
-    task._walk_children = (list(children), found)
-    return found
 
 
 def find(first: Any, state: int = TaskState.ANY_MASK, manual: bool | None = None,
