@@ -12,6 +12,8 @@ logger only and leaves these levels alone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Every logger SpiffWorkflow 3.2.0 creates (``grep -r getLogger SpiffWorkflow``), and their parent.
 SPIFF_LOGGERS = ("spiff", "spiff.workflow", "spiff.task", "spiff.data", "spiff.dmn")
@@ -21,3 +23,19 @@ def quiet_library_logs(level: int = logging.WARNING) -> None:
     """Set each SpiffWorkflow logger's own level (the library tests that, not the effective level)."""
     for name in SPIFF_LOGGERS:
         logging.getLogger(name).setLevel(level)
+
+
+@contextmanager
+def library_defaults() -> Iterator[None]:
+    """SpiffWorkflow's loggers as the library leaves them (level 0) inside, ours again after.
+
+    For timing stock SpiffWorkflow beside the engine in one process: importing ``engine.workflow`` quiets
+    these loggers for everyone, and the details the library builds at level 0 are part of what stock costs.
+    """
+    saved = {name: logging.getLogger(name).level for name in SPIFF_LOGGERS}
+    quiet_library_logs(logging.NOTSET)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 import engine.workflow  # noqa: F401 - the import sets the levels
 from engine.workflow import bundle as bundles
-from engine.workflow.library_logs import SPIFF_LOGGERS, quiet_library_logs
+from engine.workflow.library_logs import SPIFF_LOGGERS, library_defaults, quiet_library_logs
 from engine.workflow.runtime import WorkflowRun
 from engine.workflow.service_tasks import new_script_engine
 
@@ -55,6 +55,16 @@ def test_control_at_level_zero_the_details_are_built() -> None:
         assert _details_built(run.wf)  # what every state change paid before
     finally:
         quiet_library_logs()
+    assert not _details_built(run.wf)
+
+
+def test_library_defaults_gives_stock_its_level_zero_loggers_for_a_while() -> None:
+    run = WorkflowRun.start(_bundle(), "travel_application", {"currency": "CNY", "period": "2026"},
+                            new_script_engine())
+    with library_defaults():
+        assert all(logging.getLogger(name).level == logging.NOTSET for name in SPIFF_LOGGERS)
+        assert _details_built(run.wf)
+    assert all(logging.getLogger(name).level == logging.WARNING for name in SPIFF_LOGGERS)
     assert not _details_built(run.wf)
 
 
