@@ -28,6 +28,7 @@ from engine.config import Settings
 from engine.services import outbox, processes
 from engine.services.masterdata.importing import seed_demo
 from engine.workflow import bundle as bundles
+from engine.workflow.library_logs import library_defaults
 from engine.workflow.ports import OperatorCall, OperatorPort
 from engine.workflow.runtime import WorkflowRun
 from engine.workflow.service_tasks import new_script_engine
@@ -152,8 +153,13 @@ def in_memory_lifecycle(bundle: bundles.Bundle) -> None:
 
 
 def stock_lifecycle(diagrams: StockDiagrams) -> None:
-    """The same lifecycle on stock SpiffWorkflow, in memory."""
-    _lifecycle(lambda process_id, data: StockRun.start(diagrams, process_id, data))
+    """The same lifecycle on stock SpiffWorkflow, in memory, its loggers as the library leaves them.
+
+    Importing ``engine.workflow`` quiets SpiffWorkflow's loggers for the whole process; the log details
+    the library builds at its default level are part of what stock costs, so the reference keeps them.
+    """
+    with library_defaults():
+        _lifecycle(lambda process_id, data: StockRun.start(diagrams, process_id, data))
 
 
 def _lifecycle(start: Callable[[str, dict[str, Any]], InMemoryRun]) -> None:
