@@ -24,9 +24,14 @@ def test_lifecycle_reports_each_database_and_the_state_sizes():
     assert sorted(found) == sorted([*DATABASES, "state_bytes", "state_load_save_ms"])
     for name in DATABASES:
         figures = found[name]
-        assert set(figures) == {"lifecycles_per_s", "in_memory_per_s", "overhead_ratio"}
+        assert set(figures) == {"lifecycles_per_s", "in_memory_per_s", "overhead_ratio", "stock_in_memory_per_s",
+                                "persisted_to_stock", "in_memory_to_stock"}
         assert figures["lifecycles_per_s"] > 0 and figures["in_memory_per_s"] > 0
+        assert figures["stock_in_memory_per_s"] > 0
         assert abs(figures["overhead_ratio"] - figures["in_memory_per_s"] / figures["lifecycles_per_s"]) < 0.02
+        stock = figures["stock_in_memory_per_s"]
+        assert abs(figures["persisted_to_stock"] - figures["lifecycles_per_s"] / stock) < 0.02
+        assert abs(figures["in_memory_to_stock"] - figures["in_memory_per_s"] / stock) < 0.02
     sizes = found["state_bytes"]
     assert set(sizes) == {"50", "200"} and 0 < sizes["50"] < sizes["200"] < 4 * sizes["50"]  # linear, not quadratic
     times = found["state_load_save_ms"]
@@ -41,6 +46,19 @@ def test_inbox_reports_query_times_for_each_database():
         assert figures["open_tasks"] == 500 and figures["history"] == 2000
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
         assert figures["busiest_tasks"] > 20 and figures["full_scan_ms"] > 0
+
+
+def test_workers_reports_each_database_posted_exactly_once_by_worker_processes():
+    found = report("workers", "--drivers", "2", "--lifecycles", "2")
+    assert sorted(found) == sorted(DATABASES)
+    for name in DATABASES:
+        figures = found[name]
+        assert figures["ok"] and figures["problems"] == [], figures
+        assert (figures["workers"], figures["drivers"], figures["claims"]) == (2, 2, 4)
+        assert figures["posting"]["vouchers"] == 4 and figures["posting"]["exactly_once"]
+        assert sum(figures["vouchers_by_worker"]) == 4 and figures["worker_exit_codes"] == [0, 0]
+        assert figures["ledger_ok"] and figures["audit_ok"]
+        assert figures["seconds"] > 0 and len(figures["driver_seconds"]) == 2
 
 
 def test_memory_reports_pauses_by_generation_and_resident_memory_over_the_run():

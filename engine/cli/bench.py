@@ -10,15 +10,18 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.bench import budget_contention, inbox, lifecycle, memory, posting
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
+from engine.bench.worker_fleet import FleetReport, environment, run_fleet
 from engine.cli.base import group
 from engine.cli.i18n import N_, _
 from engine.cli.output import emit_json, json_option, note, progress, say
@@ -93,7 +96,7 @@ def contention_command(seconds: float, as_json: bool) -> int:
 @click.option("--count", type=click.IntRange(min=1), default=30, help=N_("lifecycles per measurement (default 30)"))
 @json_option
 def lifecycle_command(count: int, as_json: bool) -> int:
-    """Full lifecycles per second persisted against in memory, and the size of an instance's state."""
+    """Full lifecycles per second: persisted, in memory, and on stock SpiffWorkflow; and an instance's state size."""
     machine(as_json)
     databases = scratch_databases()
     results: dict[str, object] = {}
@@ -102,11 +105,15 @@ def lifecycle_command(count: int, as_json: bool) -> int:
             rates = lifecycle.paired_rates(url, count=count, progress=advance)
             results[name] = {"lifecycles_per_s": round(rates.persisted_per_s, 2),
                              "in_memory_per_s": round(rates.in_memory_per_s, 2),
-                             "overhead_ratio": round(rates.overhead, 2)}
-            say(_("{name}: {persisted} lifecycles/s persisted, {memory}/s in memory (SpiffWorkflow alone, same "
-                  "diagrams, taken turn about); overhead {overhead}x").format(
+                             "overhead_ratio": round(rates.overhead, 2),
+                             **stock_figures(rates)}
+            say(_("{name}: {persisted} lifecycles/s persisted, {memory}/s on our engine in memory, {stock}/s on "
+                  "stock SpiffWorkflow in memory (same diagrams, taken turn about); overhead {overhead}x; "
+                  "persisted {persisted_ratio}x stock, our engine {memory_ratio}x stock").format(
                 name=name, persisted=f"{rates.persisted_per_s:.1f}", memory=f"{rates.in_memory_per_s:.1f}",
-                overhead=f"{rates.overhead:.2f}"), as_json=as_json)
+                stock=f"{rates.stock_per_s:.1f}", overhead=f"{rates.overhead:.2f}",
+                persisted_ratio=f"{rates.persisted_to_stock:.2f}", memory_ratio=f"{rates.in_memory_to_stock:.2f}"),
+                as_json=as_json)
         states = {}
         for n in (50, 200):
             states[str(n)] = lifecycle.state_figures(n)
@@ -122,6 +129,13 @@ def lifecycle_command(count: int, as_json: bool) -> int:
     if as_json:
         emit_json(results)
     return 0
+
+
+def stock_figures(rates: lifecycle.Rates) -> dict[str, float]:
+    """The stock SpiffWorkflow column (issue 13): its rate, and ours as multiples of it."""
+    return {"stock_in_memory_per_s": round(rates.stock_per_s, 2),
+            "persisted_to_stock": round(rates.persisted_to_stock, 2),
+            "in_memory_to_stock": round(rates.in_memory_to_stock, 2)}
 
 
 @bench.command("inbox", examples=("budgetflow bench inbox", "budgetflow bench inbox --open 5000 --history 50000"))
@@ -177,6 +191,48 @@ def posting_command(vouchers: int, ambiguous: float, as_json: bool) -> int:
         emit_json(results)
     exact = all(isinstance(r, dict) and not (r["duplicates"] or r["missing"] or r["failed"]) for r in results.values())
     return 0 if exact else 1
+
+
+@bench.command("workers", examples=("budgetflow bench workers", "budgetflow bench workers --lifecycles 50 --json"))
+@click.option("--workers", type=click.IntRange(min=1), default=2, help=N_("`budgetflow worker` processes (default 2)"))
+@click.option("--drivers", type=click.IntRange(min=1), default=2,
+              help=N_("driver processes, each running lifecycles through the services (default 2)"))
+@click.option("--lifecycles", type=click.IntRange(min=1), default=25, help=N_("lifecycles per driver (default 25)"))
+@json_option
+def workers_command(workers: int, drivers: int, lifecycles: int, as_json: bool) -> int:
+    """Worker processes post what driver processes approve: every claim exactly once; exit 1 if not.
+
+    The drivers run lifecycles through the services and leave the vouchers to real `budgetflow worker`
+    processes. Then the ledger and the audit chain are verified too.
+    """
+    machine(as_json)
+    databases = scratch_databases()
+    results: dict[str, object] = {}
+    with progress(drivers * lifecycles * len(databases), _("measuring"), as_json=as_json) as advance:
+        for name, url in each_database(databases):
+            with tempfile.TemporaryDirectory(prefix="budgetflow-workers-") as folder:
+                report = run_fleet(environment(url, Path(folder)), Path(folder), workers=workers, drivers=drivers,
+                                   lifecycles=lifecycles, progress=advance)
+            results[name] = report.to_json()
+            say_fleet(name, report, as_json)
+    if as_json:
+        emit_json(results)
+    return 0 if all(isinstance(r, dict) and r["ok"] for r in results.values()) else 1
+
+
+def say_fleet(name: str, report: FleetReport, as_json: bool) -> None:
+    said = report.to_json()
+    say(_("{name}: {claims} claims from {drivers} drivers posted by {workers} workers in {seconds} s ({rate}/s); "
+          "vouchers per worker {by_worker}; exactly once {once}, ledger {ledger}, audit {audit}").format(
+        name=name, claims=report.claims, drivers=report.drivers, workers=report.workers, seconds=said["seconds"],
+        rate=said["lifecycles_per_s"], by_worker=report.vouchers_by_worker, once=_verdict(report.posting_ok),
+        ledger=_verdict(not report.ledger_problems), audit=_verdict(not report.audit_problems)), as_json=as_json)
+    for problem in report.problems():
+        say(f"  problem: {problem}", as_json=as_json)
+
+
+def _verdict(ok: bool) -> str:
+    return "OK" if ok else _("FAILED")
 
 
 @bench.command("memory", examples=("budgetflow bench memory --json", "budgetflow bench memory --claims 500 --untuned"))

@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from connectors.base import ConnectorError
 from engine.domain.forms import plain_json_problems
 from engine.workflow.bundle import Bundle
+from engine.workflow.engine_workflow import EngineWorkflow
 from engine.workflow.errors import StepFailed, TaskNotReady, outside_the_instance
 from engine.workflow.failure_site import locate
 from engine.workflow.instructions import render_instructions
@@ -133,7 +134,7 @@ class WorkflowRun:
         cls, bundle: Bundle, process_id: str, data: dict[str, Any], engine: DispatchingScriptEngine
     ) -> WorkflowRun:
         spec, subprocess_specs = bundle.spec(process_id)
-        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=engine)
+        wf = EngineWorkflow(spec, subprocess_specs, script_engine=engine)
         wf.spec_key = f"{bundle.sha256}:{process_id}"
         wf.task_tree.data.update(data)
         return cls(wf, engine)

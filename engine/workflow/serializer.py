@@ -9,12 +9,20 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+from SpiffWorkflow.util.task import TaskState
 
 from engine.workflow import bundle as bundles
+from engine.workflow.engine_task import EngineTask, inherited
+from engine.workflow.engine_workflow import EngineSubWorkflow, EngineWorkflow
 from engine.workflow.service_tasks import ConnectorServiceTask
 from engine.workflow.timers import ClockedCycle, ClockedDuration, ClockedTimeDate
 
@@ -23,6 +31,35 @@ class _ConnectorServiceTaskConverter(ServiceTaskConverter):
     def __init__(self, target_class: type, registry: Any) -> None:
         # Keep the stock type name so states stay loadable if the class is renamed or swapped.
         super().__init__(target_class, registry, typename="ServiceTask")
+
+
+class EngineTaskConverter(TaskConverter):
+    """TaskConverter.from_dict with the parent's data copied directly (``inherited``) where the library
+    deep-merges it into an empty dict; written under the stock type name ``Task``."""
+
+    def __init__(self, target_class: type, registry: Any) -> None:
+        super().__init__(target_class, registry, typename="Task")
+
+    def from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=UUID(dct["id"]))
+        task._parent = UUID(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [UUID(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta, parent = dct.get("delta"), task.parent
+        if delta and parent is not None:
+            data = inherited(parent.data)
+            data.update(self.registry.restore(delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                data.pop(key, None)
+        else:
+            data = self.registry.restore(dct["data"])
+        task.data = data
+        return task
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -51,6 +88,17 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+def _stock_name(converter: type, typename: str) -> type:
+    """``converter`` writing our subclass under the stock type name: the state format does not change, and
+    registered after the stock class, a state (ours or stock SpiffWorkflow's) loads as our subclass."""
+
+    class Converter(converter):
+        def __init__(self, target_class: type, registry: Any) -> None:
+            super().__init__(target_class, registry, typename=typename)
+
+    return Converter
+
+
 def _missing(sha: str) -> Any:
     def fail() -> dict[str, str]:
         raise LookupError(f"bundle {sha[:12]} is not loaded; load it from the database before the instance")
@@ -72,6 +120,9 @@ def _config(specless: bool) -> dict[Any, Any]:
         config[clocked] = TimerConditionalEventDefinitionConverter
     if specless:
         config[BpmnWorkflow] = SpeclessWorkflowConverter
+    config[EngineTask] = EngineTaskConverter  # after the stock classes: states load as ours
+    config[EngineWorkflow] = _stock_name(config[BpmnWorkflow], "BpmnWorkflow")
+    config[EngineSubWorkflow] = _stock_name(BpmnSubWorkflowConverter, "BpmnSubWorkflow")
     return config
 
 

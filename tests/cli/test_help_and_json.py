@@ -47,6 +47,7 @@ JSON_RUNS = {
     "budgetflow bench budget-contention": ["bench", "budget-contention", "--seconds", "0.1"],
     "budgetflow bench web": ["bench", "web", "--open", "200", "--history", "400", "--queries", "3"],
     "budgetflow bench posting": ["bench", "posting", "--vouchers", "5"],
+    "budgetflow bench workers": ["bench", "workers", "--drivers", "1", "--lifecycles", "1"],
     "budgetflow bench memory": ["bench", "memory", "--claims", "6"],
     "budgetflow reconcile": ["reconcile", "--payments"],
     "budgetflow erp check": ["erp", "check"],

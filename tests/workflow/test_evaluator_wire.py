@@ -85,7 +85,8 @@ class FakePool:
     ({"ok": False, "error": {"type": "ScriptTimeout", "what": "slow", "lineno": 99}}, ScriptTimeout, "slow"),
 ])
 def test_what_the_evaluator_sends_back_is_checked(reply: dict[str, Any], error: type[Any], message: str):
-    scripts = IsolatedScripts(Sandbox(limits=LIMITS), pool=FakePool(reply))  # type: ignore[arg-type]
+    scripts = IsolatedScripts(Sandbox(limits=LIMITS), pool=FakePool(reply),  # type: ignore[arg-type]
+                              straight_line_here=False)
     data = {"amount": 1}
     with pytest.raises(error, match=message) as caught:
         scripts.execute("x = amount + 1", data)
@@ -101,7 +102,8 @@ def test_only_the_task_data_a_script_names_is_sent():
             sent.append(wire.decode(request["data"]))
             return {"id": request["id"], "ok": True, "data": wire.encode({"x": 2, "amount": 1})}
 
-    scripts = IsolatedScripts(Sandbox(limits=LIMITS), pool=Recording({}))  # type: ignore[arg-type]
+    scripts = IsolatedScripts(Sandbox(limits=LIMITS), pool=Recording({}),  # type: ignore[arg-type]
+                              straight_line_here=False)
     unrelated = {"nested": [1, 2]}
     data = {"amount": 1, "unrelated": unrelated, "lines": []}
     scripts.execute("x = amount + 1", data)

@@ -1,12 +1,13 @@
 """Script resource limits that hold for single C calls (issue 7), measured through the real script engine.
 
-Scripts run in the evaluator pool (the production path); expressions run in-process with the
-hardened guards. For every payload the test measures the CPU time of whoever evaluated it (the
-limit is CPU time: within it plus SLACK), the wall time (within the pool's hard cap of 4 x the limit
-+ 1 s, which holds however busy the machine is) and the memory of the process that evaluated it
-(the evaluator's peak RSS for scripts, this process's peak RSS for expressions), then runs a
-normal script and a normal condition through the same engine, and the claim diagram through it
-every few payloads.
+Scripts with loops or functions run in the evaluator pool (the production path); expressions and
+straight-line scripts run in-process with the hardened guards. Every script payload runs in an
+evaluator (``straight_line_here=False``), and each straight-line one in-process as well. For every
+payload the test measures the CPU time of whoever evaluated it (the limit is CPU time: within it plus
+SLACK), the wall time (within the pool's hard cap of 4 x the limit + 1 s, which holds however busy
+the machine is) and the memory of the process that evaluated it (the evaluator's peak RSS for
+scripts in an evaluator, this process's peak RSS otherwise), then runs a normal script and a normal
+condition through the same engine, and the claim diagram through it every few payloads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from engine.workflow.scripts.errors import ScriptError, ScriptLimitExceeded, Scr
 from engine.workflow.scripts.evaluator_pool import KILL_GRACE, shared_pool
 from engine.workflow.scripts.evaluator_worker import ADDRESS_HEADROOM
 from engine.workflow.scripts.limits import SandboxLimits
-from engine.workflow.scripts.sandbox import Sandbox
+from engine.workflow.scripts.sandbox import Sandbox, compile_code
 from engine.workflow.scripts.spiff_adapter import make_script_engine
 from tests.workflow.resource_payloads import BOTH, EXPR, PAYLOADS, SCRIPT
 from tests.workflow.sandbox_support import IN_PROCESS_WALL_SANITY, LIMITS, SLACK, stopped, task_data
@@ -40,7 +41,7 @@ ALLOCATE_128_MIB = "k = 64 * 2**20\ns = 'ab' * k\nn = len(s)\ns = ''"  # twice t
 def engine() -> Any:
     pool = shared_pool()
     pool.measure = True
-    engine = make_script_engine(limits=LIMITS, isolated=True)
+    engine = make_script_engine(limits=LIMITS, isolated=True, straight_line_here=False)
     _assert_works(engine)
     return engine
 
@@ -146,6 +147,52 @@ def test_expression_payload_stops_within_its_limits(engine: Any, source: str, er
     _assert_works(engine)
 
 
+def _straight_line_scripts() -> list[Any]:
+    found = []
+    for param in _targets(SCRIPT):
+        source = param.values[0]
+        try:
+            straight = compile_code(source, "script", LIMITS).straight_line
+        except ScriptError:
+            continue  # refused when compiled: no run at all
+        if straight:
+            found.append(param)
+    return found
+
+
+class NoEvaluator:
+    def call(self, request: dict[str, Any], seconds: float) -> dict[str, Any]:
+        raise AssertionError("a straight-line script reached an evaluator")
+
+
+@pytest.fixture(scope="module")
+def in_process() -> Any:
+    engine = make_script_engine(limits=LIMITS, isolated=True)
+    engine.environment.scripts._pool = NoEvaluator()
+    _assert_works(engine)
+    return engine
+
+
+def test_most_script_payloads_are_straight_line():
+    assert len(_straight_line_scripts()) >= 40
+
+
+@pytest.mark.parametrize(("source", "error"), _straight_line_scripts())
+def test_straight_line_script_payload_stops_in_process(in_process: Any, source: str, error: type[Any]):
+    """What the expression payloads prove for one guarded operation holds for a few in a row."""
+    reset = _reset_peak_rss()
+    before = reset[1] if reset else _peak_rss_of_this_process()
+    data = task_data()
+    result = stopped(lambda: in_process.environment.execute(source, data), error)
+    assert result.cpu < LIMITS.script_seconds + SLACK, f"used {result.cpu:.2f} s of CPU"
+    assert result.wall < IN_PROCESS_WALL_SANITY, f"took {result.wall:.2f} s"
+    assert result.error.kind == "script" and result.error.source == source
+    peak = _peak_rss_since_reset() if reset else _peak_rss_of_this_process()
+    assert (peak or 0) - before < LIMITS.max_memory_bytes + MEMORY_SLACK, "this process grew too much"
+    assert data == task_data(), "a failed script leaves the task data as it was"
+    _assert_works(in_process)
+
+
 def test_the_claim_diagram_runs_after_the_payloads(engine: Any):
     wf = run_claim(["4000", "2500.50"], engine=engine)
     [task] = [t for t in wf.get_tasks() if t.task_spec.bpmn_id == "manager_approval"]
@@ -166,7 +213,7 @@ def test_negative_control_one_c_call_outruns_the_in_process_budget():
 
 @pytest.mark.slow
 def test_the_evaluator_is_killed_at_its_deadline_and_replaced():
-    engine = make_script_engine(limits=LOOSE, isolated=True)
+    engine = make_script_engine(limits=LOOSE, isolated=True, straight_line_here=False)
     pool = shared_pool()
     source = "e = 10**7\nx = 3 ** e"  # ~8 s in one C call; a variable, as constants are folded at compile time
     caught, elapsed = _timed(lambda: engine.environment.execute(source, {}), ScriptTimeout)
@@ -193,7 +240,7 @@ def test_negative_control_one_allocation_passes_the_in_process_memory_check():
 
 @pytest.mark.slow
 def test_the_evaluator_address_space_limit_refuses_the_same_allocation(baseline_rss: int):
-    engine = make_script_engine(limits=LOOSE, isolated=True)
+    engine = make_script_engine(limits=LOOSE, isolated=True, straight_line_here=False)
     caught, elapsed = _timed(lambda: engine.environment.execute(ALLOCATE_128_MIB, {}), ScriptLimitExceeded)
     _assert_within_time(shared_pool().last, elapsed, LOOSE.script_seconds)
     assert "MemoryError" in str(caught), str(caught)
@@ -204,7 +251,7 @@ def test_the_evaluator_address_space_limit_refuses_the_same_allocation(baseline_
 
 @pytest.mark.slow
 def test_concurrent_callers_each_get_an_evaluator():
-    engine = make_script_engine(limits=LIMITS, isolated=True)
+    engine = make_script_engine(limits=LIMITS, isolated=True, straight_line_here=False)
     results: list[tuple[type, float]] = []
 
     def run() -> None:

@@ -11,10 +11,16 @@ exactly like ``Sandbox.execute`` to SpiffWorkflow:
   were sent or that the script assigns, and is checked again here as storable task data before
   it replaces the sent variables; untouched task data is never copied;
 - a script that fails changes nothing (in-process, assignments made before the error stayed).
+
+A straight-line script (``CompiledCode.straight_line``: no loop, no function; docs/scripts.md says why
+its risk is that of a few expressions) runs here, in-process, through the same ``Sandbox`` and with the
+same contract: it gets deep copies of the variables it names, and its result is checked and merged
+exactly as an evaluator's reply is.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 from importlib import import_module
@@ -55,11 +61,12 @@ def importable_names(extra_globals: dict[str, Any] | None) -> dict[str, str]:
 
 
 class IsolatedScripts:
-    """``Sandbox.execute`` with the script run by an evaluator process."""
+    """``Sandbox.execute`` with the script run by an evaluator process (in-process if straight-line)."""
 
     def __init__(self, sandbox: Sandbox, extra_globals: dict[str, Any] | None = None,
-                 pool: EvaluatorPool | None = None):
+                 pool: EvaluatorPool | None = None, *, straight_line_here: bool = True):
         self.sandbox, self.extras, self._pool = sandbox, importable_names(extra_globals), pool
+        self.straight_line_here = straight_line_here  # False: every script goes to an evaluator (its tests)
         self._limits = list(dataclasses.astuple(sandbox.limits))
 
     @property
@@ -71,13 +78,10 @@ class IsolatedScripts:
         external = external or {}
         self.sandbox.check_names(compiled, context, external)
         sent = [key for key in context if key in compiled.touched]
-        request = {"id": next(_requests), "source": source, "limits": self._limits, "extras": self.extras,
-                   "data": self._encode({key: context[key] for key in sent}, source),
-                   "external": self._encode(external, source)}
-        reply = self._call(request, source)
-        if not reply.get("ok"):
-            raise _error(reply.get("error"), source)
-        changes = self._changes(reply.get("data"), compiled, sent)
+        if compiled.straight_line and self.straight_line_here:
+            changes = self._run_here(compiled, {key: context[key] for key in sent}, external, sent)
+        else:
+            changes = self._run_in_evaluator(compiled, {key: context[key] for key in sent}, external, sent)
         removed = set(sent) - set(changes)
         merged = {key: value for key, value in context.items() if key not in removed}
         merged.update(changes)
@@ -88,6 +92,28 @@ class IsolatedScripts:
         for key in removed:
             del context[key]
         context.update(changes)
+
+    def _run_here(self, compiled: CompiledCode, data: dict[str, Any], external: dict[str, Any],
+                  sent: list[str]) -> dict[str, Any]:
+        """What an evaluator would send back, computed in this process: the script works on copies (as
+        on decoded JSON there), so a failure leaves task data untouched and nothing it shares changes."""
+        work = copy.deepcopy(data)
+        self.sandbox.execute(compiled.source, work, copy.deepcopy(external) if external else {})
+        allowed = set(sent) | compiled.assigned
+        if not work.keys() <= allowed:  # cannot happen (the sandbox drops injected names): keep the contract
+            raise ScriptFailed(f"the script left variables it does not assign: {sorted(work.keys() - allowed)[:5]}",
+                               ).located("script", compiled.source)
+        return work
+
+    def _run_in_evaluator(self, compiled: CompiledCode, data: dict[str, Any], external: dict[str, Any],
+                          sent: list[str]) -> dict[str, Any]:
+        source = compiled.source
+        request = {"id": next(_requests), "source": source, "limits": self._limits, "extras": self.extras,
+                   "data": self._encode(data, source), "external": self._encode(external, source)}
+        reply = self._call(request, source)
+        if not reply.get("ok"):
+            raise _error(reply.get("error"), source)
+        return self._changes(reply.get("data"), compiled, sent)
 
     def _call(self, request: dict[str, Any], source: str) -> dict[str, Any]:
         seconds = self.sandbox.limits.script_seconds

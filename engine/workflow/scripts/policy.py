@@ -111,6 +111,13 @@ _DENIED_CALLS = {
 }
 _LITERAL_TYPES = (str, int, float, bool, type(None))
 BUDGETED_NODES = (ast.For, ast.While, ast.FunctionDef, ast.Lambda, ast.comprehension)
+# A straight-line script (docs/scripts.md, "Which scripts run in-process"): what expressions may hold, in
+# statements that each run at most once -- no loop, no function, no ':=' -- so its worst case is a sequence of
+# guarded operations as long as its text. ``try`` only skips forward, and its handlers must name
+# Exception subclasses (``check_syntax``), which never catch the sandbox's stop signal.
+STRAIGHT_LINE_NODES = frozenset(_EXPRESSION_NODES - {ast.Expression} | {
+    ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.Delete, ast.Del, ast.Pass, ast.If, ast.Raise, ast.Assert,
+    ast.Try, ast.ExceptHandler})
 
 
 def _node_problem(node: ast.AST, allowed: frozenset[type]) -> tuple[str, str] | None:  # noqa: C901 - a flat rule list
@@ -147,6 +154,11 @@ def _node_problem(node: ast.AST, allowed: frozenset[type]) -> tuple[str, str] | 
     if isinstance(node, ast.comprehension) and node.is_async:
         return "async comprehensions are not allowed", "diagram code is synchronous"
     return None
+
+
+def is_straight_line(tree: ast.AST) -> bool:
+    """Whether a (checked) script holds only straight-line statements: see ``STRAIGHT_LINE_NODES``."""
+    return all(type(node) in STRAIGHT_LINE_NODES for node in ast.walk(tree))
 
 
 def check_syntax(tree: ast.AST, kind: str) -> None:

@@ -33,7 +33,7 @@ from engine.workflow.scripts.errors import (
 from engine.workflow.scripts.guards import Guards
 from engine.workflow.scripts.limits import Budget, SandboxLimits, swap_budget
 from engine.workflow.scripts.namespace import public_globals, reserved_globals
-from engine.workflow.scripts.policy import BUDGETED_NODES, check_syntax
+from engine.workflow.scripts.policy import BUDGETED_NODES, check_syntax, is_straight_line
 from engine.workflow.scripts.rewriter import rewriter_for
 from engine.workflow.scripts.storable import check_storable, is_storable_top_level
 
@@ -54,6 +54,7 @@ class CompiledCode:
     names: frozenset[str]  # names the code reads
     assigned: frozenset[str]  # names the code assigns (anywhere: a conservative superset)
     touched: frozenset[str]  # every name in the code: the only task data it can reach (no globals())
+    straight_line: bool = False  # a script without loops or functions: it may run in-process (isolation.py)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -85,6 +86,7 @@ def _compile(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
             raise ScriptSyntaxError(f"syntax error: {err.msg}", lineno=err.lineno) from None
         check_syntax(tree, kind)
         budgeted = any(isinstance(node, BUDGETED_NODES) for node in ast.walk(tree))
+        straight_line = kind == "script" and is_straight_line(tree)  # read before the compiler rewrites the tree
         compiler = compile_restricted_eval if kind == "expression" else compile_restricted_exec
         result = compiler(tree, FILENAMES[kind], policy=rewriter_for(limits))
     if result.errors:
@@ -98,7 +100,8 @@ def _compile(source: str, kind: str, limits: SandboxLimits) -> CompiledCode:
     names = [node for node in ast.walk(tree) if isinstance(node, ast.Name)]
     assigned = frozenset(n.id for n in names if isinstance(n.ctx, ast.Store))
     touched = frozenset(n.id for n in names)
-    return CompiledCode(result.code, source, kind, budgeted, frozenset(result.used_names), assigned, touched)
+    return CompiledCode(result.code, source, kind, budgeted, frozenset(result.used_names), assigned, touched,
+                        straight_line)
 
 
 # ---------------------------------------------------------------- running

@@ -1,11 +1,14 @@
 """The sandbox wired into SpiffWorkflow: its task-data environment and script engine, sandboxed.
 
-Expressions run in-process through ``Sandbox``; scripts run in an evaluator process
-(``isolation.py``) unless configured otherwise. See docs/scripts.md for what diagram code may do.
+Expressions and straight-line scripts run in-process through ``Sandbox``; other scripts run in an
+evaluator process (``isolation.py``) unless configured otherwise. See docs/scripts.md for what diagram code may do.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import threading
 from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -18,6 +21,29 @@ from engine.workflow.scripts.isolation import IsolatedScripts
 from engine.workflow.scripts.limits import SandboxLimits
 from engine.workflow.scripts.sandbox import Sandbox
 
+_shared: dict[SandboxLimits | None, Sandbox] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_sandbox(limits: SandboxLimits | None) -> Sandbox:
+    """One Sandbox per set of limits for engines without extra globals: every workflow run gets a script
+    engine, and a new Sandbox would build its namespaces (guarded types) and fill its compile cache again.
+    A Sandbox holds no per-run state (the budget is per thread, the namespaces are copied per call)."""
+    sandbox = _shared.get(limits)
+    if sandbox is None:
+        with _shared_lock:
+            sandbox = _shared.setdefault(limits, Sandbox(None, limits))
+    return sandbox
+
+
+@functools.lru_cache(maxsize=4096)
+def _syntax_error_args(expression: str) -> tuple[Any, ...] | None:
+    try:
+        ast.parse(expression)
+    except SyntaxError as err:
+        return err.args
+    return None
+
 
 class SandboxedEnvironment(TaskDataEnvironment):
     """SpiffWorkflow's task-data environment, with every evaluate/execute run through the Sandbox.
@@ -26,18 +52,19 @@ class SandboxedEnvironment(TaskDataEnvironment):
     context such as DMN's ``dmninputexpr``); ``execute`` runs with task data as globals, so
     assigned variables become task data, and cleans up after itself.
 
-    Scripts run in an evaluator process under kernel limits (``isolation.py``) unless
-    ``isolated`` is False, or None and ``BUDGETFLOW_SCRIPT_EVALUATORS=0``; expressions always run
-    in-process (docs/scripts.md says why).
+    Scripts with loops or functions run in an evaluator process under kernel limits (``isolation.py``)
+    unless ``isolated`` is False, or None and ``BUDGETFLOW_SCRIPT_EVALUATORS=0``; expressions and
+    straight-line scripts always run in-process (docs/scripts.md says why).
     """
 
     def __init__(self, extra_globals: dict[str, Any] | None = None, limits: SandboxLimits | None = None,
-                 *, isolated: bool | None = None):
-        self.sandbox = Sandbox(extra_globals, limits)
+                 *, isolated: bool | None = None, straight_line_here: bool = True):
+        self.sandbox = Sandbox(extra_globals, limits) if extra_globals else shared_sandbox(limits)
         super().__init__(self.sandbox.public)
         if isolated is None:
             isolated = configured_size() > 0
-        self.scripts = IsolatedScripts(self.sandbox, extra_globals) if isolated else None
+        self.scripts = IsolatedScripts(self.sandbox, extra_globals, straight_line_here=straight_line_here) \
+            if isolated else None
 
     def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         return self.sandbox.evaluate(expression, context, external_context)
@@ -57,6 +84,13 @@ class SandboxedScriptEngine(PythonScriptEngine):
     ``create_task_exec_exception`` (TypeError on a SyntaxError without line number, or on
     non-string exception args such as Decimal's) and ``call_service`` (NameError on ``script``).
     """
+
+    def validate(self, expression: str) -> None:
+        """``ast.parse`` as the library does (its DMN engine asks per cell and evaluation), answered once per text;
+        a new SyntaxError each time, so tracebacks do not pile up on one cached exception."""
+        args = _syntax_error_args(expression)
+        if args is not None:
+            raise SyntaxError(*args)
 
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         try:
@@ -101,6 +135,7 @@ def make_script_engine(
     limits: SandboxLimits | None = None,
     engine_class: type[PythonScriptEngine] = SandboxedScriptEngine,
     isolated: bool | None = None,
+    straight_line_here: bool = True,
 ) -> PythonScriptEngine:
     """The script engine every workflow gets: sandboxed expressions and scripts.
 
@@ -108,6 +143,8 @@ def make_script_engine(
     call them but not read their attributes. ``engine_class`` lets a subclass (for example one
     that carries the connector port) keep the sandbox; derive it from SandboxedScriptEngine to
     keep the task-naming errors as well. ``isolated`` chooses where scripts run (see
-    ``SandboxedEnvironment``); the default follows ``BUDGETFLOW_SCRIPT_EVALUATORS``.
+    ``SandboxedEnvironment``); the default follows ``BUDGETFLOW_SCRIPT_EVALUATORS``. With
+    ``straight_line_here`` False even straight-line scripts go to an evaluator (the evaluator's own tests).
     """
-    return engine_class(environment=SandboxedEnvironment(extra_globals, limits, isolated=isolated))
+    return engine_class(environment=SandboxedEnvironment(extra_globals, limits, isolated=isolated,
+                                                         straight_line_here=straight_line_here))
