@@ -130,3 +130,17 @@ def test_what_the_cache_drops_is_released_and_what_it_hands_out_is_not():
     assert released == [first]
     assert cache.take(2, 1) is second and released == [first]  # handed out, not released
     assert cache.take(3, 2) is None and released == [first, third]  # a stale revision is dead
+
+
+def test_the_untuned_control_leaves_dropped_runs_to_the_collector():
+    released = []
+
+    class Run:
+        def release(self) -> None:
+            released.append(self)
+
+    cache = _LiveWorkflows(capacity=1, max_bytes=10**9)
+    cache.releases = False
+    cache.put(1, 1, Run())  # type: ignore[arg-type]
+    cache.put(2, 1, Run())  # type: ignore[arg-type]
+    assert len(cache) == 1 and released == []

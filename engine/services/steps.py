@@ -89,6 +89,7 @@ class _LiveWorkflows:
     def __init__(self, capacity: int = LIVE_CAPACITY, max_bytes: int = LIVE_MAX_BYTES) -> None:
         self._items: OrderedDict[int, tuple[int, WorkflowRun, int]] = OrderedDict()
         self._capacity, self._max_bytes, self._bytes = capacity, max_bytes, 0
+        self.releases = True  # False only for ``bench memory --untuned``: dropped runs left to the collector
         self._lock = threading.Lock()
 
     def take(self, instance_id: int, revision: int) -> WorkflowRun | None:
@@ -99,7 +100,7 @@ class _LiveWorkflows:
         if found is None:
             return None
         if found[0] != revision:  # another process moved the instance on: this copy is dead
-            found[1].release()
+            self._release([found[1]])
             return None
         return found[1]
 
@@ -129,11 +130,10 @@ class _LiveWorkflows:
             dropped.append(run)
         return dropped
 
-    @staticmethod
-    def _release(dropped: list[WorkflowRun]) -> None:
+    def _release(self, dropped: list[WorkflowRun]) -> None:
         """Nobody uses a run once it is in the cache (``take`` hands it out and forgets it), so what the cache
         drops is garbage: freed now, in small pieces, rather than by a full collection (WorkflowRun.release)."""
-        for run in dropped:
+        for run in dropped if self.releases else ():
             run.release()
 
     def __len__(self) -> int:
@@ -143,8 +143,11 @@ class _LiveWorkflows:
 _LIVE = _LiveWorkflows()
 
 
-def resize_live_cache(capacity: int = LIVE_CAPACITY, max_bytes: int = LIVE_MAX_BYTES) -> None:
-    """Bound this process's cache of live workflows (default: the bounds above)."""
+def resize_live_cache(capacity: int = LIVE_CAPACITY, max_bytes: int = LIVE_MAX_BYTES, *, releases: bool = True
+                      ) -> None:
+    """Bound this process's cache of live workflows (default: the bounds above); ``releases=False`` leaves the
+    runs it drops to the garbage collector, as before issue 13 (``bench memory --untuned``)."""
+    _LIVE.releases = releases
     _LIVE.resize(capacity, max_bytes)
 
 
