@@ -59,3 +59,20 @@ def test_workers_reports_each_database_posted_exactly_once_by_worker_processes()
         assert sum(figures["vouchers_by_worker"]) == 4 and figures["worker_exit_codes"] == [0, 0]
         assert figures["ledger_ok"] and figures["audit_ok"]
         assert figures["seconds"] > 0 and len(figures["driver_seconds"]) == 2
+
+
+def test_lifecycle_with_processes_reports_one_against_n_in_the_same_run():
+    found = report("lifecycle", "--count", "2", "--processes", "2")
+    for name in DATABASES:
+        scale = found[name]["processes"]
+        assert scale["processes"] == 2 and scale["window_s"] >= 2
+        assert scale["one_process_per_s"] > 0 and scale["n_processes_per_s"] > 0
+        assert abs(scale["scale_out_ratio"] - scale["n_processes_per_s"] / scale["one_process_per_s"]) < 0.02
+        assert 0 <= scale["per_process_lifecycles"]["min"] <= scale["per_process_lifecycles"]["max"]
+        if name == "postgresql":  # the sampler saw the drivers' own backends, and only those
+            for window in ("one_process", "n_processes"):
+                shares = scale["pg_activity"][window]
+                assert shares["samples"] > 10
+                assert shares["idle_in_transaction_share"] + shares["active_share"] > 0
+        else:
+            assert "pg_activity" not in scale
