@@ -13,7 +13,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.persistence import audit_repository
-from engine.persistence.prepared import BEFORE_STATEMENT, Prepared
+from engine.persistence.prepared import BEFORE_STATEMENT, QUEUED_WRITES, Prepared
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.services.audit import verify
 from tests.audit_support import KEY, stored_rows
@@ -28,9 +28,10 @@ def _claimed_then_released(container, *, flush_before_reads: bool) -> str | None
         uow.claims.claim_invoices("EC-1", [("0110", "42")])
         uow.commit()
     with _uow(container) as uow:
-        if not flush_before_reads:
-            uow.conn.info.pop(BEFORE_STATEMENT)  # break it: prepared reads no longer send the queue first
         uow.claims.release_invoices("EC-1")  # held back on PostgreSQL
+        if not flush_before_reads:  # break it: reads no longer send the queue first (the write stays queued)
+            uow.conn.info.pop(BEFORE_STATEMENT)
+            uow.conn.info.pop(QUEUED_WRITES)
         return uow.claims.claimed_by("0110", "42")
 
 

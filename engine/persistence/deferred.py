@@ -3,11 +3,11 @@
 Each statement sent on its own costs a round trip to the server, and on a busy machine a
 round trip is a wake-up of two processes, not just a packet: an engine step made about 20 of
 them. A unit of work on PostgreSQL puts a ``DeferredWrites`` in ``Connection.info``; repositories
-hand it their plain writes (``write``), and they go out together in one libpq pipeline just
-before the next statement that reads (the unit of work's before-statement hook, as for the
-ledger's own queue) or with the commit. Writes keep their order, and every read still sees
-every earlier write of its transaction. Elsewhere (SQLite, or a connection without a queue)
-``write`` runs the statement at once.
+hand it their plain writes (``write``), and they go out together in one libpq pipeline: with
+the next prepared read, in its pipeline (prepared.py), before any other statement (the unit of
+work's before-statement hook, as for the ledger's own queue), or with the commit. Writes keep
+their order, and every read still sees every earlier write of its transaction. Elsewhere
+(SQLite, or a connection without a queue) ``write`` runs the statement at once.
 
 A write whose row count matters passes ``check``: it runs once the pipeline has answered, and
 may raise (the unit of work then rolls back, as for any failed write).
@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.persistence.prepared import Prepared, driver_connection
+from engine.persistence.prepared import QUEUED_WRITES, Prepared, driver_connection
 
-DEFERRED = "budgetflow_deferred_writes"
+DEFERRED = QUEUED_WRITES
 Check = Callable[[int], None]  # called with the write's row count
 
 
@@ -56,6 +56,10 @@ class DeferredWrites:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._pending: list[_Write] = []
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
 
     def add(self, item: _Write) -> None:
         self._pending.append(item)
