@@ -113,3 +113,29 @@ def test_negative_control_without_the_lock_the_commit_path_collides(container, d
     assert errors, "expected duplicate-seq collisions without the advisory lock"
     assert all("audit_log_seq" in str(e) for e in errors)
     assert verify(stored_rows(container), KEY).ok  # the unique seq refused every fork
+
+
+def _released_then_rolled_back(container) -> str | None:
+    with _uow(container) as uow:
+        uow.claims.claim_invoices("EC-3", [("0110", "44")])
+        uow.commit()
+    with _uow(container) as uow:
+        uow.claims.release_invoices("EC-3")  # held back on PostgreSQL
+        uow.rollback()
+        uow.record(actor="t", action="test", subject_type="t", subject_id="3")
+        uow.commit()  # a later transaction of the same unit of work
+    with _uow(container) as uow:
+        return uow.claims.claimed_by("0110", "44")
+
+
+def test_a_rolled_back_write_is_not_sent_by_a_later_transaction(container):
+    assert _released_then_rolled_back(container) == "EC-3"
+
+
+def test_negative_control_a_queue_kept_over_a_rollback_leaks_into_the_next_commit(container, db_url, monkeypatch):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite runs every write at once; nothing is held back")
+    from engine.persistence.deferred import DeferredWrites
+
+    monkeypatch.setattr(DeferredWrites, "discard", lambda self: None)  # break it
+    assert _released_then_rolled_back(container) is None

@@ -64,6 +64,10 @@ class DeferredWrites:
     def add(self, item: _Write) -> None:
         self._pending.append(item)
 
+    def discard(self) -> None:
+        """Forget what is queued: its transaction is being rolled back."""
+        self._pending = []
+
     def flush(self) -> None:
         """Send what is queued, in one round trip, and run the checks."""
         if not self._pending:

@@ -121,4 +121,6 @@ class SqlUnitOfWork:
             hook()
 
     def rollback(self) -> None:
+        if self._deferred is not None:
+            self._deferred.discard()  # held-back writes belong to the transaction that is rolled back
         self.conn.rollback()
