@@ -70,3 +70,20 @@ def test_memory_reports_pauses_by_generation_and_resident_memory_over_the_run():
     assert figures["max_pause_ms"] == max(g["max_ms"] for g in figures["collections"].values())
     assert len(figures["samples"]) >= 6 and figures["rss_mib"]["peak"] >= figures["rss_mib"]["start"] > 0
     assert figures["goals_met"] == (figures["pauses_over_50ms"] == 0 and figures["rss_flat"])
+
+
+def test_lifecycle_with_processes_reports_one_against_n_in_the_same_run():
+    found = report("lifecycle", "--count", "2", "--processes", "2")
+    for name in DATABASES:
+        scale = found[name]["processes"]
+        assert scale["processes"] == 2 and scale["window_s"] >= 2
+        assert scale["one_process_per_s"] > 0 and scale["n_processes_per_s"] > 0
+        assert abs(scale["scale_out_ratio"] - scale["n_processes_per_s"] / scale["one_process_per_s"]) < 0.02
+        assert 0 <= scale["per_process_lifecycles"]["min"] <= scale["per_process_lifecycles"]["max"]
+        if name == "postgresql":  # the sampler saw the drivers' own backends, and only those
+            for window in ("one_process", "n_processes"):
+                shares = scale["pg_activity"][window]
+                assert shares["samples"] > 10
+                assert shares["idle_in_transaction_share"] + shares["active_share"] > 0
+        else:
+            assert "pg_activity" not in scale

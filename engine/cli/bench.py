@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from engine.bench import budget_contention, inbox, lifecycle, memory, posting
+from engine.bench import budget_contention, inbox, lifecycle, lifecycle_processes, memory, posting
 from engine.bench.databases import scratch_postgresql, scratch_sqlite
 from engine.bench.worker_fleet import FleetReport, environment, run_fleet
 from engine.cli.base import group
@@ -94,8 +94,10 @@ def contention_command(seconds: float, as_json: bool) -> int:
 
 @bench.command("lifecycle", examples=("budgetflow bench lifecycle --count 30 --json",))
 @click.option("--count", type=click.IntRange(min=1), default=30, help=N_("lifecycles per measurement (default 30)"))
+@click.option("--processes", type=click.IntRange(min=1), default=1,
+              help=N_("above 1: also N driver processes on one database against one, in the same run (default 1)"))
 @json_option
-def lifecycle_command(count: int, as_json: bool) -> int:
+def lifecycle_command(count: int, processes: int, as_json: bool) -> int:
     """Full lifecycles per second: persisted, in memory, and on stock SpiffWorkflow; and an instance's state size."""
     machine(as_json)
     databases = scratch_databases()
@@ -103,10 +105,11 @@ def lifecycle_command(count: int, as_json: bool) -> int:
     with progress(count * len(databases) + 2, _("measuring"), as_json=as_json) as advance:
         for name, url in each_database(databases):
             rates = lifecycle.paired_rates(url, count=count, progress=advance)
-            results[name] = {"lifecycles_per_s": round(rates.persisted_per_s, 2),
-                             "in_memory_per_s": round(rates.in_memory_per_s, 2),
-                             "overhead_ratio": round(rates.overhead, 2),
-                             **stock_figures(rates)}
+            figures: dict[str, Any] = {"lifecycles_per_s": round(rates.persisted_per_s, 2),
+                                       "in_memory_per_s": round(rates.in_memory_per_s, 2),
+                                       "overhead_ratio": round(rates.overhead, 2),
+                                       **stock_figures(rates)}
+            results[name] = figures
             say(_("{name}: {persisted} lifecycles/s persisted, {memory}/s on our engine in memory, {stock}/s on "
                   "stock SpiffWorkflow in memory (same diagrams, taken turn about); overhead {overhead}x; "
                   "persisted {persisted_ratio}x stock, our engine {memory_ratio}x stock").format(
@@ -114,6 +117,8 @@ def lifecycle_command(count: int, as_json: bool) -> int:
                 stock=f"{rates.stock_per_s:.1f}", overhead=f"{rates.overhead:.2f}",
                 persisted_ratio=f"{rates.persisted_to_stock:.2f}", memory_ratio=f"{rates.in_memory_to_stock:.2f}"),
                 as_json=as_json)
+            if processes > 1:
+                figures["processes"] = scale_out(url, name, processes, count, rates.persisted_per_s, as_json)
         states = {}
         for n in (50, 200):
             states[str(n)] = lifecycle.state_figures(n)
@@ -136,6 +141,23 @@ def stock_figures(rates: lifecycle.Rates) -> dict[str, float]:
     return {"stock_in_memory_per_s": round(rates.stock_per_s, 2),
             "persisted_to_stock": round(rates.persisted_to_stock, 2),
             "in_memory_to_stock": round(rates.in_memory_to_stock, 2)}
+
+
+def scale_out(url: str, name: str, processes: int, count: int, per_s: float, as_json: bool) -> dict[str, Any]:
+    """``processes`` driver processes against one, on the database the paired bench just used."""
+    figures = lifecycle_processes.run(url, processes=processes, window_s=lifecycle_processes.window_for(count, per_s))
+    found = figures.to_json()
+    say(_("{name}: {n} processes {many} lifecycles/s, one process {one}/s: scale-out {ratio}x (per process "
+          "{low}-{high} lifecycles)").format(
+        name=name, n=processes, many=f"{figures.many_per_s:.1f}", one=f"{figures.one_per_s:.1f}",
+        ratio=f"{figures.ratio:.2f}", low=found["per_process_lifecycles"]["min"],
+        high=found["per_process_lifecycles"]["max"]), as_json=as_json)
+    for window, shares in found.get("pg_activity", {}).items():
+        waits = ", ".join(f"{k} {v}" for k, v in shares["wait_shares"].items()) or "-"
+        say(_("  {window}: idle in transaction {idle}, active {active}; waits {waits}").format(
+            window=window, idle=shares["idle_in_transaction_share"], active=shares["active_share"], waits=waits),
+            as_json=as_json)
+    return found
 
 
 @bench.command("inbox", examples=("budgetflow bench inbox", "budgetflow bench inbox --open 5000 --history 50000"))

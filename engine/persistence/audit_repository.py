@@ -14,6 +14,12 @@ each one reads the head (seq, MAC) and chains onto it:
 The lock is held until commit, so append the audit row as the *last* write before
 committing: it keeps the serialised section short, and always taking the audit lock after
 any row locks avoids lock-order deadlocks with other writers.
+
+A unit of work commits through ``append_and_commit``: on PostgreSQL its held-back writes
+(deferred.py), the lock and the head read go in one round trip, the rows and COMMIT in a second.
+The lock is then held for one round trip plus the commit's WAL flush, where four statements one
+after the other held it before; the chain itself (one head, gap-free seq, each MAC on the one
+before) is built exactly as ``append_many`` builds it.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from sqlalchemy.orm import Session
 from engine.domain.audit import GENESIS_MAC, Anchor, AuditRecord, StoredEntry, canonical_payload, chain_hmac
 from engine.persistence.audit_table import AuditLog
 from engine.persistence.db import read_only
-from engine.persistence.prepared import Prepared
+from engine.persistence.deferred import DeferredWrites
+from engine.persistence.prepared import Prepared, driver_connection
 from engine.persistence.types import utcnow
 
 _audit = AuditLog.__table__
@@ -73,8 +80,33 @@ def append_many(session: Session | Connection, key: bytes, entries: Sequence[New
     if not entries:
         return []
     conn = _connection(session)
-    lock_appends(conn)
-    head = read_head(conn)
+    records, rows = _chained(key, _lock_and_read_head(conn), entries)
+    _INSERT.many(conn, rows)
+    return records
+
+
+def append_and_commit(conn: Connection, key: bytes, entries: Sequence[NewEntry], *,
+                      queued: DeferredWrites | None = None) -> list[AuditRecord]:
+    """``append_many``, then COMMIT: the unit of work's last act.
+
+    On PostgreSQL in two round trips: ``queued`` (the transaction's held-back writes), the lock and
+    the head read in one pipeline; the rows and COMMIT in another. The lock is then held for one
+    round trip and the commit, not for four statements one after the other.
+    """
+    if conn.dialect.name != "postgresql" or not entries:
+        records = append_many(conn, key, entries)
+        if queued is not None:
+            queued.commit()
+        return records
+    records, rows = _chained(key, _lock_and_read_head(conn, queued), entries)
+    with driver_connection(conn).pipeline():
+        _INSERT.many(conn, rows)
+        driver_connection(conn).cursor().execute("COMMIT")  # in the pipeline: no round trip of its own
+    return records
+
+
+def _chained(key: bytes, head: Anchor, entries: Sequence[NewEntry]) -> tuple[list[AuditRecord], list[dict[str, Any]]]:
+    """The records after ``head`` and their rows, each MAC chained onto the one before."""
     seq, prev_mac = head.seq, head.mac
     rows: list[dict[str, Any]] = []
     records: list[AuditRecord] = []
@@ -85,8 +117,25 @@ def append_many(session: Session | Connection, key: bytes, entries: Sequence[New
         rows.append(_row(record, payload_text, prev_mac, mac))
         records.append(record)
         prev_mac = mac
-    _INSERT.many(conn, rows)
-    return records
+    return records, rows
+
+
+def _lock_and_read_head(conn: Connection, queued: DeferredWrites | None = None) -> Anchor:
+    """Take the append lock, then read the head (with ``queued`` sent first, on PostgreSQL all one round trip).
+
+    Two statements even in one pipeline: under READ COMMITTED each takes its own snapshot, so the
+    head is read only once the lock is held and sees the row its previous holder committed.
+    """
+    if conn.dialect.name != "postgresql":
+        return read_head(conn)
+    with driver_connection(conn).pipeline():
+        sent = queued.send() if queued is not None else []
+        _LOCK.execute(conn, {})
+        cursor = _HEAD.execute(conn, {})
+    if queued is not None:
+        queued.verify(sent)
+    row = _HEAD.read(conn, cursor.fetchone())
+    return Anchor(0, GENESIS_MAC) if row is None else Anchor(int(row[0]), row[1])
 
 
 def lock_appends(session: Session | Connection) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from engine.domain.budget_line import BudgetLineKey
 from engine.persistence import ledger_queries
+from engine.persistence.deferred import write
 from engine.persistence.prepared import Prepared
 from engine.persistence.tables import BudgetLine, Reservation
 from engine.persistence.types import utcnow
@@ -55,7 +56,7 @@ class SqlClaimRepository:
 
     def release_invoices(self, document_no: str) -> None:
         """Forget the invoices a claim registered (it ended without payment, or it is re-checking them)."""
-        _RELEASE_INVOICES.execute(self.conn, {"document": document_no})
+        write(self.conn, _RELEASE_INVOICES, {"document": document_no})
 
     def claimed_by(self, invoice_code: str, invoice_number: str) -> str | None:
         """The document that already claimed this invoice, if any."""

@@ -31,10 +31,13 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine.domain.errors import DocumentExists, UnknownInstance
 from engine.domain.inbox import InboxEntry
 from engine.domain.summary import DocumentSummary
+from engine.persistence.deferred import write
 from engine.persistence.prepared import Prepared
 from engine.persistence.tables import Employee
 from engine.persistence.types import utcnow
@@ -93,10 +96,11 @@ _TAKEN = Prepared(update(_cand).where(_cand.c.task_id == _TASK_ID).values(taken=
 _DROP_CANDIDATES = Prepared(delete(_cand).where(_cand.c.task_id == _TASK_ID))
 _COMPLETE_TASK = Prepared(update(_task).where(_task.c.task_guid == bindparam("guid")).values(
     status="completed", completed_by=bindparam("by"), completed_at=bindparam("at", type_=_task.c.completed_at.type)))
-_JOB_BY_KEY = Prepared(select(_job.c.id).where(_job.c.idempotency_key == bindparam("key")))
-_ADD_JOB = Prepared(insert(_job), column_keys=[
-    "instance_id", "task_guid", "operator", "params", "idempotency_key", "status", "attempts", "next_attempt_at",
-    "created_at", "updated_at"])
+# One statement, no read first: a key stored already (the step ran before a crash) adds nothing.
+_ADD_JOB = {dialect: Prepared(dialect_insert(_job).on_conflict_do_nothing(index_elements=[_job.c.idempotency_key]),
+                              column_keys=["instance_id", "task_guid", "operator", "params", "idempotency_key",
+                                           "status", "attempts", "next_attempt_at", "created_at", "updated_at"])
+            for dialect, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 _APPLICANT_OF = Prepared(select(_inst.c.applicant).where(_inst.c.business_key == bindparam("key")))
 # What every start asks (processes.start): is the number taken, and for a claim, its application and any claim
 # already running on it.
@@ -262,9 +266,11 @@ class SqlInstanceRepository:
                           purpose=summary.purpose, withdrawable=withdrawable)
         params: dict[str, Any] = {f"new_{k}": v for k, v in values.items()}
         params.update(instance_id=row.id, seen=row.revision)
-        statement = _SAVES[status == "complete", summary is not None]
-        if statement.rowcount(self.conn, params) != 1:  # the row lock makes this unreachable; the check proves it
-            raise RuntimeError(f"instance {row.id} was saved by another writer (revision {row.revision})")
+        def saved_once(count: int) -> None:  # the row lock makes a miss unreachable; the check proves it
+            if count != 1:
+                raise RuntimeError(f"instance {row.id} was saved by another writer (revision {row.revision})")
+
+        write(self.conn, _SAVES[status == "complete", summary is not None], params, check=saved_once)
 
     def due_timer_instances(self, now: datetime, limit: int = 100) -> list[int]:
         stmt = (select(_inst.c.id).where(_inst.c.next_timer_at <= now, _inst.c.status != "complete")
@@ -286,22 +292,22 @@ class SqlInstanceRepository:
         ready_guids = {t.task_guid for t in ready}
         gone = open_rows - ready_guids
         if gone:
-            _CANCEL_TASK.many(self.conn, [{"guid": guid} for guid in sorted(gone)])
-            _DROP_CANDIDATES.many(self.conn, [{"guid": guid} for guid in sorted(gone)])
+            write(self.conn, _CANCEL_TASK, [{"guid": guid} for guid in sorted(gone)], many=True)
+            write(self.conn, _DROP_CANDIDATES, [{"guid": guid} for guid in sorted(gone)], many=True)
         new = [t for t in ready if t.task_guid not in open_rows]
         if new:
             now = at or utcnow()
-            _ADD_TASKS.many(self.conn, [
+            write(self.conn, _ADD_TASKS, [
                 dict(instance_id=instance_id, task_guid=t.task_guid, bpmn_id=t.bpmn_id, title=t.title, lane=t.lane,
                      candidates=json.dumps(t.candidates), assignee=None, form_key=t.form_key, status="open",
-                     due_at=t.due_at, created_at=now, candidate_count=len(set(t.candidates))) for t in new])
-            _ADD_CANDIDATE.many(self.conn, [{"guid": t.task_guid, "employee": e}
-                                            for t in new for e in dict.fromkeys(t.candidates)])
+                     due_at=t.due_at, created_at=now, candidate_count=len(set(t.candidates))) for t in new], many=True)
+            write(self.conn, _ADD_CANDIDATE, [{"guid": t.task_guid, "employee": e}
+                                               for t in new for e in dict.fromkeys(t.candidates)], many=True)
         return [t.task_guid for t in new]
 
     def complete_task(self, task_guid: str, by: str, *, at: datetime | None = None) -> None:
-        _COMPLETE_TASK.execute(self.conn, {"guid": task_guid, "by": by, "at": at or utcnow()})
-        _DROP_CANDIDATES.execute(self.conn, {"guid": task_guid})
+        write(self.conn, _COMPLETE_TASK, {"guid": task_guid, "by": by, "at": at or utcnow()})
+        write(self.conn, _DROP_CANDIDATES, {"guid": task_guid})
 
     def reassign(self, task_guid: str, to: str, *, delegated_by: str | None = None) -> None:
         """Give the task to ``to``; ``delegated_by``: who handed it on (a delegation, shown in their inbox)."""
@@ -377,12 +383,12 @@ class SqlInstanceRepository:
 
     # -- outbox
     def enqueue(self, *, instance_id: int, task_guid: str, operator: str, params: dict[str, Any], key: str) -> None:
-        if _JOB_BY_KEY.first(self.conn, {"key": key}) is None:
-            now = utcnow()
-            _ADD_JOB.execute(self.conn, dict(
-                instance_id=instance_id, task_guid=task_guid, operator=operator,
-                params=json.dumps(params, default=str, ensure_ascii=False), idempotency_key=key, status="pending",
-                attempts=0, next_attempt_at=now, created_at=now, updated_at=now))
+        """Queue a job once per key: a step run again after a crash finds its job there and adds none."""
+        now = utcnow()
+        write(self.conn, _ADD_JOB[self.conn.dialect.name], dict(
+            instance_id=instance_id, task_guid=task_guid, operator=operator,
+            params=json.dumps(params, default=str, ensure_ascii=False), idempotency_key=key, status="pending",
+            attempts=0, next_attempt_at=now, created_at=now, updated_at=now))
 
 
 def running_on_statement(document: Any, instances: Any = _inst) -> Select[tuple[str]]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from engine.domain.journal import Observation, RecordedInput, ReservationFact
+from engine.persistence.deferred import write
 from engine.persistence.journal_tables import InstanceInput
 from engine.persistence.prepared import Prepared
 from engine.persistence.tables import BudgetLine, Reservation
@@ -22,15 +23,16 @@ _res = Reservation.__table__
 _line = BudgetLine.__table__
 _job = OutboxJob.__table__
 
-# One statement per input, on every step (engine/services/processes.py): the next ``seq`` is read and the row
-# written in the same INSERT ... SELECT (the caller holds the instance, so no other writer takes that seq).
-# Compiled once (prepared.py): built per call through Core, the two statements cost ~1 ms of Python a step.
+# One statement: the next seq is read by the insert itself (no round trip for a read first), so on PostgreSQL
+# it can wait with the step's other writes (deferred.py).
 _APPEND = Prepared(insert(_input).from_select(
     ["instance_id", "seq", "kind", "element", "actor", "payload", "at"],
     select(bindparam("instance_id", type_=_input.c.instance_id.type),
            func.coalesce(func.max(_input.c.seq), 0) + 1,
-           *(bindparam(name, type_=_input.c[name].type) for name in ("kind", "element", "actor", "payload", "at")))
-    .where(_input.c.instance_id == bindparam("instance_id"))))
+           bindparam("kind", type_=_input.c.kind.type), bindparam("element", type_=_input.c.element.type),
+           bindparam("actor", type_=_input.c.actor.type), bindparam("payload", type_=_input.c.payload.type),
+           bindparam("at", type_=_input.c.at.type))
+    .where(_input.c.instance_id == bindparam("instance_id", type_=_input.c.instance_id.type))))
 
 
 class SqlJournal:
@@ -40,9 +42,8 @@ class SqlJournal:
     def append(self, instance_id: int, *, kind: str, element: str, actor: str, payload: dict[str, Any],
                at: datetime) -> None:
         """Record one input; the caller holds the instance (its row lock, or it has just created it)."""
-        _APPEND.execute(self.conn, {
-            "instance_id": instance_id, "kind": kind, "element": element[:100], "actor": actor[:64],
-            "payload": json.dumps(payload, ensure_ascii=False, default=str), "at": at})
+        write(self.conn, _APPEND, dict(instance_id=instance_id, kind=kind, element=element[:100], actor=actor[:64],
+                                       payload=json.dumps(payload, ensure_ascii=False, default=str), at=at))
 
     def inputs(self, instance_id: int) -> list[RecordedInput]:
         stmt = select(_input).where(_input.c.instance_id == instance_id).order_by(_input.c.seq)

@@ -27,6 +27,9 @@ Processor = Callable[[Any], Any] | None
 # statement, as SQLAlchemy's ``before_cursor_execute`` event does for the others: PostgreSQL's queued
 # pipeline writes must reach the server before any later statement of the transaction reads.
 BEFORE_STATEMENT = "budgetflow_before_statement"
+# Writes a unit of work holds back on PostgreSQL (deferred.py) are stored under this key; a prepared read
+# sends them in the same pipeline as itself: one round trip for both, the writes first.
+QUEUED_WRITES = "budgetflow_deferred_writes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +82,27 @@ class Prepared:
         """Run a write and return how many rows it touched."""
         return int(self.execute(conn, params).rowcount)
 
+    def _execute_read(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """``execute`` for a read: with held-back writes queued, both go in one pipeline (writes first)."""
+        queue = conn.info.get(QUEUED_WRITES)
+        if queue is None or not queue.pending:
+            return self.execute(conn, params)
+        with driver_connection(conn).pipeline():
+            sent = queue.send()
+            cursor = self.execute(conn, params)
+        queue.verify(sent)  # the rows are read once the pipeline has answered, as the ledger's pipelined reads
+        return cursor
+
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         c = self._get(conn.dialect)
-        rows = self.execute(conn, params).fetchall()
+        rows = self._execute_read(conn, params).fetchall()
         if not any(c.readers):
             return [tuple(row) for row in rows]
         return [_read(c, row) for row in rows]
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         c = self._get(conn.dialect)
-        row = self.execute(conn, params).fetchone()
+        row = self._execute_read(conn, params).fetchone()
         if row is None:
             return None
         return _read(c, row)

@@ -19,6 +19,7 @@ from engine.persistence.audit_repository import NewEntry
 from engine.persistence.budget_queries import SqlBudgetViews
 from engine.persistence.claim_repository import SqlClaimRepository
 from engine.persistence.db import read_only
+from engine.persistence.deferred import DEFERRED, DeferredWrites
 from engine.persistence.directory import SqlDirectory
 from engine.persistence.document_numbers import SqlDocumentNumbers
 from engine.persistence.document_queries import SqlDocumentQueries
@@ -49,11 +50,16 @@ class SqlUnitOfWork:
             read_only(self.conn)
         self.conn.begin()
         self.ledger = SqlLedgerRepository(self.conn, pipeline=True)
-        # Ledger writes queued for PostgreSQL's pipeline go out before any other statement of this
-        # transaction, so every read (ours or another repository's) sees them.
+        # On PostgreSQL, writes that return nothing wait in a queue (the ledger's, and deferred.py's for the
+        # other repositories) and go out before any other statement of this transaction, so every read
+        # (ours or another repository's) sees them, or with the commit.
+        self._deferred: DeferredWrites | None = None
         if self.ledger.pipelined:
-            event.listen(self.conn, "before_cursor_execute", self._flush_ledger)
-            self.conn.info[BEFORE_STATEMENT] = self.ledger.flush
+            self._deferred = DeferredWrites(self.conn)
+            if not self._reads_only:
+                self.conn.info[DEFERRED] = self._deferred
+            event.listen(self.conn, "before_cursor_execute", self._flush_queued)
+            self.conn.info[BEFORE_STATEMENT] = self._flush_queued
         self.instances = SqlInstanceRepository(self.conn)
         self.directory = SqlDirectory(self.conn)
         self.claims = SqlClaimRepository(self.conn)
@@ -75,8 +81,10 @@ class SqlUnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
         return self
 
-    def _flush_ledger(self, *_args: Any) -> None:
+    def _flush_queued(self, *_args: Any) -> None:
         self.ledger.flush()
+        if self._deferred is not None:
+            self._deferred.flush()
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once this transaction has committed (never if it rolls back)."""
@@ -91,6 +99,7 @@ class SqlUnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.conn.info.pop(BEFORE_STATEMENT, None)  # info outlives this checkout of the pooled connection
+        self.conn.info.pop(DEFERRED, None)
         self.conn.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
@@ -100,13 +109,18 @@ class SqlUnitOfWork:
         if self._audit:
             if self._audit_key is None:
                 raise RuntimeError("audit entries were recorded but no audit key is configured")
-            # Last write before COMMIT: the audit lock is then held for the shortest time.
-            audit_repository.append_many(self.conn, self._audit_key(), self._audit)
+            # Last write before COMMIT: the audit lock is then held for the shortest time. On PostgreSQL the
+            # queued writes, the lock and the head read share one round trip, the rows and COMMIT another.
+            audit_repository.append_and_commit(self.conn, self._audit_key(), self._audit, queued=self._deferred)
             self._audit = []
-        self.conn.commit()
+        elif self._deferred is not None:
+            self._deferred.commit()
+        self.conn.commit()  # a no-op for the driver when COMMIT went out already; SQLAlchemy's bookkeeping
         hooks, self._after_commit = self._after_commit, []
         for hook in hooks:
             hook()
 
     def rollback(self) -> None:
+        if self._deferred is not None:
+            self._deferred.discard()  # held-back writes belong to the transaction that is rolled back
         self.conn.rollback()
