@@ -139,3 +139,38 @@ def test_negative_control_a_queue_kept_over_a_rollback_leaks_into_the_next_commi
 
     monkeypatch.setattr(DeferredWrites, "discard", lambda self: None)  # break it
     assert _released_then_rolled_back(container) is None
+
+
+def _reserved_then_rolled_back(container) -> int:
+    """A reservation queued by the ledger (PostgreSQL) and rolled back; then a later commit of the same unit."""
+    from engine.bench.scratch_line import make_scratch_line
+    from engine.domain.money import Money
+    from engine.persistence.tables import Reservation
+    from engine.services.ledger import reserve_in
+
+    line_id = make_scratch_line(container, "1000")
+    with _uow(container) as uow:
+        reserve_in(uow.ledger, line_id=line_id, amount=Money.of("10.00", "CNY"), key="rolled-back-1", document="D1")
+        uow.rollback()
+        uow.record(actor="t", action="test", subject_type="t", subject_id="4")
+        uow.commit()
+    with container.session_factory() as s:
+        return s.query(Reservation).filter_by(line_id=line_id).count()
+
+
+def test_a_rolled_back_reservation_is_not_sent_by_a_later_commit(container):
+    assert _reserved_then_rolled_back(container) == 0
+
+
+def test_negative_control_a_ledger_queue_kept_over_a_rollback_leaks_into_the_next_commit(container, db_url,
+                                                                                          monkeypatch):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite runs every write at once; nothing is held back")
+    from engine.domain.errors import IdempotencyConflict
+    from engine.persistence.ledger_repository import SqlLedgerRepository
+
+    monkeypatch.setattr(SqlLedgerRepository, "discard", lambda self: None)  # break it
+    # The later commit sends the rolled-back booking's writes; the reservation they refer to was rolled
+    # back, so the commit fails on them (the user's unrelated transaction is lost).
+    with pytest.raises(IdempotencyConflict):
+        _reserved_then_rolled_back(container)

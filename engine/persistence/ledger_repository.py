@@ -116,6 +116,10 @@ class SqlLedgerRepository:
         except self.conn.dialect.loaded_dbapi.IntegrityError:
             raise IdempotencyConflict("an idempotency key was used concurrently; nothing was booked") from None
 
+    def discard(self) -> None:
+        """Forget the queued writes: they belong to a transaction that is being rolled back."""
+        self._pending = []
+
     def lock_line(self, line_id: int) -> LineState:
         self.flush()
         return self._line_state(_LOCK_LINE_FAST.first(self.conn, {"line_id": line_id}), line_id)

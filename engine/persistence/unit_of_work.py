@@ -121,6 +121,7 @@ class SqlUnitOfWork:
             hook()
 
     def rollback(self) -> None:
+        self.ledger.discard()  # the ledger's own queue (PostgreSQL) belongs to the same transaction
         if self._deferred is not None:
             self._deferred.discard()  # held-back writes belong to the transaction that is rolled back
         self.conn.rollback()
