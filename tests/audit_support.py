@@ -61,12 +61,17 @@ def hammer(container: Container, append: Callable[..., Any], threads: int = 8, e
             except IntegrityError as exc:
                 errors.append(exc)
 
+    run_together(threads, work)
+    return errors
+
+
+def run_together(threads: int, work: Callable[[int], None]) -> None:
+    """Run ``work(0)`` … ``work(threads - 1)`` on threads of their own and wait for all of them."""
     pool = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    return errors
 
 
 def entries(n: int) -> list[NewEntry]:

@@ -16,7 +16,7 @@ from engine.persistence import audit_repository
 from engine.persistence.prepared import BEFORE_STATEMENT, QUEUED_WRITES, Prepared
 from engine.persistence.unit_of_work import SqlUnitOfWork
 from engine.services.audit import verify
-from tests.audit_support import KEY, stored_rows
+from tests.audit_support import KEY, run_together, stored_rows
 
 
 def _uow(container) -> SqlUnitOfWork:
@@ -80,11 +80,7 @@ def _commit_concurrently(container, threads: int = 6, each: int = 20) -> list[Ex
             except refused as exc:
                 errors.append(exc)
 
-    pool = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
+    run_together(threads, work)
     return errors
 
 

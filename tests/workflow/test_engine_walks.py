@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from engine.bench.lifecycle import InstantOperators
 from engine.workflow import bundle as bundles
 from engine.workflow import runtime, task_walk
 from engine.workflow import serializer as serializer_module
@@ -53,15 +54,10 @@ PATHS = {
                                   [CLAIM, APPROVE]),
     "claim on its own, rejected": ("expense_claim", {}, [CLAIM, REJECT]),
 }
+# The bench's instant answers, except that the claim books a reservation of its own and goes over budget.
 RESULTS: dict[str, dict[str, Any]] = {
-    "budget/Reserve": {"reservation_id": 1, "over_budget": False, "available_after": "0"},
+    **InstantOperators.RESULTS,
     "budget/ReserveClaim": {"reservation_id": 2, "over_budget": True, "available_after": "0"},
-    "budget/CheckOverrun": {"overrun": False, "excess": "0", "within_tolerance": True},
-    "budget/WriteOff": {"from_reservation": "0", "excess": "0", "released": "0", "over_budget": False},
-    "budget/Release": {"released": "0"},
-    "claims/CheckInvoices": {"checked": 1},
-    "erp/PostVoucher": {"voucher_no": "MEM-1"},
-    "notify/Send": {"queued": True},
 }
 
 
