@@ -103,18 +103,26 @@ def paired_rates(url: str, *, count: int, progress: Callable[[int], None] = lamb
 
 
 def one_lifecycle(container: Container, runner: Any, tag: str) -> None:
+    approved_claim(container, tag)
+    outbox.run_due(container.uow, runner, policy=container.retry_policy())
+
+
+def approved_claim(container: Container, tag: str) -> str:
+    """One approved application and one approved claim on it; returns the claim's number (its voucher's
+    document number). ``tag`` must be unique in the database: it is also the claim's invoice number."""
     uow = container.uow
     app = processes.start(uow, process_id="travel_application", applicant=APPLICANT, business_key=f"TA-{tag}",
                           data=START)
     app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=APPLICANT, form=APPLY)
     app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
-    assert app.outcome == "approved", app
+    if app.outcome != "approved":
+        raise RuntimeError(f"application TA-{tag} ended {app.outcome!r}, not approved")
     claim = processes.start(uow, process_id="expense_claim", applicant=APPLICANT, business_key=f"EC-{tag}",
                             data=START, application_no=f"TA-{tag}")
     claim = processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=APPLICANT,
                                     form=claim_form(tag))
     processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
-    outbox.run_due(uow, runner, policy=container.retry_policy())
+    return f"EC-{tag}"
 
 
 # ---------------------------------------------------------------- in memory

@@ -13,27 +13,10 @@ import json
 import sys
 import time
 
-from engine.bench.lifecycle import APPLICANT, APPLY, APPROVE, MANAGER, START, claim_form
-from engine.bootstrap import Container, build
-from engine.services import processes
+from engine.bench.lifecycle import approved_claim
+from engine.bootstrap import build
 
-
-def drive(container: Container, tag: str) -> str:
-    """One approved application and one approved claim on it; returns the claim's number (its voucher's
-    document number). ``tag`` must be unique in the database: it is also the claim's invoice number."""
-    uow = container.uow
-    app = processes.start(uow, process_id="travel_application", applicant=APPLICANT, business_key=f"TA-{tag}",
-                          data=START)
-    app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=APPLICANT, form=APPLY)
-    app = processes.complete_task(uow, task_guid=app.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
-    if app.outcome != "approved":
-        raise RuntimeError(f"application TA-{tag} ended {app.outcome!r}, not approved")
-    claim = processes.start(uow, process_id="expense_claim", applicant=APPLICANT, business_key=f"EC-{tag}",
-                            data=START, application_no=f"TA-{tag}")
-    claim = processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=APPLICANT,
-                                    form=claim_form(tag))
-    processes.complete_task(uow, task_guid=claim.open_tasks[0]["task_guid"], user=MANAGER, form=APPROVE)
-    return f"EC-{tag}"
+drive = approved_claim  # the lifecycle of ``bench lifecycle`` without its outbox pass
 
 
 def main(argv: list[str]) -> int:
