@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnSubWorkflowConverter,
     BpmnWorkflowConverter,
     TaskConverter,
+    WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -24,6 +25,8 @@ from engine.workflow import bundle as bundles
 from engine.workflow.engine_task import EngineTask, inherited
 from engine.workflow.engine_workflow import EngineSubWorkflow, EngineWorkflow
 from engine.workflow.service_tasks import ConnectorServiceTask
+from engine.workflow.task_dicts import TYPENAME as TASK_TYPENAME
+from engine.workflow.task_dicts import task_dicts
 from engine.workflow.timers import ClockedCycle, ClockedDuration, ClockedTimeDate
 
 
@@ -38,7 +41,7 @@ class EngineTaskConverter(TaskConverter):
     deep-merges it into an empty dict; written under the stock type name ``Task``."""
 
     def __init__(self, target_class: type, registry: Any) -> None:
-        super().__init__(target_class, registry, typename="Task")
+        super().__init__(target_class, registry, typename=TASK_TYPENAME)
 
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
@@ -62,11 +65,27 @@ class EngineTaskConverter(TaskConverter):
         return task
 
 
+def _workflow_dict(converter: Any, workflow: Any) -> dict[str, Any]:
+    """WorkflowConverter.to_dict, its tasks written by task_dicts.py while the registry encodes JSON."""
+    registry = converter.registry
+    if not registry._encoder_mode:  # a plain to_dict converts nested values too: the library's way
+        return dict(WorkflowConverter.to_dict(converter, workflow))
+    return {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": task_dicts(workflow, registry.convert),
+        "root": str(workflow.task_tree.id),
+    }
+
+
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
     """Writes ``spec_key`` (bundle hash + process id) instead of the whole spec."""
 
     def to_dict(self, workflow: Any) -> dict[str, Any]:
-        dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct = _workflow_dict(self, workflow)
         dct.update(
             spec_key=workflow.spec_key,
             subprocesses=self.mapping_to_dict(workflow.subprocesses),
@@ -86,6 +105,19 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
+
+
+class EngineSubWorkflowConverter(BpmnSubWorkflowConverter):
+    """A call activity's subworkflow under the stock type name, its tasks written by task_dicts.py."""
+
+    def __init__(self, target_class: type, registry: Any) -> None:
+        super().__init__(target_class, registry, typename="BpmnSubWorkflow")
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct = _workflow_dict(self, workflow)
+        dct["parent_task_id"] = str(workflow.parent_task_id)
+        dct["spec"] = workflow.spec.name
+        return dct
 
 
 def _stock_name(converter: type, typename: str) -> type:
@@ -122,7 +154,7 @@ def _config(specless: bool) -> dict[Any, Any]:
         config[BpmnWorkflow] = SpeclessWorkflowConverter
     config[EngineTask] = EngineTaskConverter  # after the stock classes: states load as ours
     config[EngineWorkflow] = _stock_name(config[BpmnWorkflow], "BpmnWorkflow")
-    config[EngineSubWorkflow] = _stock_name(BpmnSubWorkflowConverter, "BpmnSubWorkflow")
+    config[EngineSubWorkflow] = EngineSubWorkflowConverter
     return config
 
 
