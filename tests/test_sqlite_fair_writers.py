@@ -4,7 +4,6 @@ of both the in-process lock and the file lock at once."""
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import multiprocessing
 import os
@@ -19,9 +18,11 @@ import pytest
 from sqlalchemy import Connection, Engine, exc
 
 from engine.config import SettingInvalid
-from engine.persistence.db import make_engine
+from engine.persistence.db import make_engine, read_only
 from engine.persistence.db_errors import WriterLockTimeout
 from engine.persistence.sqlite_file_lock import SUFFIX, for_database, handover_wanted
+
+fcntl = pytest.importorskip("fcntl")  # no flock on Windows: there is no handover to test
 
 PROCESSES = 6
 RACE_S = 2.0
@@ -154,8 +155,6 @@ def test_a_writer_gives_up_after_the_busy_timeout_and_the_next_one_gets_the_lock
 
 
 def test_read_only_transactions_take_no_lock(engine):
-    from engine.persistence.db import read_only
-
     with read_only(engine.connect()) as conn, conn.begin():
         conn.exec_driver_sql("SELECT 1")
         assert _file_lock_free(engine)
