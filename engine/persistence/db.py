@@ -93,8 +93,9 @@ def _sqlite_engine(url: str, *, pool_size: int, echo: bool, busy_timeout: float,
     event.listen(engine, "rollback", writer.rollback)
     # A connection that leaves its transaction by any other way (invalidated after an error, closed,
     # returned to the pool by the garbage collector) must not take the write lock with it: SQLite rolls
-    # its transaction back, and the next writer would otherwise wait the whole busy timeout.
-    for name in ("checkin", "invalidate", "soft_invalidate", "close", "close_detached"):
+    # its transaction back, and the next writer would otherwise wait the whole busy timeout. Not on
+    # soft_invalidate: that connection stays in use until its checkin, transaction and all.
+    for name in ("checkin", "invalidate", "close", "close_detached"):
         event.listen(engine.pool, name, writer.connection_gone)
     return engine
 
