@@ -63,6 +63,8 @@ SETTINGS: tuple[SettingHelp, ...] = (
     SettingHelp(f"{PREFIX}SQLITE_BUSY_TIMEOUT_SECONDS", _default("sqlite_busy_timeout_seconds"),
                 N_("how long a SQLite writer waits for the write lock; the worker then waits the outage out"),
                 "sqlite_busy_timeout_seconds"),
+    SettingHelp(f"{PREFIX}SQLITE_WRITER_HANDOVER", "on",
+                N_("off: SQLite writers of several processes no longer take turns through a file lock")),
     SettingHelp(f"{PREFIX}SCRIPT_EVALUATORS", "2",
                 N_("processes that evaluate diagram scripts in the sandbox; 0 runs them in-process (tests only)")),
     SettingHelp(f"{PREFIX}PUBLIC_URL", _default("public_url"),
