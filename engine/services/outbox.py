@@ -28,13 +28,25 @@ from connectors.base import ConnectorError
 from connectors.registry import spec
 from engine.persistence.db_errors import is_transient, short_text
 from engine.persistence.types import utcnow
-from engine.services.ports import UnitOfWorkFactory
+from engine.services.ports import UnitOfWork, UnitOfWorkFactory
 from engine.services.steps import advance_and_save, load_run, record_failure, step_text
 from engine.workflow.errors import StepFailed
 
 log = logging.getLogger(__name__)
 
-Outcome = tuple[Any, dict[str, Any], float]  # a job, what its connector returned, when it started (perf_counter)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A job's result, and what the job writes with its success: ``write`` runs in the unit of work that marks
+    the job done and resumes its instance, so both commit together or not at all (then the job's retry, which
+    finds its work done in the other system, writes it). A runner may return the plain result instead."""
+
+    result: dict[str, Any]
+    write: Callable[[UnitOfWork], None] | None = None
+
+
+Outcome = tuple[Any, Completed, float]  # a job, what its connector returned, when it started (perf_counter)
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,8 @@ Report = Callable[[JobRun], None]
 
 
 class JobRunner(Protocol):
-    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1) -> dict[str, Any]:
+    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1
+            ) -> dict[str, Any] | Completed:
         """Execute one connector call; raise ConnectorError (retryable or not) on failure. ``attempt`` counts
         from 1: a later attempt may follow one that reached the other system and lost its answer."""
 
@@ -136,7 +149,8 @@ def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: Any, *, policy:
     """Call the connector; a failure is recorded at once, a success is returned for the caller to record."""
     started = time.perf_counter()
     try:
-        return job, runner.run(job.operator, job.params, key=job.key, attempt=job.attempts), started
+        answer = runner.run(job.operator, job.params, key=job.key, attempt=job.attempts)
+        return job, answer if isinstance(answer, Completed) else Completed(answer), started
     except ConnectorError as error:
         outcome = _failed(uow_factory, job, error, policy=policy, now=now)
     except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident
@@ -171,7 +185,7 @@ def _settle_and_claim(uow_factory: UnitOfWorkFactory, succeeded: Outcome | None,
             uow.commit()
     except StepFailed as failed:
         assert succeeded is not None  # only resuming an instance runs a step
-        _keep_outcome(uow_factory, succeeded[0], failed, status="done", result=succeeded[1])
+        _keep_outcome(uow_factory, succeeded[0], failed, status="done", completed=succeeded[1])
         _tell(report, succeeded[0], "done", succeeded[2])
         return _settle_and_claim(uow_factory, None, policy=policy, now=now, claim=claim, report=report)
     if succeeded is not None:
@@ -190,11 +204,12 @@ def _tell(report: Report | None, job: Any, outcome: str, started: float | None) 
 
 
 def _keep_outcome(uow_factory: UnitOfWorkFactory, job: Any, failed: StepFailed, *, status: str,
-                  result: dict[str, Any] | None = None, error: str = "") -> None:
+                  completed: Completed | None = None, error: str = "") -> None:
     """The instance's step failed on this job's outcome: keep the outcome, put the instance in incident."""
     with uow_factory() as uow:
-        if status == "done":
-            uow.outbox.done(job.id, result or {})
+        if completed is not None:  # done: what the job writes went with the rolled-back step; write it here
+            _write(uow, completed)
+            uow.outbox.done(job.id, completed.result)
         else:
             uow.outbox.close(job.id, status=status, error=f"{error}; the instance's step failed: {step_text(failed)}")
         _audit(uow, job, f"connector.{'succeeded' if status == 'done' else status}",
@@ -203,7 +218,9 @@ def _keep_outcome(uow_factory: UnitOfWorkFactory, job: Any, failed: StepFailed, 
     record_failure(uow_factory, failed, actor="worker", stop_timers=True)
 
 
-def _record_success(uow: Any, job: Any, result: dict[str, Any], resume_at: datetime | None = None) -> None:
+def _record_success(uow: Any, job: Any, completed: Completed, resume_at: datetime | None = None) -> None:
+    _write(uow, completed)
+    result = completed.result
     if _flow_waits(job.operator):
         row, run = load_run(uow, job.instance_id)
         if run.waits_for_service(job.task_guid):
@@ -212,6 +229,11 @@ def _record_success(uow: Any, job: Any, result: dict[str, Any], resume_at: datet
                 advance_and_save(uow, row, run)
     uow.outbox.done(job.id, result)
     _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
+
+
+def _write(uow: Any, completed: Completed) -> None:
+    if completed.write is not None:
+        completed.write(uow)
 
 
 def _failed(uow_factory: UnitOfWorkFactory, job: Any, error: ConnectorError, *, policy: RetryPolicy,
