@@ -78,12 +78,13 @@ class SqlOutboxRepository:
                                     for j in jobs])
         return Claim(jobs, abandoned)
 
-    def give_back(self, job_id: int, attempts: int) -> bool:
-        """Undo the lease and the attempt of a job its worker could not finish because the database went away,
-        unless the job moved on meanwhile (finished, or leased again by another worker)."""
+    def give_back(self, job_id: int, attempts: int, *, keep_attempt: bool = False) -> bool:
+        """Undo the lease and (unless ``keep_attempt``) the attempt of a job its worker could not finish because
+        the database went away, unless the job moved on meanwhile (finished, or leased again by another worker)."""
         done = self.conn.execute(update(_job).where(
             _job.c.id == job_id, _job.c.status == "pending", _job.c.attempts == attempts,
-            _job.c.locked_until.is_not(None)).values(attempts=attempts - 1, locked_until=None, updated_at=utcnow()))
+            _job.c.locked_until.is_not(None)).values(attempts=attempts if keep_attempt else attempts - 1,
+                                                     locked_until=None, updated_at=utcnow()))
         return done.rowcount == 1
 
     def done(self, job_id: int, result: dict[str, Any]) -> None:

@@ -99,35 +99,46 @@ def run_due(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryP
     attempt), so a worker that dies costs no other job an attempt or its back-off.
     ``report`` hears of every job once its outcome is committed.
     """
-    ran, succeeded, leased = 0, None, None
+    ran, succeeded, leased, answered = 0, None, None, False
     while True:
         claim = ran < limit and not (stop is not None and stop())
         try:
             leased = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=claim,
                                        report=report, resume_at=resume_at)
+            answered = False
             if leased is None:
                 return ran
-            succeeded = _run(uow_factory, runner, leased, policy=policy, now=now or utcnow(), report=report)
+            started = time.perf_counter()
+            answer = _call(runner, leased)
+            answered = True  # until its outcome commits, the other system may hold what this attempt did
+            succeeded = _outcome(uow_factory, leased, answer, started, policy=policy, now=now or utcnow(),
+                                 report=report)
         except Exception as exc:
             if leased is not None and is_transient(exc):
-                raise JobInterrupted(leased.id, leased.operator, leased.attempts) from exc
+                raise JobInterrupted(leased.id, leased.operator, leased.attempts, answered=answered) from exc
             raise
         ran += 1
 
 
 class JobInterrupted(Exception):
     """The database went away while this worker held a job's lease (its cause says how): once the database is
-    back, ``give_back`` returns the attempt, so outages never add up to "worker died"."""
+    back, ``give_back`` returns the lease at once, so outages never add up to "worker died".
 
-    def __init__(self, job_id: int, operator: str, attempts: int) -> None:
-        super().__init__(f"{operator} job {job_id} interrupted by the database (attempt {attempts})")
-        self.job_id, self.operator, self.attempts = job_id, operator, attempts
+    ``answered``: the connector had answered (its outcome was being recorded). The other system may then hold
+    what the attempt did (a posted voucher), so the attempt is kept: the job's next run is a later attempt,
+    which looks its key up before posting again (``resolve_first``)."""
+
+    def __init__(self, job_id: int, operator: str, attempts: int, *, answered: bool = False) -> None:
+        super().__init__(f"{operator} job {job_id} interrupted by the database (attempt {attempts}"
+                         f"{', after its connector answered' if answered else ''})")
+        self.job_id, self.operator, self.attempts, self.answered = job_id, operator, attempts, answered
 
 
 def give_back(uow_factory: UnitOfWorkFactory, interrupted: JobInterrupted) -> bool:
-    """Undo the lease and the attempt of an interrupted job (not if it moved on meanwhile): it runs again now."""
+    """Undo the lease of an interrupted job, and its attempt unless its connector had answered (not if the job
+    moved on meanwhile): it runs again now."""
     with uow_factory() as uow:
-        given = uow.outbox.give_back(interrupted.job_id, interrupted.attempts)
+        given = uow.outbox.give_back(interrupted.job_id, interrupted.attempts, keep_attempt=interrupted.answered)
         uow.commit()
     return bool(given)
 
@@ -148,18 +159,32 @@ def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: Any, *, policy:
          now: datetime, report: Report | None = None) -> Outcome | None:
     """Call the connector; a failure is recorded at once, a success is returned for the caller to record."""
     started = time.perf_counter()
+    return _outcome(uow_factory, job, _call(runner, job), started, policy=policy, now=now, report=report)
+
+
+def _call(runner: JobRunner, job: Any) -> Completed | ConnectorError:
+    """The connector's answer: its result, or the error it failed with (an unexpected one as CONNECTOR_CRASHED).
+
+    Our own database going away under the connector is raised: the worker waits it out, and the job's lease
+    runs out (or is given back): it runs again (same key) once the database is back."""
     try:
         answer = runner.run(job.operator, job.params, key=job.key, attempt=job.attempts)
-        return job, answer if isinstance(answer, Completed) else Completed(answer), started
     except ConnectorError as error:
-        outcome = _failed(uow_factory, job, error, policy=policy, now=now)
+        return error
     except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident
-        if is_transient(error):  # our own database went away under the connector: the worker waits it out,
-            raise  # and the job's lease runs out: it runs again (same key) once the database is back
+        if is_transient(error):
+            raise
         log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.operator)
-        wrapped = ConnectorError("CONNECTOR_CRASHED", short_text(error), retryable=True)
-        outcome = _failed(uow_factory, job, wrapped, policy=policy, now=now)
-    _tell(report, job, outcome, started)
+        return ConnectorError("CONNECTOR_CRASHED", short_text(error), retryable=True)
+    return answer if isinstance(answer, Completed) else Completed(answer)
+
+
+def _outcome(uow_factory: UnitOfWorkFactory, job: Any, answer: Completed | ConnectorError, started: float, *,
+             policy: RetryPolicy, now: datetime, report: Report | None = None) -> Outcome | None:
+    """A success, returned for the caller to record with the next lease; a failure, recorded now."""
+    if isinstance(answer, Completed):
+        return job, answer, started
+    _tell(report, job, _failed(uow_factory, job, answer, policy=policy, now=now), started)
     return None
 
 

@@ -269,8 +269,9 @@ class OutboxRepository(Protocol):
         """Lease up to ``limit`` due jobs (an expired lease makes a job due again); one whose last allowed
         attempt's lease ran out is not leased but returned as abandoned."""
 
-    def give_back(self, job_id: int, attempts: int) -> bool:
-        """Undo the lease and attempt of a job a database outage interrupted (unless it moved on)."""
+    def give_back(self, job_id: int, attempts: int, *, keep_attempt: bool = False) -> bool:
+        """Undo the lease and (unless ``keep_attempt``) the attempt of a job a database outage interrupted
+        (unless it moved on)."""
 
     def done(self, job_id: int, result: dict[str, Any]) -> None: ...
 

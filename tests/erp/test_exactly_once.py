@@ -3,12 +3,14 @@ with 30 % of calls committing then timing out, and after the ERP was down for te
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from connectors.base import ConnectorError
 from engine.persistence.erp_tables import ErpVoucher
@@ -194,3 +196,34 @@ def test_negative_control_the_same_death_retried_without_the_look_up_books_a_sec
     flow.settle()
     assert references(erp) == Counter({number: 2})
     assert len(erp_voucher_rows(flow, number)) == 1  # one row per key, whatever the ERP did
+
+
+def test_an_outage_at_the_success_commit_keeps_the_attempt_so_the_rerun_looks_the_voucher_up(
+        erp_flow, erp, monkeypatch):
+    """The database goes away while the posted voucher's success is being recorded: the worker gives the job
+    back at once but keeps its attempt, so the rerun is attempt 2 and finds the voucher. (Given back as attempt
+    1, it posts a second one: the negative control above.)"""
+    if erp.name.startswith("yon"):
+        erp.emulator.dedupe = False
+    flow = erp_flow
+    instance = flow.claim("300.00")
+    flow.decide(instance, settle=False)
+    number = flow.instance(instance).business_key
+    original, failed = outbox._record_success, []
+
+    def record_then_lose_the_database(uow, job, *rest):
+        recorded = original(uow, job, *rest)
+        if job.operator == "erp/PostVoucher" and not failed:
+            failed.append(job.id)
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+        return recorded
+
+    monkeypatch.setattr(outbox, "_record_success", record_then_lose_the_database)
+    with pytest.raises(outbox.JobInterrupted) as interrupted:
+        flow.settle()
+    assert interrupted.value.answered and erp_voucher_rows(flow, number) == []
+    assert outbox.give_back(flow.app.uow, interrupted.value)
+    flow.settle()
+    assert references(erp) == Counter({number: 1})
+    assert len(erp_voucher_rows(flow, number)) == 1
+    assert [tuple(j[1:3]) for j in erp_jobs(flow, [instance])] == [("done", 2)]
