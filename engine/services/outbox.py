@@ -35,7 +35,6 @@ from engine.workflow.errors import StepFailed
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Completed:
     """A job's result, and what the job writes with its success: ``write`` runs in the unit of work that marks
