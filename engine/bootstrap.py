@@ -115,13 +115,10 @@ class Container:
 
     def voucher_posting(self, erp: ErpClient | None = None) -> VoucherPosting:
         """erp/PostVoucher against ``erp`` (default: the configured one), reading the data dictionary."""
-        vouchers = self.erp_vouchers()
         sources = PostingSources(
             rule=self._posting_rule, subjects=lambda name: posting_lookups.subject_accounts(self.engine, name),
-            applicant=lambda code: posting_lookups.applicant(self.engine, code),
-            minor_units=lambda currency: posting_lookups.minor_units(self.engine, currency),
-            attachments=lambda document_no: posting_lookups.attachment_count(self.engine, document_no),
-            record=vouchers.record)
+            facts=lambda applicant, currency, document_no: posting_lookups.draft_facts(
+                self.engine, applicant, currency, document_no))
         return VoucherPosting(erp if erp is not None else self.erp_client(), sources, today=lambda: utcnow().date())
 
     def reconciler(self, erp: ErpClient | None = None) -> Reconciler:

@@ -1,7 +1,8 @@
 """Test-only worker with injected faults, run as a subprocess by tests/test_crash_safety.py.
 
 - ``CRASH_RATE``: chance that the process kills itself with SIGKILL right after the
-  ERP accepted a voucher and before the outcome is committed (the worst moment).
+  ERP accepted a voucher and before the outcome is committed (the worst moment: its
+  success transaction has written everything but has not committed).
 - ``FAIL_RATE``: chance that an ERP call fails; half of those fail before posting,
   half post the voucher and then time out (an ambiguous outcome).
 - ``KILL_IN_JOB=1``: every ERP call kills the process (SIGKILL) before posting: a job whose
@@ -61,10 +62,12 @@ def main() -> int:
     original = outbox._record_success
 
     def record_or_die(uow, job, result, *rest):
-        # Inside the transaction that would record the posted voucher: the ERP has it, we do not yet.
+        # The job's success is written (its erp_voucher row, the job done, the claim's next step) but not
+        # committed: the ERP has the voucher, our database will have none of it.
+        recorded = original(uow, job, result, *rest)
         if job.operator == "erp/PostVoucher" and random.random() < CRASH_RATE:
             os.kill(os.getpid(), signal.SIGKILL)
-        return original(uow, job, result, *rest)
+        return recorded
 
     outbox._record_success = record_or_die
     container = build()

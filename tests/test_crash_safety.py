@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.persistence.audit_table import AuditLog
+from engine.persistence.erp_tables import ErpVoucher
 from engine.persistence.workflow_tables import OutboxJob, ProcessInstance, Voucher
 from tests.engine_support import approved_claim
 
@@ -37,11 +38,18 @@ def run_workers_until_done(env: dict[str, str], *, max_runs: int = 300) -> tuple
 
 
 def outcome(app):
+    """Vouchers per claim in the ERP, the instances' and jobs' statuses."""
     with app.session_factory() as s:
         per_document = dict(s.execute(select(Voucher.document_no, func.count()).group_by(Voucher.document_no)).all())
         statuses = dict(s.execute(select(ProcessInstance.status, func.count()).group_by(ProcessInstance.status)).all())
         jobs = dict(s.execute(select(OutboxJob.status, func.count()).group_by(OutboxJob.status)).all())
     return per_document, statuses, jobs
+
+
+def recorded(app) -> dict[str, int]:
+    """budgetflow's own record of the vouchers it posted (erp_voucher), per claim."""
+    with app.session_factory() as s:
+        return dict(s.execute(select(ErpVoucher.document_no, func.count()).group_by(ErpVoucher.document_no)).all())
 
 
 # Kills happen only after a successful post: at 0.5 per post over 12 claims, a run without any kill (which
@@ -60,6 +68,7 @@ def test_killed_workers_post_exactly_one_voucher_per_claim(app, cli_env, crash_r
     per_document, statuses, jobs = outcome(app)
     assert kills > 0, "no worker was killed: the test did not test anything"
     assert per_document == {f"EXP-K-{n}": 1 for n in range(CLAIMS)}
+    assert recorded(app) == {f"EXP-K-{n}": 1 for n in range(CLAIMS)}  # budgetflow's erp_voucher: one each too
     assert statuses == {"complete": CLAIMS}
     assert jobs == {"done": CLAIMS}
 

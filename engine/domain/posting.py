@@ -73,6 +73,15 @@ class Applicant:
     dimensions: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class DraftFacts:
+    """What one claim's voucher reads from the data dictionary besides the rule and the chart (one look-up)."""
+
+    applicant: Applicant
+    minor_units: int | None  # of the claim's currency; None: the dictionary does not know it
+    attachments: int  # the claim's receipts and e-invoices
+
+
 class PostingInvalid(InvalidAmount):
     """The claim cannot be posted as the rules stand; ``errors`` name each field, line and what to fix."""
 

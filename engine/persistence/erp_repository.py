@@ -1,8 +1,9 @@
 """The vouchers budgetflow posted to the ERP, and the reconciliation runs (tables in erp_tables.py).
 
-Each call is its own short transaction: the ERP is called outside any transaction, and what it answered is
-recorded here after. Recording is idempotent on (erp, key): a retry that found the voucher in the ERP records
-it again without a second row.
+The ERP is called outside any transaction; what it answered is recorded (``SqlErpVoucherRecords``) in the
+transaction that marks the posting job done, so a job is done exactly when its voucher is recorded. Recording is
+idempotent on (erp, key): a later job that found the voucher in the ERP records it again without a second row.
+The other calls are each their own short transaction.
 """
 
 from __future__ import annotations
@@ -13,36 +14,56 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.erp import PostedVoucher, VoucherDraft, VoucherLine
 from engine.domain.reconciliation import PostedRecord
 from engine.persistence.db import read_only
+from engine.persistence.deferred import write
 from engine.persistence.erp_tables import ErpReconciliation, ErpVoucher
+from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
 
 _v = ErpVoucher.__table__
 _r = ErpReconciliation.__table__
 
 
-class SqlErpVouchers:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+def _record_statement(dialect_insert: Any) -> Prepared:
+    upsert = dialect_insert(_v)
+    return Prepared(upsert.on_conflict_do_update(index_elements=[_v.c.erp, _v.c.idempotency_key],
+                                                 set_={"voucher_no": upsert.excluded.voucher_no}),
+                    column_keys=["erp", "idempotency_key", "document_no", "voucher_no", "posting_date", "currency",
+                                 "total", "lines", "posted_at", "vat"])
+
+
+# Insert, or (recorded before) keep the first row and fix its number.
+_RECORD = {"postgresql": _record_statement(pg_insert), "sqlite": _record_statement(sqlite_insert)}
+
+
+class SqlErpVoucherRecords:
+    """The unit of work's side: the voucher a job posted, recorded in the transaction that marks the job done."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def record(self, erp: str, key: str, draft: VoucherDraft, posted: PostedVoucher, posting_date: date,
                vat: Mapping[str, Decimal]) -> None:
-        values = {"erp": erp, "idempotency_key": key, "document_no": draft.document_no,
-                  "voucher_no": posted.voucher_no, "posting_date": posting_date, "currency": draft.currency,
-                  "total": draft.total, "lines": lines_json(draft.lines), "posted_at": utcnow(),
-                  "vat": json.dumps({account: str(tax) for account, tax in vat.items()})}
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(_v).values(**values))
-        except IntegrityError:
-            with self.engine.begin() as conn:  # recorded before (a retry): keep the first row, fix its number
-                conn.execute(update(_v).where(_v.c.erp == erp, _v.c.idempotency_key == key)
-                             .values(voucher_no=posted.voucher_no))
+        """One row per (erp, key): a later job of the same claim (finance's retry found the voucher in the ERP)
+        keeps the first row and fixes its number. One statement, no read: on PostgreSQL it goes with the commit."""
+        write(self.conn, _RECORD[self.conn.dialect.name], {
+            "erp": erp, "idempotency_key": key, "document_no": draft.document_no, "voucher_no": posted.voucher_no,
+            "posting_date": posting_date, "currency": draft.currency, "total": draft.total,
+            "lines": lines_json(draft.lines), "posted_at": utcnow(),
+            "vat": json.dumps({account: str(tax) for account, tax in vat.items()})})
+
+
+class SqlErpVouchers:
+    """Reading the recorded vouchers, payments and reconciliation runs (each call its own short transaction)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def of_document(self, document_no: str) -> PostedRecord | None:
         with read_only(self.engine.connect()) as conn:

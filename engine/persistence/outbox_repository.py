@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 
+from engine.persistence.deferred import write
 from engine.persistence.prepared import Prepared
 from engine.persistence.types import utcnow
 from engine.persistence.workflow_tables import OutboxJob
@@ -73,21 +74,23 @@ class SqlOutboxRepository:
             dead = bool(was_leased) and max_attempts is not None and attempts >= max_attempts
             job = Job(job_id, instance_id, guid, operator, json.loads(params), key, attempts if dead else attempts + 1)
             (abandoned if dead else jobs).append(job)
-        if jobs:
-            _LEASE.many(self.conn, [{"job_id": j.id, "until": now + lease, "new_attempts": j.attempts, "now": now}
-                                    for j in jobs])
+        if jobs:  # nothing reads the lease back in this transaction: on PostgreSQL it goes with the commit
+            write(self.conn, _LEASE, [{"job_id": j.id, "until": now + lease, "new_attempts": j.attempts, "now": now}
+                                      for j in jobs], many=True)
         return Claim(jobs, abandoned)
 
-    def give_back(self, job_id: int, attempts: int) -> bool:
-        """Undo the lease and the attempt of a job its worker could not finish because the database went away,
-        unless the job moved on meanwhile (finished, or leased again by another worker)."""
+    def give_back(self, job_id: int, attempts: int, *, keep_attempt: bool = False) -> bool:
+        """Undo the lease and (unless ``keep_attempt``) the attempt of a job its worker could not finish because
+        the database went away, unless the job moved on meanwhile (finished, or leased again by another worker)."""
         done = self.conn.execute(update(_job).where(
             _job.c.id == job_id, _job.c.status == "pending", _job.c.attempts == attempts,
-            _job.c.locked_until.is_not(None)).values(attempts=attempts - 1, locked_until=None, updated_at=utcnow()))
+            _job.c.locked_until.is_not(None)).values(attempts=attempts if keep_attempt else attempts - 1,
+                                                     locked_until=None, updated_at=utcnow()))
         return done.rowcount == 1
 
     def done(self, job_id: int, result: dict[str, Any]) -> None:
-        _DONE.execute(self.conn, {"job_id": job_id, "new_result": json.dumps(result, default=str), "now": utcnow()})
+        """Held back on PostgreSQL: it goes with the next lease's read or the commit, not in a round trip of its own."""
+        write(self.conn, _DONE, {"job_id": job_id, "new_result": json.dumps(result, default=str), "now": utcnow()})
 
     def retry_later(self, job_id: int, *, at: datetime, error: str) -> None:
         self.conn.execute(update(_job).where(_job.c.id == job_id).values(

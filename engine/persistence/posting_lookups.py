@@ -3,9 +3,9 @@ the currency's minor units and the claim's receipts (engine/domain/posting.py bu
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
-from engine.domain.posting import GL_COLUMN, Applicant, SubjectAccount
+from engine.domain.posting import GL_COLUMN, Applicant, DraftFacts, SubjectAccount
 from engine.persistence.db import read_only
 from engine.persistence.tables import CostCenter, Currency, Employee, ExpenseSubject, OrgUnit
 from engine.persistence.web_tables import Attachment
@@ -22,33 +22,32 @@ def subject_accounts(engine: Engine, erp: str) -> dict[str, SubjectAccount]:
         return {code: SubjectAccount(gl or None, treatment, name) for code, gl, treatment, name in rows}
 
 
-def applicant(engine: Engine, code: str) -> Applicant | None:
-    """The employee's codes in the ERP: department (their org unit), cost center (the org unit's first active
-    one), employee and vendor codes; None for an unknown employee."""
+# The applicant's codes with the claim's currency and receipts: one statement for what a voucher reads per claim.
+_FACTS = (
+    select(Employee.name, Employee.erp_employee_code, Employee.erp_vendor_code, OrgUnit.code,
+           select(CostCenter.code).where(CostCenter.org_unit_id == OrgUnit.id, CostCenter.active.is_(True))
+           .order_by(CostCenter.code).limit(1).scalar_subquery(),
+           select(Currency.minor_units).where(Currency.code == bindparam("currency")).scalar_subquery(),
+           select(func.count()).select_from(Attachment).where(Attachment.document_no == bindparam("document_no"))
+           .scalar_subquery())
+    .join(OrgUnit, OrgUnit.id == Employee.org_unit_id).where(Employee.code == bindparam("applicant")))
+
+
+def draft_facts(engine: Engine, applicant: str, currency: str, document_no: str) -> DraftFacts | None:
+    """The applicant's codes in the ERP, the currency's minor units and the claim's receipt count, in one
+    statement on one connection (every posting job reads all of them); None for an unknown employee.
+
+    The applicant's codes: department (their org unit), cost center (the org unit's first active one),
+    employee and vendor codes."""
     with read_only(engine.connect()) as conn:
-        row = conn.execute(select(Employee.name, Employee.erp_employee_code, Employee.erp_vendor_code,
-                                  OrgUnit.code, OrgUnit.id).join(OrgUnit, OrgUnit.id == Employee.org_unit_id)
-                           .where(Employee.code == code)).first()
-        if row is None:
-            return None
-        name, employee_code, vendor_code, unit_code, unit_id = row
-        cost_center = conn.execute(select(CostCenter.code).where(CostCenter.org_unit_id == unit_id,
-                                                                 CostCenter.active.is_(True))
-                                   .order_by(CostCenter.code).limit(1)).scalar()
+        row = conn.execute(_FACTS, {"applicant": applicant, "currency": currency, "document_no": document_no}).first()
+    if row is None:
+        return None
+    name, employee_code, vendor_code, unit_code, cost_center, places, receipts = row
     dimensions = {"department": unit_code, "cost_center": cost_center, "employee": employee_code,
                   "vendor": vendor_code}
-    return Applicant(code, name, {k: v for k, v in dimensions.items() if v})
-
-
-def minor_units(engine: Engine, currency: str) -> int | None:
-    with read_only(engine.connect()) as conn:
-        return conn.execute(select(Currency.minor_units).where(Currency.code == currency)).scalar()
-
-
-def attachment_count(engine: Engine, document_no: str) -> int:
-    with read_only(engine.connect()) as conn:
-        return int(conn.execute(select(func.count()).select_from(Attachment)
-                                .where(Attachment.document_no == document_no)).scalar() or 0)
+    return DraftFacts(Applicant(applicant, name, {k: v for k, v in dimensions.items() if v}), places,
+                      int(receipts or 0))
 
 
 def applicant_of(engine: Engine, document_no: str) -> str | None:

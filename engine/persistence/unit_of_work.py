@@ -23,6 +23,7 @@ from engine.persistence.deferred import DEFERRED, DeferredWrites
 from engine.persistence.directory import SqlDirectory
 from engine.persistence.document_numbers import SqlDocumentNumbers
 from engine.persistence.document_queries import SqlDocumentQueries
+from engine.persistence.erp_repository import SqlErpVoucherRecords
 from engine.persistence.inbox_queries import SqlInboxQueries
 from engine.persistence.instance_repository import SqlInstanceRepository
 from engine.persistence.journal_repository import SqlJournal
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         self.oa_forms = SqlOaForms(self.conn)  # the data dictionary's OA form mappings
         self.org_sync = SqlOrgSync(self.conn)  # people from the OA suites' directories
         self.posting_rules = SqlPostingRules(self.conn)  # the data dictionary's ERP posting rules
+        self.erp_vouchers = SqlErpVoucherRecords(self.conn)  # the vouchers posting jobs posted
         self.steps = SqlStepQueries(self.conn)  # step statistics: stored states and user task times
         self.journal = SqlJournal(self.conn)  # each instance's inputs, for bpmn replay
         self.lanes = SqlLanes(self.conn)  # the data dictionary's lane rules, an instance's approvals

@@ -16,21 +16,22 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from connectors.base import ConnectorError
-from connectors.erp import POST_FAILED, ErpClient, PostedVoucher, VoucherDraft
+from connectors.erp import POST_FAILED, ErpClient, VoucherDraft
 from engine.domain.errors import InvalidAmount
 from engine.domain.posting import (
     LOCAL_RULE,
-    Applicant,
+    DraftFacts,
     PostingInvalid,
     PostingRule,
     SubjectAccount,
     build_voucher,
     input_vat_by_account,
 )
+from engine.services.outbox import Completed
+from engine.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 60.0  # posting rules and the chart are reread this often (and at once after a refusal)
@@ -42,11 +43,8 @@ class PostingSources:
 
     rule: Callable[[str], PostingRule | None]  # erp -> its posting_rules.csv row
     subjects: Callable[[str], Mapping[str, SubjectAccount]]  # erp -> subject code -> account
-    applicant: Callable[[str], Applicant | None]
-    minor_units: Callable[[str], int | None]
-    attachments: Callable[[str], int]
-    # erp, key, draft, posted, posting date, input VAT split off each expense account
-    record: Callable[[str, str, VoucherDraft, PostedVoucher, date, Mapping[str, Decimal]], None]
+    # applicant code, currency, document number -> the claim's facts (one read); None: an unknown applicant
+    facts: Callable[[str, str, str], DraftFacts | None]
 
 
 @dataclass
@@ -56,7 +54,10 @@ class VoucherPosting:
     today: Callable[[], date]
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
 
-    def post(self, params: Mapping[str, Any], *, attempt: int = 1) -> dict[str, Any]:
+    def post(self, params: Mapping[str, Any], *, attempt: int = 1) -> Completed:
+        """Post the claim's voucher; the result carries budgetflow's record of it (``erp_voucher``), written by
+        the outbox in the transaction that marks the job done. A worker that dies before that commit leaves no
+        record: the job's retry finds the voucher in the ERP (``resolve_first``) and records it then."""
         draft = self.draft(params)
         try:
             posted = self.erp.post_voucher(draft, idempotency_key=draft.document_no, resolve_first=attempt > 1)
@@ -65,10 +66,14 @@ class VoucherPosting:
                 self._cache.clear()  # finance fixes the mapping next: the retry must read the fix
             raise
         vat = input_vat_by_account(params.get("lines") or [], self._subjects(), self._rule() or LOCAL_RULE)
-        self.sources.record(self.erp.name, draft.document_no, draft, posted, draft.posting_date or self.today(), vat)
-        log.info("voucher %s for %s in %s%s", posted.voucher_no, draft.document_no, self.erp.name,
+        erp, posting_date = self.erp.name, draft.posting_date or self.today()
+        log.info("voucher %s for %s in %s%s", posted.voucher_no, draft.document_no, erp,
                  " (found, not posted again)" if posted.replayed else "")
-        return {"voucher_no": posted.voucher_no, "replayed": posted.replayed, "erp": self.erp.name}
+
+        def record(uow: UnitOfWork) -> None:
+            uow.erp_vouchers.record(erp, draft.document_no, draft, posted, posting_date, vat)
+
+        return Completed({"voucher_no": posted.voucher_no, "replayed": posted.replayed, "erp": erp}, write=record)
 
     def draft(self, params: Mapping[str, Any]) -> VoucherDraft:
         """The voucher the claim would post now (also the finance page's preview); ERP_POST_FAILED if it
@@ -90,17 +95,17 @@ class VoucherPosting:
             raise PostingInvalid([{"field": "posting_rules.csv", "line": None,
                                    "message": f"the data dictionary has no posting rule for the {self.erp.name} ERP"}])
         applicant_code = str(params.get("applicant", ""))
-        applicant = self.sources.applicant(applicant_code)
-        if applicant is None:
+        facts = self.sources.facts(applicant_code, currency, document_no)
+        if facts is None:
             raise PostingInvalid([{"field": "applicant", "line": None,
                                    "message": f"employee {applicant_code!r} is not in the data dictionary"}])
         lines = params.get("lines") or []
         if not isinstance(lines, list):
             raise PostingInvalid([{"field": "lines", "line": None, "message": "is not a list of claim lines"}])
         return build_voucher(document_no=document_no, currency=currency, lines=lines, rule=rule,
-                             subjects=self._subjects(),
-                             applicant=applicant, minor_units=self.sources.minor_units(currency) or 2,
-                             attachments=self.sources.attachments(document_no), posting_date=self.today())
+                             subjects=self._subjects(), applicant=facts.applicant,
+                             minor_units=facts.minor_units or 2, attachments=facts.attachments,
+                             posting_date=self.today())
 
     def rule(self) -> PostingRule | None:
         """The posting rule this ERP's vouchers are built by (None: the dictionary has none for it)."""

@@ -11,6 +11,7 @@ from connectors.erp import ErpClient
 from engine.services.erp_posting import VoucherPosting
 from engine.services.oa_approval_jobs import OaApprovalJobs
 from engine.services.oa_notify import OaNotifier
+from engine.services.outbox import Completed
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,10 @@ class ConnectorJobRunner:
     def erp(self, client: ErpClient) -> None:
         self.posting.erp = client
 
-    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1) -> dict[str, Any]:
+    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1
+            ) -> dict[str, Any] | Completed:
+        """Call ``operator``'s connector. A posted voucher comes back ``Completed``: its record is written with
+        the job's success (outbox.py)."""
         if operator == "erp/PostVoucher":
             return self.posting.post(params, attempt=attempt)
         if operator == "notify/Send":

@@ -28,13 +28,24 @@ from connectors.base import ConnectorError
 from connectors.registry import spec
 from engine.persistence.db_errors import is_transient, short_text
 from engine.persistence.types import utcnow
-from engine.services.ports import UnitOfWorkFactory
+from engine.services.ports import UnitOfWork, UnitOfWorkFactory
 from engine.services.steps import advance_and_save, load_run, record_failure, step_text
 from engine.workflow.errors import StepFailed
 
 log = logging.getLogger(__name__)
 
-Outcome = tuple[Any, dict[str, Any], float]  # a job, what its connector returned, when it started (perf_counter)
+
+@dataclass(frozen=True)
+class Completed:
+    """A job's result, and what the job writes with its success: ``write`` runs in the unit of work that marks
+    the job done and resumes its instance, so both commit together or not at all (then the job's retry, which
+    finds its work done in the other system, writes it). A runner may return the plain result instead."""
+
+    result: dict[str, Any]
+    write: Callable[[UnitOfWork], None] | None = None
+
+
+Outcome = tuple[Any, Completed, float]  # a job, what its connector returned, when it started (perf_counter)
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,8 @@ Report = Callable[[JobRun], None]
 
 
 class JobRunner(Protocol):
-    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1) -> dict[str, Any]:
+    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1
+            ) -> dict[str, Any] | Completed:
         """Execute one connector call; raise ConnectorError (retryable or not) on failure. ``attempt`` counts
         from 1: a later attempt may follow one that reached the other system and lost its answer."""
 
@@ -86,35 +98,46 @@ def run_due(uow_factory: UnitOfWorkFactory, runner: JobRunner, *, policy: RetryP
     attempt), so a worker that dies costs no other job an attempt or its back-off.
     ``report`` hears of every job once its outcome is committed.
     """
-    ran, succeeded, leased = 0, None, None
+    ran, succeeded, leased, answered = 0, None, None, False
     while True:
         claim = ran < limit and not (stop is not None and stop())
         try:
             leased = _settle_and_claim(uow_factory, succeeded, policy=policy, now=now or utcnow(), claim=claim,
                                        report=report, resume_at=resume_at)
+            answered = False
             if leased is None:
                 return ran
-            succeeded = _run(uow_factory, runner, leased, policy=policy, now=now or utcnow(), report=report)
+            started = time.perf_counter()
+            answer = _call(runner, leased)
+            answered = True  # until its outcome commits, the other system may hold what this attempt did
+            succeeded = _outcome(uow_factory, leased, answer, started, policy=policy, now=now or utcnow(),
+                                 report=report)
         except Exception as exc:
             if leased is not None and is_transient(exc):
-                raise JobInterrupted(leased.id, leased.operator, leased.attempts) from exc
+                raise JobInterrupted(leased.id, leased.operator, leased.attempts, answered=answered) from exc
             raise
         ran += 1
 
 
 class JobInterrupted(Exception):
     """The database went away while this worker held a job's lease (its cause says how): once the database is
-    back, ``give_back`` returns the attempt, so outages never add up to "worker died"."""
+    back, ``give_back`` returns the lease at once, so outages never add up to "worker died".
 
-    def __init__(self, job_id: int, operator: str, attempts: int) -> None:
-        super().__init__(f"{operator} job {job_id} interrupted by the database (attempt {attempts})")
-        self.job_id, self.operator, self.attempts = job_id, operator, attempts
+    ``answered``: the connector had answered (its outcome was being recorded). The other system may then hold
+    what the attempt did (a posted voucher), so the attempt is kept: the job's next run is a later attempt,
+    which looks its key up before posting again (``resolve_first``)."""
+
+    def __init__(self, job_id: int, operator: str, attempts: int, *, answered: bool = False) -> None:
+        super().__init__(f"{operator} job {job_id} interrupted by the database (attempt {attempts}"
+                         f"{', after its connector answered' if answered else ''})")
+        self.job_id, self.operator, self.attempts, self.answered = job_id, operator, attempts, answered
 
 
 def give_back(uow_factory: UnitOfWorkFactory, interrupted: JobInterrupted) -> bool:
-    """Undo the lease and the attempt of an interrupted job (not if it moved on meanwhile): it runs again now."""
+    """Undo the lease of an interrupted job, and its attempt unless its connector had answered (not if the job
+    moved on meanwhile): it runs again now."""
     with uow_factory() as uow:
-        given = uow.outbox.give_back(interrupted.job_id, interrupted.attempts)
+        given = uow.outbox.give_back(interrupted.job_id, interrupted.attempts, keep_attempt=interrupted.answered)
         uow.commit()
     return bool(given)
 
@@ -135,17 +158,32 @@ def _run(uow_factory: UnitOfWorkFactory, runner: JobRunner, job: Any, *, policy:
          now: datetime, report: Report | None = None) -> Outcome | None:
     """Call the connector; a failure is recorded at once, a success is returned for the caller to record."""
     started = time.perf_counter()
+    return _outcome(uow_factory, job, _call(runner, job), started, policy=policy, now=now, report=report)
+
+
+def _call(runner: JobRunner, job: Any) -> Completed | ConnectorError:
+    """The connector's answer: its result, or the error it failed with (an unexpected one as CONNECTOR_CRASHED).
+
+    Our own database going away under the connector is raised: the worker waits it out, and the job's lease
+    runs out (or is given back): it runs again (same key) once the database is back."""
     try:
-        return job, runner.run(job.operator, job.params, key=job.key, attempt=job.attempts), started
+        answer = runner.run(job.operator, job.params, key=job.key, attempt=job.attempts)
     except ConnectorError as error:
-        outcome = _failed(uow_factory, job, error, policy=policy, now=now)
+        return error
     except Exception as error:  # noqa: BLE001 - an unexpected failure is retried, then an incident
-        if is_transient(error):  # our own database went away under the connector: the worker waits it out,
-            raise  # and the job's lease runs out: it runs again (same key) once the database is back
+        if is_transient(error):
+            raise
         log.exception("outbox job %s (%s) failed unexpectedly", job.id, job.operator)
-        wrapped = ConnectorError("CONNECTOR_CRASHED", short_text(error), retryable=True)
-        outcome = _failed(uow_factory, job, wrapped, policy=policy, now=now)
-    _tell(report, job, outcome, started)
+        return ConnectorError("CONNECTOR_CRASHED", short_text(error), retryable=True)
+    return answer if isinstance(answer, Completed) else Completed(answer)
+
+
+def _outcome(uow_factory: UnitOfWorkFactory, job: Any, answer: Completed | ConnectorError, started: float, *,
+             policy: RetryPolicy, now: datetime, report: Report | None = None) -> Outcome | None:
+    """A success, returned for the caller to record with the next lease; a failure, recorded now."""
+    if isinstance(answer, Completed):
+        return job, answer, started
+    _tell(report, job, _failed(uow_factory, job, answer, policy=policy, now=now), started)
     return None
 
 
@@ -171,7 +209,7 @@ def _settle_and_claim(uow_factory: UnitOfWorkFactory, succeeded: Outcome | None,
             uow.commit()
     except StepFailed as failed:
         assert succeeded is not None  # only resuming an instance runs a step
-        _keep_outcome(uow_factory, succeeded[0], failed, status="done", result=succeeded[1])
+        _keep_outcome(uow_factory, succeeded[0], failed, status="done", completed=succeeded[1])
         _tell(report, succeeded[0], "done", succeeded[2])
         return _settle_and_claim(uow_factory, None, policy=policy, now=now, claim=claim, report=report)
     if succeeded is not None:
@@ -190,11 +228,12 @@ def _tell(report: Report | None, job: Any, outcome: str, started: float | None) 
 
 
 def _keep_outcome(uow_factory: UnitOfWorkFactory, job: Any, failed: StepFailed, *, status: str,
-                  result: dict[str, Any] | None = None, error: str = "") -> None:
+                  completed: Completed | None = None, error: str = "") -> None:
     """The instance's step failed on this job's outcome: keep the outcome, put the instance in incident."""
     with uow_factory() as uow:
-        if status == "done":
-            uow.outbox.done(job.id, result or {})
+        if completed is not None:  # done: what the job writes went with the rolled-back step; write it here
+            _write(uow, completed)
+            uow.outbox.done(job.id, completed.result)
         else:
             uow.outbox.close(job.id, status=status, error=f"{error}; the instance's step failed: {step_text(failed)}")
         _audit(uow, job, f"connector.{'succeeded' if status == 'done' else status}",
@@ -203,7 +242,9 @@ def _keep_outcome(uow_factory: UnitOfWorkFactory, job: Any, failed: StepFailed, 
     record_failure(uow_factory, failed, actor="worker", stop_timers=True)
 
 
-def _record_success(uow: Any, job: Any, result: dict[str, Any], resume_at: datetime | None = None) -> None:
+def _record_success(uow: Any, job: Any, completed: Completed, resume_at: datetime | None = None) -> None:
+    _write(uow, completed)
+    result = completed.result
     if _flow_waits(job.operator):
         row, run = load_run(uow, job.instance_id)
         if run.waits_for_service(job.task_guid):
@@ -212,6 +253,11 @@ def _record_success(uow: Any, job: Any, result: dict[str, Any], resume_at: datet
                 advance_and_save(uow, row, run)
     uow.outbox.done(job.id, result)
     _audit(uow, job, "connector.succeeded", {k: str(v)[:200] for k, v in result.items()})
+
+
+def _write(uow: Any, completed: Completed) -> None:
+    if completed.write is not None:
+        completed.write(uow)
 
 
 def _failed(uow_factory: UnitOfWorkFactory, job: Any, error: ConnectorError, *, policy: RetryPolicy,

@@ -16,12 +16,13 @@ read-only: services read them, and change what they describe only through a repo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from connectors.erp import PostedVoucher, VoucherDraft
 from engine.domain.audit import StoredEntry
 from engine.domain.budget import LineState, Posting, ReservationState
 from engine.domain.budget_line import BudgetLineKey
@@ -268,8 +269,9 @@ class OutboxRepository(Protocol):
         """Lease up to ``limit`` due jobs (an expired lease makes a job due again); one whose last allowed
         attempt's lease ran out is not leased but returned as abandoned."""
 
-    def give_back(self, job_id: int, attempts: int) -> bool:
-        """Undo the lease and attempt of a job a database outage interrupted (unless it moved on)."""
+    def give_back(self, job_id: int, attempts: int, *, keep_attempt: bool = False) -> bool:
+        """Undo the lease and (unless ``keep_attempt``) the attempt of a job a database outage interrupted
+        (unless it moved on)."""
 
     def done(self, job_id: int, result: dict[str, Any]) -> None: ...
 
@@ -328,6 +330,15 @@ class PostingRules(Protocol):
     def for_erp(self, erp: str) -> PostingRule | None: ...
 
     def all(self) -> list[PostingRule]: ...
+
+
+class ErpVoucherRecords(Protocol):
+    """budgetflow's record of the vouchers it posted (``erp_voucher``), written with the posting job's success."""
+
+    def record(self, erp: str, key: str, draft: VoucherDraft, posted: PostedVoucher, posting_date: date,
+               vat: Mapping[str, Decimal]) -> None:
+        """Once per (erp, key): recorded before, the row keeps its place and takes ``posted``'s number.
+        ``vat``: the input VAT split off each expense account."""
 
 
 # ---------------------------------------------------------------- transactions
@@ -389,6 +400,8 @@ class UnitOfWork(Protocol):
     def oa_forms(self) -> OaForms: ...
     @property
     def posting_rules(self) -> PostingRules: ...
+    @property
+    def erp_vouchers(self) -> ErpVoucherRecords: ...
     @property
     def org_sync(self) -> OrgSync: ...
     @property

@@ -66,8 +66,9 @@ class _CountingRunner:
     def __init__(self, inner: Any, report: SimulationReport, documents: set[str]) -> None:
         self.inner, self.report, self.documents = inner, report, documents
 
-    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1) -> dict[str, Any]:
-        result: dict[str, Any] = self.inner.run(operator, params, key=key, attempt=attempt)
+    def run(self, operator: str, params: dict[str, Any], *, key: str, attempt: int = 1
+            ) -> dict[str, Any] | outbox.Completed:
+        result: dict[str, Any] | outbox.Completed = self.inner.run(operator, params, key=key, attempt=attempt)
         if (operator == "notify/Send" and params.get("template") == REMINDER_TEMPLATE
                 and params.get("document_no") in self.documents):
             self.report.reminders_sent += 1

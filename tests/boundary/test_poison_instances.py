@@ -148,7 +148,8 @@ def test_a_connector_answer_with_a_typed_value_is_refused_and_kept_for_an_admin(
     def hostile(operator, params, *, key, **options):
         result = real(operator, params, key=key, **options)
         if operator == "erp/PostVoucher" and params["document_no"] == flow.instance(instance).business_key:
-            result["voucher_no"] = {"typename": "timedelta", "days": 10**9, "seconds": 0, "microseconds": 0}
+            result.result["voucher_no"] = {"typename": "timedelta", "days": 10**9, "seconds": 0,
+                                           "microseconds": 0}
         return result
 
     flow.runner.run = hostile
