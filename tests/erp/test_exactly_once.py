@@ -153,15 +153,20 @@ def erp_voucher_rows(flow, document_no: str) -> list[str]:
         return list(s.scalars(select(ErpVoucher.voucher_no).where(ErpVoucher.document_no == document_no)))
 
 
-def test_a_worker_dying_before_the_success_commit_leaves_one_voucher_and_one_record_after_the_retry(
-        erp_flow, erp, monkeypatch):
-    flow = erp_flow
+def died_after_the_erp_answered(flow, monkeypatch) -> tuple[int, str]:
+    """A claim whose posting worker died once the ERP had answered, before the success committed."""
     instance = flow.claim("300.00")
     flow.decide(instance, settle=False)
-    number = flow.instance(instance).business_key
     dying_before_the_success_commit(monkeypatch)
     with pytest.raises(_Killed):
         flow.settle()
+    return instance, flow.instance(instance).business_key
+
+
+def test_a_worker_dying_before_the_success_commit_leaves_one_voucher_and_one_record_after_the_retry(
+        erp_flow, erp, monkeypatch):
+    flow = erp_flow
+    instance, number = died_after_the_erp_answered(flow, monkeypatch)
     assert references(erp) == Counter({number: 1})
     assert erp_voucher_rows(flow, number) == [], "the record must commit with the job's success, not before"
     [(job_id, status, attempts, _due)] = erp_jobs(flow, [instance])
@@ -183,12 +188,7 @@ def test_negative_control_the_same_death_retried_without_the_look_up_books_a_sec
     if erp.name.startswith("yon"):
         erp.emulator.dedupe = False
     flow = erp_flow
-    instance = flow.claim("300.00")
-    flow.decide(instance, settle=False)
-    number = flow.instance(instance).business_key
-    dying_before_the_success_commit(monkeypatch)
-    with pytest.raises(_Killed):
-        flow.settle()
+    instance, number = died_after_the_erp_answered(flow, monkeypatch)
     [(job_id, _status, attempts, _due)] = erp_jobs(flow, [instance])
     with flow.app.uow() as uow:  # forget the attempt: the job runs again as a first attempt, with no look-up
         assert uow.outbox.give_back(job_id, attempts)
