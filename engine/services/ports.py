@@ -16,13 +16,12 @@ read-only: services read them, and change what they describe only through a repo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from connectors.erp import PostedVoucher, VoucherDraft
 from engine.domain.audit import StoredEntry
 from engine.domain.budget import LineState, Posting, ReservationState
 from engine.domain.budget_line import BudgetLineKey
@@ -30,13 +29,10 @@ from engine.domain.inbox import InboxEntry
 from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
-from engine.domain.oa_forms import OaForm
-from engine.domain.org_sync import HeldTask, Known
-from engine.domain.posting import PostingRule
 from engine.domain.summary import DocumentSummary
 
-# ---------------------------------------------------------------- records
 from engine.services.designer_ports import Journal, Lanes, StepQueries
+from engine.services.integration_ports import ErpVoucherRecords, OaForms, OrgSync, PostingRules
 from engine.services.web_ports import (
     AccountRepository,
     AttachmentRepository,
@@ -45,6 +41,8 @@ from engine.services.web_ports import (
     DocumentQueries,
     InboxQueries,
 )
+
+# ---------------------------------------------------------------- records
 
 
 class InstanceRecord(Protocol):
@@ -312,61 +310,7 @@ class Reports(Protocol):
         """Active employees other than ``employee``: their own unit first, then by code."""
 
 
-class OaForms(Protocol):
-    """The data dictionary's OA form mappings (``oa_forms.csv``; engine/domain/oa_forms.py)."""
-
-    def by_template(self, vendor: str, template: str) -> OaForm | None:
-        """The mapping of an OA template (mode 1: which process an approval finished in the OA starts)."""
-
-    def outgoing(self, vendor: str, process_id: str) -> OaForm | None:
-        """The ``out`` form of that process: the template its ``oa/CreateApproval`` creates (mode 2)."""
-
-    def all(self) -> list[OaForm]: ...
-
-
-class PostingRules(Protocol):
-    """The data dictionary's posting rules (``posting_rules.csv``; engine/domain/posting.py)."""
-
-    def for_erp(self, erp: str) -> PostingRule | None: ...
-
-    def all(self) -> list[PostingRule]: ...
-
-
-class ErpVoucherRecords(Protocol):
-    """budgetflow's record of the vouchers it posted (``erp_voucher``), written with the posting job's success."""
-
-    def record(self, erp: str, key: str, draft: VoucherDraft, posted: PostedVoucher, posting_date: date,
-               vat: Mapping[str, Decimal]) -> None:
-        """Once per (erp, key): recorded before, the row keeps its place and takes ``posted``'s number.
-        ``vat``: the input VAT split off each expense account."""
-
-
 # ---------------------------------------------------------------- transactions
-
-
-class OrgSync(Protocol):
-    """The org sync's reads and writes (engine/services/oa_org_sync.py)."""
-
-    def known(self, vendor: str) -> list[Known]:
-        """Every employee with a ``vendor`` user id, active or not."""
-
-    def units_by_dept(self, vendor: str) -> dict[str, str]:
-        """Each ``vendor`` department id an active org unit maps, to that unit's code."""
-
-    def employee_codes(self) -> set[str]: ...
-
-    def create(self, *, code: str, name: str, unit: str, vendor: str, oa_id: str) -> None: ...
-
-    def rename(self, code: str, name: str) -> None: ...
-
-    def move(self, code: str, unit: str) -> None: ...
-
-    def deactivate(self, code: str) -> None: ...
-
-    def held_tasks(self, person: str) -> list[HeldTask]:
-        """The open tasks ``person`` holds or is offered."""
-
-    def drop_candidate(self, task_guid: str, person: str) -> None: ...
 
 
 class UnitOfWork(Protocol):
