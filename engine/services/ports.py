@@ -30,7 +30,6 @@ from engine.domain.lanes import Directory
 from engine.domain.ledger_check import LineTotals, ReservationTotals
 from engine.domain.masterdata.records import ImportSummary, MasterData
 from engine.domain.summary import DocumentSummary
-
 from engine.services.designer_ports import Journal, Lanes, StepQueries
 from engine.services.integration_ports import ErpVoucherRecords, OaForms, OrgSync, PostingRules
 from engine.services.web_ports import (
